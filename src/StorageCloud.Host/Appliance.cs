@@ -1,0 +1,134 @@
+using System.Net;
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using StorageCloud.Common.Http;
+using StorageCloud.Host.Configuration;
+
+namespace StorageCloud.Host;
+
+/// <summary>Builds and runs the web host for the configured roles, with the middleware pipeline in one visible order.</summary>
+public static class Appliance
+{
+    /// <summary>The product version, from the assembly.</summary>
+    public static string Version { get; } =
+        typeof(Appliance).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    /// <summary>Runs until SIGINT or SIGTERM; returns the process exit code.</summary>
+    public static async Task<int> RunAsync(StorageCloudConfig config, DataDirectory data, string mode)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "storagecloud" });
+        ConfigureLogging(builder.Logging, config);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Listen(config.BindAddress, config.ProxyPort);
+        });
+        builder.Services.AddRoutingCore();
+
+        var info = new SwiftInfo();
+        RegisterCoreInfo(info, config);
+        builder.Services.AddSingleton(info);
+        builder.Services.AddSingleton(new TransactionIdOptions { Suffix = config.TransIdSuffix });
+        builder.Services.AddSingleton(new HealthcheckOptions { DisablePath = config.HealthcheckDisablePath });
+
+        var app = builder.Build();
+        // The pipeline, in order (as Swift's paste pipeline): transaction id + access log -> healthcheck -> info.
+        // Later roles add auth, feature middleware and their controllers after these.
+        app.UseMiddleware<TransactionIdMiddleware>();
+        app.UseMiddleware<HealthcheckMiddleware>();
+        app.UseMiddleware<SwiftInfoMiddleware>();
+        app.Run(NotFound);
+
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("storagecloud");
+        app.Lifetime.ApplicationStarted.Register(() => PrintBanner(config, data, mode));
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"storagecloud: cannot listen on {config.BindAddress}:{config.ProxyPort}: {e.Message}");
+            return 1;
+        }
+        logger.LogInformation("roles {Roles} running; data in {DataDir}", string.Join(",", config.Roles), data.Root);
+        await app.WaitForShutdownAsync();
+        logger.LogInformation("stopped");
+        return 0;
+    }
+
+    private static Task NotFound(Microsoft.AspNetCore.Http.HttpContext context)
+    {
+        context.Response.StatusCode = 404;
+        context.Response.ContentType = "text/html; charset=UTF-8";
+        const string body = "<html><h1>Not Found</h1><p>The resource could not be found.</p></html>";
+        context.Response.ContentLength = body.Length;
+        return context.Response.WriteAsync(body);
+    }
+
+    private static void RegisterCoreInfo(SwiftInfo info, StorageCloudConfig config)
+    {
+        var swift = new Dictionary<string, object>(config.Constraints.ToInfo())
+        {
+            ["version"] = Version,
+            ["strict_cors_mode"] = true,
+            ["allow_account_management"] = false,
+            ["account_autocreate"] = true,
+            ["policies"] = new[] { new Dictionary<string, object> { ["name"] = "Policy-0", ["aliases"] = "Policy-0", ["default"] = true } },
+        };
+        info.Register("swift", swift);
+        info.Register("storagecloud", new Dictionary<string, object>
+        {
+            ["version"] = Version,
+            ["roles"] = config.Roles,
+            ["replicas"] = config.Replicas,
+        });
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging, StorageCloudConfig config)
+    {
+        logging.ClearProviders();
+        logging.SetMinimumLevel(Enum.Parse<LogLevel>(config.LogLevel, ignoreCase: true));
+        // Kestrel and hosting chatter stays at warning unless asked for.
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+        if (config.LogFormat == "json")
+        {
+            logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            });
+        }
+        else
+        {
+            logging.AddSimpleConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.SingleLine = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                o.ColorBehavior = LoggerColorBehavior.Disabled;
+            });
+        }
+    }
+
+    private static void PrintBanner(StorageCloudConfig config, DataDirectory data, string mode)
+    {
+        var host = config.BindAddress.Equals(IPAddress.Any) ? "127.0.0.1" : config.BindAddress.ToString();
+        var url = $"http://{host}:{config.ProxyPort}";
+        Console.Out.WriteLine($"""
+            StorageCloud {Version} ({mode}) is running. Stop it with Ctrl-C.
+              proxy        {url}   (GET {url}/healthcheck, GET {url}/info)
+              data         {data.Root} ({data.Devices.Count} devices: {string.Join(" ", data.Devices.Select(Path.GetFileName))})
+              roles        {string.Join(", ", config.Roles)}
+              replicas     {config.Replicas}
+              credentials  none needed yet: the proxy serves only /healthcheck and /info so far
+            """);
+        Console.Out.Flush();
+    }
+}

@@ -1,0 +1,151 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using StorageCloud.Common.Configuration;
+using StorageCloud.Common.Constraints;
+
+namespace StorageCloud.Host.Configuration;
+
+/// <summary>
+/// The whole configuration of one process: the JSON file, then STORAGECLOUD__Section__Key environment
+/// variables, then command-line options, each overriding the one before. Every option is checked once,
+/// here, so a bad value stops the process with one line before anything starts.
+/// </summary>
+public sealed record StorageCloudConfig
+{
+    /// <summary>Prefix of the environment variables that override the file.</summary>
+    public const string EnvironmentPrefix = "STORAGECLOUD__";
+
+    /// <summary>Every option the file and the environment may set, by section (docs/configuration.md lists them).</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> KnownOptions = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Server"] = ["BindAddress", "ProxyPort", "Roles", "TransIdSuffix", "HealthcheckDisablePath"],
+        ["Storage"] = ["DataDir", "Devices"],
+        ["Cluster"] = ["HashPathPrefix", "HashPathSuffix", "Replicas"],
+        ["Logging"] = ["Level", "Format"],
+        [SwiftConstraintsConfig.Section] =
+        [
+            "MaxFileSize", "MaxMetaNameLength", "MaxMetaValueLength", "MaxMetaCount", "MaxMetaOverallSize",
+            "MaxHeaderSize", "MaxObjectNameLength", "ContainerListingLimit", "AccountListingLimit",
+            "MaxAccountNameLength", "MaxContainerNameLength", "ExtraHeaderCount", "ValidApiVersions",
+            "AutoCreateAccountPrefix",
+        ],
+    };
+
+    /// <summary>The roles a process can run.</summary>
+    public static readonly string[] AllRoles = ["proxy", "object", "container", "account", "identity", "image", "volume", "compute", "network"];
+
+    /// <summary>Address every listener binds to.</summary>
+    public required IPAddress BindAddress { get; init; }
+
+    /// <summary>Port of the proxy (Swift and S3 APIs, /info, /healthcheck).</summary>
+    public required int ProxyPort { get; init; }
+
+    /// <summary>Roles this process runs.</summary>
+    public required IReadOnlyList<string> Roles { get; init; }
+
+    /// <summary>Appended to generated transaction ids.</summary>
+    public required string TransIdSuffix { get; init; }
+
+    /// <summary>While this file exists, /healthcheck answers 503.</summary>
+    public string? HealthcheckDisablePath { get; init; }
+
+    /// <summary>Root of the node's data: device directories and cluster state.</summary>
+    public required string DataDir { get; init; }
+
+    /// <summary>How many device directories (d1..dN) the node keeps.</summary>
+    public required int Devices { get; init; }
+
+    /// <summary>Cluster secret prefix for path hashing; generated and kept in the data dir when empty.</summary>
+    public string? HashPathPrefix { get; init; }
+
+    /// <summary>Cluster secret suffix for path hashing; generated and kept in the data dir when empty.</summary>
+    public string? HashPathSuffix { get; init; }
+
+    /// <summary>Replicas of every object.</summary>
+    public required int Replicas { get; init; }
+
+    /// <summary>Minimum log level (trace, debug, information, warning, error).</summary>
+    public required string LogLevel { get; init; }
+
+    /// <summary>Console log format: simple (one line each) or json.</summary>
+    public required string LogFormat { get; init; }
+
+    /// <summary>Swift's request constraints.</summary>
+    public required SwiftConstraints Constraints { get; init; }
+
+    /// <summary>Builds the layered configuration and checks it; throws <see cref="ConfigurationException"/> on any bad value.</summary>
+    public static StorageCloudConfig Load(string? configFile, IReadOnlyDictionary<string, string?> commandLine,
+        IReadOnlyList<string> defaultRoles)
+    {
+        var builder = new ConfigurationBuilder();
+        if (configFile is not null)
+        {
+            var full = Path.GetFullPath(configFile);
+            if (!File.Exists(full)) throw new ConfigurationException("--config", $"file not found: {configFile}");
+            builder.AddJsonFile(full, optional: false, reloadOnChange: false);
+        }
+        builder.AddEnvironmentVariables(EnvironmentPrefix);
+        builder.AddInMemoryCollection(commandLine);
+        IConfigurationRoot config;
+        try
+        {
+            config = builder.Build();
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or System.Text.Json.JsonException)
+        {
+            var reason = (e.InnerException ?? e).Message.ReplaceLineEndings(" ");
+            throw new ConfigurationException("--config", $"{configFile} is not valid JSON: {reason}");
+        }
+        CheckKnownKeys(config);
+        return FromConfiguration(config, defaultRoles);
+    }
+
+    private static void CheckKnownKeys(IConfiguration config)
+    {
+        foreach (var (key, value) in config.AsEnumerable())
+        {
+            if (value is null) continue;
+            var parts = key.Split(':');
+            if (!KnownOptions.TryGetValue(parts[0], out var options))
+                throw new ConfigurationException(key, $"unknown section '{parts[0]}' (known: {string.Join(", ", KnownOptions.Keys)})");
+            if (parts.Length < 2) throw new ConfigurationException(key, "must be a section of options");
+            // Microsoft-style per-category levels (Logging:LogLevel:Category) are passed through.
+            if (parts[0].Equals("Logging", StringComparison.OrdinalIgnoreCase) && parts[1].Equals("LogLevel", StringComparison.OrdinalIgnoreCase))
+                continue;
+            if (!options.Contains(parts[1], StringComparer.OrdinalIgnoreCase))
+                throw new ConfigurationException(key, $"unknown option (known in {parts[0]}: {string.Join(", ", options)})");
+        }
+    }
+
+    private static StorageCloudConfig FromConfiguration(IConfiguration c, IReadOnlyList<string> defaultRoles)
+    {
+        var bind = ConfigValues.GetString(c, "Server:BindAddress", "127.0.0.1");
+        if (!IPAddress.TryParse(bind, out var address))
+            throw new ConfigurationException("Server:BindAddress", $"must be an IP address (got '{bind}')");
+        var roles = ConfigValues.GetList(c, "Server:Roles", defaultRoles);
+        foreach (var role in roles)
+        {
+            if (Array.IndexOf(AllRoles, role) < 0)
+                throw new ConfigurationException("Server:Roles", $"unknown role '{role}' (known: {string.Join(", ", AllRoles)})");
+        }
+        if (roles.Count == 0) throw new ConfigurationException("Server:Roles", "at least one role is needed");
+        var prefix = c["Cluster:HashPathPrefix"];
+        var suffix = c["Cluster:HashPathSuffix"];
+        return new StorageCloudConfig
+        {
+            BindAddress = address,
+            ProxyPort = ConfigValues.GetInt32(c, "Server:ProxyPort", 8080, 1, 65535),
+            Roles = roles,
+            TransIdSuffix = ConfigValues.GetString(c, "Server:TransIdSuffix", ""),
+            HealthcheckDisablePath = c["Server:HealthcheckDisablePath"],
+            DataDir = Path.GetFullPath(ConfigValues.GetString(c, "Storage:DataDir", "./data")),
+            Devices = ConfigValues.GetInt32(c, "Storage:Devices", 4, 1, 256),
+            HashPathPrefix = string.IsNullOrEmpty(prefix) ? null : prefix,
+            HashPathSuffix = string.IsNullOrEmpty(suffix) ? null : suffix,
+            Replicas = ConfigValues.GetInt32(c, "Cluster:Replicas", 3, 1, 16),
+            LogLevel = ConfigValues.GetChoice(c, "Logging:Level", "information", "trace", "debug", "information", "warning", "error", "critical", "none"),
+            LogFormat = ConfigValues.GetChoice(c, "Logging:Format", "simple", "simple", "json"),
+            Constraints = SwiftConstraintsConfig.Load(c),
+        };
+    }
+}
