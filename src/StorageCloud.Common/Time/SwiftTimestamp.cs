@@ -70,12 +70,24 @@ public readonly struct SwiftTimestamp : IComparable<SwiftTimestamp>, IEquatable<
     /// <summary>Swift's short form: like <see cref="Internal"/> but the offset without padding.</summary>
     public string Short => Offset == 0 ? Normal : Normal + "_" + Offset.ToString("x", CultureInfo.InvariantCulture);
 
-    /// <summary>Swift's isoformat: "2023-11-14T22:13:20.123450", microseconds, no zone.</summary>
+    /// <summary>
+    /// Swift's isoformat: "2023-11-14T22:13:20.123450", microseconds, no zone. Swift derives it from the normal
+    /// form read back as a float, so the microseconds carry that float's rounding; this repeats those steps.
+    /// </summary>
     public string IsoFormat
     {
         get
         {
-            var utc = DateTime.UnixEpoch.AddTicks(Ticks * (TimeSpan.TicksPerSecond / TicksPerSecond));
+            var t = double.Parse(Normal, CultureInfo.InvariantCulture);
+            var whole = Math.Truncate(t);
+            var micros = (long)Math.Round((t - whole) * 1e6, MidpointRounding.ToEven);
+            var seconds = (long)whole;
+            if (micros >= 1_000_000)
+            {
+                seconds++;
+                micros -= 1_000_000;
+            }
+            var utc = DateTime.UnixEpoch.AddSeconds(seconds).AddTicks(micros * 10);
             return utc.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff", CultureInfo.InvariantCulture);
         }
     }
