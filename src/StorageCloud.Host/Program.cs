@@ -26,7 +26,8 @@ public static class Program
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            foreach (var error in parsed.Errors) Console.Error.WriteLine($"storagecloud: {error.Message}");
+            // One line, like every other configuration error; the first problem is the one to fix.
+            Console.Error.WriteLine($"storagecloud: {parsed.Errors[0].Message} (see storagecloud --help)");
             return ConfigError;
         }
         return await parsed.InvokeAsync();

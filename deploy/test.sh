@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs the whole test suite. Exit code 0 only if every test passes.
+#   deploy/test.sh [extra dotnet test arguments]   e.g. deploy/test.sh --filter 'FullyQualifiedName~Ring'
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=deploy/lib.sh
+. "$root/deploy/lib.sh"
+cd "$root"
+
+require_dotnet
+# Native libraries, plus the real clients and reference tools the tests drive.
+TEST_PACKAGES=("${NATIVE_PACKAGES[@]}")
+ensure_packages "${TEST_PACKAGES[@]}"
+
+results="$root/TestResults"
+rm -rf "$results"
+echo "Building (Release) ..."
+dotnet build StorageCloud.sln -c Release --nologo -v quiet -clp:ErrorsOnly
+
+echo "Testing ..."
+status=0
+dotnet test StorageCloud.sln -c Release --no-build --nologo \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" \
+  --blame-hang-timeout 10m "$@" || status=$?
+
+# One closing line over every test project: "N passed, N failed".
+passed=0 failed=0 skipped=0 files=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  files=$((files + 1))
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  t=$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")
+  e=$(sed -n 's/.* executed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  skipped=$((skipped + ${t:-0} - ${e:-0}))
+done
+if [ "$files" -eq 0 ] || [ "$passed" -eq 0 ]; then
+  echo "No test results were produced." >&2
+  status=1
+fi
+[ "$failed" -gt 0 ] && status=1
+echo "$passed passed, $failed failed, $skipped skipped"
+exit "$status"
