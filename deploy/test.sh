@@ -9,7 +9,8 @@ cd "$root"
 
 require_dotnet
 # Native libraries, plus the real clients and reference tools the tests drive.
-TEST_PACKAGES=("${NATIVE_PACKAGES[@]}")
+# swift + python3-swift: the ring tests compare placement with OpenStack Swift's own builder and Ring class.
+TEST_PACKAGES=("${NATIVE_PACKAGES[@]}" swift python3-swift)
 ensure_packages "${TEST_PACKAGES[@]}"
 
 results="$root/TestResults"
