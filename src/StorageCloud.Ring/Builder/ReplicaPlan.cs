@@ -1,10 +1,11 @@
 namespace StorageCloud.Ring.Builder;
 
 /// <summary>
-/// How many replicas of each partition every tier (region, zone, server, device) should hold, from the
-/// weights: each tier's share of the replica count is split among its children by weight ("water-filling"),
-/// capped so that no child holds more than its even share of a partition's replicas. A child's cap makes the
-/// replicas spread as widely as the tiers allow; the shares give each device its wanted partition count.
+/// How many replicas of each partition every tier (region, zone, server, device) should hold. Dispersion comes
+/// first: at each tier level with at least as many units as replicas, a unit holds at most one replica of a
+/// partition, and at a level with fewer, at most an even share; so a node's capacity is the tightest of those
+/// limits over its descendants. Within that, a node's share of the replicas is split among its children by
+/// weight ("water-filling" under the capacities). The shares give each device its wanted partition count.
 /// </summary>
 internal sealed class ReplicaPlan
 {
@@ -14,13 +15,14 @@ internal sealed class ReplicaPlan
     private readonly Dictionary<int, int[]> _path = new();
     private readonly Dictionary<int, double> _deviceShare = new();
     private readonly List<int> _maxPerPartition = [];
+    private readonly List<double> _nodeShare = [];
 
     /// <summary>Builds the plan for the devices that can take partitions (weight above zero).</summary>
     public ReplicaPlan(IReadOnlyList<RingDevice> devices, double replicas)
     {
         var root = new Node(-1, replicas);
         var byKey = new Dictionary<string, Node>();
-        var deviceCap = (int)Math.Ceiling(replicas / devices.Count - 1e-9);
+        var units = new int[Levels];
         foreach (var d in devices)
         {
             var keys = new[] { $"r{d.Region}", $"r{d.Region}z{d.Zone}", $"r{d.Region}z{d.Zone}-{d.Server}", $"d{d.Id}" };
@@ -32,15 +34,37 @@ internal sealed class ReplicaPlan
                     node = new Node(level, 0);
                     byKey[keys[level]] = node;
                     parent.Children.Add(node);
+                    units[level]++;
                 }
                 node.Weight += d.Weight;
-                node.Devices++;
                 parent = node;
             }
             parent.DeviceId = d.Id;
         }
-        Fill(root, deviceCap);
+        // Replicas one unit of each level may hold: one where the level has enough units, else an even share.
+        var perUnit = units.Select(u => (int)Math.Ceiling(replicas / u - 1e-9)).ToArray();
+        Capacity(root, perUnit);
+        Fill(root);
         Assign(root, []);
+    }
+
+    // A node's capacity: at every level at or below it, (units inside it) x (replicas one unit may hold).
+    private static int[] Capacity(Node node, int[] perUnit)
+    {
+        var inside = new int[Levels];
+        if (node.Level >= 0) inside[node.Level] = 1;
+        foreach (var child in node.Children)
+        {
+            var below = Capacity(child, perUnit);
+            for (var level = child.Level; level < Levels; level++) inside[level] += below[level];
+        }
+        if (node.Level >= 0)
+        {
+            node.Capacity = int.MaxValue;
+            for (var level = node.Level; level < Levels; level++)
+                node.Capacity = Math.Min(node.Capacity, inside[level] * perUnit[level]);
+        }
+        return inside;
     }
 
     /// <summary>The tier node ids (one per level) of a planned device.</summary>
@@ -52,6 +76,12 @@ internal sealed class ReplicaPlan
     /// <summary>The most replicas of one partition that tier node may hold.</summary>
     public int MaxPerPartition(int node) => _maxPerPartition[node];
 
+    /// <summary>How many tier nodes the plan has (node ids run from 0).</summary>
+    public int NodeCount => _nodeShare.Count;
+
+    /// <summary>A tier node's share of each partition's replicas.</summary>
+    public double NodeShare(int node) => _nodeShare[node];
+
     /// <summary>The device's share of each partition's replicas (1.0 = one replica of every partition).</summary>
     public double DeviceShare(int deviceId) => _deviceShare[deviceId];
 
@@ -61,6 +91,7 @@ internal sealed class ReplicaPlan
         {
             var id = _maxPerPartition.Count;
             _maxPerPartition.Add(Math.Max(1, (int)Math.Ceiling(child.Share - 1e-9)));
+            _nodeShare.Add(child.Share);
             path.Add(id);
             if (child.DeviceId is { } device)
             {
@@ -75,37 +106,33 @@ internal sealed class ReplicaPlan
         }
     }
 
-    private static void Fill(Node node, int deviceCap)
+    private static void Fill(Node node)
     {
         var children = node.Children;
         if (children.Count == 0) return;
-        var even = (int)Math.Ceiling(node.Share / children.Count - 1e-9);
-        var caps = children.Select(c => (double)Math.Min(even, c.Devices * deviceCap)).ToArray();
-        if (caps.Sum() < node.Share - 1e-9)
-            caps = children.Select(c => (double)c.Devices * deviceCap).ToArray();
+        var caps = children.Select(c => (double)Math.Min(c.Capacity, node.Share)).ToArray();
         var free = Enumerable.Range(0, children.Count).ToList();
         var remaining = node.Share;
         while (free.Count > 0 && remaining > 1e-12)
         {
             var weight = free.Sum(i => children[i].Weight);
-            var capped = false;
-            foreach (var i in free.ToList())
+            // Cap every child whose weighted part would exceed its capacity, then share out the rest again.
+            var over = free.Where(i => Part(i) > caps[i] - children[i].Share + 1e-12).ToList();
+            if (over.Count == 0)
             {
-                var proposed = weight > 0 ? remaining * children[i].Weight / weight : remaining / free.Count;
-                if (children[i].Share + proposed > caps[i] + 1e-12)
-                {
-                    remaining -= caps[i] - children[i].Share;
-                    children[i].Share = caps[i];
-                    free.Remove(i);
-                    capped = true;
-                }
+                foreach (var i in free) children[i].Share += Part(i);
+                break;
             }
-            if (capped) continue;
-            foreach (var i in free)
-                children[i].Share += weight > 0 ? remaining * children[i].Weight / weight : remaining / free.Count;
-            remaining = 0;
+            foreach (var i in over)
+            {
+                remaining -= caps[i] - children[i].Share;
+                children[i].Share = caps[i];
+                free.Remove(i);
+            }
+
+            double Part(int i) => weight > 0 ? remaining * children[i].Weight / weight : remaining / free.Count;
         }
-        foreach (var child in children) Fill(child, deviceCap);
+        foreach (var child in children) Fill(child);
     }
 
     private sealed class Node(int level, double share)
@@ -113,7 +140,7 @@ internal sealed class ReplicaPlan
         public int Level { get; } = level;
         public double Share { get; set; } = share;
         public double Weight { get; set; }
-        public int Devices { get; set; }
+        public int Capacity { get; set; }
         public int? DeviceId { get; set; }
         public List<Node> Children { get; } = [];
     }

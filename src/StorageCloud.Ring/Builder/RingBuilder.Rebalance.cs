@@ -24,10 +24,11 @@ public sealed partial class RingBuilder
 
         state.UnassignFromInactiveDevices();
         state.UnassignPoorlyDispersed();
-        state.GatherForBalance();
         state.AssignAll();
-        // Dispersion can keep an unassigned replica off the device that needed it; a few more rounds settle it.
-        for (var pass = 0; pass < 4 && state.GatherForBalance() > 0; pass++) state.AssignAll();
+        // Placing one replica at a time can leave devices off their share; move replicas until they settle.
+        for (var pass = 0; pass < 32 && state.BalanceByMoving() > 0; pass++)
+        {
+        }
 
         Table = state.Table;
         var removed = _pendingRemoval.Count;
@@ -114,7 +115,10 @@ public sealed partial class RingBuilder
         private readonly long _now;
         private readonly int[] _parts;
         private readonly double[] _wanted;
+        private readonly double[] _nodeParts;
+        private readonly double[] _nodeWanted;
         private readonly bool[] _moved;
+        private readonly bool[][] _placedNow;
         private readonly List<RingDevice> _candidates;
 
         public RebalanceState(RingBuilder builder, List<RingDevice> active, Random random, long now)
@@ -126,19 +130,31 @@ public sealed partial class RingBuilder
             var partitions = builder.PartitionCount;
             var lengths = builder.RowLengths();
             Table = new ushort[lengths.Length][];
+            _placedNow = new bool[lengths.Length][];
             for (var r = 0; r < lengths.Length; r++)
             {
                 Table[r] = new ushort[lengths[r]];
+                _placedNow[r] = new bool[lengths[r]];
                 Array.Fill(Table[r], NoDevice);
                 if (builder.Table is { } old && r < old.Length)
                     Array.Copy(old[r], Table[r], Math.Min(old[r].Length, lengths[r]));
             }
             _parts = new int[builder._devices.Count];
-            foreach (var row in Table)
-                foreach (var id in row)
-                    if (id != NoDevice) _parts[id]++;
             _wanted = new double[builder._devices.Count];
+            _nodeParts = new double[_plan.NodeCount];
+            _nodeWanted = new double[_plan.NodeCount];
+            for (var n = 0; n < _plan.NodeCount; n++) _nodeWanted[n] = _plan.NodeShare(n) * partitions;
             foreach (var d in active) _wanted[d.Id] = _plan.DeviceShare(d.Id) * partitions;
+            foreach (var row in Table)
+            {
+                foreach (var id in row)
+                {
+                    if (id == NoDevice) continue;
+                    _parts[id]++;
+                    if (_plan.Contains(id))
+                        foreach (var node in _plan.PathOf(id)) _nodeParts[node]++;
+                }
+            }
             _moved = new bool[partitions];
             _candidates = [.. active];
             Shuffle(_candidates);
@@ -146,13 +162,28 @@ public sealed partial class RingBuilder
 
         public ushort[][] Table { get; }
 
-        private bool Movable(int p) => !_moved[p] && _now - _builder.LastPartMoves[p] >= _builder.MinPartHours * 3600L;
+        // A replica placed during this rebalance has moved no data yet, so it may be placed again freely;
+        // any other may move if its partition has not moved within min_part_hours (or in this rebalance).
+        private bool Movable(int r, int p)
+            => _placedNow[r][p] || (!_moved[p] && _now - _builder.LastPartMoves[p] >= _builder.MinPartHours * 3600L);
 
         private void Unassign(int r, int p)
         {
-            _parts[Table[r][p]]--;
+            var id = Table[r][p];
+            _parts[id]--;
+            if (_plan.Contains(id))
+                foreach (var node in _plan.PathOf(id)) _nodeParts[node]--;
             Table[r][p] = NoDevice;
-            _moved[p] = true;
+            if (!_placedNow[r][p]) _moved[p] = true;
+        }
+
+        private void Place(int r, int p, int id)
+        {
+            Table[r][p] = (ushort)id;
+            _parts[id]++;
+            foreach (var node in _plan.PathOf(id)) _nodeParts[node]++;
+            _placedNow[r][p] = true;
+            _builder.LastPartMoves[p] = _now;
         }
 
         /// <summary>Replicas on removed or zero-weight devices must go, whatever min_part_hours says.</summary>
@@ -175,7 +206,6 @@ public sealed partial class RingBuilder
             Span<int> rows = stackalloc int[Table.Length];
             for (var p = 0; p < _moved.Length; p++)
             {
-                if (!Movable(p)) continue;
                 var n = 0;
                 for (var r = 0; r < Table.Length; r++)
                 {
@@ -189,10 +219,10 @@ public sealed partial class RingBuilder
                 var pick = -1;
                 for (var i = 0; i < n; i++)
                 {
-                    if (_plan.PathOf(devices[i])[at] != crowded) continue;
+                    if (_plan.PathOf(devices[i])[at] != crowded || !Movable(rows[i], p)) continue;
                     if (pick < 0 || Fill(devices[i]) > Fill(devices[pick])) pick = i;
                 }
-                Unassign(rows[pick], p);
+                if (pick >= 0) Unassign(rows[pick], p);
             }
         }
 
@@ -221,76 +251,7 @@ public sealed partial class RingBuilder
 
         private double Fill(int id) => _wanted[id] > 0 ? _parts[id] / _wanted[id] : double.MaxValue;
 
-        /// <summary>
-        /// Unassigns replicas from devices above their share: down to the ceiling of what they want, then more from
-        /// the fullest while devices below their share need more than is already unassigned. Returns how many.
-        /// </summary>
-        public int GatherForBalance()
-        {
-            var byDevice = new List<(int Row, int Part)>?[_parts.Length];
-            for (var r = 0; r < Table.Length; r++)
-            {
-                for (var p = 0; p < Table[r].Length; p++)
-                {
-                    var id = Table[r][p];
-                    if (id != NoDevice && _parts[id] > Math.Ceiling(_wanted[id] - 1e-9)) (byDevice[id] ??= []).Add((r, p));
-                }
-            }
-            var gathered = 0;
-            foreach (var d in _candidates)
-            {
-                if (byDevice[d.Id] is not { } slots) continue;
-                Shuffle(slots);
-                var ceiling = (int)Math.Ceiling(_wanted[d.Id] - 1e-9);
-                foreach (var (r, p) in slots)
-                {
-                    if (_parts[d.Id] <= ceiling) break;
-                    if (!Movable(p)) continue;
-                    Unassign(r, p);
-                    gathered++;
-                }
-            }
-            var unassigned = 0;
-            foreach (var row in Table)
-                foreach (var id in row)
-                    if (id == NoDevice) unassigned++;
-            var deficit = 0;
-            foreach (var d in _candidates) deficit += Math.Max(0, (int)Math.Floor(_wanted[d.Id] + 1e-9) - _parts[d.Id]);
-            while (deficit > unassigned)
-            {
-                var fullest = -1;
-                foreach (var d in _candidates)
-                {
-                    if (_parts[d.Id] > _wanted[d.Id] + 1e-9 && (fullest < 0 || _parts[d.Id] - _wanted[d.Id] > _parts[fullest] - _wanted[fullest]))
-                        fullest = d.Id;
-                }
-                if (fullest < 0 || !ShedOne(fullest)) break;
-                gathered++;
-                unassigned++;
-            }
-            return gathered;
-        }
-
-        private bool ShedOne(int id)
-        {
-            var start = _random.Next(_moved.Length);
-            for (var i = 0; i < _moved.Length; i++)
-            {
-                var p = (start + i) % _moved.Length;
-                if (!Movable(p)) continue;
-                for (var r = 0; r < Table.Length; r++)
-                {
-                    if (p < Table[r].Length && Table[r][p] == id)
-                    {
-                        Unassign(r, p);
-                        return true;
-                    }
-                }
-            }
-            return false;
-        }
-
-        /// <summary>Places every unassigned replica on the device that keeps dispersion best, then is emptiest.</summary>
+        /// <summary>Places every unassigned replica on the best device (see <see cref="Choose"/>).</summary>
         public void AssignAll()
         {
             var slots = new List<(int Row, int Part)>();
@@ -301,28 +262,108 @@ public sealed partial class RingBuilder
             Span<int> others = stackalloc int[Table.Length];
             foreach (var (r, p) in slots)
             {
-                var n = 0;
-                for (var o = 0; o < Table.Length; o++)
-                    if (o != r && p < Table[o].Length && Table[o][p] != NoDevice) others[n++] = Table[o][p];
-                var best = -1;
-                var bestViolation = int.MaxValue;
-                var bestFill = double.MaxValue;
-                foreach (var d in _candidates)
-                {
-                    var violation = Violation(d.Id, others[..n]);
-                    if (violation > bestViolation) continue;
-                    var fill = (_parts[d.Id] + 1) / _wanted[d.Id];
-                    if (violation < bestViolation || fill < bestFill)
-                    {
-                        best = d.Id;
-                        bestViolation = violation;
-                        bestFill = fill;
-                    }
-                }
-                Table[r][p] = (ushort)best;
-                _parts[best]++;
-                _builder.LastPartMoves[p] = _now;
+                var n = Others(r, p, others);
+                Place(r, p, Choose(others[..n], exclude: -1, requireRoom: false));
             }
+        }
+
+        private int Others(int r, int p, Span<int> others)
+        {
+            var n = 0;
+            for (var o = 0; o < Table.Length; o++)
+                if (o != r && p < Table[o].Length && Table[o][p] != NoDevice) others[n++] = Table[o][p];
+            return n;
+        }
+
+        /// <summary>
+        /// The device for a replica beside <paramref name="others"/>: the fewest tier overfills first, then, tier by
+        /// tier from the region down, the node furthest below its wanted share. With <paramref name="requireRoom"/>,
+        /// only devices that overfill nothing qualify, the emptiest first (-1 when none does).
+        /// </summary>
+        private int Choose(ReadOnlySpan<int> others, int exclude, bool requireRoom)
+        {
+            var best = -1;
+            var bestViolation = int.MaxValue;
+            Span<double> bestFill = stackalloc double[ReplicaPlan.Levels];
+            Span<double> fill = stackalloc double[ReplicaPlan.Levels];
+            foreach (var d in _candidates)
+            {
+                if (d.Id == exclude) continue;
+                var violation = Violation(d.Id, others);
+                if (violation > bestViolation) continue;
+                if (requireRoom && violation != 0) continue;
+                var path = _plan.PathOf(d.Id);
+                for (var level = 0; level < ReplicaPlan.Levels; level++)
+                {
+                    // When balancing, only the device's own shortfall counts: the neediest device wins.
+                    var node = requireRoom ? path[^1] : path[level];
+                    fill[level] = (_nodeParts[node] + 1) / _nodeWanted[node];
+                }
+                if (violation < bestViolation || Less(fill, bestFill))
+                {
+                    best = d.Id;
+                    bestViolation = violation;
+                    fill.CopyTo(bestFill);
+                }
+            }
+            return best;
+        }
+
+        private static bool Less(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+        {
+            for (var i = 0; i < a.Length; i++)
+            {
+                if (a[i] < b[i] - 1e-12) return true;
+                if (a[i] > b[i] + 1e-12) return false;
+            }
+            return false;
+        }
+
+        /// <summary>
+        /// Moves replicas from fuller devices to emptier ones (fill = partitions / wanted) wherever that strictly
+        /// narrows the gap, dispersion allows and the partition may move. Moves may chain: a device at its share can
+        /// pass a replica to a needier one it alone can serve, and refill from a fuller one. Returns how many moved.
+        /// </summary>
+        public int BalanceByMoving()
+        {
+            var slotsByDevice = new List<(int Row, int Part)>?[_parts.Length];
+            for (var r = 0; r < Table.Length; r++)
+                for (var p = 0; p < Table[r].Length; p++)
+                    (slotsByDevice[Table[r][p]] ??= []).Add((r, p));
+            var moved = 0;
+            Span<int> others = stackalloc int[Table.Length];
+            var donors = _candidates.Where(d => slotsByDevice[d.Id] is not null).OrderByDescending(d => Fill(d.Id)).ToList();
+            foreach (var donor in donors)
+            {
+                var slots = slotsByDevice[donor.Id]!;
+                Shuffle(slots);
+                foreach (var (r, p) in slots)
+                {
+                    if (!CouldImprove(donor.Id)) break;
+                    if (!Movable(r, p)) continue;
+                    var n = Others(r, p, others);
+                    var target = Choose(others[..n], exclude: donor.Id, requireRoom: true);
+                    if (target < 0 || !Improves(donor.Id, target)) continue;
+                    Unassign(r, p);
+                    Place(r, p, target);
+                    moved++;
+                }
+            }
+            return moved;
+        }
+
+        // Whether moving one replica from the donor to the target leaves them closer (the target stays emptier)
+        // without taking the donor more than one partition below its share, which a later pass refills. Going no
+        // further keeps devices from trading replicas back and forth, which would move data for nothing.
+        private bool Improves(int donor, int target)
+            => (_parts[target] + 1) / _wanted[target] < (_parts[donor] - 1) / _wanted[donor] - 1e-12
+               && _parts[donor] - 1 >= Math.Floor(_wanted[donor] + 1e-9) - 1;
+
+        private bool CouldImprove(int donor)
+        {
+            foreach (var d in _candidates)
+                if (d.Id != donor && Improves(donor, d.Id)) return true;
+            return false;
         }
 
         // A bit per tier level the placement would overfill, the broadest level weighing most.
