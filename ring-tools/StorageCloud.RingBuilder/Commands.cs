@@ -169,11 +169,11 @@ internal sealed class Commands(string builderPath, TextWriter output)
             else throw new RingBuilderException($"unknown rebalance argument '{args[i]}'");
         }
         var builder = Load();
-        var changedDevices = builder.DevicesChanged;
         var result = builder.Rebalance(seed);
-        if (result.PartitionsMoved == 0 && !changedDevices && !force)
+        if (result.PartitionsMoved == 0 && !force)
         {
-            output.WriteLine("No partitions could be reassigned. Either none need to be or none can be due to min_part_hours.");
+            // As swift-ring-builder: a warning (exit 1), and nothing written.
+            output.WriteLine($"No partitions could be reassigned. Either none need to be or none can be due to min_part_hours [{builder.MinPartHours}].");
             return 1;
         }
         var ring = builder.ToRingData();

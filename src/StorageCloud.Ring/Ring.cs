@@ -119,7 +119,10 @@ public sealed class Ring
         MD5.HashData(System.Text.Encoding.ASCII.GetBytes(partition.ToString(CultureInfo.InvariantCulture)), hash);
         var start = _partShift == 32 ? 0 : (long)(BinaryPrimitives.ReadUInt32BigEndian(hash) >> _partShift);
         var inc = Math.Max(1, parts / 65536);
-        var order = HandoffPartitions(start, parts, inc);
+        // The walk: start, start+inc, ... to the end, then wrapping round from below start.
+        var firstLeg = (parts - start + inc - 1) / inc;
+        var secondStart = inc - ((parts - start) % inc);
+        var steps = firstLeg + Math.Max(0, (start - secondStart + inc - 1) / inc);
 
         // Tier passes: region, zone, server, device. Each pass takes devices new to that tier.
         for (var tier = 0; tier < 4; tier++)
@@ -132,8 +135,9 @@ public sealed class Ring
                 _ => used.Count == _assignedDeviceCount,
             };
             if (Done()) continue;
-            foreach (var part in order)
+            for (long step = 0; step < steps; step++)
             {
+                var part = step < firstLeg ? start + step * inc : secondStart + (step - firstLeg) * inc;
                 foreach (var row in _table)
                 {
                     if (part >= row.Length) continue;
@@ -158,13 +162,5 @@ public sealed class Ring
                 if (Done()) break;
             }
         }
-    }
-
-    private static long[] HandoffPartitions(long start, long parts, long inc)
-    {
-        var list = new List<long>();
-        for (var p = start; p < parts; p += inc) list.Add(p);
-        for (var p = inc - ((parts - start) % inc); p < start; p += inc) list.Add(p);
-        return [.. list];
     }
 }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace StorageCloud.Common.Hashing;
@@ -51,7 +50,7 @@ public sealed class PathHasher
             }
             _suffix.CopyTo(buffer[n..]);
             n += _suffix.Length;
-            MD5.HashData(buffer[..n], digest);
+            ShortMd5.HashData(buffer[..n], digest);
         }
         finally
         {

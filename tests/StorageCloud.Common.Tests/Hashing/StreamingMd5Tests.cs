@@ -46,3 +46,39 @@ public class StreamingMd5Tests
         }
     }
 }
+
+public class ShortMd5Tests
+{
+    [Fact]
+    public void Equals_the_platform_md5_for_every_length_around_the_block_edges()
+    {
+        var random = new Random(11);
+        Span<byte> ours = stackalloc byte[16];
+        Span<byte> platform = stackalloc byte[16];
+        for (var length = 0; length <= 700; length++)
+        {
+            var data = new byte[length];
+            random.NextBytes(data);
+            ShortMd5.HashData(data, ours);
+            System.Security.Cryptography.MD5.HashData(data, platform);
+            Assert.True(ours.SequenceEqual(platform), $"length {length}");
+        }
+    }
+
+    [Fact]
+    public void Rfc1321_vectors()
+    {
+        Span<byte> digest = stackalloc byte[16];
+        foreach (var (input, expected) in new[]
+        {
+            ("", "d41d8cd98f00b204e9800998ecf8427e"),
+            ("a", "0cc175b9c0f1b6a831c399e269772661"),
+            ("message digest", "f96b697d7cb7938d525a2f31aaf161d0"),
+            ("12345678901234567890123456789012345678901234567890123456789012345678901234567890", "57edf4a22be3c955ac49da2e2107b67a"),
+        })
+        {
+            ShortMd5.HashData(System.Text.Encoding.ASCII.GetBytes(input), digest);
+            Assert.Equal(expected, Convert.ToHexStringLower(digest));
+        }
+    }
+}

@@ -94,10 +94,12 @@ public sealed class SwiftCompatibilityTests : IDisposable
         AssertSamePlacement(ring, compareHandoffs: true);
     }
 
-    [Fact]
-    public void Ring_written_here_loads_in_swift_with_the_same_nodes()
+    [Theory]
+    [InlineData(10)]
+    [InlineData(17)] // above 2^16 partitions the handoff walk strides over the table
+    public void Ring_written_here_loads_in_swift_with_the_same_nodes(int partPower)
     {
-        var builder = new RingBuilder(10, 3, 1);
+        var builder = new RingBuilder(partPower, 3, 1);
         var random = new Random(5);
         for (var i = 0; i < 8; i++)
         {
