@@ -1,0 +1,54 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace StorageCloud.Storage.Engine;
+
+/// <summary>The durability calls .NET does not expose directly: fdatasync of a file and fsync of a directory.</summary>
+internal static partial class NativeFile
+{
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fdatasync(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fsync(int fd);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int close(int fd);
+
+    private const int ORdOnly = 0;
+    private const int ODirectory = 0x10000;
+
+    /// <summary>Makes the file's data (and the size needed to read it) durable, skipping unrelated metadata.</summary>
+    public static void DataSync(SafeFileHandle file)
+    {
+        var added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            if (fdatasync((int)file.DangerousGetHandle()) != 0)
+                throw new IOException($"fdatasync failed: {Marshal.GetLastPInvokeErrorMessage()}");
+        }
+        finally
+        {
+            if (added) file.DangerousRelease();
+        }
+    }
+
+    /// <summary>Makes a directory's entries (new or renamed files) durable.</summary>
+    public static void SyncDirectory(string path)
+    {
+        var fd = open(path, ORdOnly | ODirectory);
+        if (fd < 0) throw new IOException($"open {path} failed: {Marshal.GetLastPInvokeErrorMessage()}");
+        try
+        {
+            if (fsync(fd) != 0) throw new IOException($"fsync {path} failed: {Marshal.GetLastPInvokeErrorMessage()}");
+        }
+        finally
+        {
+            close(fd);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+using System.Globalization;
+using Microsoft.Win32.SafeHandles;
+using StorageCloud.Common.Hashing;
+
+namespace StorageCloud.Storage.Engine;
+
+public sealed partial class SegmentLog
+{
+    private SafeFileHandle ReaderFor(uint segment)
+    {
+        lock (_readersLock)
+        {
+            if (_readers.TryGetValue(segment, out var handle)) return handle;
+            var shared = SegmentPath(segment, large: false);
+            var path = File.Exists(shared) ? shared : SegmentPath(segment, large: true);
+            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            _readers[segment] = handle;
+            return handle;
+        }
+    }
+
+    /// <summary>
+    /// Opens a record for reading: its header, name and metadata are read and checked now; the data streams from
+    /// <see cref="RecordReader.Data"/>, whose CRC is verified as it ends (a mismatch throws
+    /// <see cref="CorruptRecordException"/> instead of the final end-of-stream).
+    /// </summary>
+    public RecordReader OpenRecord(RecordLocation location)
+    {
+        SafeFileHandle file;
+        try
+        {
+            file = ReaderFor(location.Segment);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new CorruptRecordException(location, "its segment file is missing");
+        }
+        Span<byte> headerBytes = stackalloc byte[RecordHeader.Size];
+        if (RandomAccess.Read(file, headerBytes, location.Offset) != RecordHeader.Size || !RecordHeader.TryRead(headerBytes, out var header))
+            throw new CorruptRecordException(location, "unreadable header");
+        if (header.RecordLength != location.Length) throw new CorruptRecordException(location, "length differs from the index");
+        var prefix = new byte[header.NameLength + header.MetadataLength];
+        if (RandomAccess.Read(file, prefix, location.Offset + RecordHeader.Size) != prefix.Length)
+            throw new CorruptRecordException(location, "truncated");
+        var crc = Crc32C.Append(Crc32C.Compute(headerBytes), prefix);
+        return new RecordReader(location, header, prefix, new VerifyingStream(file, location, location.Offset + header.DataOffset, header.DataLength, crc));
+    }
+
+    /// <summary>Reads a whole record into memory, verifying it; for small records and tests.</summary>
+    public async Task<(RecordHeader Header, byte[] Name, byte[] Metadata, byte[] Data)> ReadAllAsync(RecordLocation location)
+    {
+        var record = OpenRecord(location);
+        var data = new byte[record.Header.DataLength];
+        await record.Data.ReadExactlyAsync(data).ConfigureAwait(false);
+        // Reading past the end is what checks the CRC.
+        if (await record.Data.ReadAsync(new byte[1]).ConfigureAwait(false) != 0) throw new CorruptRecordException(location, "longer than its header says");
+        return (record.Header, record.Name.ToArray(), record.Metadata.ToArray(), data);
+    }
+
+    /// <summary>Segments on disk, oldest first, with whether each holds one large record.</summary>
+    public IReadOnlyList<(uint Segment, bool Large)> ListSegments()
+    {
+        var list = new List<(uint, bool)>();
+        foreach (var path in Directory.EnumerateFiles(_directory))
+            if (TryParseSegment(Path.GetFileName(path), out var segment, out var large)) list.Add((segment, large));
+        list.Sort();
+        return list;
+    }
+
+    /// <summary>The file that holds a segment.</summary>
+    public string PathOf(uint segment)
+    {
+        var shared = SegmentPath(segment, large: false);
+        return File.Exists(shared) ? shared : SegmentPath(segment, large: true);
+    }
+}
+
+/// <summary>An opened record: header, name and metadata in memory, data as a CRC-checking stream.</summary>
+public sealed class RecordReader(RecordLocation location, RecordHeader header, byte[] prefix, Stream data)
+{
+    /// <summary>Where the record is.</summary>
+    public RecordLocation Location { get; } = location;
+
+    /// <summary>The record's header.</summary>
+    public RecordHeader Header { get; } = header;
+
+    /// <summary>The record's name bytes.</summary>
+    public ReadOnlyMemory<byte> Name => prefix.AsMemory(0, Header.NameLength);
+
+    /// <summary>The record's metadata bytes.</summary>
+    public ReadOnlyMemory<byte> Metadata => prefix.AsMemory(Header.NameLength, Header.MetadataLength);
+
+    /// <summary>The data; its end verifies the record's CRC.</summary>
+    public Stream Data { get; } = data;
+}
+
+/// <summary>Reads a record's data by positioned reads and checks the CRC when the data ends.</summary>
+internal sealed class VerifyingStream(SafeFileHandle file, RecordLocation location, long start, long length, uint crcSoFar) : Stream
+{
+    private long _position;
+    private uint _crc = crcSoFar;
+    private bool _verified;
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => length;
+
+    public override long Position
+    {
+        get => _position;
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (buffer.IsEmpty) return 0;
+        var remaining = length - _position;
+        if (remaining == 0)
+        {
+            Verify();
+            return 0;
+        }
+        var want = (int)Math.Min(buffer.Length, remaining);
+        var read = RandomAccess.Read(file, buffer[..want], start + _position);
+        if (read <= 0) throw new CorruptRecordException(location, "data ends early");
+        _crc = Crc32C.Append(_crc, buffer[..read]);
+        _position += read;
+        if (_position == length) Verify();
+        return read;
+    }
+
+    private void Verify()
+    {
+        if (_verified) return;
+        Span<byte> trailer = stackalloc byte[RecordHeader.TrailerSize];
+        if (RandomAccess.Read(file, trailer, start + length) != RecordHeader.TrailerSize
+            || System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer) != _crc)
+            throw new CorruptRecordException(location, "checksum mismatch");
+        _verified = true;
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        => ValueTask.FromResult(Read(buffer.Span));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => Task.FromResult(Read(buffer.AsSpan(offset, count)));
+
+    public override void Flush() => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}

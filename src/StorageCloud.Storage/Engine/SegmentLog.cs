@@ -1,0 +1,229 @@
+using System.Buffers;
+using System.Globalization;
+using System.Threading.Channels;
+using Microsoft.Win32.SafeHandles;
+using StorageCloud.Common.Hashing;
+using StorageCloud.Common.Time;
+
+namespace StorageCloud.Storage.Engine;
+
+/// <summary>
+/// A device's append-only record log. Small records from many writers are appended by one committer that
+/// writes a whole batch with one pwritev and makes it durable with one fdatasync (group commit); a writer's
+/// task completes only after that. Large records are streamed into files of their own. Reads verify CRCs.
+/// Segments are "&lt;n&gt;.seg" (shared, appended in batches) and "&lt;n&gt;.big" (one large record each).
+/// </summary>
+public sealed partial class SegmentLog : IAsyncDisposable
+{
+    private readonly string _directory;
+    private readonly SegmentLogOptions _options;
+    private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<uint, SafeFileHandle> _readers = [];
+    private readonly Lock _readersLock = new();
+    private readonly Task _committer;
+    private SafeFileHandle _active;
+    private uint _activeSegment;
+    private long _tail;
+    private long _lastSegment;
+    private long _syncs;
+
+    private SegmentLog(string directory, SegmentLogOptions options, uint activeSegment, long tail, long lastSegment)
+    {
+        _directory = directory;
+        _options = options;
+        _activeSegment = activeSegment;
+        _tail = tail;
+        _lastSegment = lastSegment;
+        _active = File.OpenHandle(SegmentPath(activeSegment, large: false), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        _committer = Task.Run(CommitLoopAsync);
+    }
+
+    /// <summary>How many fdatasync calls the log has made (group commits plus large records).</summary>
+    public long SyncCount => Interlocked.Read(ref _syncs);
+
+    /// <summary>Bytes cut from the end of the active segment at open because they held a torn record.</summary>
+    public long RecoveredTailBytes { get; private init; }
+
+    /// <summary>The shared segment new small records go to.</summary>
+    public uint ActiveSegment => _activeSegment;
+
+    private string SegmentPath(uint segment, bool large)
+        => Path.Combine(_directory, segment.ToString("D8", CultureInfo.InvariantCulture) + (large ? ".big" : ".seg"));
+
+    /// <summary>
+    /// Appends a record whose data is in memory (up to <see cref="SegmentLogOptions.LargeObjectThreshold"/>) and
+    /// completes once it is durable. <paramref name="state"/> is handed to <see cref="SegmentLogOptions.BeforeAcknowledge"/>.
+    /// </summary>
+    public Task<RecordLocation> AppendAsync(RecordType type, SwiftTimestamp timestamp, ReadOnlyMemory<byte> name,
+        ReadOnlyMemory<byte> metadata, ReadOnlyMemory<byte> data, object? state = null)
+    {
+        if (data.Length > _options.LargeObjectThreshold)
+            throw new ArgumentException("data above the large-object threshold must be streamed with AppendLargeAsync", nameof(data));
+        var write = new PendingWrite(new RecordHeader(type, name.Length, metadata.Length, data.Length, timestamp), name, metadata, data, state);
+        if (!_queue.Writer.TryWrite(write)) throw new ObjectDisposedException(nameof(SegmentLog));
+        return write.Completion.Task;
+    }
+
+    private async Task CommitLoopAsync()
+    {
+        var batch = new List<PendingWrite>(_options.MaxBatchRecords);
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < _options.MaxBatchRecords && reader.TryRead(out var item)) batch.Add(item);
+            if (batch.Count == 1 && _options.MaxBatchDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(_options.MaxBatchDelay).ConfigureAwait(false);
+                while (batch.Count < _options.MaxBatchRecords && reader.TryRead(out var item)) batch.Add(item);
+            }
+            Commit(batch);
+        }
+    }
+
+    private void Commit(List<PendingWrite> batch)
+    {
+        long bytes = 0;
+        foreach (var w in batch) bytes += w.Header.RecordLength;
+        if (_tail > 0 && _tail + bytes > _options.MaxSegmentBytes) Rotate();
+
+        var framing = ArrayPool<byte>.Shared.Rent(batch.Count * (RecordHeader.Size + RecordHeader.TrailerSize));
+        var buffers = new List<ReadOnlyMemory<byte>>(batch.Count * 5);
+        var committed = new CommittedRecord[batch.Count];
+        var start = _tail;
+        try
+        {
+            var offset = _tail;
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var w = batch[i];
+                var header = framing.AsMemory(i * (RecordHeader.Size + RecordHeader.TrailerSize), RecordHeader.Size);
+                var trailer = framing.AsMemory(i * (RecordHeader.Size + RecordHeader.TrailerSize) + RecordHeader.Size, RecordHeader.TrailerSize);
+                w.Header.Write(header.Span);
+                var crc = Crc32C.Compute(header.Span);
+                crc = Crc32C.Append(crc, w.Name.Span);
+                crc = Crc32C.Append(crc, w.Metadata.Span);
+                crc = Crc32C.Append(crc, w.Data.Span);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer.Span, crc);
+                buffers.Add(header);
+                if (!w.Name.IsEmpty) buffers.Add(w.Name);
+                if (!w.Metadata.IsEmpty) buffers.Add(w.Metadata);
+                if (!w.Data.IsEmpty) buffers.Add(w.Data);
+                buffers.Add(trailer);
+                committed[i] = new CommittedRecord(new RecordLocation(_activeSegment, offset, w.Header.RecordLength), w.State);
+                offset += w.Header.RecordLength;
+            }
+            RandomAccess.Write(_active, buffers, start);
+            NativeFile.DataSync(_active);
+            Interlocked.Increment(ref _syncs);
+            _tail = start + bytes;
+            _options.BeforeAcknowledge?.Invoke(committed);
+        }
+        catch (Exception e)
+        {
+            // Nothing of this batch was acknowledged; cut it off so the next batch starts on a clean tail.
+            _tail = start;
+            try
+            {
+                RandomAccess.SetLength(_active, start);
+            }
+            catch (IOException)
+            {
+            }
+            foreach (var w in batch) w.Completion.TrySetException(e);
+            return;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(framing);
+        }
+        for (var i = 0; i < batch.Count; i++) batch[i].Completion.TrySetResult(committed[i].Location);
+    }
+
+    private void Rotate()
+    {
+        var next = (uint)Interlocked.Increment(ref _lastSegment);
+        var handle = File.OpenHandle(SegmentPath(next, large: false), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
+        NativeFile.SyncDirectory(_directory);
+        var old = _active;
+        _active = handle;
+        _activeSegment = next;
+        _tail = 0;
+        old.Dispose();
+    }
+
+    /// <summary>
+    /// Streams a large record's data from <paramref name="data"/> into a file of its own and completes once the
+    /// file and its directory entry are durable. A body shorter than <paramref name="length"/> leaves nothing behind.
+    /// </summary>
+    public async Task<RecordLocation> AppendLargeAsync(RecordType type, SwiftTimestamp timestamp, ReadOnlyMemory<byte> name,
+        ReadOnlyMemory<byte> metadata, Stream data, long length, object? state = null, CancellationToken cancellationToken = default)
+    {
+        var header = new RecordHeader(type, name.Length, metadata.Length, length, timestamp);
+        var segment = (uint)Interlocked.Increment(ref _lastSegment);
+        var path = SegmentPath(segment, large: true);
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            using (var file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read))
+            {
+                header.Write(buffer);
+                var crc = Crc32C.Compute(buffer.AsSpan(0, RecordHeader.Size));
+                crc = Crc32C.Append(crc, name.Span);
+                crc = Crc32C.Append(crc, metadata.Span);
+                RandomAccess.Write(file, [buffer.AsMemory(0, RecordHeader.Size), name, metadata], 0);
+                long position = header.DataOffset;
+                var remaining = length;
+                while (remaining > 0)
+                {
+                    var read = await data.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken).ConfigureAwait(false);
+                    if (read == 0) throw new EndOfStreamException($"the body ended {remaining} bytes short of its {length}-byte length");
+                    crc = Crc32C.Append(crc, buffer.AsSpan(0, read));
+                    await RandomAccess.WriteAsync(file, buffer.AsMemory(0, read), position, cancellationToken).ConfigureAwait(false);
+                    position += read;
+                    remaining -= read;
+                }
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(buffer, crc);
+                RandomAccess.Write(file, buffer.AsSpan(0, RecordHeader.TrailerSize), position);
+                NativeFile.DataSync(file);
+                Interlocked.Increment(ref _syncs);
+            }
+            NativeFile.SyncDirectory(_directory);
+        }
+        catch
+        {
+            File.Delete(path);
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        var location = new RecordLocation(segment, 0, header.RecordLength);
+        _options.BeforeAcknowledge?.Invoke([new CommittedRecord(location, state)]);
+        return location;
+    }
+
+    /// <summary>Stops accepting writes, finishes the ones queued, and closes every file.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _committer.ConfigureAwait(false);
+        _active.Dispose();
+        lock (_readersLock)
+        {
+            foreach (var handle in _readers.Values) handle.Dispose();
+            _readers.Clear();
+        }
+    }
+
+    private sealed class PendingWrite(RecordHeader header, ReadOnlyMemory<byte> name, ReadOnlyMemory<byte> metadata, ReadOnlyMemory<byte> data, object? state)
+    {
+        public RecordHeader Header { get; } = header;
+        public ReadOnlyMemory<byte> Name { get; } = name;
+        public ReadOnlyMemory<byte> Metadata { get; } = metadata;
+        public ReadOnlyMemory<byte> Data { get; } = data;
+        public object? State { get; } = state;
+        public TaskCompletionSource<RecordLocation> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

@@ -1,0 +1,190 @@
+using System.Collections.Concurrent;
+using System.Text;
+using StorageCloud.Common.Time;
+using StorageCloud.Storage.Engine;
+
+namespace StorageCloud.Storage.Tests.Engine;
+
+public sealed class SegmentLogTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private static readonly SwiftTimestamp Ts = SwiftTimestamp.Parse("1700000000.00001");
+
+    private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
+
+    private static byte[] Random(int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    private string SegmentFile(SegmentLog log, uint segment) => log.PathOf(segment);
+
+    [Fact]
+    public async Task Concurrent_writers_share_fsyncs_and_read_back_exactly()
+    {
+        var locations = new ConcurrentDictionary<int, RecordLocation>();
+        await using (var log = SegmentLog.Open(_dir.Path))
+        {
+            await Task.WhenAll(Enumerable.Range(0, 32).Select(w => Task.Run(async () =>
+            {
+                for (var i = 0; i < 40; i++)
+                {
+                    var id = w * 1000 + i;
+                    locations[id] = await log.AppendAsync(RecordType.Object, Ts.WithOffset((ulong)i), B($"a/c/o{id}"), B($"{{\"id\":{id}}}"), Random(100 + id % 5000, id));
+                }
+            })));
+            // Group commit: 1,280 acknowledged writes took far fewer fdatasyncs.
+            Assert.True(log.SyncCount < 1280, $"{log.SyncCount} syncs for 1280 writes");
+            await AssertAll(log, locations);
+        }
+        await using var reopened = SegmentLog.Open(_dir.Path);
+        Assert.Equal(0, reopened.RecoveredTailBytes);
+        await AssertAll(reopened, locations);
+    }
+
+    private static async Task AssertAll(SegmentLog log, ConcurrentDictionary<int, RecordLocation> locations)
+    {
+        foreach (var (id, location) in locations)
+        {
+            var (header, name, metadata, data) = await log.ReadAllAsync(location);
+            Assert.Equal($"a/c/o{id}", Encoding.UTF8.GetString(name));
+            Assert.Equal($"{{\"id\":{id}}}", Encoding.UTF8.GetString(metadata));
+            Assert.Equal(Random(100 + id % 5000, id), data);
+            Assert.Equal(RecordType.Object, header.Type);
+            Assert.Equal(Ts.WithOffset((ulong)(id % 1000)), header.Timestamp);
+        }
+    }
+
+    [Fact]
+    public async Task Index_hook_runs_after_the_data_is_durable_and_before_the_writer_hears()
+    {
+        var seen = new ConcurrentBag<(RecordLocation, object?)>();
+        var acknowledged = false;
+        var hookSawAcknowledged = false;
+        var hookSawData = false;
+        await using var log = SegmentLog.Open(_dir.Path, new SegmentLogOptions
+        {
+            BeforeAcknowledge = batch =>
+            {
+                foreach (var r in batch)
+                {
+                    var file = Path.Combine(_dir.Path, $"{r.Location.Segment:D8}.seg");
+                    hookSawData |= new FileInfo(file).Length >= r.Location.Offset + r.Location.Length;
+                    hookSawAcknowledged |= Volatile.Read(ref acknowledged);
+                    seen.Add((r.Location, r.State));
+                }
+            },
+        });
+        var location = await log.AppendAsync(RecordType.Tombstone, Ts, B("a/c/gone"), default, default, state: "index-entry");
+        Volatile.Write(ref acknowledged, true);
+        Assert.Contains((location, (object?)"index-entry"), seen);
+        Assert.True(hookSawData);
+        Assert.False(hookSawAcknowledged);
+        Assert.Empty((await log.ReadAllAsync(location)).Data);
+    }
+
+    [Fact]
+    public async Task Torn_tail_is_cut_at_open_and_never_served()
+    {
+        RecordLocation good;
+        string segmentPath;
+        await using (var log = SegmentLog.Open(_dir.Path))
+        {
+            await log.AppendAsync(RecordType.Object, Ts, B("a/c/one"), default, Random(5000, 1));
+            good = await log.AppendAsync(RecordType.Object, Ts, B("a/c/two"), default, Random(7000, 2));
+            segmentPath = SegmentFile(log, good.Segment);
+        }
+        // A crash mid-write: the next record's header and half its data reached the disk.
+        var validLength = new FileInfo(segmentPath).Length;
+        var torn = new RecordHeader(RecordType.Object, 7, 0, 10_000, Ts);
+        var bytes = new byte[RecordHeader.Size + 5000];
+        torn.Write(bytes);
+        await using (var file = new FileStream(segmentPath, FileMode.Append)) file.Write(bytes);
+
+        await using (var log = SegmentLog.Open(_dir.Path))
+        {
+            Assert.Equal(bytes.Length, log.RecoveredTailBytes);
+            Assert.Equal(validLength, new FileInfo(segmentPath).Length);
+            Assert.Equal(Random(7000, 2), (await log.ReadAllAsync(good)).Data);
+            var next = await log.AppendAsync(RecordType.Object, Ts, B("a/c/three"), default, Random(300, 3));
+            Assert.Equal(validLength, next.Offset);
+            Assert.Equal(Random(300, 3), (await log.ReadAllAsync(next)).Data);
+        }
+
+        // Garbage that is not even a header is cut too.
+        await using (var file = new FileStream(segmentPath, FileMode.Append)) file.Write(Random(100, 4));
+        await using (var log = SegmentLog.Open(_dir.Path)) Assert.Equal(100, log.RecoveredTailBytes);
+    }
+
+    [Fact]
+    public async Task A_flipped_byte_is_detected_on_read()
+    {
+        RecordLocation first, second;
+        string path;
+        await using (var log = SegmentLog.Open(_dir.Path))
+        {
+            first = await log.AppendAsync(RecordType.Object, Ts, B("a/c/one"), B("{}"), Random(4096, 1));
+            second = await log.AppendAsync(RecordType.Object, Ts, B("a/c/two"), B("{}"), Random(4096, 2));
+            path = SegmentFile(log, first.Segment);
+        }
+        var bytes = await File.ReadAllBytesAsync(path);
+        bytes[first.Offset + RecordHeader.Size + 20 + 1000] ^= 0x01; // inside the first record's data
+        bytes[second.Offset + 10] ^= 0x80; // inside the second record's header
+        await File.WriteAllBytesAsync(path, bytes);
+
+        await using var reopened = SegmentLog.Open(_dir.Path);
+        var e = await Assert.ThrowsAsync<CorruptRecordException>(() => reopened.ReadAllAsync(first));
+        Assert.Equal(first, e.Location);
+        Assert.Throws<CorruptRecordException>(() => reopened.OpenRecord(second));
+    }
+
+    [Fact]
+    public async Task Large_records_stream_into_their_own_file()
+    {
+        var data = Random(3 * 1024 * 1024 + 17, 9);
+        await using var log = SegmentLog.Open(_dir.Path, new SegmentLogOptions { LargeObjectThreshold = 1024 * 1024 });
+        Assert.Throws<ArgumentException>(() => { _ = log.AppendAsync(RecordType.Object, Ts, B("x"), default, data); });
+        var location = await log.AppendLargeAsync(RecordType.Object, Ts, B("a/c/big"), B("{\"k\":1}"), new MemoryStream(data), data.Length);
+        Assert.EndsWith(".big", log.PathOf(location.Segment));
+        var reader = log.OpenRecord(location);
+        Assert.Equal("a/c/big", Encoding.UTF8.GetString(reader.Name.Span));
+        var copy = new MemoryStream();
+        await reader.Data.CopyToAsync(copy, 65536);
+        Assert.Equal(data, copy.ToArray());
+
+        // A client that disconnects early leaves no file behind.
+        var before = log.ListSegments().Count;
+        await Assert.ThrowsAsync<EndOfStreamException>(() =>
+            log.AppendLargeAsync(RecordType.Object, Ts, B("a/c/cut"), default, new MemoryStream(data, 0, 1000), data.Length));
+        Assert.Equal(before, log.ListSegments().Count);
+    }
+
+    [Fact]
+    public async Task Incomplete_large_files_are_removed_at_open()
+    {
+        await using (var log = SegmentLog.Open(_dir.Path)) await log.AppendAsync(RecordType.Object, Ts, B("a"), default, Random(10, 1));
+        var header = new RecordHeader(RecordType.Object, 1, 0, 50_000_000, Ts);
+        var bytes = new byte[RecordHeader.Size + 1000];
+        header.Write(bytes);
+        await File.WriteAllBytesAsync(Path.Combine(_dir.Path, "00000099.big"), bytes);
+        await using var reopened = SegmentLog.Open(_dir.Path);
+        Assert.DoesNotContain(reopened.ListSegments(), s => s.Segment == 99);
+    }
+
+    [Fact]
+    public async Task Segments_rotate_and_every_record_survives_reopen()
+    {
+        var locations = new List<(RecordLocation, int)>();
+        await using (var log = SegmentLog.Open(_dir.Path, new SegmentLogOptions { MaxSegmentBytes = 64 * 1024 }))
+        {
+            for (var i = 0; i < 100; i++) locations.Add((await log.AppendAsync(RecordType.Object, Ts, B($"o{i}"), default, Random(3000, i)), i));
+            Assert.True(log.ListSegments().Count >= 4);
+        }
+        await using var reopened = SegmentLog.Open(_dir.Path, new SegmentLogOptions { MaxSegmentBytes = 64 * 1024 });
+        foreach (var (location, i) in locations) Assert.Equal(Random(3000, i), (await reopened.ReadAllAsync(location)).Data);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
