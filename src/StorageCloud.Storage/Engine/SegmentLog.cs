@@ -68,15 +68,21 @@ public sealed partial class SegmentLog : IAsyncDisposable
     {
         var batch = new List<PendingWrite>(_options.MaxBatchRecords);
         var reader = _queue.Reader;
+        var delay = (long)(_options.MaxBatchDelay.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        var lastBatch = 1;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
             while (batch.Count < _options.MaxBatchRecords && reader.TryRead(out var item)) batch.Add(item);
-            if (batch.Count == 1 && _options.MaxBatchDelay > TimeSpan.Zero)
+            // The writers the last commit released are usually about to write again; give them up to the
+            // batching delay to arrive, so they share this fdatasync instead of each waiting for the next.
+            var deadline = System.Diagnostics.Stopwatch.GetTimestamp() + delay;
+            while (batch.Count < lastBatch && batch.Count < _options.MaxBatchRecords && System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
             {
-                await Task.Delay(_options.MaxBatchDelay).ConfigureAwait(false);
-                while (batch.Count < _options.MaxBatchRecords && reader.TryRead(out var item)) batch.Add(item);
+                if (reader.TryRead(out var item)) batch.Add(item);
+                else Thread.Yield();
             }
+            lastBatch = batch.Count;
             Commit(batch);
         }
     }

@@ -13,10 +13,11 @@ public sealed record SegmentLogOptions
     public int MaxBatchRecords { get; init; } = 256;
 
     /// <summary>
-    /// How long the committer waits for more writers when a batch has only one record. Zero relies on natural
-    /// batching alone: writes that arrive while an fdatasync runs share the next one.
+    /// How long the committer may wait for more writers before an fdatasync. It waits only while fewer records are
+    /// queued than the previous batch had (those writers are usually about to write again), and never longer
+    /// than this. Zero relies on natural batching alone.
     /// </summary>
-    public TimeSpan MaxBatchDelay { get; init; } = TimeSpan.Zero;
+    public TimeSpan MaxBatchDelay { get; init; } = TimeSpan.FromMilliseconds(0.5);
 
     /// <summary>
     /// Called after a batch's records are durable and before any writer is told so; the device engine writes the
