@@ -100,8 +100,8 @@ public sealed partial class SegmentLog
     private static bool RecordIntact(Microsoft.Win32.SafeHandles.SafeFileHandle file, long position, RecordHeader header, byte[] buffer)
     {
         var crc = 0u;
-        var remaining = header.RecordLength - RecordHeader.TrailerSize;
-        var at = position;
+        var remaining = header.RecordLength - RecordHeader.Size - RecordHeader.TrailerSize;
+        var at = position + RecordHeader.Size;
         while (remaining > 0)
         {
             var read = RandomAccess.Read(file, buffer.AsSpan(0, (int)Math.Min(buffer.Length, remaining)), at);

@@ -40,10 +40,17 @@ public sealed partial class SegmentLog
             throw new CorruptRecordException(location, "unreadable header");
         if (header.RecordLength != location.Length) throw new CorruptRecordException(location, "length differs from the index");
         var prefix = new byte[header.NameLength + header.MetadataLength];
-        if (RandomAccess.Read(file, prefix, location.Offset + RecordHeader.Size) != prefix.Length)
-            throw new CorruptRecordException(location, "truncated");
-        var crc = Crc32C.Append(Crc32C.Compute(headerBytes), prefix);
-        return new RecordReader(location, header, prefix, new VerifyingStream(file, location, location.Offset + header.DataOffset, header.DataLength, crc));
+        var nameRead = RandomAccess.Read(file, prefix.AsSpan(0, header.NameLength), location.Offset + RecordHeader.Size);
+        var metaRead = RandomAccess.Read(file, prefix.AsSpan(header.NameLength), location.Offset + header.MetadataOffset);
+        if (nameRead != header.NameLength || metaRead != header.MetadataLength) throw new CorruptRecordException(location, "truncated");
+        // The CRC runs in file order: name, then metadata and data in whichever order the record has them.
+        var crc = Crc32C.Compute(prefix.AsSpan(0, header.NameLength));
+        var trailing = ReadOnlyMemory<byte>.Empty;
+        if (header.MetadataAfterData) trailing = prefix.AsMemory(header.NameLength);
+        else crc = Crc32C.Append(crc, prefix.AsSpan(header.NameLength));
+        return new RecordReader(location, header, prefix,
+            new VerifyingStream(file, location, location.Offset + header.DataOffset, header.DataLength, crc, trailing,
+                location.Offset + header.RecordLength - RecordHeader.TrailerSize));
     }
 
     /// <summary>Reads a whole record into memory, verifying it; for small records and tests.</summary>
@@ -95,7 +102,8 @@ public sealed class RecordReader(RecordLocation location, RecordHeader header, b
 }
 
 /// <summary>Reads a record's data by positioned reads and checks the CRC when the data ends.</summary>
-internal sealed class VerifyingStream(SafeFileHandle file, RecordLocation location, long start, long length, uint crcSoFar) : Stream
+internal sealed class VerifyingStream(SafeFileHandle file, RecordLocation location, long start, long length, uint crcSoFar,
+    ReadOnlyMemory<byte> trailingMetadata, long trailerOffset) : Stream
 {
     private long _position;
     private uint _crc = crcSoFar;
@@ -134,8 +142,9 @@ internal sealed class VerifyingStream(SafeFileHandle file, RecordLocation locati
     {
         if (_verified) return;
         Span<byte> trailer = stackalloc byte[RecordHeader.TrailerSize];
-        if (RandomAccess.Read(file, trailer, start + length) != RecordHeader.TrailerSize
-            || System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer) != _crc)
+        var crc = Crc32C.Append(_crc, trailingMetadata.Span);
+        if (RandomAccess.Read(file, trailer, trailerOffset) != RecordHeader.TrailerSize
+            || System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer) != crc)
             throw new CorruptRecordException(location, "checksum mismatch");
         _verified = true;
     }

@@ -56,6 +56,11 @@ public sealed partial class SegmentLog : IAsyncDisposable
     /// </summary>
     public Task<RecordLocation> AppendAsync(RecordType type, SwiftTimestamp timestamp, ReadOnlyMemory<byte> name,
         ReadOnlyMemory<byte> metadata, ReadOnlyMemory<byte> data, object? state = null)
+        => AppendAsync(type, timestamp, name, metadata, new ReadOnlySequence<byte>(data), state);
+
+    /// <summary>As the other overload, with the data in pieces (pooled buffers a body was read into).</summary>
+    public Task<RecordLocation> AppendAsync(RecordType type, SwiftTimestamp timestamp, ReadOnlyMemory<byte> name,
+        ReadOnlyMemory<byte> metadata, ReadOnlySequence<byte> data, object? state = null)
     {
         if (data.Length > _options.LargeObjectThreshold)
             throw new ArgumentException("data above the large-object threshold must be streamed with AppendLargeAsync", nameof(data));
@@ -106,15 +111,17 @@ public sealed partial class SegmentLog : IAsyncDisposable
                 var header = framing.AsMemory(i * (RecordHeader.Size + RecordHeader.TrailerSize), RecordHeader.Size);
                 var trailer = framing.AsMemory(i * (RecordHeader.Size + RecordHeader.TrailerSize) + RecordHeader.Size, RecordHeader.TrailerSize);
                 w.Header.Write(header.Span);
-                var crc = Crc32C.Compute(header.Span);
-                crc = Crc32C.Append(crc, w.Name.Span);
+                var crc = Crc32C.Compute(w.Name.Span);
                 crc = Crc32C.Append(crc, w.Metadata.Span);
-                crc = Crc32C.Append(crc, w.Data.Span);
-                System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer.Span, crc);
                 buffers.Add(header);
                 if (!w.Name.IsEmpty) buffers.Add(w.Name);
                 if (!w.Metadata.IsEmpty) buffers.Add(w.Metadata);
-                if (!w.Data.IsEmpty) buffers.Add(w.Data);
+                foreach (var piece in w.Data)
+                {
+                    crc = Crc32C.Append(crc, piece.Span);
+                    if (!piece.IsEmpty) buffers.Add(piece);
+                }
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer.Span, crc);
                 buffers.Add(trailer);
                 committed[i] = new CommittedRecord(new RecordLocation(_activeSegment, offset, w.Header.RecordLength), w.State);
                 offset += w.Header.RecordLength;
@@ -159,38 +166,44 @@ public sealed partial class SegmentLog : IAsyncDisposable
     }
 
     /// <summary>
-    /// Streams a large record's data from <paramref name="data"/> into a file of its own and completes once the
-    /// file and its directory entry are durable. A body shorter than <paramref name="length"/> leaves nothing behind.
+    /// Streams a record's data from <paramref name="data"/> to its end into a file of its own, then asks
+    /// <paramref name="metadataAfterData"/> for the metadata (given the data length; it may throw to refuse the
+    /// record, for instance on an ETag mismatch), and completes once the file and its directory entry are durable.
+    /// The header is written last, so a file cut short by a crash is recognisably incomplete. A body longer than
+    /// <paramref name="maxLength"/>, a failure or a refusal leaves nothing behind.
     /// </summary>
     public async Task<RecordLocation> AppendLargeAsync(RecordType type, SwiftTimestamp timestamp, ReadOnlyMemory<byte> name,
-        ReadOnlyMemory<byte> metadata, Stream data, long length, object? state = null, CancellationToken cancellationToken = default)
+        Stream data, Func<long, ReadOnlyMemory<byte>> metadataAfterData, long maxLength = long.MaxValue, object? state = null,
+        CancellationToken cancellationToken = default)
     {
-        var header = new RecordHeader(type, name.Length, metadata.Length, length, timestamp);
         var segment = (uint)Interlocked.Increment(ref _lastSegment);
         var path = SegmentPath(segment, large: true);
         var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        RecordHeader header;
         try
         {
             using (var file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read))
             {
-                header.Write(buffer);
-                var crc = Crc32C.Compute(buffer.AsSpan(0, RecordHeader.Size));
-                crc = Crc32C.Append(crc, name.Span);
-                crc = Crc32C.Append(crc, metadata.Span);
-                RandomAccess.Write(file, [buffer.AsMemory(0, RecordHeader.Size), name, metadata], 0);
-                long position = header.DataOffset;
-                var remaining = length;
-                while (remaining > 0)
+                var crc = Crc32C.Compute(name.Span);
+                RandomAccess.Write(file, name.Span, RecordHeader.Size);
+                long position = RecordHeader.Size + name.Length;
+                long length = 0;
+                int read;
+                while ((read = await data.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
                 {
-                    var read = await data.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken).ConfigureAwait(false);
-                    if (read == 0) throw new EndOfStreamException($"the body ended {remaining} bytes short of its {length}-byte length");
+                    length += read;
+                    if (length > maxLength) throw new InvalidDataException($"the body is longer than {maxLength} bytes");
                     crc = Crc32C.Append(crc, buffer.AsSpan(0, read));
                     await RandomAccess.WriteAsync(file, buffer.AsMemory(0, read), position, cancellationToken).ConfigureAwait(false);
                     position += read;
-                    remaining -= read;
                 }
+                var metadata = metadataAfterData(length);
+                crc = Crc32C.Append(crc, metadata.Span);
                 System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(buffer, crc);
-                RandomAccess.Write(file, buffer.AsSpan(0, RecordHeader.TrailerSize), position);
+                RandomAccess.Write(file, [metadata, buffer.AsMemory(0, RecordHeader.TrailerSize)], position);
+                header = new RecordHeader(type, name.Length, metadata.Length, length, timestamp, MetadataAfterData: true);
+                header.Write(buffer);
+                RandomAccess.Write(file, buffer.AsSpan(0, RecordHeader.Size), 0);
                 NativeFile.DataSync(file);
                 Interlocked.Increment(ref _syncs);
             }
@@ -223,12 +236,12 @@ public sealed partial class SegmentLog : IAsyncDisposable
         }
     }
 
-    private sealed class PendingWrite(RecordHeader header, ReadOnlyMemory<byte> name, ReadOnlyMemory<byte> metadata, ReadOnlyMemory<byte> data, object? state)
+    private sealed class PendingWrite(RecordHeader header, ReadOnlyMemory<byte> name, ReadOnlyMemory<byte> metadata, ReadOnlySequence<byte> data, object? state)
     {
         public RecordHeader Header { get; } = header;
         public ReadOnlyMemory<byte> Name { get; } = name;
         public ReadOnlyMemory<byte> Metadata { get; } = metadata;
-        public ReadOnlyMemory<byte> Data { get; } = data;
+        public ReadOnlySequence<byte> Data { get; } = data;
         public object? State { get; } = state;
         public TaskCompletionSource<RecordLocation> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

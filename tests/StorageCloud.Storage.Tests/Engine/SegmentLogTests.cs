@@ -77,7 +77,7 @@ public sealed class SegmentLogTests : IDisposable
                 }
             },
         });
-        var location = await log.AppendAsync(RecordType.Tombstone, Ts, B("a/c/gone"), default, default, state: "index-entry");
+        var location = await log.AppendAsync(RecordType.Tombstone, Ts, B("a/c/gone"), ReadOnlyMemory<byte>.Empty, ReadOnlyMemory<byte>.Empty, state: "index-entry");
         Volatile.Write(ref acknowledged, true);
         Assert.Contains((location, (object?)"index-entry"), seen);
         Assert.True(hookSawData);
@@ -146,19 +146,33 @@ public sealed class SegmentLogTests : IDisposable
         var data = Random(3 * 1024 * 1024 + 17, 9);
         await using var log = SegmentLog.Open(_dir.Path, new SegmentLogOptions { LargeObjectThreshold = 1024 * 1024 });
         Assert.Throws<ArgumentException>(() => { _ = log.AppendAsync(RecordType.Object, Ts, B("x"), default, data); });
-        var location = await log.AppendLargeAsync(RecordType.Object, Ts, B("a/c/big"), B("{\"k\":1}"), new MemoryStream(data), data.Length);
+        var location = await log.AppendLargeAsync(RecordType.Object, Ts, B("a/c/big"), new MemoryStream(data), length =>
+        {
+            Assert.Equal(data.Length, length);
+            return B("{\"k\":1}");
+        });
         Assert.EndsWith(".big", log.PathOf(location.Segment));
         var reader = log.OpenRecord(location);
         Assert.Equal("a/c/big", Encoding.UTF8.GetString(reader.Name.Span));
+        Assert.Equal("{\"k\":1}", Encoding.UTF8.GetString(reader.Metadata.Span));
         var copy = new MemoryStream();
         await reader.Data.CopyToAsync(copy, 65536);
         Assert.Equal(data, copy.ToArray());
 
-        // A client that disconnects early leaves no file behind.
+        // A record refused once its data is in (an ETag mismatch, say), or a body over the limit, leaves no file.
         var before = log.ListSegments().Count;
-        await Assert.ThrowsAsync<EndOfStreamException>(() =>
-            log.AppendLargeAsync(RecordType.Object, Ts, B("a/c/cut"), default, new MemoryStream(data, 0, 1000), data.Length));
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            log.AppendLargeAsync(RecordType.Object, Ts, B("a/c/refused"), new MemoryStream(data), _ => throw new InvalidOperationException("etag mismatch")));
+        await Assert.ThrowsAsync<InvalidDataException>(() =>
+            log.AppendLargeAsync(RecordType.Object, Ts, B("a/c/long"), new MemoryStream(data), _ => default, maxLength: 1000));
         Assert.Equal(before, log.ListSegments().Count);
+
+        // A flipped byte in a large record's data is caught at the end of the stream.
+        var bytes = await File.ReadAllBytesAsync(log.PathOf(location.Segment));
+        bytes[RecordHeader.Size + 7 + 2_000_000] ^= 1;
+        await File.WriteAllBytesAsync(log.PathOf(location.Segment), bytes);
+        await using var again = SegmentLog.Open(_dir.Path);
+        await Assert.ThrowsAsync<CorruptRecordException>(() => again.OpenRecord(location).Data.CopyToAsync(Stream.Null));
     }
 
     [Fact]
