@@ -73,7 +73,7 @@ public sealed partial class SegmentLog
         if (!complete) File.Delete(path);
     }
 
-    /// <summary>The length of the prefix of a segment made of intact records (header CRC, bounds and record CRC).</summary>
+    /// <summary>Where a segment's last intact record ends (header CRC, bounds and record CRC all good).</summary>
     internal static long ValidLength(string path)
     {
         using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
@@ -81,15 +81,20 @@ public sealed partial class SegmentLog
         var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
         try
         {
+            // A crash can tear only the last batch, so the log ends after the last intact record. A damaged
+            // record with intact ones after it is bit rot in acknowledged data, not a torn write: it is stepped
+            // over (its header's own CRC vouches for its length) and left for reads and the auditor to quarantine.
             long position = 0;
+            long end = 0;
             while (position + RecordHeader.Size + RecordHeader.TrailerSize <= length)
             {
                 if (RandomAccess.Read(file, buffer.AsSpan(0, RecordHeader.Size), position) != RecordHeader.Size) break;
                 if (!RecordHeader.TryRead(buffer, out var header) || position + header.RecordLength > length) break;
-                if (!RecordIntact(file, position, header, buffer)) break;
+                var intact = RecordIntact(file, position, header, buffer);
                 position += header.RecordLength;
+                if (intact) end = position;
             }
-            return position;
+            return end;
         }
         finally
         {

@@ -113,7 +113,13 @@ public sealed class SegmentLogTests : IDisposable
             Assert.Equal(Random(300, 3), (await log.ReadAllAsync(next)).Data);
         }
 
-        // Garbage that is not even a header is cut too.
+        // Damage in the middle is bit rot, not a torn tail: the records after it stay.
+        var middle = await File.ReadAllBytesAsync(segmentPath);
+        middle[good.Offset + RecordHeader.Size + 100] ^= 1;
+        await File.WriteAllBytesAsync(segmentPath, middle);
+        await using (var log = SegmentLog.Open(_dir.Path)) Assert.Equal(0, log.RecoveredTailBytes);
+
+        // Garbage that is not even a header is cut.
         await using (var file = new FileStream(segmentPath, FileMode.Append)) file.Write(Random(100, 4));
         await using (var log = SegmentLog.Open(_dir.Path)) Assert.Equal(100, log.RecoveredTailBytes);
     }
