@@ -6,7 +6,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using StorageCloud.Common.Hashing;
 using StorageCloud.Common.Http;
+using StorageCloud.Storage.ObjectServer;
 using StorageCloud.Host.Configuration;
 
 namespace StorageCloud.Host;
@@ -23,10 +25,13 @@ public static class Appliance
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "storagecloud" });
         ConfigureLogging(builder.Logging, config);
+        var objectRole = config.Roles.Contains("object");
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Listen(config.BindAddress, config.ProxyPort);
+            k.Limits.MaxRequestBodySize = null;
+            if (config.Roles.Contains("proxy")) k.Listen(config.BindAddress, config.ProxyPort);
+            if (objectRole) k.Listen(config.BindAddress, config.ObjectPort);
         });
         builder.Services.AddRoutingCore();
 
@@ -36,13 +41,28 @@ public static class Appliance
         builder.Services.AddSingleton(new TransactionIdOptions { Suffix = config.TransIdSuffix });
         builder.Services.AddSingleton(new HealthcheckOptions { DisablePath = config.HealthcheckDisablePath });
 
+        await using var storage = objectRole
+            ? StorageNode.Open(data.Devices, new PathHasher(data.Secrets.HashPathPrefix, data.Secrets.HashPathSuffix))
+            : null;
+
         var app = builder.Build();
-        // The pipeline, in order (as Swift's paste pipeline): transaction id + access log -> healthcheck -> info.
-        // Later roles add auth, feature middleware and their controllers after these.
+        // Storage roles, by port: the object server trusts the proxy's transaction id.
+        if (storage is not null)
+        {
+            var objectServer = new ObjectServer(storage, config.Constraints);
+            app.MapWhen(c => c.Connection.LocalPort == config.ObjectPort, node =>
+            {
+                node.UseMiddleware<TransactionIdMiddleware>(new TransactionIdOptions { TrustIncoming = true });
+                node.UseMiddleware<HealthcheckMiddleware>();
+                node.Run(objectServer.HandleAsync);
+            });
+        }
+        // The proxy pipeline, in order (as Swift's paste pipeline): transaction id + access log -> healthcheck -> info.
+        // Later issues add auth, feature middleware and the controllers after these.
         app.UseMiddleware<TransactionIdMiddleware>();
         app.UseMiddleware<HealthcheckMiddleware>();
         app.UseMiddleware<SwiftInfoMiddleware>();
-        app.Run(NotFound);
+        app.Run(context => SwiftResponses.WriteAsync(context, 404));
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("storagecloud");
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(config, data, mode));
@@ -52,22 +72,13 @@ public static class Appliance
         }
         catch (IOException e)
         {
-            Console.Error.WriteLine($"storagecloud: cannot listen on {config.BindAddress}:{config.ProxyPort}: {e.Message}");
+            Console.Error.WriteLine($"storagecloud: cannot listen on {config.BindAddress} (ports {config.ProxyPort}, {config.ObjectPort}): {e.Message}");
             return 1;
         }
         logger.LogInformation("roles {Roles} running; data in {DataDir}", string.Join(",", config.Roles), data.Root);
         await app.WaitForShutdownAsync();
         logger.LogInformation("stopped");
         return 0;
-    }
-
-    private static Task NotFound(Microsoft.AspNetCore.Http.HttpContext context)
-    {
-        context.Response.StatusCode = 404;
-        context.Response.ContentType = "text/html; charset=UTF-8";
-        const string body = "<html><h1>Not Found</h1><p>The resource could not be found.</p></html>";
-        context.Response.ContentLength = body.Length;
-        return context.Response.WriteAsync(body);
     }
 
     private static void RegisterCoreInfo(SwiftInfo info, StorageCloudConfig config)
@@ -124,6 +135,7 @@ public static class Appliance
         Console.Out.WriteLine($"""
             StorageCloud {Version} ({mode}) is running. Stop it with Ctrl-C.
               proxy        {url}   (GET {url}/healthcheck, GET {url}/info)
+              object       {(config.Roles.Contains("object") ? $"http://{host}:{config.ObjectPort}/<device>/<partition>/<account>/<container>/<object>" : "(not running)")}
               data         {data.Root} ({data.Devices.Count} devices: {string.Join(" ", data.Devices.Select(Path.GetFileName))})
               roles        {string.Join(", ", config.Roles)}
               replicas     {config.Replicas}

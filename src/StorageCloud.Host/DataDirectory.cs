@@ -11,7 +11,7 @@ namespace StorageCloud.Host;
 public sealed class DataDirectory
 {
     /// <summary>Name of the marker file that makes a directory a usable device (Swift's mount_check, by file).</summary>
-    public const string DeviceMarker = ".storagecloud-device";
+    public const string DeviceMarker = Storage.Engine.DeviceEngine.MarkerFile;
 
     private DataDirectory(string root, IReadOnlyList<string> devices, ClusterSecrets secrets)
     {

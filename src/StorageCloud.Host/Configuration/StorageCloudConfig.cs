@@ -18,7 +18,7 @@ public sealed record StorageCloudConfig
     /// <summary>Every option the file and the environment may set, by section (docs/configuration.md lists them).</summary>
     public static readonly IReadOnlyDictionary<string, string[]> KnownOptions = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase)
     {
-        ["Server"] = ["BindAddress", "ProxyPort", "Roles", "TransIdSuffix", "HealthcheckDisablePath"],
+        ["Server"] = ["BindAddress", "ProxyPort", "ObjectPort", "Roles", "TransIdSuffix", "HealthcheckDisablePath"],
         ["Storage"] = ["DataDir", "Devices"],
         ["Cluster"] = ["HashPathPrefix", "HashPathSuffix", "Replicas"],
         ["Logging"] = ["Level", "Format"],
@@ -39,6 +39,9 @@ public sealed record StorageCloudConfig
 
     /// <summary>Port of the proxy (Swift and S3 APIs, /info, /healthcheck).</summary>
     public required int ProxyPort { get; init; }
+
+    /// <summary>Port of the object server (the storage node's object API).</summary>
+    public required int ObjectPort { get; init; }
 
     /// <summary>Roles this process runs.</summary>
     public required IReadOnlyList<string> Roles { get; init; }
@@ -135,6 +138,7 @@ public sealed record StorageCloudConfig
         {
             BindAddress = address,
             ProxyPort = ConfigValues.GetInt32(c, "Server:ProxyPort", 8080, 1, 65535),
+            ObjectPort = ConfigValues.GetInt32(c, "Server:ObjectPort", 6200, 1, 65535),
             Roles = roles,
             TransIdSuffix = ConfigValues.GetString(c, "Server:TransIdSuffix", ""),
             HealthcheckDisablePath = c["Server:HealthcheckDisablePath"],

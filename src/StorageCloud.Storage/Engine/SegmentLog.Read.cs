@@ -99,6 +99,9 @@ public sealed class RecordReader(RecordLocation location, RecordHeader header, b
 
     /// <summary>The data; its end verifies the record's CRC.</summary>
     public Stream Data { get; } = data;
+
+    /// <summary>Reads data at a position without checking the CRC (ranged reads cannot see the whole record).</summary>
+    public int ReadDataAt(long position, Span<byte> buffer) => ((VerifyingStream)Data).ReadAt(position, buffer);
 }
 
 /// <summary>Reads a record's data by positioned reads and checks the CRC when the data ends.</summary>
@@ -135,6 +138,15 @@ internal sealed class VerifyingStream(SafeFileHandle file, RecordLocation locati
         _crc = Crc32C.Append(_crc, buffer[..read]);
         _position += read;
         if (_position == length) Verify();
+        return read;
+    }
+
+    public int ReadAt(long position, Span<byte> buffer)
+    {
+        var want = (int)Math.Min(buffer.Length, Math.Max(0, length - position));
+        if (want == 0) return 0;
+        var read = RandomAccess.Read(file, buffer[..want], start + position);
+        if (read <= 0) throw new CorruptRecordException(location, "data ends early");
         return read;
     }
 

@@ -44,6 +44,9 @@ public sealed partial class SegmentLog : IAsyncDisposable
     /// <summary>Bytes cut from the end of the active segment at open because they held a torn record.</summary>
     public long RecoveredTailBytes { get; private init; }
 
+    /// <summary>Records with more data than this must be streamed with <see cref="AppendLargeAsync"/>.</summary>
+    public long LargeObjectThreshold => _options.LargeObjectThreshold;
+
     /// <summary>The shared segment new small records go to.</summary>
     public uint ActiveSegment => _activeSegment;
 

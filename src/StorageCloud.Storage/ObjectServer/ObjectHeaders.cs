@@ -1,0 +1,84 @@
+using Microsoft.AspNetCore.Http;
+using StorageCloud.Common.Constraints;
+
+namespace StorageCloud.Storage.ObjectServer;
+
+/// <summary>Which request headers an object keeps, and Swift's checks on them.</summary>
+public static class ObjectHeaders
+{
+    /// <summary>Headers besides metadata that a PUT or POST stores and a GET returns (Swift's allowed_headers).</summary>
+    public static readonly string[] Allowed =
+    [
+        "Content-Disposition", "Content-Encoding", "X-Delete-At", "X-Object-Manifest", "X-Static-Large-Object",
+        "Cache-Control", "Content-Language", "Expires", "X-Robots-Tag",
+    ];
+
+    private static bool IsUserMeta(string name) => name.StartsWith("X-Object-Meta-", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsSysmeta(string name)
+        => name.StartsWith("X-Object-Sysmeta-", StringComparison.OrdinalIgnoreCase)
+           || name.StartsWith("X-Object-Transient-Sysmeta-", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The headers of a request to keep, in a stable order. A POST keeps sysmeta from before, as Swift does.</summary>
+    public static List<KeyValuePair<string, string>> ToKeep(IHeaderDictionary request, bool isPost, IReadOnlyList<KeyValuePair<string, string>> previous)
+    {
+        var kept = new List<KeyValuePair<string, string>>();
+        foreach (var (name, values) in request)
+        {
+            if (name.Equals("X-Delete-At", StringComparison.OrdinalIgnoreCase)) continue;
+            var allowed = IsUserMeta(name) || (isPost ? name.StartsWith("X-Object-Transient-Sysmeta-", StringComparison.OrdinalIgnoreCase) : IsSysmeta(name))
+                || Array.Exists(Allowed, a => a.Equals(name, StringComparison.OrdinalIgnoreCase));
+            if (allowed) kept.Add(new(Canonical(name), values.ToString()));
+        }
+        if (isPost)
+        {
+            foreach (var h in previous)
+                if (h.Key.StartsWith("X-Object-Sysmeta-", StringComparison.OrdinalIgnoreCase)) kept.Add(h);
+        }
+        kept.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        return kept;
+    }
+
+    /// <summary>Title-Case-Per-Word, as Swift presents header names.</summary>
+    public static string Canonical(string name)
+    {
+        var chars = name.ToLowerInvariant().ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+            if (i == 0 || chars[i - 1] == '-') chars[i] = char.ToUpperInvariant(chars[i]);
+        return new string(chars);
+    }
+
+    /// <summary>Swift's check_metadata for objects: a 400 message, or null when the metadata is acceptable.</summary>
+    public static string? CheckMetadata(IHeaderDictionary request, SwiftConstraints limits)
+    {
+        var count = 0;
+        var size = 0;
+        foreach (var (name, values) in request)
+        {
+            if (!IsUserMeta(name)) continue;
+            var key = name["X-Object-Meta-".Length..];
+            var value = values.ToString();
+            if (key.Length == 0) return "Metadata name cannot be empty";
+            count++;
+            size += System.Text.Encoding.UTF8.GetByteCount(key) + System.Text.Encoding.UTF8.GetByteCount(value);
+            if (System.Text.Encoding.UTF8.GetByteCount(key) > limits.MaxMetaNameLength)
+                return $"Metadata name too long: {name}";
+            if (System.Text.Encoding.UTF8.GetByteCount(value) > limits.MaxMetaValueLength)
+                return $"Metadata value longer than {limits.MaxMetaValueLength}: {name}";
+            if (count > limits.MaxMetaCount) return $"Too many metadata items; max {limits.MaxMetaCount}";
+            if (size > limits.MaxMetaOverallSize) return $"Total metadata too large; max {limits.MaxMetaOverallSize}";
+        }
+        return null;
+    }
+
+    /// <summary>Reads X-Delete-At: (ok, value, error) where error is Swift's 400 message.</summary>
+    public static (bool Ok, long Value, string? Error) DeleteAt(IHeaderDictionary request, long now)
+    {
+        var raw = request["X-Delete-At"].ToString();
+        if (raw.Length == 0) return (true, 0, null);
+        if (!long.TryParse(raw, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value))
+            return (false, 0, "Non-integer X-Delete-At");
+        if (value <= now) return (false, 0, "X-Delete-At in past");
+        return (true, value, null);
+    }
+}

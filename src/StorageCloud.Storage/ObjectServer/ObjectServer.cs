@@ -1,0 +1,210 @@
+using System.Buffers;
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using StorageCloud.Common.Constraints;
+using StorageCloud.Common.Hashing;
+using StorageCloud.Common.Http;
+using StorageCloud.Common.Time;
+using StorageCloud.Storage.Engine;
+
+namespace StorageCloud.Storage.ObjectServer;
+
+/// <summary>
+/// Swift's object-server API on a storage node: PUT, GET, HEAD, POST and DELETE of
+/// /device/partition/account/container/object, with X-Timestamp ordering, as the proxy and replicator use it.
+/// </summary>
+public sealed partial class ObjectServer(StorageNode node, SwiftConstraints limits)
+{
+    /// <summary>Bodies up to this size are read and checked whole before the first byte is sent.</summary>
+    public const int VerifyBeforeSendLimit = 1024 * 1024;
+
+    /// <summary>Handles one request.</summary>
+    public async Task HandleAsync(HttpContext context)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
+        if (!StoragePath.TryParse(raw, 5, out var path, out var status, out var error))
+        {
+            await SwiftResponses.WriteAsync(context, status, error);
+            return;
+        }
+        if (node.Mounted(path!.Device) is not { } engine)
+        {
+            await SwiftResponses.WriteAsync(context, 507, drive: path.Device);
+            return;
+        }
+        var method = context.Request.Method;
+        var hash = new byte[16];
+        node.Hasher.HashPath(path.Account, path.Container, path.Object, hash);
+        var request = new ObjectRequest(context, engine, path, hash);
+        switch (method)
+        {
+            case "PUT":
+                await PutAsync(request);
+                break;
+            case "GET":
+            case "HEAD":
+                await GetAsync(request);
+                break;
+            case "POST":
+                await PostAsync(request);
+                break;
+            case "DELETE":
+                await DeleteAsync(request);
+                break;
+            default:
+                context.Response.Headers.Allow = "DELETE, GET, HEAD, POST, PUT";
+                await SwiftResponses.WriteAsync(context, 405);
+                break;
+        }
+    }
+
+    private sealed record ObjectRequest(HttpContext Context, DeviceEngine Engine, StoragePath Path, byte[] Hash)
+    {
+        public string Name => $"{Path.Account}/{Path.Container}/{Path.Object}";
+        public HttpRequest Request => Context.Request;
+        public ObjectState? Current => Engine.Get(Path.Partition, Hash);
+    }
+
+    private static long Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    private static bool TryTimestamp(HttpContext context, out SwiftTimestamp timestamp, out Task? rejection)
+    {
+        if (SwiftTimestamp.TryParseHeader(context.Request.Headers["X-Timestamp"].FirstOrDefault(), out timestamp, out var error))
+        {
+            rejection = null;
+            return true;
+        }
+        rejection = SwiftResponses.WriteAsync(context, 400, error);
+        return false;
+    }
+
+    private static Task Conflict(HttpContext context, SwiftTimestamp existing)
+    {
+        context.Response.Headers["X-Backend-Timestamp"] = existing.Internal;
+        return SwiftResponses.WriteAsync(context, 409);
+    }
+
+    private async Task PutAsync(ObjectRequest r)
+    {
+        var context = r.Context;
+        if (!TryTimestamp(context, out var timestamp, out var rejection))
+        {
+            await rejection!;
+            return;
+        }
+        var headers = r.Request.Headers;
+        var contentLength = r.Request.ContentLength;
+        var chunked = headers.TransferEncoding.ToString().Contains("chunked", StringComparison.OrdinalIgnoreCase);
+        string? problem = null;
+        var code = 400;
+        if (System.Text.Encoding.UTF8.GetByteCount(r.Path.Object!) > limits.MaxObjectNameLength)
+            problem = $"Object name length of {System.Text.Encoding.UTF8.GetByteCount(r.Path.Object!)} longer than {limits.MaxObjectNameLength}";
+        else if (contentLength is null && !chunked)
+            (problem, code) = ("", 411);
+        else if (contentLength > limits.MaxFileSize)
+            (problem, code) = ("", 413);
+        else if (string.IsNullOrEmpty(headers.ContentType))
+            problem = "No content type";
+        else problem = ObjectHeaders.CheckMetadata(headers, limits);
+        var deleteAt = ObjectHeaders.DeleteAt(headers, Now);
+        if (problem is null && !deleteAt.Ok) problem = deleteAt.Error;
+        if (problem is not null)
+        {
+            await SwiftResponses.WriteAsync(context, code, problem.Length == 0 ? null : problem);
+            return;
+        }
+        if (!r.Engine.HasRoomFor(contentLength ?? 0))
+        {
+            await SwiftResponses.WriteAsync(context, 507, drive: r.Engine.Name);
+            return;
+        }
+        var current = r.Current;
+        if (current is not null && current.DataTimestamp >= timestamp)
+        {
+            await Conflict(context, current.DataTimestamp);
+            return;
+        }
+        if (headers.IfNoneMatch.ToString() == "*" && current is { Deleted: false })
+        {
+            await SwiftResponses.WriteAsync(context, 412);
+            return;
+        }
+        var expectedEtag = headers.ETag.ToString().Trim('"').ToLowerInvariant();
+        ObjectState Complete(long size, string etag)
+        {
+            if (contentLength is { } declared && declared != size) throw new BodyLengthException();
+            if (expectedEtag.Length > 0 && expectedEtag != etag) throw new EtagMismatchException();
+            return new ObjectState
+            {
+                Name = r.Name, DataTimestamp = timestamp, MetaTimestamp = timestamp, ContentTypeTimestamp = timestamp,
+                Size = size, ETag = etag, ContentType = headers.ContentType.ToString(), DeleteAt = deleteAt.Value,
+                Headers = ObjectHeaders.ToKeep(headers, isPost: false, []),
+            };
+        }
+        try
+        {
+            var state = await ReceiveAsync(r, timestamp, contentLength, Complete);
+            context.Response.Headers.ETag = $"\"{state}\"";
+            context.Response.StatusCode = 201;
+            context.Response.ContentLength = 0;
+        }
+        catch (EtagMismatchException)
+        {
+            await SwiftResponses.WriteAsync(context, 422);
+        }
+        catch (Exception e) when (e is BodyLengthException or IOException or Microsoft.AspNetCore.Http.BadHttpRequestException or OperationCanceledException)
+        {
+            // The client went away or sent less than it said: nothing was stored.
+            await SwiftResponses.WriteAsync(context, 499);
+        }
+        catch (InvalidDataException)
+        {
+            await SwiftResponses.WriteAsync(context, 413);
+        }
+    }
+
+    /// <summary>Reads the body (pooled buffers for small objects, a file of its own for large) and stores it; returns the ETag.</summary>
+    private async Task<string> ReceiveAsync(ObjectRequest r, SwiftTimestamp timestamp, long? contentLength, Func<long, string, ObjectState> complete)
+    {
+        var body = r.Request.Body;
+        var threshold = r.Engine.Log.LargeObjectThreshold;
+        var ct = r.Context.RequestAborted;
+        var etag = "";
+        ObjectState Completing(long size, string md5)
+        {
+            var state = complete(size, md5);
+            etag = md5;
+            return state;
+        }
+        if (contentLength > threshold)
+        {
+            await r.Engine.WriteLargeAsync(r.Path.Partition, r.Hash, r.Name, timestamp, body, Completing, limits.MaxFileSize, ct);
+            return etag;
+        }
+        using var chunks = new PooledChunks();
+        using var hasher = new StreamingMd5();
+        while (chunks.Length <= threshold)
+        {
+            var memory = chunks.Next();
+            var read = await body.ReadAsync(memory, ct);
+            if (read == 0) break;
+            hasher.Append(memory.Span[..read]);
+            chunks.Advance(read);
+        }
+        if (chunks.Length > threshold)
+        {
+            // A chunked body bigger than fits in memory: what was read goes first, the rest streams after it.
+            await using var whole = new ConcatStream(chunks.AsSequence(), body);
+            await r.Engine.WriteLargeAsync(r.Path.Partition, r.Hash, r.Name, timestamp, whole, Completing, limits.MaxFileSize, ct);
+            return etag;
+        }
+        var small = Completing(chunks.Length, hasher.GetHexAndReset());
+        await r.Engine.WriteAsync(r.Path.Partition, r.Hash, RecordType.Object, small, chunks.AsSequence());
+        return etag;
+    }
+
+    private sealed class EtagMismatchException : Exception;
+
+    private sealed class BodyLengthException : Exception;
+}

@@ -1,0 +1,89 @@
+using System.Buffers;
+
+namespace StorageCloud.Storage.ObjectServer;
+
+/// <summary>A body read into pooled 64 KiB buffers, handed on as one sequence without copying.</summary>
+internal sealed class PooledChunks : IDisposable
+{
+    private const int ChunkSize = 64 * 1024;
+    private readonly List<(byte[] Buffer, int Used)> _chunks = [];
+
+    /// <summary>Bytes held.</summary>
+    public long Length { get; private set; }
+
+    /// <summary>Free space to read into (the current chunk's tail, or a new chunk).</summary>
+    public Memory<byte> Next()
+    {
+        if (_chunks.Count == 0 || _chunks[^1].Used == ChunkSize) _chunks.Add((ArrayPool<byte>.Shared.Rent(ChunkSize), 0));
+        var (buffer, used) = _chunks[^1];
+        return buffer.AsMemory(used, ChunkSize - used);
+    }
+
+    /// <summary>Records that <paramref name="count"/> bytes were written into <see cref="Next"/>'s memory.</summary>
+    public void Advance(int count)
+    {
+        var (buffer, used) = _chunks[^1];
+        _chunks[^1] = (buffer, used + count);
+        Length += count;
+    }
+
+    /// <summary>The bytes held, in order.</summary>
+    public ReadOnlySequence<byte> AsSequence()
+    {
+        if (_chunks.Count == 0) return ReadOnlySequence<byte>.Empty;
+        if (_chunks.Count == 1) return new ReadOnlySequence<byte>(_chunks[0].Buffer, 0, _chunks[0].Used);
+        Segment? first = null, last = null;
+        foreach (var (buffer, used) in _chunks)
+        {
+            var segment = new Segment(buffer.AsMemory(0, used), last?.RunningIndex + last?.Memory.Length ?? 0);
+            if (last is null) first = segment;
+            else last.SetNext(segment);
+            last = segment;
+        }
+        return new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
+    }
+
+    public void Dispose()
+    {
+        foreach (var (buffer, _) in _chunks) ArrayPool<byte>.Shared.Return(buffer);
+        _chunks.Clear();
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public void SetNext(Segment next) => Next = next;
+    }
+}
+
+/// <summary>Reads a buffered prefix, then the rest of a stream.</summary>
+internal sealed class ConcatStream(ReadOnlySequence<byte> prefix, Stream rest) : Stream
+{
+    private ReadOnlySequence<byte> _prefix = prefix;
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_prefix.IsEmpty) return rest.ReadAsync(buffer, cancellationToken);
+        var count = (int)Math.Min(buffer.Length, _prefix.Length);
+        _prefix.Slice(0, count).CopyTo(buffer.Span);
+        _prefix = _prefix.Slice(count);
+        return ValueTask.FromResult(count);
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}

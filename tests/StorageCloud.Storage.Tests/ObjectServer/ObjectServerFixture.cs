@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
+using StorageCloud.Common.Constraints;
+using StorageCloud.Common.Hashing;
+using StorageCloud.Common.Time;
+using StorageCloud.Storage.Engine;
+using StorageCloud.Storage.ObjectServer;
+
+namespace StorageCloud.Storage.Tests.ObjectServer;
+
+/// <summary>A real object server on 127.0.0.1 (Kestrel, a free port) over two temporary devices.</summary>
+public sealed class ObjectServerHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly TempDir _dir;
+
+    private ObjectServerHost(WebApplication app, TempDir dir, StorageNode node, int port)
+    {
+        _app = app;
+        _dir = dir;
+        Node = node;
+        BaseUrl = $"http://127.0.0.1:{port}";
+        Client = new HttpClient { BaseAddress = new Uri(BaseUrl) };
+    }
+
+    public StorageNode Node { get; }
+
+    public string BaseUrl { get; }
+
+    public HttpClient Client { get; }
+
+    public string DevicePath(string device) => _dir.Sub(device);
+
+    public static async Task<ObjectServerHost> StartAsync(long largeObjectThreshold = 8L * 1024 * 1024)
+    {
+        var dir = new TempDir();
+        var devices = new[] { "sda", "sdb", "nomarker" }.Select(d => dir.Sub(d)).ToList();
+        foreach (var d in devices) Directory.CreateDirectory(d);
+        File.WriteAllText(Path.Combine(devices[0], DeviceEngine.MarkerFile), "");
+        File.WriteAllText(Path.Combine(devices[1], DeviceEngine.MarkerFile), "");
+        var node = StorageNode.Open(devices, new PathHasher("pre", "suf"),
+            new DeviceEngineOptions { Log = new SegmentLogOptions { LargeObjectThreshold = largeObjectThreshold }, FreeSpaceReserveBytes = 0 });
+        var port = FreePort();
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = null;
+            k.Listen(IPAddress.Loopback, port);
+        });
+        var app = builder.Build();
+        var server = new Storage.ObjectServer.ObjectServer(node, SwiftConstraints.Default);
+        app.Run(server.HandleAsync);
+        await app.StartAsync();
+        return new ObjectServerHost(app, dir, node, port);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static long _clock = SwiftTimestamp.Now().Ticks;
+
+    /// <summary>A fresh timestamp, later than every one handed out before.</summary>
+    public static string NextTimestamp() => new SwiftTimestamp(Interlocked.Add(ref _clock, 10)).Normal;
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await Node.DisposeAsync();
+        _dir.Dispose();
+    }
+}
