@@ -122,6 +122,7 @@ public sealed partial class StorageCloudProcess : IAsyncDisposable
 
     public const int SIGTERM = 15;
     public const int SIGINT = 2;
+    public const int SIGKILL = 9;
 
     [LibraryImport("libc", EntryPoint = "kill")]
     private static partial int Kill(int pid, int signal);
