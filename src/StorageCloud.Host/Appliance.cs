@@ -45,6 +45,13 @@ public static class Appliance
             ? StorageNode.Open(data.Devices, new PathHasher(data.Secrets.HashPathPrefix, data.Secrets.HashPathSuffix))
             : null;
 
+        if (storage is not null)
+        {
+            builder.Services.AddSingleton(storage);
+            builder.Services.AddSingleton(config.Auditor);
+            builder.Services.AddHostedService<StorageDaemons>();
+        }
+
         var app = builder.Build();
         // Storage roles, by port: the object server trusts the proxy's transaction id.
         if (storage is not null)

@@ -22,6 +22,7 @@ public sealed record StorageCloudConfig
         ["Storage"] = ["DataDir", "Devices"],
         ["Cluster"] = ["HashPathPrefix", "HashPathSuffix", "Replicas"],
         ["Logging"] = ["Level", "Format"],
+        ["Auditor"] = ["BytesPerSecond", "IntervalSeconds"],
         [SwiftConstraintsConfig.Section] =
         [
             "MaxFileSize", "MaxMetaNameLength", "MaxMetaValueLength", "MaxMetaCount", "MaxMetaOverallSize",
@@ -72,6 +73,9 @@ public sealed record StorageCloudConfig
 
     /// <summary>Console log format: simple (one line each) or json.</summary>
     public required string LogFormat { get; init; }
+
+    /// <summary>The object auditor's pace and interval.</summary>
+    public required AuditorOptions Auditor { get; init; }
 
     /// <summary>Swift's request constraints.</summary>
     public required SwiftConstraints Constraints { get; init; }
@@ -150,6 +154,9 @@ public sealed record StorageCloudConfig
             LogLevel = ConfigValues.GetChoice(c, "Logging:Level", "information", "trace", "debug", "information", "warning", "error", "critical", "none"),
             LogFormat = ConfigValues.GetChoice(c, "Logging:Format", "simple", "simple", "json"),
             Constraints = SwiftConstraintsConfig.Load(c),
+            Auditor = new AuditorOptions(
+                ConfigValues.GetInt64(c, "Auditor:BytesPerSecond", 10_000_000, 0, long.MaxValue),
+                ConfigValues.GetInt32(c, "Auditor:IntervalSeconds", 1800, 0, 7 * 24 * 3600)),
         };
     }
 }

@@ -251,6 +251,19 @@ public sealed class DeviceEngine : IAsyncDisposable
         return result;
     }
 
+    /// <summary>Every indexed object (tombstones included), partition by partition, from a consistent snapshot.</summary>
+    public IEnumerable<(uint Partition, byte[] Hash, ObjectState State)> EnumerateObjects()
+    {
+        using var snapshot = _index.CreateSnapshot();
+        using var it = _index.NewIterator(new IteratorOptions { LowerBound = [(byte)'o'], UpperBound = [(byte)'p'], Snapshot = snapshot, FillCache = false });
+        for (it.SeekToFirst(); it.Valid; it.Next())
+        {
+            var key = it.Key;
+            yield return (BinaryPrimitives.ReadUInt32BigEndian(key[1..]), key[5..21].ToArray(), ObjectState.Decode(it.Value));
+        }
+        it.ThrowIfError();
+    }
+
     /// <summary>Closes the log (finishing queued writes) and the index.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -23,6 +23,11 @@ public sealed partial class ObjectServer(StorageNode node, SwiftConstraints limi
     public async Task HandleAsync(HttpContext context)
     {
         var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
+        if (context.Request.Method == "REPLICATE")
+        {
+            await ReplicateAsync(context, raw);
+            return;
+        }
         if (!StoragePath.TryParse(raw, 5, out var path, out var status, out var error))
         {
             await SwiftResponses.WriteAsync(context, status, error);
@@ -53,10 +58,35 @@ public sealed partial class ObjectServer(StorageNode node, SwiftConstraints limi
                 await DeleteAsync(request);
                 break;
             default:
-                context.Response.Headers.Allow = "DELETE, GET, HEAD, POST, PUT";
+                context.Response.Headers.Allow = "DELETE, GET, HEAD, POST, PUT, REPLICATE";
                 await SwiftResponses.WriteAsync(context, 405);
                 break;
         }
+    }
+
+    /// <summary>
+    /// REPLICATE /device/partition[/suffix-suffix...]: the partition's suffix hashes as a JSON object, which the
+    /// replicator compares with its peers' to find what differs (Swift answers with a pickle; peers here are ours).
+    /// </summary>
+    private async Task ReplicateAsync(HttpContext context, string raw)
+    {
+        var target = raw.Split('?')[0].TrimStart('/').Split('/');
+        if (target.Length is < 2 or > 3 || !uint.TryParse(target[1], NumberStyles.None, CultureInfo.InvariantCulture, out var partition))
+        {
+            await SwiftResponses.WriteAsync(context, 400, "Invalid path: " + raw);
+            return;
+        }
+        if (node.Mounted(target[0]) is not { } engine)
+        {
+            await SwiftResponses.WriteAsync(context, 507, drive: target[0]);
+            return;
+        }
+        var hashes = engine.GetSuffixHashes(partition);
+        var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(hashes);
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body);
     }
 
     private sealed record ObjectRequest(HttpContext Context, DeviceEngine Engine, StoragePath Path, byte[] Hash)

@@ -155,4 +155,36 @@ public sealed class DeviceEngineTests : IDisposable
     }
 
     public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task The_auditor_finds_and_quarantines_damage_it_was_not_asked_about()
+    {
+        await using var engine = Open();
+        var good = Encoding.UTF8.GetBytes(new string('g', 3000));
+        for (uint p = 0; p < 5; p++)
+            await engine.WriteAsync(p, Hash, RecordType.Object, Put(10, "g") with { Size = good.Length, ETag = Convert.ToHexStringLower(MD5.HashData(good)) },
+                new ReadOnlySequence<byte>(good));
+        // A record whose bytes are intact but whose ETag lies (MD5 check), and one with a flipped byte (CRC check).
+        await engine.WriteAsync(5, Hash, RecordType.Object, Put(10, "liar") with { ETag = new string('0', 32) }, new ReadOnlySequence<byte>("liar"u8.ToArray()));
+        var victim = engine.Get(2, Hash)!.Location;
+        await using (var file = new FileStream(engine.Log.PathOf(victim.Segment), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
+        {
+            file.Position = victim.Offset + victim.Length - 500;
+            var b = file.ReadByte();
+            file.Position--;
+            file.WriteByte((byte)(b ^ 1));
+        }
+        var result = await ObjectAuditor.RunPassAsync(engine, bytesPerSecond: 0);
+        Assert.Equal(6, result.Objects);
+        Assert.Equal(2, result.Quarantined);
+        Assert.Null(engine.Get(2, Hash));
+        Assert.Null(engine.Get(5, Hash));
+        Assert.NotNull(engine.Get(3, Hash));
+        Assert.Equal(2, engine.QuarantinedCount);
+
+        // A second pass finds nothing more, and the rate limit holds it to the configured pace.
+        var second = await ObjectAuditor.RunPassAsync(engine, bytesPerSecond: 30_000);
+        Assert.Equal(0, second.Quarantined);
+        Assert.True(second.Duration >= TimeSpan.FromMilliseconds(300), $"4 x 3000 bytes at 30 kB/s took {second.Duration}");
+    }
 }

@@ -334,4 +334,24 @@ public sealed class ObjectServerTests : IAsyncLifetime
             Assert.NotEqual(default, newest);
         }
     }
+
+    [Fact]
+    public async Task Replicate_answers_the_partitions_suffix_hashes()
+    {
+        using (var empty = await Http.SendAsync(new HttpRequestMessage(new HttpMethod("REPLICATE"), "/sda/11")))
+            Assert.Equal("{}", await empty.Content.ReadAsStringAsync());
+        using (await Put("/sda/11/a/c/one", "1"u8.ToArray())) { }
+        var hash = new byte[16];
+        _host.Node.Hasher.HashPath("a", "c", "one", hash);
+        var suffix = Convert.ToHexStringLower(hash)[^3..];
+        using var response = await Http.SendAsync(new HttpRequestMessage(new HttpMethod("REPLICATE"), "/sda/11"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var hashes = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal([suffix], hashes.Keys);
+        Assert.Matches("^[0-9a-f]{32}$", hashes[suffix]);
+        using (var bad = await Http.SendAsync(new HttpRequestMessage(new HttpMethod("REPLICATE"), "/sda/notapartition")))
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        using (var unmounted = await Http.SendAsync(new HttpRequestMessage(new HttpMethod("REPLICATE"), "/nomarker/11")))
+            Assert.Equal((HttpStatusCode)507, unmounted.StatusCode);
+    }
 }
