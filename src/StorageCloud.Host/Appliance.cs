@@ -45,10 +45,17 @@ public static class Appliance
             ? StorageNode.Open(data.Devices, new PathHasher(data.Secrets.HashPathPrefix, data.Secrets.HashPathSuffix))
             : null;
 
+        using var backendHttp = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = TimeSpan.FromSeconds(2) })
+        {
+            Timeout = TimeSpan.FromSeconds(10),
+        };
+        var containerUpdater = new ContainerUpdater(backendHttp, TimeSpan.FromSeconds(1));
         if (storage is not null)
         {
             builder.Services.AddSingleton(storage);
+            builder.Services.AddSingleton(containerUpdater);
             builder.Services.AddSingleton(config.Auditor);
+            builder.Services.AddSingleton(config.Updater);
             builder.Services.AddHostedService<StorageDaemons>();
         }
 
@@ -56,7 +63,7 @@ public static class Appliance
         // Storage roles, by port: the object server trusts the proxy's transaction id.
         if (storage is not null)
         {
-            var objectServer = new ObjectServer(storage, config.Constraints);
+            var objectServer = new ObjectServer(storage, config.Constraints, containerUpdater);
             app.MapWhen(c => c.Connection.LocalPort == config.ObjectPort, node =>
             {
                 node.UseMiddleware<TransactionIdMiddleware>(new TransactionIdOptions { TrustIncoming = true });

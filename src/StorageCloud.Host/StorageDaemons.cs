@@ -5,11 +5,38 @@ using StorageCloud.Storage.ObjectServer;
 
 namespace StorageCloud.Host;
 
-/// <summary>The storage node's background daemons; for now the object auditor, one pass per device per interval.</summary>
-public sealed class StorageDaemons(StorageNode node, AuditorOptions options, ILogger<StorageDaemons> logger) : BackgroundService
+/// <summary>The storage node's background daemons: the object auditor and the object updater, each pass over every device.</summary>
+public sealed class StorageDaemons(StorageNode node, AuditorOptions options, UpdaterOptions updaterOptions, ContainerUpdater updater,
+    ILogger<StorageDaemons> logger) : BackgroundService
 {
     /// <inheritdoc/>
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+        => Task.WhenAll(AuditLoopAsync(stoppingToken), UpdateLoopAsync(stoppingToken));
+
+    private async Task UpdateLoopAsync(CancellationToken stoppingToken)
+    {
+        if (updaterOptions.IntervalSeconds <= 0) return;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(updaterOptions.IntervalSeconds), stoppingToken);
+                foreach (var engine in node.Devices.Values)
+                {
+                    if (!engine.IsMounted) continue;
+                    var (delivered, failed) = await updater.RunPassAsync(engine, stoppingToken);
+                    if (delivered + failed > 0)
+                        logger.LogInformation("updater on {Device}: {Delivered} container updates delivered, {Failed} still waiting", engine.Name, delivered, failed);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task AuditLoopAsync(CancellationToken stoppingToken)
     {
         if (options.IntervalSeconds <= 0) return;
         while (!stoppingToken.IsCancellationRequested)
@@ -43,6 +70,9 @@ public sealed class StorageDaemons(StorageNode node, AuditorOptions options, ILo
         }
     }
 }
+
+/// <summary>Settings of the object updater (the "Updater" configuration section).</summary>
+public sealed record UpdaterOptions(int IntervalSeconds);
 
 /// <summary>Settings of the object auditor (the "Auditor" configuration section).</summary>
 public sealed record AuditorOptions(long BytesPerSecond, int IntervalSeconds);

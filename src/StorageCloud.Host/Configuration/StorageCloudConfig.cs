@@ -23,6 +23,7 @@ public sealed record StorageCloudConfig
         ["Cluster"] = ["HashPathPrefix", "HashPathSuffix", "Replicas"],
         ["Logging"] = ["Level", "Format"],
         ["Auditor"] = ["BytesPerSecond", "IntervalSeconds"],
+        ["Updater"] = ["IntervalSeconds"],
         [SwiftConstraintsConfig.Section] =
         [
             "MaxFileSize", "MaxMetaNameLength", "MaxMetaValueLength", "MaxMetaCount", "MaxMetaOverallSize",
@@ -76,6 +77,9 @@ public sealed record StorageCloudConfig
 
     /// <summary>The object auditor's pace and interval.</summary>
     public required AuditorOptions Auditor { get; init; }
+
+    /// <summary>How often the object updater retries container updates that could not be delivered.</summary>
+    public required UpdaterOptions Updater { get; init; }
 
     /// <summary>Swift's request constraints.</summary>
     public required SwiftConstraints Constraints { get; init; }
@@ -154,6 +158,7 @@ public sealed record StorageCloudConfig
             LogLevel = ConfigValues.GetChoice(c, "Logging:Level", "information", "trace", "debug", "information", "warning", "error", "critical", "none"),
             LogFormat = ConfigValues.GetChoice(c, "Logging:Format", "simple", "simple", "json"),
             Constraints = SwiftConstraintsConfig.Load(c),
+            Updater = new UpdaterOptions(ConfigValues.GetInt32(c, "Updater:IntervalSeconds", 30, 0, 24 * 3600)),
             Auditor = new AuditorOptions(
                 ConfigValues.GetInt64(c, "Auditor:BytesPerSecond", 10_000_000, 0, long.MaxValue),
                 ConfigValues.GetInt32(c, "Auditor:IntervalSeconds", 1800, 0, 7 * 24 * 3600)),

@@ -264,6 +264,29 @@ public sealed class DeviceEngine : IAsyncDisposable
         it.ThrowIfError();
     }
 
+    /// <summary>
+    /// Keeps a container update that could not be delivered (Swift's async pending) until the updater delivers it.
+    /// Keys sort by the update's timestamp, so older updates are retried first.
+    /// </summary>
+    public void SaveAsyncPending(string timestamp, ReadOnlySpan<byte> hash, string target, byte[] update)
+    {
+        var key = Encoding.UTF8.GetBytes($"a{timestamp}/{Convert.ToHexStringLower(hash)}/{target}");
+        _index.Put(key, update, sync: true);
+    }
+
+    /// <summary>The waiting container updates, oldest first.</summary>
+    public List<(byte[] Key, byte[] Update)> AsyncPendings(int limit = int.MaxValue)
+    {
+        var result = new List<(byte[], byte[])>();
+        using var it = _index.NewIterator(new IteratorOptions { LowerBound = [(byte)'a'], UpperBound = [(byte)'b'] });
+        for (it.SeekToFirst(); it.Valid && result.Count < limit; it.Next()) result.Add((it.Key.ToArray(), it.Value.ToArray()));
+        it.ThrowIfError();
+        return result;
+    }
+
+    /// <summary>Forgets a delivered container update.</summary>
+    public void RemoveAsyncPending(byte[] key) => _index.Delete(key, sync: true);
+
     /// <summary>Closes the log (finishing queued writes) and the index.</summary>
     public async ValueTask DisposeAsync()
     {

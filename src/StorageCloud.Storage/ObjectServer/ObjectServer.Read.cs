@@ -269,6 +269,7 @@ public sealed partial class ObjectServer
         var existed = current is { Deleted: false } && !(current.DeleteAt > 0 && current.DeleteAt <= Now);
         var tombstone = new ObjectState { Name = r.Name, DataTimestamp = timestamp, MetaTimestamp = timestamp, ContentTypeTimestamp = timestamp, Deleted = true };
         await r.Engine.WriteAsync(r.Path.Partition, r.Hash, RecordType.Tombstone, tombstone, default);
+        await updater.SendAsync(r.Engine, r.Hash, ContainerUpdate.For(r.Request.Headers, "DELETE", r.Path, tombstone, TransactionIdMiddleware.Of(context) ?? ""));
         if (current is not null) context.Response.Headers["X-Backend-Timestamp"] = current.Timestamp.Internal;
         if (existed)
         {

@@ -14,7 +14,7 @@ namespace StorageCloud.Storage.ObjectServer;
 /// Swift's object-server API on a storage node: PUT, GET, HEAD, POST and DELETE of
 /// /device/partition/account/container/object, with X-Timestamp ordering, as the proxy and replicator use it.
 /// </summary>
-public sealed partial class ObjectServer(StorageNode node, SwiftConstraints limits)
+public sealed partial class ObjectServer(StorageNode node, SwiftConstraints limits, ContainerUpdater updater)
 {
     /// <summary>Bodies up to this size are read and checked whole before the first byte is sent.</summary>
     public const int VerifyBeforeSendLimit = 1024 * 1024;
@@ -174,8 +174,10 @@ public sealed partial class ObjectServer(StorageNode node, SwiftConstraints limi
         }
         try
         {
-            var state = await ReceiveAsync(r, timestamp, contentLength, Complete);
-            context.Response.Headers.ETag = $"\"{state}\"";
+            var etag = await ReceiveAsync(r, timestamp, contentLength, Complete);
+            if (r.Current is { } stored && stored.DataTimestamp == timestamp)
+                await updater.SendAsync(r.Engine, r.Hash, ContainerUpdate.For(headers, "PUT", r.Path, stored, TransactionIdMiddleware.Of(context) ?? ""));
+            context.Response.Headers.ETag = $"\"{etag}\"";
             context.Response.StatusCode = 201;
             context.Response.ContentLength = 0;
         }

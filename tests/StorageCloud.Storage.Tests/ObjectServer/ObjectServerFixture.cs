@@ -17,16 +17,19 @@ public sealed class ObjectServerHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly TempDir _dir;
 
-    private ObjectServerHost(WebApplication app, TempDir dir, StorageNode node, int port)
+    private ObjectServerHost(WebApplication app, TempDir dir, StorageNode node, ContainerUpdater updater, int port)
     {
         _app = app;
         _dir = dir;
         Node = node;
+        Updater = updater;
         BaseUrl = $"http://127.0.0.1:{port}";
         Client = new HttpClient { BaseAddress = new Uri(BaseUrl) };
     }
 
     public StorageNode Node { get; }
+
+    public ContainerUpdater Updater { get; }
 
     public string BaseUrl { get; }
 
@@ -34,7 +37,7 @@ public sealed class ObjectServerHost : IAsyncDisposable
 
     public string DevicePath(string device) => _dir.Sub(device);
 
-    public static async Task<ObjectServerHost> StartAsync(long largeObjectThreshold = 8L * 1024 * 1024)
+    public static async Task<ObjectServerHost> StartAsync(long largeObjectThreshold = 8L * 1024 * 1024, long freeSpaceReserve = 0)
     {
         var dir = new TempDir();
         var devices = new[] { "sda", "sdb", "nomarker" }.Select(d => dir.Sub(d)).ToList();
@@ -42,7 +45,7 @@ public sealed class ObjectServerHost : IAsyncDisposable
         File.WriteAllText(Path.Combine(devices[0], DeviceEngine.MarkerFile), "");
         File.WriteAllText(Path.Combine(devices[1], DeviceEngine.MarkerFile), "");
         var node = StorageNode.Open(devices, new PathHasher("pre", "suf"),
-            new DeviceEngineOptions { Log = new SegmentLogOptions { LargeObjectThreshold = largeObjectThreshold }, FreeSpaceReserveBytes = 0 });
+            new DeviceEngineOptions { Log = new SegmentLogOptions { LargeObjectThreshold = largeObjectThreshold }, FreeSpaceReserveBytes = freeSpaceReserve });
         var port = FreePort();
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Logging.ClearProviders();
@@ -52,13 +55,14 @@ public sealed class ObjectServerHost : IAsyncDisposable
             k.Listen(IPAddress.Loopback, port);
         });
         var app = builder.Build();
-        var server = new Storage.ObjectServer.ObjectServer(node, SwiftConstraints.Default);
+        var updater = new ContainerUpdater(new HttpClient { Timeout = TimeSpan.FromSeconds(5) }, TimeSpan.FromSeconds(1));
+        var server = new Storage.ObjectServer.ObjectServer(node, SwiftConstraints.Default, updater);
         app.Run(server.HandleAsync);
         await app.StartAsync();
-        return new ObjectServerHost(app, dir, node, port);
+        return new ObjectServerHost(app, dir, node, updater, port);
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
