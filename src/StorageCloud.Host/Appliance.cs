@@ -42,7 +42,8 @@ public static class Appliance
         builder.Services.AddSingleton(new HealthcheckOptions { DisablePath = config.HealthcheckDisablePath });
 
         await using var storage = objectRole
-            ? StorageNode.Open(data.Devices, new PathHasher(data.Secrets.HashPathPrefix, data.Secrets.HashPathSuffix))
+            ? StorageNode.Open(data.Devices, new PathHasher(data.Secrets.HashPathPrefix, data.Secrets.HashPathSuffix),
+                new Storage.Engine.DeviceEngineOptions { FreeSpaceReserveBytes = config.FreeSpaceReserveBytes })
             : null;
 
         using var backendHttp = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = TimeSpan.FromSeconds(2) })
@@ -56,6 +57,7 @@ public static class Appliance
             builder.Services.AddSingleton(containerUpdater);
             builder.Services.AddSingleton(config.Auditor);
             builder.Services.AddSingleton(config.Updater);
+            builder.Services.AddSingleton(config.Compaction);
             builder.Services.AddHostedService<StorageDaemons>();
         }
 

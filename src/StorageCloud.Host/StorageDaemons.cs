@@ -7,11 +7,39 @@ namespace StorageCloud.Host;
 
 /// <summary>The storage node's background daemons: the object auditor and the object updater, each pass over every device.</summary>
 public sealed class StorageDaemons(StorageNode node, AuditorOptions options, UpdaterOptions updaterOptions, ContainerUpdater updater,
-    ILogger<StorageDaemons> logger) : BackgroundService
+    CompactorOptions compactorOptions, ILogger<StorageDaemons> logger) : BackgroundService
 {
     /// <inheritdoc/>
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
-        => Task.WhenAll(AuditLoopAsync(stoppingToken), UpdateLoopAsync(stoppingToken));
+        => Task.WhenAll(AuditLoopAsync(stoppingToken), UpdateLoopAsync(stoppingToken), CompactLoopAsync(stoppingToken));
+
+    private async Task CompactLoopAsync(CancellationToken stoppingToken)
+    {
+        if (compactorOptions.IntervalSeconds <= 0) return;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(compactorOptions.IntervalSeconds), stoppingToken);
+                foreach (var engine in node.Devices.Values)
+                {
+                    if (!engine.IsMounted) continue;
+                    var result = await engine.CompactAsync(compactorOptions.Pass, cancellationToken: stoppingToken);
+                    if (result.SegmentsRemoved + result.TombstonesReclaimed > 0)
+                        logger.LogInformation("compaction of {Device}: {Reclaimed} tombstones reclaimed, {Rewritten} segments rewritten, {Removed} removed, {Freed} bytes freed",
+                            engine.Name, result.TombstonesReclaimed, result.SegmentsRewritten, result.SegmentsRemoved, result.BytesFreed);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception e) when (e is IOException or Storage.Rocks.RocksDbException)
+            {
+                logger.LogError(e, "compaction failed");
+            }
+        }
+    }
 
     private async Task UpdateLoopAsync(CancellationToken stoppingToken)
     {
@@ -70,6 +98,9 @@ public sealed class StorageDaemons(StorageNode node, AuditorOptions options, Upd
         }
     }
 }
+
+/// <summary>Settings of segment compaction and tombstone reclaim (the "Compaction" section, plus Storage:ReclaimAgeSeconds).</summary>
+public sealed record CompactorOptions(int IntervalSeconds, CompactionOptions Pass);
 
 /// <summary>Settings of the object updater (the "Updater" configuration section).</summary>
 public sealed record UpdaterOptions(int IntervalSeconds);

@@ -19,7 +19,8 @@ public sealed record StorageCloudConfig
     public static readonly IReadOnlyDictionary<string, string[]> KnownOptions = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase)
     {
         ["Server"] = ["BindAddress", "ProxyPort", "ObjectPort", "Roles", "TransIdSuffix", "HealthcheckDisablePath"],
-        ["Storage"] = ["DataDir", "Devices"],
+        ["Storage"] = ["DataDir", "Devices", "ReclaimAgeSeconds", "FreeSpaceReserveBytes"],
+        ["Compaction"] = ["IntervalSeconds", "LiveThreshold", "BytesPerSecond"],
         ["Cluster"] = ["HashPathPrefix", "HashPathSuffix", "Replicas"],
         ["Logging"] = ["Level", "Format"],
         ["Auditor"] = ["BytesPerSecond", "IntervalSeconds"],
@@ -77,6 +78,12 @@ public sealed record StorageCloudConfig
 
     /// <summary>The object auditor's pace and interval.</summary>
     public required AuditorOptions Auditor { get; init; }
+
+    /// <summary>Segment compaction and tombstone reclaim.</summary>
+    public required CompactorOptions Compaction { get; init; }
+
+    /// <summary>Writes are refused (507) when fewer bytes than this would stay free on a device.</summary>
+    public required long FreeSpaceReserveBytes { get; init; }
 
     /// <summary>How often the object updater retries container updates that could not be delivered.</summary>
     public required UpdaterOptions Updater { get; init; }
@@ -158,6 +165,15 @@ public sealed record StorageCloudConfig
             LogLevel = ConfigValues.GetChoice(c, "Logging:Level", "information", "trace", "debug", "information", "warning", "error", "critical", "none"),
             LogFormat = ConfigValues.GetChoice(c, "Logging:Format", "simple", "simple", "json"),
             Constraints = SwiftConstraintsConfig.Load(c),
+            FreeSpaceReserveBytes = ConfigValues.GetInt64(c, "Storage:FreeSpaceReserveBytes", 64L * 1024 * 1024, 0, long.MaxValue),
+            Compaction = new CompactorOptions(
+                ConfigValues.GetInt32(c, "Compaction:IntervalSeconds", 300, 0, 7 * 24 * 3600),
+                new Storage.Engine.CompactionOptions
+                {
+                    LiveThreshold = ConfigValues.GetInt32(c, "Compaction:LiveThreshold", 50, 1, 100) / 100.0,
+                    BytesPerSecond = ConfigValues.GetInt64(c, "Compaction:BytesPerSecond", 20_000_000, 0, long.MaxValue),
+                    ReclaimAge = TimeSpan.FromSeconds(ConfigValues.GetInt64(c, "Storage:ReclaimAgeSeconds", 604_800, 0, long.MaxValue / 10_000_000)),
+                }),
             Updater = new UpdaterOptions(ConfigValues.GetInt32(c, "Updater:IntervalSeconds", 30, 0, 24 * 3600)),
             Auditor = new AuditorOptions(
                 ConfigValues.GetInt64(c, "Auditor:BytesPerSecond", 10_000_000, 0, long.MaxValue),

@@ -30,7 +30,7 @@ public readonly record struct WriteOutcome(RecordLocation Location, bool Applied
 /// segment log's group commit writes the batch's index entries (one synced RocksDB batch) before it releases the
 /// writers. The index keeps the newest timestamp whatever order writes arrive in.
 /// </summary>
-public sealed class DeviceEngine : IAsyncDisposable
+public sealed partial class DeviceEngine : IAsyncDisposable
 {
     /// <summary>The marker file a device directory must hold to be used.</summary>
     public const string MarkerFile = ".storagecloud-device";
@@ -39,6 +39,10 @@ public sealed class DeviceEngine : IAsyncDisposable
     private readonly SegmentLog _log;
     private readonly DeviceEngineOptions _options;
     private long _quarantined;
+
+    // Serializes read-modify-write of index entries: the group commit's merges, and the compactor's and
+    // quarantine's compare-and-set changes, so none of them can undo another.
+    private readonly Lock _indexLock = new();
 
     private DeviceEngine(string path, DeviceEngineOptions options)
     {
@@ -134,24 +138,43 @@ public sealed class DeviceEngine : IAsyncDisposable
     {
         using var batch = new WriteBatch();
         var pending = new Dictionary<string, ObjectState?>();
-        foreach (var record in records)
+        lock (_indexLock)
         {
-            var update = record.State switch
+            foreach (var record in records)
             {
-                IndexUpdate u => u,
-                LateState late => late.Resolve(),
-                _ => null,
-            };
-            if (update is null) continue;
-            var id = Convert.ToBase64String(update.Key);
-            var current = pending.TryGetValue(id, out var p) ? p : Get(update.Key);
-            var merged = ObjectState.Merge(current, update.State with { Location = record.Location }, update.Kind);
-            if (merged is null || ReferenceEquals(merged, current)) continue;
-            batch.Put(update.Key, merged.Encode());
-            pending[id] = merged;
-            update.Applied = true;
+                switch (record.State)
+                {
+                    case IndexUpdate update:
+                        Apply(batch, pending, update, record.Location);
+                        break;
+                    case LateState late:
+                        Apply(batch, pending, late.Resolve(), record.Location);
+                        break;
+                    case Relocation move:
+                        // A copy made by compaction takes over only if the entry still points at the original.
+                        var id = Convert.ToBase64String(move.Key);
+                        var current = pending.TryGetValue(id, out var p) ? p : Get(move.Key);
+                        if (current is null || current.Location != move.From) break;
+                        var moved = current with { Location = record.Location };
+                        batch.Put(move.Key, moved.Encode());
+                        pending[id] = moved;
+                        move.Applied = true;
+                        break;
+                }
+            }
+            if (batch.Count > 0) _index.Write(batch, sync: true);
         }
-        if (batch.Count > 0) _index.Write(batch, sync: true);
+    }
+
+    private void Apply(WriteBatch batch, Dictionary<string, ObjectState?> pending, IndexUpdate update, RecordLocation location)
+    {
+        var id = Convert.ToBase64String(update.Key);
+        var current = pending.TryGetValue(id, out var p) ? p : Get(update.Key);
+        var merged = ObjectState.Merge(current, update.State with { Location = location }, update.Kind);
+        if (merged is null || ReferenceEquals(merged, current)) return;
+        batch.Put(update.Key, merged.Encode());
+        pending[id] = merged;
+        update.Applied = true;
     }
 
     /// <summary>Opens an object's data for reading; a damaged record is quarantined and reported as missing (null).</summary>
@@ -188,14 +211,13 @@ public sealed class DeviceEngine : IAsyncDisposable
         {
             // Quarantining is best effort; dropping the index entry below is what matters.
         }
-        lock (_quarantineLock)
+        lock (_indexLock)
         {
             if (Get(key) is { } current && current.Location == location) _index.Delete(key, sync: true);
         }
         Interlocked.Increment(ref _quarantined);
     }
 
-    private readonly Lock _quarantineLock = new();
 
     private static void CopyRange(string source, long offset, long length, string target)
     {
@@ -299,6 +321,13 @@ public sealed class DeviceEngine : IAsyncDisposable
         public byte[] Key { get; } = key;
         public RecordType Kind { get; } = kind;
         public ObjectState State { get; } = state;
+        public bool Applied { get; set; }
+    }
+
+    internal sealed class Relocation(byte[] key, RecordLocation from)
+    {
+        public byte[] Key { get; } = key;
+        public RecordLocation From { get; } = from;
         public bool Applied { get; set; }
     }
 

@@ -64,14 +64,32 @@ public sealed partial class SegmentLog
         return (record.Header, record.Name.ToArray(), record.Metadata.ToArray(), data);
     }
 
-    /// <summary>Segments on disk, oldest first, with whether each holds one large record.</summary>
+    /// <summary>Segments on disk, oldest first, with whether each holds one large record (large records still being written are left out).</summary>
     public IReadOnlyList<(uint Segment, bool Large)> ListSegments()
     {
         var list = new List<(uint, bool)>();
         foreach (var path in Directory.EnumerateFiles(_directory))
-            if (TryParseSegment(Path.GetFileName(path), out var segment, out var large)) list.Add((segment, large));
+            if (TryParseSegment(Path.GetFileName(path), out var segment, out var large) && !(large && _largeInProgress.ContainsKey(segment)))
+                list.Add((segment, large));
         list.Sort();
         return list;
+    }
+
+    /// <summary>
+    /// Deletes a sealed segment that nothing points into any more. A reader that opened it just before keeps its
+    /// file handle (the data stays readable until that handle closes), so the cached handle is closed only later.
+    /// </summary>
+    public void DeleteSegment(uint segment)
+    {
+        if (segment == _activeSegment) throw new InvalidOperationException("the active segment cannot be deleted");
+        var path = PathOf(segment);
+        lock (_readersLock)
+        {
+            if (_readers.Remove(segment, out var handle))
+                _ = Task.Delay(TimeSpan.FromSeconds(60)).ContinueWith(_ => handle.Dispose(), TaskScheduler.Default);
+        }
+        File.Delete(path);
+        NativeFile.SyncDirectory(_directory);
     }
 
     /// <summary>The file that holds a segment.</summary>

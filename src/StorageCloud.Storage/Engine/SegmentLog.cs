@@ -26,6 +26,7 @@ public sealed partial class SegmentLog : IAsyncDisposable
     private long _tail;
     private long _lastSegment;
     private long _syncs;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<uint, bool> _largeInProgress = new();
 
     private SegmentLog(string directory, SegmentLogOptions options, uint activeSegment, long tail, long lastSegment)
     {
@@ -183,47 +184,61 @@ public sealed partial class SegmentLog : IAsyncDisposable
         var path = SegmentPath(segment, large: true);
         var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
         RecordHeader header;
+        // Until its index entry is written, nothing points at this file: keep compaction's hands off it.
+        _largeInProgress[segment] = true;
         try
         {
-            using (var file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read))
-            {
-                var crc = Crc32C.Compute(name.Span);
-                RandomAccess.Write(file, name.Span, RecordHeader.Size);
-                long position = RecordHeader.Size + name.Length;
-                long length = 0;
-                int read;
-                while ((read = await data.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-                {
-                    length += read;
-                    if (length > maxLength) throw new InvalidDataException($"the body is longer than {maxLength} bytes");
-                    crc = Crc32C.Append(crc, buffer.AsSpan(0, read));
-                    await RandomAccess.WriteAsync(file, buffer.AsMemory(0, read), position, cancellationToken).ConfigureAwait(false);
-                    position += read;
-                }
-                var metadata = metadataAfterData(length);
-                crc = Crc32C.Append(crc, metadata.Span);
-                System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(buffer, crc);
-                RandomAccess.Write(file, [metadata, buffer.AsMemory(0, RecordHeader.TrailerSize)], position);
-                header = new RecordHeader(type, name.Length, metadata.Length, length, timestamp, MetadataAfterData: true);
-                header.Write(buffer);
-                RandomAccess.Write(file, buffer.AsSpan(0, RecordHeader.Size), 0);
-                NativeFile.DataSync(file);
-                Interlocked.Increment(ref _syncs);
-            }
-            NativeFile.SyncDirectory(_directory);
-        }
-        catch
-        {
-            File.Delete(path);
-            throw;
+            return await WriteLargeAsync();
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _largeInProgress.TryRemove(segment, out _);
         }
-        var location = new RecordLocation(segment, 0, header.RecordLength);
-        _options.BeforeAcknowledge?.Invoke([new CommittedRecord(location, state)]);
-        return location;
+
+        async Task<RecordLocation> WriteLargeAsync()
+        {
+            try
+            {
+                using (var file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read))
+                {
+                    var crc = Crc32C.Compute(name.Span);
+                    RandomAccess.Write(file, name.Span, RecordHeader.Size);
+                    long position = RecordHeader.Size + name.Length;
+                    long length = 0;
+                    int read;
+                    while ((read = await data.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                    {
+                        length += read;
+                        if (length > maxLength) throw new InvalidDataException($"the body is longer than {maxLength} bytes");
+                        crc = Crc32C.Append(crc, buffer.AsSpan(0, read));
+                        await RandomAccess.WriteAsync(file, buffer.AsMemory(0, read), position, cancellationToken).ConfigureAwait(false);
+                        position += read;
+                    }
+                    var metadata = metadataAfterData(length);
+                    crc = Crc32C.Append(crc, metadata.Span);
+                    System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(buffer, crc);
+                    RandomAccess.Write(file, [metadata, buffer.AsMemory(0, RecordHeader.TrailerSize)], position);
+                    header = new RecordHeader(type, name.Length, metadata.Length, length, timestamp, MetadataAfterData: true);
+                    header.Write(buffer);
+                    RandomAccess.Write(file, buffer.AsSpan(0, RecordHeader.Size), 0);
+                    NativeFile.DataSync(file);
+                    Interlocked.Increment(ref _syncs);
+                }
+                NativeFile.SyncDirectory(_directory);
+            }
+            catch
+            {
+                File.Delete(path);
+                throw;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+            var location = new RecordLocation(segment, 0, header.RecordLength);
+            _options.BeforeAcknowledge?.Invoke([new CommittedRecord(location, state)]);
+            return location;
+        }
     }
 
     /// <summary>Stops accepting writes, finishes the ones queued, and closes every file.</summary>
