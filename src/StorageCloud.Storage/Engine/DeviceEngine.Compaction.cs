@@ -70,6 +70,7 @@ public sealed partial class DeviceEngine
             {
                 if (Get(key) is not { Deleted: true } current || current.Location != state.Location) continue;
                 _index.Delete(key, sync: true);
+                Invalidate(key);
             }
             count++;
         }

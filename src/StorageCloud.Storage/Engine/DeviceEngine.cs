@@ -39,6 +39,8 @@ public sealed partial class DeviceEngine : IAsyncDisposable
     private readonly SegmentLog _log;
     private readonly DeviceEngineOptions _options;
     private long _quarantined;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<uint, SortedDictionary<string, string>> _suffixHashes = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<uint, long> _partitionChanges = new();
 
     // Serializes read-modify-write of index entries: the group commit's merges, and the compactor's and
     // quarantine's compare-and-set changes, so none of them can undo another.
@@ -52,7 +54,8 @@ public sealed partial class DeviceEngine : IAsyncDisposable
         _index = RocksDb.Open(System.IO.Path.Combine(path, "index"), new RocksDbOptions { FixedPrefixLength = 5 });
         _log = SegmentLog.Open(System.IO.Path.Combine(path, "segments"), options.Log with { BeforeAcknowledge = CommitIndex });
         Directory.CreateDirectory(QuarantineDirectory);
-        _quarantined = Directory.EnumerateFiles(QuarantineDirectory).LongCount();
+        _quarantined = Directory.EnumerateFiles(QuarantineDirectory, "*.rec").LongCount();
+        if (_log.RecoveredTailBytes > 0) DroppedAtOpen = DropEntriesPastTail();
     }
 
     /// <summary>The device directory.</summary>
@@ -60,6 +63,9 @@ public sealed partial class DeviceEngine : IAsyncDisposable
 
     /// <summary>The device's name (its directory's name), as the ring names it.</summary>
     public string Name { get; }
+
+    /// <summary>Index entries dropped at open because they pointed past the recovered end of the log.</summary>
+    public int DroppedAtOpen { get; }
 
     /// <summary>Records quarantined on this device so far.</summary>
     public long QuarantinedCount => Interlocked.Read(ref _quarantined);
@@ -175,6 +181,15 @@ public sealed partial class DeviceEngine : IAsyncDisposable
         batch.Put(update.Key, merged.Encode());
         pending[id] = merged;
         update.Applied = true;
+        Invalidate(update.Key);
+    }
+
+    // A change to a partition's index entries makes its cached suffix hashes stale; they are recomputed on demand.
+    private void Invalidate(byte[] key)
+    {
+        var partition = BinaryPrimitives.ReadUInt32BigEndian(key.AsSpan(1));
+        _partitionChanges.AddOrUpdate(partition, 1, (_, n) => n + 1);
+        _suffixHashes.TryRemove(partition, out _);
     }
 
     /// <summary>Opens an object's data for reading; a damaged record is quarantined and reported as missing (null).</summary>
@@ -214,6 +229,7 @@ public sealed partial class DeviceEngine : IAsyncDisposable
         lock (_indexLock)
         {
             if (Get(key) is { } current && current.Location == location) _index.Delete(key, sync: true);
+            Invalidate(key);
         }
         Interlocked.Increment(ref _quarantined);
     }
@@ -244,8 +260,19 @@ public sealed partial class DeviceEngine : IAsyncDisposable
     /// <summary>
     /// The partition's suffix hashes, as the replicator compares them: per suffix (the last three hex digits of
     /// an object's path hash), an MD5 over the sorted hashes and timestamps of the objects (and tombstones) in it.
+    /// Kept per partition until a change to the partition invalidates them.
     /// </summary>
-    public SortedDictionary<string, string> GetSuffixHashes(uint partition)
+    public IReadOnlyDictionary<string, string> GetSuffixHashes(uint partition)
+    {
+        if (_suffixHashes.TryGetValue(partition, out var cached)) return cached;
+        var changesBefore = _partitionChanges.GetValueOrDefault(partition);
+        var computed = ComputeSuffixHashes(partition);
+        // Cache only if nothing changed in the partition while it was being read.
+        if (_partitionChanges.GetValueOrDefault(partition) == changesBefore) _suffixHashes[partition] = computed;
+        return computed;
+    }
+
+    private SortedDictionary<string, string> ComputeSuffixHashes(uint partition)
     {
         var prefix = new byte[5];
         prefix[0] = (byte)'o';
@@ -271,6 +298,22 @@ public sealed partial class DeviceEngine : IAsyncDisposable
         foreach (var (suffix, lines) in bySuffix)
             result[suffix] = Common.Hashing.StreamingMd5.HexOf(Encoding.UTF8.GetBytes(string.Join('\n', lines)));
         return result;
+    }
+
+    // When recovery cut the log's tail, no index entry may point into what was cut (the write ordering makes that
+    // impossible unless something outside lost data, but a dangling entry must never be served).
+    private int DropEntriesPastTail()
+    {
+        var dropped = 0;
+        var segment = _log.ActiveSegment;
+        var tail = _log.ActiveTail;
+        foreach (var (partition, hash, state) in EnumerateObjects())
+        {
+            if (state.Location.Segment != segment || state.Location.Offset + state.Location.Length <= tail) continue;
+            _index.Delete(Key(partition, hash), sync: true);
+            dropped++;
+        }
+        return dropped;
     }
 
     /// <summary>Every indexed object (tombstones included), partition by partition, from a consistent snapshot.</summary>

@@ -48,6 +48,9 @@ public sealed partial class SegmentLog : IAsyncDisposable
     /// <summary>Records with more data than this must be streamed with <see cref="AppendLargeAsync"/>.</summary>
     public long LargeObjectThreshold => _options.LargeObjectThreshold;
 
+    /// <summary>Where the next record in the active segment will start (the end of its last intact record).</summary>
+    public long ActiveTail => Interlocked.Read(ref _tail);
+
     /// <summary>The shared segment new small records go to.</summary>
     public uint ActiveSegment => _activeSegment;
 

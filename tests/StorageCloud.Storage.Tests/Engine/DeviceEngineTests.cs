@@ -187,4 +187,23 @@ public sealed class DeviceEngineTests : IDisposable
         Assert.Equal(0, second.Quarantined);
         Assert.True(second.Duration >= TimeSpan.FromMilliseconds(300), $"4 x 3000 bytes at 30 kB/s took {second.Duration}");
     }
+
+    [Fact]
+    public async Task Index_entries_past_a_cut_tail_are_dropped_at_open()
+    {
+        RecordLocation second;
+        await using (var engine = Open())
+        {
+            await WritePut(engine, 10, "first");
+            await engine.WriteAsync(9, Hash, RecordType.Object, Put(11, "second"), new ReadOnlySequence<byte>("second"u8.ToArray()));
+            second = engine.Get(9, Hash)!.Location;
+        }
+        // Something outside the engine lost the end of the log: the second record is half gone.
+        var segment = Path.Combine(_dir.Sub("d1"), "segments", $"{second.Segment:D8}.seg");
+        await using (var file = new FileStream(segment, FileMode.Open)) file.SetLength(second.Offset + second.Length / 2);
+        await using var reopened = Open();
+        Assert.Equal(1, reopened.DroppedAtOpen);
+        Assert.Null(reopened.Get(9, Hash));
+        Assert.Equal("first", await Body(reopened, reopened.Get(7, Hash)!));
+    }
 }

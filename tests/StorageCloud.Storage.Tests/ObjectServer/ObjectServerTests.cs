@@ -223,6 +223,7 @@ public sealed class ObjectServerTests : IAsyncLifetime
         { "GET", null, "/sda/1/a/c/%FF%FE", 412, "Invalid UTF8 or contains NULL" },
         { "PUT", "ts", "/sda/1/a/c/" + new string('n', 1025), 400, "Object name length of 1025 longer than 1024" },
         { "COPY", "ts", "/sda/1/a/c/o", 405, null },
+        { "PUT", "ts", "/../1/a/c/o", 400, null }, // dot segments never reach a device name
     };
 
     [Theory]
@@ -235,6 +236,17 @@ public sealed class ObjectServerTests : IAsyncLifetime
         Assert.Equal(status, (int)response.StatusCode);
         if (body is not null) Assert.Equal(body, await response.Content.ReadAsStringAsync());
         if (status == 507) Assert.Contains("Insufficient Storage", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Names_that_look_like_paths_are_only_names()
+    {
+        // Object names are hashed, never used as file paths: "../" in a name stores and reads like any other name.
+        using (var put = await Put("/sda/12/a/c/..%2F..%2F..%2Fetc%2Fpasswd", "not a file"u8.ToArray()))
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        using var get = await Http.GetAsync("/sda/12/a/c/..%2F..%2F..%2Fetc%2Fpasswd");
+        Assert.Equal("not a file", await get.Content.ReadAsStringAsync());
+        Assert.DoesNotContain(Directory.EnumerateFiles(_host.DevicePath("sda"), "*", SearchOption.AllDirectories), f => f.EndsWith("passwd"));
     }
 
     [Fact]

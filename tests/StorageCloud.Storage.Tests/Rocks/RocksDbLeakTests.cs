@@ -7,6 +7,7 @@ namespace StorageCloud.Storage.Tests.Rocks;
 /// and batches leave the process's resident memory where it was (a leak of even a few hundred bytes per
 /// object would add tens of megabytes here).
 /// </summary>
+[Collection(MemoryMeasurement.Name)]
 public class RocksDbLeakTests : IDisposable
 {
     private readonly TempDir _dir = new();
@@ -67,4 +68,11 @@ public class RocksDbLeakTests : IDisposable
     }
 
     public void Dispose() => _dir.Dispose();
+}
+
+/// <summary>Tests that measure the process's memory run alone: other tests running beside them would move the figure.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MemoryMeasurement
+{
+    public const string Name = "memory measurement";
 }
