@@ -55,7 +55,7 @@ public sealed partial class DeviceEngine
             removed++;
             freed += size;
         }
-        return new CompactionResult(reclaimed, rewritten, removed, copied, freed);
+        return LastCompaction = new CompactionResult(reclaimed, rewritten, removed, copied, freed);
     }
 
     private int ReclaimTombstones(DateTimeOffset before)

@@ -64,6 +64,15 @@ public sealed partial class DeviceEngine : IAsyncDisposable
     /// <summary>The device's name (its directory's name), as the ring names it.</summary>
     public string Name { get; }
 
+    /// <summary>The last auditor pass over this device, if any (for /recon).</summary>
+    public AuditResult? LastAudit { get; internal set; }
+
+    /// <summary>The last compaction pass over this device, if any (for /recon).</summary>
+    public CompactionResult? LastCompaction { get; private set; }
+
+    /// <summary>Container updates waiting for the updater (async pendings), for /recon.</summary>
+    public int AsyncPendingCount => AsyncPendings().Count;
+
     /// <summary>Index entries dropped at open because they pointed past the recovered end of the log.</summary>
     public int DroppedAtOpen { get; }
 

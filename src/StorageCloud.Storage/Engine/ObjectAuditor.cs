@@ -56,7 +56,7 @@ public static class ObjectAuditor
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-        return new AuditResult(objects, bytes, quarantined, Stopwatch.GetElapsedTime(started));
+        return engine.LastAudit = new AuditResult(objects, bytes, quarantined, Stopwatch.GetElapsedTime(started));
     }
 
     private static Task Throttle(long started, long bytes, long bytesPerSecond, CancellationToken cancellationToken)

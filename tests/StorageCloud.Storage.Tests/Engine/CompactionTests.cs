@@ -79,6 +79,7 @@ public sealed class CompactionTests : IDisposable
             // A week and a day after the deletes: their tombstones are past the reclaim age.
             var result = await engine.CompactAsync(new CompactionOptions { BytesPerSecond = 0 }, Start.AddDays(8));
             Assert.Equal(20, result.TombstonesReclaimed);
+            Assert.Equal(result, engine.LastCompaction);
             Assert.True(result.SegmentsRemoved > 0, $"{result}");
             Assert.True(SegmentBytes() < before * 0.6, $"{SegmentBytes()} of {before} bytes left");
             for (var i = 180; i < 200; i++) Assert.Null(engine.Get((uint)(i % 16), HashOf(i)));

@@ -181,6 +181,7 @@ public sealed class DeviceEngineTests : IDisposable
         Assert.Null(engine.Get(5, Hash));
         Assert.NotNull(engine.Get(3, Hash));
         Assert.Equal(2, engine.QuarantinedCount);
+        Assert.Equal(result, engine.LastAudit);
 
         // A second pass finds nothing more, and the rate limit holds it to the configured pace.
         var second = await ObjectAuditor.RunPassAsync(engine, bytesPerSecond: 30_000);

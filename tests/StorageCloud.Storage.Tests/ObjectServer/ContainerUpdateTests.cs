@@ -90,6 +90,7 @@ public sealed class ContainerUpdateTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Created, put.StatusCode);
         var engine = _host.Node.Devices["sda"];
         Assert.Single(engine.AsyncPendings());
+        Assert.Equal(1, engine.AsyncPendingCount);
 
         var (delivered, failed) = await _host.Updater.RunPassAsync(engine, CancellationToken.None);
         Assert.Equal((0, 1), (delivered, failed));
