@@ -5,96 +5,61 @@ using StorageCloud.Storage.ObjectServer;
 
 namespace StorageCloud.Host;
 
-/// <summary>The storage node's background daemons: the object auditor and the object updater, each pass over every device.</summary>
-public sealed class StorageDaemons(StorageNode node, AuditorOptions options, UpdaterOptions updaterOptions, ContainerUpdater updater,
-    CompactorOptions compactorOptions, ILogger<StorageDaemons> logger) : BackgroundService
+/// <summary>
+/// The storage node's background daemons, each a pass over every mounted device repeated at its own interval:
+/// the object auditor, the object updater and the compactor.
+/// </summary>
+public sealed class StorageDaemons(StorageNode node, AuditorOptions auditor, UpdaterOptions updaterOptions, ContainerUpdater updater,
+    CompactorOptions compactor, ILogger<StorageDaemons> logger) : BackgroundService
 {
     /// <inheritdoc/>
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
-        => Task.WhenAll(AuditLoopAsync(stoppingToken), UpdateLoopAsync(stoppingToken), CompactLoopAsync(stoppingToken));
-
-    private async Task CompactLoopAsync(CancellationToken stoppingToken)
-    {
-        if (compactorOptions.IntervalSeconds <= 0) return;
-        while (!stoppingToken.IsCancellationRequested)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.WhenAll(
+        RepeatAsync("audit", auditor.IntervalSeconds, startAtOnce: true, async (engine, ct) =>
         {
-            try
+            var result = await ObjectAuditor.RunPassAsync(engine, auditor.BytesPerSecond, ct);
+            logger.LogInformation("audit of {Device}: {Objects} objects, {Bytes} bytes, {Quarantined} quarantined in {Seconds:F1}s",
+                engine.Name, result.Objects, result.Bytes, result.Quarantined, result.Duration.TotalSeconds);
+        }, stoppingToken),
+        RepeatAsync("update", updaterOptions.IntervalSeconds, startAtOnce: false, async (engine, ct) =>
+        {
+            var (delivered, failed) = await updater.RunPassAsync(engine, ct);
+            if (delivered + failed > 0)
+                logger.LogInformation("updater on {Device}: {Delivered} container updates delivered, {Failed} still waiting", engine.Name, delivered, failed);
+        }, stoppingToken),
+        RepeatAsync("compaction", compactor.IntervalSeconds, startAtOnce: false, async (engine, ct) =>
+        {
+            var result = await engine.CompactAsync(compactor.Pass, cancellationToken: ct);
+            if (result.SegmentsRemoved + result.TombstonesReclaimed > 0)
+                logger.LogInformation("compaction of {Device}: {Reclaimed} tombstones reclaimed, {Rewritten} segments rewritten, {Removed} removed, {Freed} bytes freed",
+                    engine.Name, result.TombstonesReclaimed, result.SegmentsRewritten, result.SegmentsRemoved, result.BytesFreed);
+        }, stoppingToken));
+
+    private async Task RepeatAsync(string name, int intervalSeconds, bool startAtOnce, Func<DeviceEngine, CancellationToken, Task> pass, CancellationToken stoppingToken)
+    {
+        if (intervalSeconds <= 0) return;
+        try
+        {
+            if (!startAtOnce) await Task.Delay(TimeSpan.FromSeconds(intervalSeconds), stoppingToken);
+            while (!stoppingToken.IsCancellationRequested)
             {
-                await Task.Delay(TimeSpan.FromSeconds(compactorOptions.IntervalSeconds), stoppingToken);
                 foreach (var engine in node.Devices.Values)
                 {
                     if (!engine.IsMounted) continue;
-                    var result = await engine.CompactAsync(compactorOptions.Pass, cancellationToken: stoppingToken);
-                    if (result.SegmentsRemoved + result.TombstonesReclaimed > 0)
-                        logger.LogInformation("compaction of {Device}: {Reclaimed} tombstones reclaimed, {Rewritten} segments rewritten, {Removed} removed, {Freed} bytes freed",
-                            engine.Name, result.TombstonesReclaimed, result.SegmentsRewritten, result.SegmentsRemoved, result.BytesFreed);
+                    try
+                    {
+                        await pass(engine, stoppingToken);
+                    }
+                    catch (Exception e) when (e is IOException or Storage.Rocks.RocksDbException)
+                    {
+                        // One device's failure must not stop the daemon for the others.
+                        logger.LogError(e, "{Daemon} pass on {Device} failed", name, engine.Name);
+                    }
                 }
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (Exception e) when (e is IOException or Storage.Rocks.RocksDbException)
-            {
-                logger.LogError(e, "compaction failed");
+                await Task.Delay(TimeSpan.FromSeconds(intervalSeconds), stoppingToken);
             }
         }
-    }
-
-    private async Task UpdateLoopAsync(CancellationToken stoppingToken)
-    {
-        if (updaterOptions.IntervalSeconds <= 0) return;
-        while (!stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            try
-            {
-                await Task.Delay(TimeSpan.FromSeconds(updaterOptions.IntervalSeconds), stoppingToken);
-                foreach (var engine in node.Devices.Values)
-                {
-                    if (!engine.IsMounted) continue;
-                    var (delivered, failed) = await updater.RunPassAsync(engine, stoppingToken);
-                    if (delivered + failed > 0)
-                        logger.LogInformation("updater on {Device}: {Delivered} container updates delivered, {Failed} still waiting", engine.Name, delivered, failed);
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
-
-    private async Task AuditLoopAsync(CancellationToken stoppingToken)
-    {
-        if (options.IntervalSeconds <= 0) return;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            foreach (var engine in node.Devices.Values)
-            {
-                if (!engine.IsMounted) continue;
-                try
-                {
-                    var result = await ObjectAuditor.RunPassAsync(engine, options.BytesPerSecond, stoppingToken);
-                    logger.LogInformation("audit of {Device}: {Objects} objects, {Bytes} bytes, {Quarantined} quarantined in {Seconds:F1}s",
-                        engine.Name, result.Objects, result.Bytes, result.Quarantined, result.Duration.TotalSeconds);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-                catch (Exception e) when (e is IOException or Storage.Rocks.RocksDbException)
-                {
-                    logger.LogError(e, "audit of {Device} failed", engine.Name);
-                }
-            }
-            try
-            {
-                await Task.Delay(TimeSpan.FromSeconds(options.IntervalSeconds), stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
         }
     }
 }

@@ -196,14 +196,9 @@ public sealed partial class ObjectServer
         }
     }
 
-    private async Task PostAsync(ObjectRequest r)
+    private async Task PostAsync(ObjectRequest r, SwiftTimestamp timestamp)
     {
         var context = r.Context;
-        if (!TryTimestamp(context, out var timestamp, out var rejection))
-        {
-            await rejection!;
-            return;
-        }
         var headers = r.Request.Headers;
         var problem = ObjectHeaders.CheckMetadata(headers, limits);
         var deleteAt = ObjectHeaders.DeleteAt(headers, Now);
@@ -238,14 +233,9 @@ public sealed partial class ObjectServer
         await SwiftResponses.WriteAsync(context, 202);
     }
 
-    private async Task DeleteAsync(ObjectRequest r)
+    private async Task DeleteAsync(ObjectRequest r, SwiftTimestamp timestamp)
     {
         var context = r.Context;
-        if (!TryTimestamp(context, out var timestamp, out var rejection))
-        {
-            await rejection!;
-            return;
-        }
         var current = r.Current;
         var ifDeleteAt = r.Request.Headers["X-If-Delete-At"].ToString();
         if (ifDeleteAt.Length > 0)

@@ -42,24 +42,33 @@ public sealed partial class ObjectServer(StorageNode node, SwiftConstraints limi
         var hash = new byte[16];
         node.Hasher.HashPath(path.Account, path.Container, path.Object, hash);
         var request = new ObjectRequest(context, engine, path, hash);
+        if (method is "GET" or "HEAD")
+        {
+            await GetAsync(request);
+            return;
+        }
+        if (method is not ("PUT" or "POST" or "DELETE"))
+        {
+            context.Response.Headers.Allow = "DELETE, GET, HEAD, POST, PUT, REPLICATE";
+            await SwiftResponses.WriteAsync(context, 405);
+            return;
+        }
+        // Every write is ordered by its X-Timestamp; without a valid one there is nothing to order.
+        if (!SwiftTimestamp.TryParseHeader(context.Request.Headers["X-Timestamp"].FirstOrDefault(), out var timestamp, out var invalid))
+        {
+            await SwiftResponses.WriteAsync(context, 400, invalid);
+            return;
+        }
         switch (method)
         {
             case "PUT":
-                await PutAsync(request);
-                break;
-            case "GET":
-            case "HEAD":
-                await GetAsync(request);
+                await PutAsync(request, timestamp);
                 break;
             case "POST":
-                await PostAsync(request);
-                break;
-            case "DELETE":
-                await DeleteAsync(request);
+                await PostAsync(request, timestamp);
                 break;
             default:
-                context.Response.Headers.Allow = "DELETE, GET, HEAD, POST, PUT, REPLICATE";
-                await SwiftResponses.WriteAsync(context, 405);
+                await DeleteAsync(request, timestamp);
                 break;
         }
     }
@@ -98,31 +107,15 @@ public sealed partial class ObjectServer(StorageNode node, SwiftConstraints limi
 
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-    private static bool TryTimestamp(HttpContext context, out SwiftTimestamp timestamp, out Task? rejection)
-    {
-        if (SwiftTimestamp.TryParseHeader(context.Request.Headers["X-Timestamp"].FirstOrDefault(), out timestamp, out var error))
-        {
-            rejection = null;
-            return true;
-        }
-        rejection = SwiftResponses.WriteAsync(context, 400, error);
-        return false;
-    }
-
     private static Task Conflict(HttpContext context, SwiftTimestamp existing)
     {
         context.Response.Headers["X-Backend-Timestamp"] = existing.Internal;
         return SwiftResponses.WriteAsync(context, 409);
     }
 
-    private async Task PutAsync(ObjectRequest r)
+    private async Task PutAsync(ObjectRequest r, SwiftTimestamp timestamp)
     {
         var context = r.Context;
-        if (!TryTimestamp(context, out var timestamp, out var rejection))
-        {
-            await rejection!;
-            return;
-        }
         var headers = r.Request.Headers;
         var contentLength = r.Request.ContentLength;
         var chunked = headers.TransferEncoding.ToString().Contains("chunked", StringComparison.OrdinalIgnoreCase);

@@ -1,0 +1,57 @@
+using System.Net;
+using System.Net.Http.Headers;
+
+namespace StorageCloud.Host.Tests;
+
+/// <summary>The storage daemons run inside a real `storagecloud serve --roles object` process.</summary>
+public sealed class StorageDaemonTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("sc-daemons-").FullName;
+
+    [Fact]
+    public async Task The_auditor_quarantines_damage_nobody_read()
+    {
+        var port = StorageCloudProcess.FreePort();
+        var data = Path.Combine(_dir, "data");
+        await using var node = StorageCloudProcess.Start(["serve", "--roles", "object", "--data-dir", data, "--object-port", port.ToString()],
+            new Dictionary<string, string> { ["STORAGECLOUD__Auditor__IntervalSeconds"] = "1" });
+        await node.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(60));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        foreach (var name in new[] { "victim", "bystander" })
+        {
+            var put = new HttpRequestMessage(HttpMethod.Put, $"/d1/5/AUTH_x/c/{name}") { Content = new ByteArrayContent(new byte[5000]) };
+            put.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/octet-stream");
+            put.Headers.TryAddWithoutValidation("X-Timestamp", $"{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}.00001");
+            using var response = await http.SendAsync(put);
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        }
+        // Flip a byte inside the first object's data, behind the running server's back.
+        var segment = Directory.EnumerateFiles(Path.Combine(data, "d1", "segments"), "*.seg").Single();
+        await using (var file = new FileStream(segment, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
+        {
+            file.Position = 2000;
+            var b = file.ReadByte();
+            file.Position = 2000;
+            file.WriteByte((byte)(b ^ 0xFF));
+        }
+        var quarantine = Path.Combine(data, "d1", "quarantined");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!Directory.EnumerateFiles(quarantine, "*.rec").Any() && DateTime.UtcNow < deadline) await Task.Delay(200);
+        Assert.Single(Directory.EnumerateFiles(quarantine, "*.rec"));
+        using (var victim = await http.GetAsync("/d1/5/AUTH_x/c/victim")) Assert.Equal(HttpStatusCode.NotFound, victim.StatusCode);
+        using (var bystander = await http.GetAsync("/d1/5/AUTH_x/c/bystander")) Assert.Equal(HttpStatusCode.OK, bystander.StatusCode);
+        node.SendSignal(StorageCloudProcess.SIGTERM);
+        Assert.Equal(0, await node.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
