@@ -26,12 +26,14 @@ public static class Appliance
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "storagecloud" });
         ConfigureLogging(builder.Logging, config);
         var objectRole = config.Roles.Contains("object");
+        var containerRole = config.Roles.Contains("container");
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = null;
             if (config.Roles.Contains("proxy")) k.Listen(config.BindAddress, config.ProxyPort);
             if (objectRole) k.Listen(config.BindAddress, config.ObjectPort);
+            if (containerRole) k.Listen(config.BindAddress, config.ContainerPort);
         });
         builder.Services.AddRoutingCore();
 
@@ -41,7 +43,7 @@ public static class Appliance
         builder.Services.AddSingleton(new TransactionIdOptions { Suffix = config.TransIdSuffix });
         builder.Services.AddSingleton(new HealthcheckOptions { DisablePath = config.HealthcheckDisablePath });
 
-        await using var storage = objectRole
+        await using var storage = objectRole || containerRole
             ? StorageNode.Open(data.Devices, new PathHasher(data.Secrets.HashPathPrefix, data.Secrets.HashPathSuffix),
                 new Storage.Engine.DeviceEngineOptions { FreeSpaceReserveBytes = config.FreeSpaceReserveBytes })
             : null;
@@ -51,7 +53,7 @@ public static class Appliance
             Timeout = TimeSpan.FromSeconds(10),
         };
         var containerUpdater = new ContainerUpdater(backendHttp, TimeSpan.FromSeconds(1));
-        if (storage is not null)
+        if (storage is not null && objectRole)
         {
             builder.Services.AddSingleton(storage);
             builder.Services.AddSingleton(containerUpdater);
@@ -62,8 +64,18 @@ public static class Appliance
         }
 
         var app = builder.Build();
-        // Storage roles, by port: the object server trusts the proxy's transaction id.
-        if (storage is not null)
+        // Storage roles, by port: they trust the proxy's transaction id.
+        if (storage is not null && containerRole)
+        {
+            var containerServer = new Storage.Container.ContainerServer(storage, config.Constraints);
+            app.MapWhen(c => c.Connection.LocalPort == config.ContainerPort, node =>
+            {
+                node.UseMiddleware<TransactionIdMiddleware>(new TransactionIdOptions { TrustIncoming = true });
+                node.UseMiddleware<HealthcheckMiddleware>();
+                node.Run(containerServer.HandleAsync);
+            });
+        }
+        if (storage is not null && objectRole)
         {
             var objectServer = new ObjectServer(storage, config.Constraints, containerUpdater);
             app.MapWhen(c => c.Connection.LocalPort == config.ObjectPort, node =>
@@ -152,6 +164,7 @@ public static class Appliance
             StorageCloud {Version} ({mode}) is running. Stop it with Ctrl-C.
               proxy        {url}   (GET {url}/healthcheck, GET {url}/info)
               object       {(config.Roles.Contains("object") ? $"http://{host}:{config.ObjectPort}/<device>/<partition>/<account>/<container>/<object>" : "(not running)")}
+              container    {(config.Roles.Contains("container") ? $"http://{host}:{config.ContainerPort}/<device>/<partition>/<account>/<container>" : "(not running)")}
               data         {data.Root} ({data.Devices.Count} devices: {string.Join(" ", data.Devices.Select(Path.GetFileName))})
               roles        {string.Join(", ", config.Roles)}
               replicas     {config.Replicas}

@@ -45,10 +45,13 @@ public sealed partial class StorageCloudProcess : IAsyncDisposable
         var list = args.ToList();
         foreach (var arg in list) info.ArgumentList.Add(arg);
         // Every server a test starts listens on free ports only: never the defaults another process may hold.
-        if (list.Count > 0 && list[0] is "aio" or "serve" && !list.Contains("--object-port"))
+        foreach (var port in new[] { "--object-port", "--container-port" })
         {
-            info.ArgumentList.Add("--object-port");
-            info.ArgumentList.Add(FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (list.Count > 0 && list[0] is "aio" or "serve" && !list.Contains(port))
+            {
+                info.ArgumentList.Add(port);
+                info.ArgumentList.Add(FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
         }
         // Only what the test says reaches the child: no STORAGECLOUD__ settings leak in from the outside.
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("STORAGECLOUD__", StringComparison.Ordinal)).ToList())

@@ -82,6 +82,9 @@ public sealed partial class DeviceEngine : IAsyncDisposable
     /// <summary>Where damaged records are moved.</summary>
     public string QuarantineDirectory => System.IO.Path.Combine(Path, "quarantined");
 
+    /// <summary>The device's RocksDB, which container and account databases share under their own key prefixes.</summary>
+    internal RocksDb Index => _index;
+
     /// <summary>The device's segment log.</summary>
     public SegmentLog Log => _log;
 

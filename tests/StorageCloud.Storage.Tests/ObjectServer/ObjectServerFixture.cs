@@ -35,6 +35,9 @@ public sealed class ObjectServerHost : IAsyncDisposable
 
     public HttpClient Client { get; }
 
+    /// <summary>A client of the container server on the same devices.</summary>
+    public HttpClient ContainerClient { get; private init; } = null!;
+
     public string DevicePath(string device) => _dir.Sub(device);
 
     public static async Task<ObjectServerHost> StartAsync(long largeObjectThreshold = 8L * 1024 * 1024, long freeSpaceReserve = 0)
@@ -47,19 +50,23 @@ public sealed class ObjectServerHost : IAsyncDisposable
         var node = StorageNode.Open(devices, new PathHasher("pre", "suf"),
             new DeviceEngineOptions { Log = new SegmentLogOptions { LargeObjectThreshold = largeObjectThreshold }, FreeSpaceReserveBytes = freeSpaceReserve });
         var port = FreePort();
+        var containerPort = FreePort();
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = null;
             k.Listen(IPAddress.Loopback, port);
+            k.Listen(IPAddress.Loopback, containerPort);
         });
         var app = builder.Build();
         var updater = new ContainerUpdater(new HttpClient { Timeout = TimeSpan.FromSeconds(5) }, TimeSpan.FromSeconds(1));
         var server = new Storage.ObjectServer.ObjectServer(node, SwiftConstraints.Default, updater);
+        var containers = new Storage.Container.ContainerServer(node, SwiftConstraints.Default);
+        app.MapWhen(c => c.Connection.LocalPort == containerPort, b => b.Run(containers.HandleAsync));
         app.Run(server.HandleAsync);
         await app.StartAsync();
-        return new ObjectServerHost(app, dir, node, updater, port);
+        return new ObjectServerHost(app, dir, node, updater, port) { ContainerClient = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{containerPort}") } };
     }
 
     public static int FreePort()
@@ -77,6 +84,7 @@ public sealed class ObjectServerHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
+        ContainerClient.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
         await Node.DisposeAsync();

@@ -1,0 +1,270 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using StorageCloud.Common.Constraints;
+using StorageCloud.Common.Http;
+using StorageCloud.Common.Time;
+using StorageCloud.Storage.Listings;
+using StorageCloud.Storage.ObjectServer;
+
+namespace StorageCloud.Storage.Container;
+
+/// <summary>
+/// Swift's container-server API on a storage node: container PUT/HEAD/GET (listing)/POST/DELETE at
+/// /device/partition/account/container, and the object rows object servers PUT and DELETE at .../object.
+/// </summary>
+public sealed class ContainerServer(StorageNode node, SwiftConstraints limits)
+{
+    private static readonly string[] SavedHeaders =
+    [
+        "X-Container-Read", "X-Container-Write", "X-Container-Sync-Key", "X-Container-Sync-To", "X-Versions-Location", "X-History-Location",
+    ];
+
+    private readonly Dictionary<string, ContainerStore> _stores = node.Devices.ToDictionary(d => d.Key, d => new ContainerStore(d.Value));
+
+    /// <summary>Handles one request.</summary>
+    public async Task HandleAsync(HttpContext context)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
+        if (!StoragePath.TryParse(raw, 4, out var path, out var status, out var error))
+        {
+            await SwiftResponses.WriteAsync(context, status, error);
+            return;
+        }
+        if (node.Mounted(path!.Device) is null || !_stores.TryGetValue(path.Device, out var store))
+        {
+            await SwiftResponses.WriteAsync(context, 507, drive: path.Device);
+            return;
+        }
+        if (Encoding.UTF8.GetByteCount(path.Container!) > limits.MaxContainerNameLength)
+        {
+            await SwiftResponses.WriteAsync(context, 400, $"Container name length of {Encoding.UTF8.GetByteCount(path.Container!)} longer than {limits.MaxContainerNameLength}");
+            return;
+        }
+        var hash = new byte[16];
+        node.Hasher.HashPath(path.Account, path.Container, null, hash);
+        var method = context.Request.Method;
+        if (method is "GET" or "HEAD")
+        {
+            if (path.Object is null) await GetAsync(context, store, hash, path);
+            else await SwiftResponses.WriteAsync(context, 400, "Invalid path");
+            return;
+        }
+        if (method is not ("PUT" or "POST" or "DELETE"))
+        {
+            context.Response.Headers.Allow = "DELETE, GET, HEAD, POST, PUT";
+            await SwiftResponses.WriteAsync(context, 405);
+            return;
+        }
+        if (!SwiftTimestamp.TryParseHeader(context.Request.Headers["X-Timestamp"].FirstOrDefault(), out var timestamp, out var invalid))
+        {
+            await SwiftResponses.WriteAsync(context, 400, invalid);
+            return;
+        }
+        if (path.Object is not null)
+        {
+            await ObjectRowAsync(context, store, hash, path, timestamp);
+            return;
+        }
+        switch (method)
+        {
+            case "PUT":
+                var created = store.Put(hash, path.Account, path.Container!, timestamp, Metadata(context.Request.Headers));
+                await SwiftResponses.WriteAsync(context, created ? 201 : 202);
+                break;
+            case "POST":
+                if (store.UpdateMetadata(hash, timestamp, Metadata(context.Request.Headers))) context.Response.StatusCode = 204;
+                else await SwiftResponses.WriteAsync(context, 404);
+                break;
+            default:
+                var outcome = store.Delete(hash, timestamp);
+                if (outcome == ContainerStore.DeleteOutcome.Deleted) context.Response.StatusCode = 204;
+                else await SwiftResponses.WriteAsync(context, outcome == ContainerStore.DeleteOutcome.NotEmpty ? 409 : 404);
+                break;
+        }
+    }
+
+    private static IEnumerable<KeyValuePair<string, string>> Metadata(IHeaderDictionary headers)
+    {
+        foreach (var (name, values) in headers)
+        {
+            if (name.StartsWith("X-Container-Meta-", StringComparison.OrdinalIgnoreCase)
+                || name.StartsWith("X-Container-Sysmeta-", StringComparison.OrdinalIgnoreCase)
+                || Array.Exists(SavedHeaders, h => h.Equals(name, StringComparison.OrdinalIgnoreCase)))
+                yield return new(ObjectHeaders.Canonical(name), values.ToString());
+        }
+    }
+
+    private static async Task ObjectRowAsync(HttpContext context, ContainerStore store, byte[] hash, StoragePath path, SwiftTimestamp timestamp)
+    {
+        var headers = context.Request.Headers;
+        if (context.Request.Method == "POST")
+        {
+            await SwiftResponses.WriteAsync(context, 400, "Invalid path");
+            return;
+        }
+        var deleted = context.Request.Method == "DELETE";
+        long size = 0;
+        if (!deleted && !long.TryParse(headers["X-Size"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out size))
+        {
+            await SwiftResponses.WriteAsync(context, 400, "Missing or invalid X-Size");
+            return;
+        }
+        if (!store.PutObject(hash, path.Object!, timestamp, size, headers["X-Content-Type"].ToString(), headers["X-Etag"].ToString(), deleted))
+        {
+            await SwiftResponses.WriteAsync(context, 404);
+            return;
+        }
+        if (deleted) context.Response.StatusCode = 204;
+        else await SwiftResponses.WriteAsync(context, 201);
+    }
+
+    private async Task GetAsync(HttpContext context, ContainerStore store, byte[] hash, StoragePath path)
+    {
+        var info = store.GetInfo(hash);
+        var headers = context.Response.Headers;
+        if (info is null || info.IsDeleted)
+        {
+            if (info is not null)
+            {
+                headers["X-Backend-Delete-Timestamp"] = info.DeleteTimestamp;
+                headers["X-Backend-Put-Timestamp"] = info.PutTimestamp;
+            }
+            await SwiftResponses.WriteAsync(context, 404);
+            return;
+        }
+        headers["X-Container-Object-Count"] = info.ObjectCount.ToString(CultureInfo.InvariantCulture);
+        headers["X-Container-Bytes-Used"] = info.BytesUsed.ToString(CultureInfo.InvariantCulture);
+        headers["X-Timestamp"] = SwiftTimestamp.Parse(info.CreatedAt).Normal;
+        headers["X-PUT-Timestamp"] = SwiftTimestamp.Parse(info.PutTimestamp).Normal;
+        headers["X-Backend-Timestamp"] = info.CreatedAt;
+        headers["X-Backend-Put-Timestamp"] = info.PutTimestamp;
+        headers["X-Backend-Delete-Timestamp"] = info.DeleteTimestamp;
+        headers["X-Backend-Status-Changed-At"] = info.StatusChangedAt;
+        headers["X-Backend-Storage-Policy-Index"] = "0";
+        headers["X-Storage-Policy"] = "Policy-0";
+        foreach (var (name, (value, _)) in info.Metadata.Select(m => (m.Key, (m.Value[0], m.Value[1]))))
+            if (value.Length > 0) headers[name] = value;
+        headers.LastModified = SwiftResponses.HttpDate(SwiftTimestamp.Parse(info.PutTimestamp).CeilingSeconds);
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            // Swift's container HEAD is 204 with the stats in headers, whatever the listing would hold.
+            context.Response.StatusCode = 204;
+            return;
+        }
+
+        var query = context.Request.Query;
+        var limitText = query["limit"].ToString();
+        var limit = limits.ContainerListingLimit;
+        if (limitText.Length > 0)
+        {
+            if (!int.TryParse(limitText, NumberStyles.Integer, CultureInfo.InvariantCulture, out limit) || limit < 0)
+            {
+                await SwiftResponses.WriteAsync(context, 412, "Value of limit must be a positive integer");
+                return;
+            }
+            if (limit > limits.ContainerListingLimit)
+            {
+                await SwiftResponses.WriteAsync(context, 412, $"Maximum limit is {limits.ContainerListingLimit}");
+                return;
+            }
+        }
+        var delimiter = query.ContainsKey("delimiter") ? query["delimiter"].ToString() : null;
+        if (!string.IsNullOrEmpty(delimiter) && (delimiter.Length > 1 || delimiter[0] > 254))
+        {
+            await SwiftResponses.WriteAsync(context, 412, "Bad delimiter");
+            return;
+        }
+        string? Param(string name) => query.ContainsKey(name) ? query[name].ToString() : null;
+        var reverse = Param("reverse")?.ToLowerInvariant() is "true" or "1" or "yes" or "on" or "t" or "y";
+        var listing = Listing.Run(store.Rows(hash), new ListingQuery(limit, Param("marker"), Param("end_marker"), Param("prefix"),
+            string.IsNullOrEmpty(delimiter) ? null : delimiter, Param("path"), reverse));
+
+        var contentType = ListingFormat.ContentType(context.Request);
+        var body = Render(listing, contentType, path.Container!);
+        context.Response.ContentType = contentType + "; charset=utf-8";
+        context.Response.ContentLength = body.Length;
+        context.Response.StatusCode = body.Length == 0 ? 204 : 200;
+        if (body.Length > 0) await context.Response.Body.WriteAsync(body);
+    }
+
+    private static byte[] Render(List<ListingEntry<ObjectRow>> listing, string contentType, string container)
+    {
+        var sb = new StringBuilder();
+        if (contentType.EndsWith("/json", StringComparison.Ordinal))
+        {
+            sb.Append('[');
+            for (var i = 0; i < listing.Count; i++)
+            {
+                if (i > 0) sb.Append(", ");
+                var e = listing[i];
+                if (e.IsSubdir)
+                {
+                    sb.Append("{\"subdir\": ");
+                    ListingFormat.JsonString(sb, e.Name);
+                    sb.Append('}');
+                    continue;
+                }
+                var (bytes, type) = Bytes(e.Row!);
+                sb.Append("{\"bytes\": ").Append(bytes.ToString(CultureInfo.InvariantCulture)).Append(", \"hash\": ");
+                ListingFormat.JsonString(sb, e.Row!.ETag);
+                sb.Append(", \"name\": ");
+                ListingFormat.JsonString(sb, e.Name);
+                sb.Append(", \"content_type\": ");
+                ListingFormat.JsonString(sb, type);
+                sb.Append(", \"last_modified\": ");
+                ListingFormat.JsonString(sb, SwiftTimestamp.Parse(e.Row.Timestamp).IsoFormat);
+                sb.Append('}');
+            }
+            sb.Append(']');
+        }
+        else if (contentType.EndsWith("/xml", StringComparison.Ordinal))
+        {
+            sb.Append(ListingFormat.XmlDeclaration).Append("<container name=\"");
+            ListingFormat.XmlText(sb, container, attribute: true);
+            // ElementTree closes an element with no children in itself.
+            if (listing.Count == 0) return Encoding.UTF8.GetBytes(sb.Append("\" />").ToString());
+            sb.Append("\">");
+            foreach (var e in listing)
+            {
+                if (e.IsSubdir)
+                {
+                    sb.Append("<subdir name=\"");
+                    ListingFormat.XmlText(sb, e.Name, attribute: true);
+                    sb.Append("\"><name>");
+                    ListingFormat.XmlText(sb, e.Name);
+                    sb.Append("</name></subdir>");
+                    continue;
+                }
+                var (bytes, type) = Bytes(e.Row!);
+                sb.Append("<object><name>");
+                ListingFormat.XmlText(sb, e.Name);
+                sb.Append("</name><hash>");
+                ListingFormat.XmlText(sb, e.Row!.ETag);
+                sb.Append("</hash><bytes>").Append(bytes.ToString(CultureInfo.InvariantCulture)).Append("</bytes><content_type>");
+                ListingFormat.XmlText(sb, type);
+                sb.Append("</content_type><last_modified>").Append(SwiftTimestamp.Parse(e.Row.Timestamp).IsoFormat).Append("</last_modified></object>");
+            }
+            sb.Append("</container>");
+        }
+        else
+        {
+            foreach (var e in listing) sb.Append(e.Name).Append('\n');
+        }
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    // Swift's override_bytes_from_content_type: a "swift_bytes=N" parameter (set by SLO) is the listed size.
+    private static (long Bytes, string ContentType) Bytes(ObjectRow row)
+    {
+        var type = row.ContentType;
+        var at = type.IndexOf(";swift_bytes=", StringComparison.Ordinal);
+        if (at < 0) return (row.Size, type);
+        var rest = type[(at + ";swift_bytes=".Length)..];
+        var end = rest.IndexOf(';');
+        var value = end < 0 ? rest : rest[..end];
+        var stripped = type[..at] + (end < 0 ? "" : rest[end..]);
+        return long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) ? (bytes, stripped) : (row.Size, stripped);
+    }
+}

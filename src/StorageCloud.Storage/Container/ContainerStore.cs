@@ -1,0 +1,224 @@
+using System.Text;
+using System.Text.Json;
+using StorageCloud.Common.Time;
+using StorageCloud.Storage.Engine;
+using StorageCloud.Storage.Listings;
+using StorageCloud.Storage.Rocks;
+
+namespace StorageCloud.Storage.Container;
+
+/// <summary>A container's own record: its timestamps, counts and metadata (Swift's container_stat and metadata).</summary>
+public sealed class ContainerInfo
+{
+    public string Account { get; set; } = "";
+    public string Container { get; set; } = "";
+    public string CreatedAt { get; set; } = "";
+    public string PutTimestamp { get; set; } = "";
+    public string DeleteTimestamp { get; set; } = "0000000000.00000";
+    public string StatusChangedAt { get; set; } = "";
+    public long ObjectCount { get; set; }
+    public long BytesUsed { get; set; }
+    public long MaxRow { get; set; }
+
+    /// <summary>Header name → [value, timestamp]; an empty value is a deletion that keeps its timestamp.</summary>
+    public Dictionary<string, string[]> Metadata { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Swift's is_deleted: deleted after its last PUT, and empty.</summary>
+    public bool IsDeleted => string.CompareOrdinal(DeleteTimestamp, PutTimestamp) > 0 && ObjectCount == 0;
+}
+
+/// <summary>One object row of a container listing.</summary>
+public sealed class ObjectRow
+{
+    public string Timestamp { get; set; } = "";
+    public long Size { get; set; }
+    public string ContentType { get; set; } = "";
+    public string ETag { get; set; } = "";
+    public bool Deleted { get; set; }
+    public long Row { get; set; }
+}
+
+/// <summary>
+/// The container databases of one device, in the device's RocksDB: per container (by path hash) an info record,
+/// its object rows by name (UTF-8 byte order, so listings are range scans) and a row-sequence index for
+/// replication. Rows keep their timestamps; the newer row wins; deleted rows stay until reclaimed.
+/// </summary>
+public sealed class ContainerStore(DeviceEngine engine)
+{
+    private readonly RocksDb _db = engine.Index;
+    private readonly Lock _lock = new();
+
+    private static byte[] Key(ReadOnlySpan<byte> hash, char kind, ReadOnlySpan<byte> rest = default)
+    {
+        var key = new byte[1 + 16 + 1 + rest.Length];
+        key[0] = (byte)'C';
+        hash[..16].CopyTo(key.AsSpan(1));
+        key[17] = (byte)kind;
+        rest.CopyTo(key.AsSpan(18));
+        return key;
+    }
+
+    /// <summary>The container's record, or null if it was never created here.</summary>
+    public ContainerInfo? GetInfo(ReadOnlySpan<byte> hash)
+    {
+        var bytes = _db.Get(Key(hash, 'i'));
+        return bytes is null ? null : JsonSerializer.Deserialize<ContainerInfo>(bytes);
+    }
+
+    private void Save(WriteBatch batch, ReadOnlySpan<byte> hash, ContainerInfo info) => batch.Put(Key(hash, 'i'), JsonSerializer.SerializeToUtf8Bytes(info));
+
+    /// <summary>Creates or re-creates the container, or updates its put timestamp and metadata; true when it (re)appeared.</summary>
+    public bool Put(ReadOnlySpan<byte> hash, string account, string container, SwiftTimestamp timestamp, IEnumerable<KeyValuePair<string, string>> metadata)
+    {
+        lock (_lock)
+        {
+            var info = GetInfo(hash);
+            var created = info is null || info.IsDeleted;
+            info ??= new ContainerInfo { Account = account, Container = container, CreatedAt = timestamp.Internal, PutTimestamp = timestamp.Internal, StatusChangedAt = timestamp.Internal };
+            if (string.CompareOrdinal(timestamp.Internal, info.PutTimestamp) > 0)
+            {
+                if (info.IsDeleted)
+                {
+                    info.CreatedAt = timestamp.Internal;
+                    info.StatusChangedAt = timestamp.Internal;
+                }
+                info.PutTimestamp = timestamp.Internal;
+            }
+            Merge(info, timestamp, metadata);
+            using var batch = new WriteBatch();
+            Save(batch, hash, info);
+            _db.Write(batch, sync: true);
+            return created;
+        }
+    }
+
+    /// <summary>Updates metadata (a POST); false when there is no live container.</summary>
+    public bool UpdateMetadata(ReadOnlySpan<byte> hash, SwiftTimestamp timestamp, IEnumerable<KeyValuePair<string, string>> metadata)
+    {
+        lock (_lock)
+        {
+            var info = GetInfo(hash);
+            if (info is null || info.IsDeleted) return false;
+            Merge(info, timestamp, metadata);
+            using var batch = new WriteBatch();
+            Save(batch, hash, info);
+            _db.Write(batch, sync: true);
+            return true;
+        }
+    }
+
+    private static void Merge(ContainerInfo info, SwiftTimestamp timestamp, IEnumerable<KeyValuePair<string, string>> metadata)
+    {
+        foreach (var (name, value) in metadata)
+        {
+            if (info.Metadata.TryGetValue(name, out var existing) && string.CompareOrdinal(existing[1], timestamp.Internal) >= 0) continue;
+            info.Metadata[name] = [value, timestamp.Internal];
+        }
+    }
+
+    /// <summary>What a container DELETE found.</summary>
+    public enum DeleteOutcome { NotFound, NotEmpty, Deleted }
+
+    /// <summary>Marks the container deleted (it must exist and be empty).</summary>
+    public DeleteOutcome Delete(ReadOnlySpan<byte> hash, SwiftTimestamp timestamp)
+    {
+        lock (_lock)
+        {
+            var info = GetInfo(hash);
+            if (info is null || info.IsDeleted) return DeleteOutcome.NotFound;
+            if (info.ObjectCount > 0) return DeleteOutcome.NotEmpty;
+            if (string.CompareOrdinal(timestamp.Internal, info.DeleteTimestamp) > 0)
+            {
+                info.DeleteTimestamp = timestamp.Internal;
+                info.StatusChangedAt = timestamp.Internal;
+            }
+            using var batch = new WriteBatch();
+            Save(batch, hash, info);
+            _db.Write(batch, sync: true);
+            return DeleteOutcome.Deleted;
+        }
+    }
+
+    /// <summary>
+    /// Records an object row (a PUT, or with <paramref name="deleted"/> a DELETE) if it is newer than the row
+    /// held; keeps the counts. False when the container does not exist here.
+    /// </summary>
+    public bool PutObject(ReadOnlySpan<byte> hash, string name, SwiftTimestamp timestamp, long size, string contentType, string etag, bool deleted)
+    {
+        lock (_lock)
+        {
+            var info = GetInfo(hash);
+            if (info is null) return false;
+            var nameBytes = Encoding.UTF8.GetBytes(name);
+            var rowKey = Key(hash, 'r', nameBytes);
+            var old = _db.Get(rowKey) is { } bytes ? JsonSerializer.Deserialize<ObjectRow>(bytes) : null;
+            if (old is not null && string.CompareOrdinal(old.Timestamp, timestamp.Internal) >= 0) return true;
+            using var batch = new WriteBatch();
+            if (old is not null)
+            {
+                if (!old.Deleted)
+                {
+                    info.ObjectCount--;
+                    info.BytesUsed -= old.Size;
+                }
+                batch.Delete(SeqKey(hash, old.Row));
+            }
+            if (!deleted)
+            {
+                info.ObjectCount++;
+                info.BytesUsed += size;
+            }
+            var row = new ObjectRow { Timestamp = timestamp.Internal, Size = deleted ? 0 : size, ContentType = contentType, ETag = etag, Deleted = deleted, Row = ++info.MaxRow };
+            batch.Put(rowKey, JsonSerializer.SerializeToUtf8Bytes(row));
+            batch.Put(SeqKey(hash, row.Row), nameBytes);
+            Save(batch, hash, info);
+            _db.Write(batch, sync: true);
+            return true;
+        }
+    }
+
+    private static byte[] SeqKey(ReadOnlySpan<byte> hash, long row)
+    {
+        Span<byte> seq = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(seq, row);
+        return Key(hash, 's', seq);
+    }
+
+    /// <summary>The container's live object rows as a name-ordered table for <see cref="Listing"/>.</summary>
+    public ISortedRows<ObjectRow> Rows(ReadOnlySpan<byte> hash) => new RowTable(_db, Key(hash, 'r'));
+
+    private sealed class RowTable(RocksDb db, byte[] prefix) : ISortedRows<ObjectRow>
+    {
+        public IEnumerable<(string Name, ObjectRow Row)> Range(byte[]? lower, bool lowerInclusive, byte[]? upper, bool descending)
+        {
+            var lowerKey = lower is null ? prefix : [.. prefix, .. lower];
+            var upperKey = upper is null ? Next(prefix) : [.. prefix, .. upper];
+            using var it = db.NewIterator(new IteratorOptions { LowerBound = lowerKey, UpperBound = upperKey });
+            if (descending) it.SeekToLast();
+            else it.SeekToFirst();
+            for (; it.Valid; _ = descending ? Step(it, false) : Step(it, true))
+            {
+                var key = it.Key;
+                if (!lowerInclusive && lower is not null && key.Length == lowerKey.Length && key.SequenceEqual(lowerKey)) continue;
+                var row = JsonSerializer.Deserialize<ObjectRow>(it.Value)!;
+                if (row.Deleted) continue;
+                yield return (Encoding.UTF8.GetString(key[prefix.Length..]), row);
+            }
+            it.ThrowIfError();
+        }
+
+        private static bool Step(RocksIterator it, bool forward)
+        {
+            if (forward) it.Next();
+            else it.Prev();
+            return true;
+        }
+
+        private static byte[] Next(byte[] prefix)
+        {
+            var next = (byte[])prefix.Clone();
+            next[^1]++;
+            return next;
+        }
+    }
+}
