@@ -27,6 +27,7 @@ public static class Appliance
         ConfigureLogging(builder.Logging, config);
         var objectRole = config.Roles.Contains("object");
         var containerRole = config.Roles.Contains("container");
+        var accountRole = config.Roles.Contains("account");
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -34,6 +35,7 @@ public static class Appliance
             if (config.Roles.Contains("proxy")) k.Listen(config.BindAddress, config.ProxyPort);
             if (objectRole) k.Listen(config.BindAddress, config.ObjectPort);
             if (containerRole) k.Listen(config.BindAddress, config.ContainerPort);
+            if (accountRole) k.Listen(config.BindAddress, config.AccountPort);
         });
         builder.Services.AddRoutingCore();
 
@@ -43,7 +45,7 @@ public static class Appliance
         builder.Services.AddSingleton(new TransactionIdOptions { Suffix = config.TransIdSuffix });
         builder.Services.AddSingleton(new HealthcheckOptions { DisablePath = config.HealthcheckDisablePath });
 
-        await using var storage = objectRole || containerRole
+        await using var storage = objectRole || containerRole || accountRole
             ? StorageNode.Open(data.Devices, new PathHasher(data.Secrets.HashPathPrefix, data.Secrets.HashPathSuffix),
                 new Storage.Engine.DeviceEngineOptions { FreeSpaceReserveBytes = config.FreeSpaceReserveBytes })
             : null;
@@ -53,21 +55,33 @@ public static class Appliance
             Timeout = TimeSpan.FromSeconds(10),
         };
         var containerUpdater = new ContainerUpdater(backendHttp, TimeSpan.FromSeconds(1));
-        if (storage is not null && objectRole)
+        var reporter = new Storage.Container.AccountReporter(backendHttp);
+        var containerServer = storage is not null && containerRole ? new Storage.Container.ContainerServer(storage, config.Constraints, reporter) : null;
+        if (storage is not null)
         {
             builder.Services.AddSingleton(storage);
             builder.Services.AddSingleton(containerUpdater);
             builder.Services.AddSingleton(config.Auditor);
             builder.Services.AddSingleton(config.Updater);
             builder.Services.AddSingleton(config.Compaction);
+            builder.Services.AddSingleton(new DaemonRoles(objectRole, containerServer, reporter));
             builder.Services.AddHostedService<StorageDaemons>();
         }
 
         var app = builder.Build();
         // Storage roles, by port: they trust the proxy's transaction id.
-        if (storage is not null && containerRole)
+        if (storage is not null && accountRole)
         {
-            var containerServer = new Storage.Container.ContainerServer(storage, config.Constraints);
+            var accountServer = new Storage.Account.AccountServer(storage, config.Constraints);
+            app.MapWhen(c => c.Connection.LocalPort == config.AccountPort, node =>
+            {
+                node.UseMiddleware<TransactionIdMiddleware>(new TransactionIdOptions { TrustIncoming = true });
+                node.UseMiddleware<HealthcheckMiddleware>();
+                node.Run(accountServer.HandleAsync);
+            });
+        }
+        if (containerServer is not null)
+        {
             app.MapWhen(c => c.Connection.LocalPort == config.ContainerPort, node =>
             {
                 node.UseMiddleware<TransactionIdMiddleware>(new TransactionIdOptions { TrustIncoming = true });
@@ -165,6 +179,7 @@ public static class Appliance
               proxy        {url}   (GET {url}/healthcheck, GET {url}/info)
               object       {(config.Roles.Contains("object") ? $"http://{host}:{config.ObjectPort}/<device>/<partition>/<account>/<container>/<object>" : "(not running)")}
               container    {(config.Roles.Contains("container") ? $"http://{host}:{config.ContainerPort}/<device>/<partition>/<account>/<container>" : "(not running)")}
+              account      {(config.Roles.Contains("account") ? $"http://{host}:{config.AccountPort}/<device>/<partition>/<account>" : "(not running)")}
               data         {data.Root} ({data.Devices.Count} devices: {string.Join(" ", data.Devices.Select(Path.GetFileName))})
               roles        {string.Join(", ", config.Roles)}
               replicas     {config.Replicas}

@@ -41,6 +41,7 @@ public static class Program
         ("--port", "Server:ProxyPort", "Proxy port (default 8080)."),
         ("--object-port", "Server:ObjectPort", "Object server port (default 6200)."),
         ("--container-port", "Server:ContainerPort", "Container server port (default 6201)."),
+        ("--account-port", "Server:AccountPort", "Account server port (default 6202)."),
         ("--data-dir", "Storage:DataDir", "Data directory (default ./data)."),
         ("--devices", "Storage:Devices", "Number of device directories d1..dN (default 4)."),
         ("--log-level", "Logging:Level", "trace, debug, information, warning or error (default information)."),

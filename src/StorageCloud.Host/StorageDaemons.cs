@@ -10,10 +10,26 @@ namespace StorageCloud.Host;
 /// the object auditor, the object updater and the compactor.
 /// </summary>
 public sealed class StorageDaemons(StorageNode node, AuditorOptions auditor, UpdaterOptions updaterOptions, ContainerUpdater updater,
-    CompactorOptions compactor, ILogger<StorageDaemons> logger) : BackgroundService
+    CompactorOptions compactor, DaemonRoles roles, ILogger<StorageDaemons> logger) : BackgroundService
 {
     /// <inheritdoc/>
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.WhenAll(
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.WhenAll(roles.Containers is null ? ObjectDaemons(stoppingToken) : [.. ObjectDaemons(stoppingToken), ContainerUpdaterAsync(roles.Containers, stoppingToken)]);
+
+    // The container updater: reports containers changed since their last report to their account servers.
+    private async Task ContainerUpdaterAsync(Storage.Container.ContainerServer containers, CancellationToken stoppingToken)
+    {
+        var reporter = roles.Reporter!;
+        await RepeatAsync("container update", updaterOptions.IntervalSeconds, startAtOnce: false, async (engine, ct) =>
+        {
+            if (!containers.Stores.TryGetValue(engine.Name, out var store)) return;
+            var (sent, failed) = await reporter.RunPassAsync(store, ct);
+            if (sent + failed > 0)
+                logger.LogInformation("container updater on {Device}: {Sent} containers reported to their accounts, {Failed} still waiting", engine.Name, sent, failed);
+        }, stoppingToken);
+    }
+
+    private Task[] ObjectDaemons(CancellationToken stoppingToken) => !roles.Objects ? [] :
+    [
         RepeatAsync("audit", auditor.IntervalSeconds, startAtOnce: true, async (engine, ct) =>
         {
             var result = await ObjectAuditor.RunPassAsync(engine, auditor.BytesPerSecond, ct);
@@ -32,7 +48,8 @@ public sealed class StorageDaemons(StorageNode node, AuditorOptions auditor, Upd
             if (result.SegmentsRemoved + result.TombstonesReclaimed > 0)
                 logger.LogInformation("compaction of {Device}: {Reclaimed} tombstones reclaimed, {Rewritten} segments rewritten, {Removed} removed, {Freed} bytes freed",
                     engine.Name, result.TombstonesReclaimed, result.SegmentsRewritten, result.SegmentsRemoved, result.BytesFreed);
-        }, stoppingToken));
+        }, stoppingToken),
+    ];
 
     private async Task RepeatAsync(string name, int intervalSeconds, bool startAtOnce, Func<DeviceEngine, CancellationToken, Task> pass, CancellationToken stoppingToken)
     {
@@ -63,6 +80,9 @@ public sealed class StorageDaemons(StorageNode node, AuditorOptions auditor, Upd
         }
     }
 }
+
+/// <summary>Which daemons a node runs: the object ones with the object role, the container updater with the container role.</summary>
+public sealed record DaemonRoles(bool Objects, Storage.Container.ContainerServer? Containers, Storage.Container.AccountReporter? Reporter);
 
 /// <summary>Settings of segment compaction and tombstone reclaim (the "Compaction" section, plus Storage:ReclaimAgeSeconds).</summary>
 public sealed record CompactorOptions(int IntervalSeconds, CompactionOptions Pass);

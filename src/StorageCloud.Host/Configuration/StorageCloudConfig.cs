@@ -18,7 +18,7 @@ public sealed record StorageCloudConfig
     /// <summary>Every option the file and the environment may set, by section (docs/configuration.md lists them).</summary>
     public static readonly IReadOnlyDictionary<string, string[]> KnownOptions = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase)
     {
-        ["Server"] = ["BindAddress", "ProxyPort", "ObjectPort", "ContainerPort", "Roles", "TransIdSuffix", "HealthcheckDisablePath"],
+        ["Server"] = ["BindAddress", "ProxyPort", "ObjectPort", "ContainerPort", "AccountPort", "Roles", "TransIdSuffix", "HealthcheckDisablePath"],
         ["Storage"] = ["DataDir", "Devices", "ReclaimAgeSeconds", "FreeSpaceReserveBytes"],
         ["Compaction"] = ["IntervalSeconds", "LiveThreshold", "BytesPerSecond"],
         ["Cluster"] = ["HashPathPrefix", "HashPathSuffix", "Replicas"],
@@ -48,6 +48,9 @@ public sealed record StorageCloudConfig
 
     /// <summary>Port of the container server (the storage node's container API).</summary>
     public required int ContainerPort { get; init; }
+
+    /// <summary>Port of the account server (the storage node's account API).</summary>
+    public required int AccountPort { get; init; }
 
     /// <summary>Roles this process runs.</summary>
     public required IReadOnlyList<string> Roles { get; init; }
@@ -158,6 +161,7 @@ public sealed record StorageCloudConfig
             ProxyPort = ConfigValues.GetInt32(c, "Server:ProxyPort", 8080, 1, 65535),
             ObjectPort = ConfigValues.GetInt32(c, "Server:ObjectPort", 6200, 1, 65535),
             ContainerPort = ConfigValues.GetInt32(c, "Server:ContainerPort", 6201, 1, 65535),
+            AccountPort = ConfigValues.GetInt32(c, "Server:AccountPort", 6202, 1, 65535),
             Roles = roles,
             TransIdSuffix = ConfigValues.GetString(c, "Server:TransIdSuffix", ""),
             HealthcheckDisablePath = c["Server:HealthcheckDisablePath"],

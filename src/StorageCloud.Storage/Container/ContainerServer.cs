@@ -14,7 +14,7 @@ namespace StorageCloud.Storage.Container;
 /// Swift's container-server API on a storage node: container PUT/HEAD/GET (listing)/POST/DELETE at
 /// /device/partition/account/container, and the object rows object servers PUT and DELETE at .../object.
 /// </summary>
-public sealed class ContainerServer(StorageNode node, SwiftConstraints limits)
+public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, AccountReporter reporter)
 {
     private static readonly string[] SavedHeaders =
     [
@@ -22,6 +22,9 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits)
     ];
 
     private readonly Dictionary<string, ContainerStore> _stores = node.Devices.ToDictionary(d => d.Key, d => new ContainerStore(d.Value));
+
+    /// <summary>The container store of each device, for the container updater.</summary>
+    public IReadOnlyDictionary<string, ContainerStore> Stores => _stores;
 
     /// <summary>Handles one request.</summary>
     public async Task HandleAsync(HttpContext context)
@@ -70,7 +73,8 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits)
         switch (method)
         {
             case "PUT":
-                var created = store.Put(hash, path.Account, path.Container!, timestamp, Metadata(context.Request.Headers));
+                var created = store.Put(hash, path.Account, path.Container!, timestamp, Metadata(context.Request.Headers), AccountLocation(context.Request.Headers));
+                await ReportNowAsync(store, hash);
                 await SwiftResponses.WriteAsync(context, created ? 201 : 202);
                 break;
             case "POST":
@@ -79,22 +83,32 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits)
                 break;
             default:
                 var outcome = store.Delete(hash, timestamp);
-                if (outcome == ContainerStore.DeleteOutcome.Deleted) context.Response.StatusCode = 204;
+                if (outcome == ContainerStore.DeleteOutcome.Deleted)
+                {
+                    await ReportNowAsync(store, hash);
+                    context.Response.StatusCode = 204;
+                }
                 else await SwiftResponses.WriteAsync(context, outcome == ContainerStore.DeleteOutcome.NotEmpty ? 409 : 404);
                 break;
         }
     }
 
-    private static IEnumerable<KeyValuePair<string, string>> Metadata(IHeaderDictionary headers)
+    private static (string, string, string)? AccountLocation(IHeaderDictionary headers)
     {
-        foreach (var (name, values) in headers)
-        {
-            if (name.StartsWith("X-Container-Meta-", StringComparison.OrdinalIgnoreCase)
-                || name.StartsWith("X-Container-Sysmeta-", StringComparison.OrdinalIgnoreCase)
-                || Array.Exists(SavedHeaders, h => h.Equals(name, StringComparison.OrdinalIgnoreCase)))
-                yield return new(ObjectHeaders.Canonical(name), values.ToString());
-        }
+        var host = headers["X-Account-Host"].ToString();
+        var device = headers["X-Account-Device"].ToString();
+        var partition = headers["X-Account-Partition"].ToString();
+        return host.Length > 0 && device.Length > 0 && partition.Length > 0 ? (host, device, partition) : null;
     }
+
+    // As Swift's account_update: tell the account at once; if that fails the container updater tries again.
+    private async Task ReportNowAsync(ContainerStore store, byte[] hash)
+    {
+        if (store.GetInfo(hash) is { } info && await reporter.ReportAsync(info)) store.MarkReported(hash, info);
+    }
+
+    private static IEnumerable<KeyValuePair<string, string>> Metadata(IHeaderDictionary headers)
+        => ListingRequest.Metadata(headers, "Container", SavedHeaders);
 
     private static async Task ObjectRowAsync(HttpContext context, ContainerStore store, byte[] hash, StoragePath path, SwiftTimestamp timestamp)
     {
@@ -154,32 +168,12 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits)
             return;
         }
 
-        var query = context.Request.Query;
-        var limitText = query["limit"].ToString();
-        var limit = limits.ContainerListingLimit;
-        if (limitText.Length > 0)
+        if (!ListingRequest.TryParse(context.Request, limits.ContainerListingLimit, allowPath: true, out var query, out var status, out var error))
         {
-            if (!int.TryParse(limitText, NumberStyles.Integer, CultureInfo.InvariantCulture, out limit) || limit < 0)
-            {
-                await SwiftResponses.WriteAsync(context, 412, "Value of limit must be a positive integer");
-                return;
-            }
-            if (limit > limits.ContainerListingLimit)
-            {
-                await SwiftResponses.WriteAsync(context, 412, $"Maximum limit is {limits.ContainerListingLimit}");
-                return;
-            }
-        }
-        var delimiter = query.ContainsKey("delimiter") ? query["delimiter"].ToString() : null;
-        if (!string.IsNullOrEmpty(delimiter) && (delimiter.Length > 1 || delimiter[0] > 254))
-        {
-            await SwiftResponses.WriteAsync(context, 412, "Bad delimiter");
+            await SwiftResponses.WriteAsync(context, status, error);
             return;
         }
-        string? Param(string name) => query.ContainsKey(name) ? query[name].ToString() : null;
-        var reverse = Param("reverse")?.ToLowerInvariant() is "true" or "1" or "yes" or "on" or "t" or "y";
-        var listing = Listing.Run(store.Rows(hash), new ListingQuery(limit, Param("marker"), Param("end_marker"), Param("prefix"),
-            string.IsNullOrEmpty(delimiter) ? null : delimiter, Param("path"), reverse));
+        var listing = Listing.Run(store.Rows(hash), query);
 
         var contentType = ListingFormat.ContentType(context.Request);
         var body = Render(listing, contentType, path.Container!);

@@ -20,6 +20,11 @@ public sealed class ContainerInfo
     public long BytesUsed { get; set; }
     public long MaxRow { get; set; }
 
+    /// <summary>Where the account server that lists this container is (from the proxy's X-Account-* headers).</summary>
+    public string? AccountHost { get; set; }
+    public string? AccountDevice { get; set; }
+    public string? AccountPartition { get; set; }
+
     /// <summary>Header name → [value, timestamp]; an empty value is a deletion that keeps its timestamp.</summary>
     public Dictionary<string, string[]> Metadata { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -65,10 +70,49 @@ public sealed class ContainerStore(DeviceEngine engine)
         return bytes is null ? null : JsonSerializer.Deserialize<ContainerInfo>(bytes);
     }
 
-    private void Save(WriteBatch batch, ReadOnlySpan<byte> hash, ContainerInfo info) => batch.Put(Key(hash, 'i'), JsonSerializer.SerializeToUtf8Bytes(info));
+    // Every change marks the container for the next report to its account ('c' + hash).
+    private void Save(WriteBatch batch, ReadOnlySpan<byte> hash, ContainerInfo info)
+    {
+        batch.Put(Key(hash, 'i'), JsonSerializer.SerializeToUtf8Bytes(info));
+        batch.Put(DirtyKey(hash), []);
+    }
+
+    private static byte[] DirtyKey(ReadOnlySpan<byte> hash)
+    {
+        var key = new byte[17];
+        key[0] = (byte)'c';
+        hash[..16].CopyTo(key.AsSpan(1));
+        return key;
+    }
+
+    /// <summary>Containers changed since they were last reported to their account, with their records.</summary>
+    public List<(byte[] Hash, ContainerInfo Info)> Unreported()
+    {
+        var result = new List<(byte[], ContainerInfo)>();
+        using var it = _db.NewIterator(new IteratorOptions { LowerBound = [(byte)'c'], UpperBound = [(byte)'d'] });
+        for (it.SeekToFirst(); it.Valid; it.Next())
+        {
+            var hash = it.Key[1..].ToArray();
+            if (GetInfo(hash) is { } info) result.Add((hash, info));
+        }
+        it.ThrowIfError();
+        return result;
+    }
+
+    /// <summary>Clears the report mark if the container has not changed since <paramref name="reported"/> was read.</summary>
+    public void MarkReported(ReadOnlySpan<byte> hash, ContainerInfo reported)
+    {
+        lock (_lock)
+        {
+            var now = GetInfo(hash);
+            if (now is not null && now.MaxRow == reported.MaxRow && now.PutTimestamp == reported.PutTimestamp && now.DeleteTimestamp == reported.DeleteTimestamp)
+                _db.Delete(DirtyKey(hash), sync: true);
+        }
+    }
 
     /// <summary>Creates or re-creates the container, or updates its put timestamp and metadata; true when it (re)appeared.</summary>
-    public bool Put(ReadOnlySpan<byte> hash, string account, string container, SwiftTimestamp timestamp, IEnumerable<KeyValuePair<string, string>> metadata)
+    public bool Put(ReadOnlySpan<byte> hash, string account, string container, SwiftTimestamp timestamp, IEnumerable<KeyValuePair<string, string>> metadata,
+        (string Host, string Device, string Partition)? accountLocation = null)
     {
         lock (_lock)
         {
@@ -85,6 +129,7 @@ public sealed class ContainerStore(DeviceEngine engine)
                 info.PutTimestamp = timestamp.Internal;
             }
             Merge(info, timestamp, metadata);
+            if (accountLocation is { } at) (info.AccountHost, info.AccountDevice, info.AccountPartition) = at;
             using var batch = new WriteBatch();
             Save(batch, hash, info);
             _db.Write(batch, sync: true);
@@ -185,40 +230,6 @@ public sealed class ContainerStore(DeviceEngine engine)
     }
 
     /// <summary>The container's live object rows as a name-ordered table for <see cref="Listing"/>.</summary>
-    public ISortedRows<ObjectRow> Rows(ReadOnlySpan<byte> hash) => new RowTable(_db, Key(hash, 'r'));
-
-    private sealed class RowTable(RocksDb db, byte[] prefix) : ISortedRows<ObjectRow>
-    {
-        public IEnumerable<(string Name, ObjectRow Row)> Range(byte[]? lower, bool lowerInclusive, byte[]? upper, bool descending)
-        {
-            var lowerKey = lower is null ? prefix : [.. prefix, .. lower];
-            var upperKey = upper is null ? Next(prefix) : [.. prefix, .. upper];
-            using var it = db.NewIterator(new IteratorOptions { LowerBound = lowerKey, UpperBound = upperKey });
-            if (descending) it.SeekToLast();
-            else it.SeekToFirst();
-            for (; it.Valid; _ = descending ? Step(it, false) : Step(it, true))
-            {
-                var key = it.Key;
-                if (!lowerInclusive && lower is not null && key.Length == lowerKey.Length && key.SequenceEqual(lowerKey)) continue;
-                var row = JsonSerializer.Deserialize<ObjectRow>(it.Value)!;
-                if (row.Deleted) continue;
-                yield return (Encoding.UTF8.GetString(key[prefix.Length..]), row);
-            }
-            it.ThrowIfError();
-        }
-
-        private static bool Step(RocksIterator it, bool forward)
-        {
-            if (forward) it.Next();
-            else it.Prev();
-            return true;
-        }
-
-        private static byte[] Next(byte[] prefix)
-        {
-            var next = (byte[])prefix.Clone();
-            next[^1]++;
-            return next;
-        }
-    }
+    public ISortedRows<ObjectRow> Rows(ReadOnlySpan<byte> hash)
+        => new PrefixTable<ObjectRow>(_db, Key(hash, 'r'), bytes => JsonSerializer.Deserialize<ObjectRow>(bytes.Span)!, r => r.Deleted);
 }

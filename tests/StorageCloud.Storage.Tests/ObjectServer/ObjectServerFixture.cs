@@ -38,6 +38,15 @@ public sealed class ObjectServerHost : IAsyncDisposable
     /// <summary>A client of the container server on the same devices.</summary>
     public HttpClient ContainerClient { get; private init; } = null!;
 
+    /// <summary>The container server, for running its updater pass.</summary>
+    public Storage.Container.ContainerServer Containers { get; private init; } = null!;
+
+    /// <summary>The container-to-account reporter.</summary>
+    public Storage.Container.AccountReporter Reporter { get; private init; } = null!;
+
+    /// <summary>A client of the account server on the same devices.</summary>
+    public HttpClient AccountClient { get; private init; } = null!;
+
     public string DevicePath(string device) => _dir.Sub(device);
 
     public static async Task<ObjectServerHost> StartAsync(long largeObjectThreshold = 8L * 1024 * 1024, long freeSpaceReserve = 0)
@@ -51,6 +60,7 @@ public sealed class ObjectServerHost : IAsyncDisposable
             new DeviceEngineOptions { Log = new SegmentLogOptions { LargeObjectThreshold = largeObjectThreshold }, FreeSpaceReserveBytes = freeSpaceReserve });
         var port = FreePort();
         var containerPort = FreePort();
+        var accountPort = FreePort();
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
@@ -58,15 +68,24 @@ public sealed class ObjectServerHost : IAsyncDisposable
             k.Limits.MaxRequestBodySize = null;
             k.Listen(IPAddress.Loopback, port);
             k.Listen(IPAddress.Loopback, containerPort);
+            k.Listen(IPAddress.Loopback, accountPort);
         });
         var app = builder.Build();
         var updater = new ContainerUpdater(new HttpClient { Timeout = TimeSpan.FromSeconds(5) }, TimeSpan.FromSeconds(1));
         var server = new Storage.ObjectServer.ObjectServer(node, SwiftConstraints.Default, updater);
-        var containers = new Storage.Container.ContainerServer(node, SwiftConstraints.Default);
+        var reporter = new Storage.Container.AccountReporter(new HttpClient { Timeout = TimeSpan.FromSeconds(5) });
+        var containers = new Storage.Container.ContainerServer(node, SwiftConstraints.Default, reporter);
         app.MapWhen(c => c.Connection.LocalPort == containerPort, b => b.Run(containers.HandleAsync));
+        var accounts = new Storage.Account.AccountServer(node, SwiftConstraints.Default);
+        app.MapWhen(c => c.Connection.LocalPort == accountPort, b => b.Run(accounts.HandleAsync));
         app.Run(server.HandleAsync);
         await app.StartAsync();
-        return new ObjectServerHost(app, dir, node, updater, port) { ContainerClient = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{containerPort}") } };
+        return new ObjectServerHost(app, dir, node, updater, port) {
+            ContainerClient = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{containerPort}") },
+            AccountClient = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{accountPort}") },
+            Containers = containers,
+            Reporter = reporter,
+        };
     }
 
     public static int FreePort()
@@ -85,6 +104,7 @@ public sealed class ObjectServerHost : IAsyncDisposable
     {
         Client.Dispose();
         ContainerClient.Dispose();
+        AccountClient.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
         await Node.DisposeAsync();

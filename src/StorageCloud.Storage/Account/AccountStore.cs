@@ -1,0 +1,175 @@
+using System.Text;
+using System.Text.Json;
+using StorageCloud.Common.Time;
+using StorageCloud.Storage.Engine;
+using StorageCloud.Storage.Listings;
+using StorageCloud.Storage.Rocks;
+
+namespace StorageCloud.Storage.Account;
+
+/// <summary>An account's own record (Swift's account_stat and metadata).</summary>
+public sealed class AccountInfo
+{
+    public string Account { get; set; } = "";
+    public string CreatedAt { get; set; } = "";
+    public string PutTimestamp { get; set; } = "";
+    public string DeleteTimestamp { get; set; } = "0000000000.00000";
+    public string StatusChangedAt { get; set; } = "";
+    public long ContainerCount { get; set; }
+    public long ObjectCount { get; set; }
+    public long BytesUsed { get; set; }
+    public long MaxRow { get; set; }
+
+    /// <summary>Header name → [value, timestamp].</summary>
+    public Dictionary<string, string[]> Metadata { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Deleted after its last PUT (the reaper then empties it).</summary>
+    public bool IsDeleted => string.CompareOrdinal(DeleteTimestamp, PutTimestamp) > 0;
+}
+
+/// <summary>One container row of an account listing, as the container servers report it.</summary>
+public sealed class ContainerRow
+{
+    public string PutTimestamp { get; set; } = "";
+    public string DeleteTimestamp { get; set; } = "0";
+    public long ObjectCount { get; set; }
+    public long BytesUsed { get; set; }
+    public long Row { get; set; }
+
+    /// <summary>A row is deleted when its delete is newer than its put (Swift's rule).</summary>
+    public bool Deleted => string.CompareOrdinal(DeleteTimestamp, PutTimestamp) > 0;
+}
+
+/// <summary>The account databases of one device, in the device's RocksDB under the 'A' prefix.</summary>
+public sealed class AccountStore(DeviceEngine engine)
+{
+    private readonly RocksDb _db = engine.Index;
+    private readonly Lock _lock = new();
+
+    private static byte[] Key(ReadOnlySpan<byte> hash, char kind, ReadOnlySpan<byte> rest = default)
+    {
+        var key = new byte[18 + rest.Length];
+        key[0] = (byte)'A';
+        hash[..16].CopyTo(key.AsSpan(1));
+        key[17] = (byte)kind;
+        rest.CopyTo(key.AsSpan(18));
+        return key;
+    }
+
+    /// <summary>The account's record, or null.</summary>
+    public AccountInfo? GetInfo(ReadOnlySpan<byte> hash) => _db.Get(Key(hash, 'i')) is { } b ? JsonSerializer.Deserialize<AccountInfo>(b) : null;
+
+    private void Save(WriteBatch batch, ReadOnlySpan<byte> hash, AccountInfo info) => batch.Put(Key(hash, 'i'), JsonSerializer.SerializeToUtf8Bytes(info));
+
+    /// <summary>What an account PUT found.</summary>
+    public enum PutOutcome { Created, Accepted, RecentlyDeleted }
+
+    /// <summary>Creates the account or updates its put timestamp and metadata.</summary>
+    public PutOutcome Put(ReadOnlySpan<byte> hash, string account, SwiftTimestamp timestamp, IEnumerable<KeyValuePair<string, string>> metadata)
+    {
+        lock (_lock)
+        {
+            var info = GetInfo(hash);
+            if (info is not null && info.IsDeleted) return PutOutcome.RecentlyDeleted;
+            var created = info is null;
+            info ??= new AccountInfo { Account = account, CreatedAt = timestamp.Internal, PutTimestamp = timestamp.Internal, StatusChangedAt = timestamp.Internal };
+            if (string.CompareOrdinal(timestamp.Internal, info.PutTimestamp) > 0) info.PutTimestamp = timestamp.Internal;
+            Merge(info, timestamp, metadata);
+            using var batch = new WriteBatch();
+            Save(batch, hash, info);
+            _db.Write(batch, sync: true);
+            return created ? PutOutcome.Created : PutOutcome.Accepted;
+        }
+    }
+
+    /// <summary>Updates metadata; false when there is no live account.</summary>
+    public bool UpdateMetadata(ReadOnlySpan<byte> hash, SwiftTimestamp timestamp, IEnumerable<KeyValuePair<string, string>> metadata)
+    {
+        lock (_lock)
+        {
+            var info = GetInfo(hash);
+            if (info is null || info.IsDeleted) return false;
+            Merge(info, timestamp, metadata);
+            using var batch = new WriteBatch();
+            Save(batch, hash, info);
+            _db.Write(batch, sync: true);
+            return true;
+        }
+    }
+
+    private static void Merge(AccountInfo info, SwiftTimestamp timestamp, IEnumerable<KeyValuePair<string, string>> metadata)
+    {
+        foreach (var (name, value) in metadata)
+        {
+            if (info.Metadata.TryGetValue(name, out var existing) && string.CompareOrdinal(existing[1], timestamp.Internal) >= 0) continue;
+            info.Metadata[name] = [value, timestamp.Internal];
+        }
+    }
+
+    /// <summary>Marks the account deleted (Swift keeps its rows for the reaper); false when absent.</summary>
+    public bool Delete(ReadOnlySpan<byte> hash, SwiftTimestamp timestamp)
+    {
+        lock (_lock)
+        {
+            var info = GetInfo(hash);
+            if (info is null || info.IsDeleted) return false;
+            info.DeleteTimestamp = timestamp.Internal;
+            info.StatusChangedAt = timestamp.Internal;
+            using var batch = new WriteBatch();
+            Save(batch, hash, info);
+            _db.Write(batch, sync: true);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Records a container's report (put and delete timestamps, object count, bytes) if it is newer than the row
+    /// held, keeping the account's totals; false when the account does not exist or is deleted.
+    /// </summary>
+    public bool PutContainer(ReadOnlySpan<byte> hash, string container, string putTimestamp, string deleteTimestamp, long objects, long bytes)
+    {
+        lock (_lock)
+        {
+            var info = GetInfo(hash);
+            if (info is null || info.IsDeleted) return false;
+            var key = Key(hash, 'r', Encoding.UTF8.GetBytes(container));
+            var old = _db.Get(key) is { } b ? JsonSerializer.Deserialize<ContainerRow>(b) : null;
+            var row = new ContainerRow { PutTimestamp = putTimestamp, DeleteTimestamp = deleteTimestamp, ObjectCount = objects, BytesUsed = bytes };
+            if (old is not null)
+            {
+                // Each timestamp only moves forward; the counts follow the report with the newest put.
+                row.PutTimestamp = Max(old.PutTimestamp, putTimestamp);
+                row.DeleteTimestamp = Max(old.DeleteTimestamp, deleteTimestamp);
+                if (string.CompareOrdinal(putTimestamp, old.PutTimestamp) < 0 && string.CompareOrdinal(deleteTimestamp, old.DeleteTimestamp) <= 0)
+                {
+                    row.ObjectCount = old.ObjectCount;
+                    row.BytesUsed = old.BytesUsed;
+                }
+                if (!old.Deleted)
+                {
+                    info.ContainerCount--;
+                    info.ObjectCount -= old.ObjectCount;
+                    info.BytesUsed -= old.BytesUsed;
+                }
+            }
+            if (!row.Deleted)
+            {
+                info.ContainerCount++;
+                info.ObjectCount += row.ObjectCount;
+                info.BytesUsed += row.BytesUsed;
+            }
+            row.Row = ++info.MaxRow;
+            using var batch = new WriteBatch();
+            batch.Put(key, JsonSerializer.SerializeToUtf8Bytes(row));
+            Save(batch, hash, info);
+            _db.Write(batch, sync: true);
+            return true;
+        }
+    }
+
+    private static string Max(string a, string b) => string.CompareOrdinal(a, b) >= 0 ? a : b;
+
+    /// <summary>The account's live container rows as a name-ordered table.</summary>
+    public ISortedRows<ContainerRow> Rows(ReadOnlySpan<byte> hash)
+        => new PrefixTable<ContainerRow>(_db, Key(hash, 'r'), bytes => JsonSerializer.Deserialize<ContainerRow>(bytes.Span)!, r => r.Deleted);
+}

@@ -1,0 +1,53 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+
+namespace StorageCloud.Storage.Listings;
+
+/// <summary>Reads a listing GET's query parameters with Swift's checks (412 for a bad limit or delimiter).</summary>
+public static class ListingRequest
+{
+    /// <summary>The query, or the status and message Swift answers a bad one with.</summary>
+    public static bool TryParse(HttpRequest request, int maxLimit, bool allowPath, out ListingQuery query, out int status, out string error)
+    {
+        var q = request.Query;
+        string? Param(string name) => q.ContainsKey(name) ? q[name].ToString() : null;
+        query = null!;
+        (status, error) = (0, "");
+        var limit = maxLimit;
+        if (Param("limit") is { Length: > 0 } limitText)
+        {
+            if (!int.TryParse(limitText, NumberStyles.Integer, CultureInfo.InvariantCulture, out limit) || limit < 0)
+            {
+                (status, error) = (412, "Value of limit must be a positive integer");
+                return false;
+            }
+            if (limit > maxLimit)
+            {
+                (status, error) = (412, $"Maximum limit is {maxLimit}");
+                return false;
+            }
+        }
+        var delimiter = Param("delimiter");
+        if (!string.IsNullOrEmpty(delimiter) && (delimiter.Length > 1 || delimiter[0] > 254))
+        {
+            (status, error) = (412, "Bad delimiter");
+            return false;
+        }
+        var reverse = Param("reverse")?.ToLowerInvariant() is "true" or "1" or "yes" or "on" or "t" or "y";
+        query = new ListingQuery(limit, Param("marker"), Param("end_marker"), Param("prefix"),
+            string.IsNullOrEmpty(delimiter) ? null : delimiter, allowPath ? Param("path") : null, reverse);
+        return true;
+    }
+
+    /// <summary>Headers of a request that a container or account keeps as metadata.</summary>
+    public static IEnumerable<KeyValuePair<string, string>> Metadata(IHeaderDictionary headers, string kind, string[] saved)
+    {
+        foreach (var (name, values) in headers)
+        {
+            if (name.StartsWith($"X-{kind}-Meta-", StringComparison.OrdinalIgnoreCase)
+                || name.StartsWith($"X-{kind}-Sysmeta-", StringComparison.OrdinalIgnoreCase)
+                || Array.Exists(saved, h => h.Equals(name, StringComparison.OrdinalIgnoreCase)))
+                yield return new(ObjectServer.ObjectHeaders.Canonical(name), values.ToString());
+        }
+    }
+}
