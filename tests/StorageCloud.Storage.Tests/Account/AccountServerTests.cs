@@ -114,3 +114,79 @@ public sealed class AccountServerTests : IAsyncLifetime
         using (var empty = await Account("GET", "/sda/3/AUTH_r")) Assert.Equal(HttpStatusCode.NoContent, empty.StatusCode);
     }
 }
+
+/// <summary>Counts converge through the whole chain: object server -> container server -> account server.</summary>
+public sealed class ConvergenceTests : IAsyncLifetime
+{
+    private ObjectServerHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await ObjectServerHost.StartAsync();
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task A_storm_of_puts_and_deletes_ends_with_exact_counts()
+    {
+        var accountHost = $"127.0.0.1:{_host.AccountClient.BaseAddress!.Port}";
+        var containerHost = $"127.0.0.1:{_host.ContainerClient.BaseAddress!.Port}";
+        async Task<HttpResponseMessage> Send(HttpClient http, HttpMethod method, string path, byte[]? body, params (string, string)[] headers)
+        {
+            var request = new HttpRequestMessage(method, path);
+            if (body is not null)
+            {
+                request.Content = new ByteArrayContent(body);
+                request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+            }
+            request.Headers.TryAddWithoutValidation("X-Timestamp", ObjectServerHost.NextTimestamp());
+            foreach (var (k, v) in headers) request.Headers.TryAddWithoutValidation(k, v);
+            return await http.SendAsync(request);
+        }
+        using (await Send(_host.AccountClient, HttpMethod.Put, "/sda/5/AUTH_storm", null)) { }
+        using (await Send(_host.ContainerClient, HttpMethod.Put, "/sdb/6/AUTH_storm/c", null, ("X-Account-Host", accountHost), ("X-Account-Device", "sda"), ("X-Account-Partition", "5"))) { }
+
+        // 300 writes from 8 writers over 60 names: puts of random sizes and deletes, all through the object server.
+        var random = new Random(3);
+        var plan = Enumerable.Range(0, 300).Select(i => (Name: $"o{random.Next(60)}", Delete: random.Next(4) == 0, Size: random.Next(0, 2000))).ToList();
+        var gate = new SemaphoreSlim(8);
+        var final = new System.Collections.Concurrent.ConcurrentDictionary<string, (string Ts, bool Deleted, int Size)>();
+        await Task.WhenAll(plan.Select(async step =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                var ts = ObjectServerHost.NextTimestamp();
+                var request = new HttpRequestMessage(step.Delete ? HttpMethod.Delete : HttpMethod.Put, $"/sda/7/AUTH_storm/c/{step.Name}");
+                if (!step.Delete)
+                {
+                    request.Content = new ByteArrayContent(new byte[step.Size]);
+                    request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+                }
+                request.Headers.TryAddWithoutValidation("X-Timestamp", ts);
+                request.Headers.TryAddWithoutValidation("X-Container-Host", containerHost);
+                request.Headers.TryAddWithoutValidation("X-Container-Device", "sdb");
+                request.Headers.TryAddWithoutValidation("X-Container-Partition", "6");
+                using var response = await _host.Client.SendAsync(request);
+                final.AddOrUpdate(step.Name, (ts, step.Delete, step.Size), (_, old) => string.CompareOrdinal(old.Ts, ts) > 0 ? old : (ts, step.Delete, step.Size));
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        // Deliver anything that did not get through at once, then report the container to its account.
+        await _host.Updater.RunPassAsync(_host.Node.Devices["sda"], CancellationToken.None);
+        await _host.Reporter.RunPassAsync(_host.Containers.Stores["sdb"], CancellationToken.None);
+
+        var live = final.Where(f => !f.Value.Deleted).ToList();
+        using (var listing = await _host.ContainerClient.GetAsync("/sdb/6/AUTH_storm/c?format=json"))
+        {
+            var rows = JsonDocument.Parse(await listing.Content.ReadAsStringAsync()).RootElement.EnumerateArray()
+                .ToDictionary(r => r.GetProperty("name").GetString()!, r => r.GetProperty("bytes").GetInt64());
+            Assert.Equal(live.Select(l => l.Key).Order(StringComparer.Ordinal), rows.Keys.Order(StringComparer.Ordinal));
+            foreach (var (name, value) in live) Assert.Equal(value.Size, rows[name]);
+        }
+        using var head = await _host.AccountClient.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/sda/5/AUTH_storm"));
+        Assert.Equal(live.Count.ToString(), head.Headers.GetValues("X-Account-Object-Count").Single());
+        Assert.Equal(live.Sum(l => (long)l.Value.Size).ToString(), head.Headers.GetValues("X-Account-Bytes-Used").Single());
+    }
+}
