@@ -189,16 +189,38 @@ public sealed class ContainerStore(DeviceEngine engine)
     /// held; keeps the counts. False when the container does not exist here.
     /// </summary>
     public bool PutObject(ReadOnlySpan<byte> hash, string name, SwiftTimestamp timestamp, long size, string contentType, string etag, bool deleted)
+        => PutObjects(hash, [new RowUpdate(name, timestamp, size, contentType, etag, deleted)]);
+
+    /// <summary>One object row change, as an object server or a replicating peer sends it.</summary>
+    public readonly record struct RowUpdate(string Name, SwiftTimestamp Timestamp, long Size, string ContentType, string ETag, bool Deleted);
+
+    /// <summary>
+    /// Merges many row changes in one durable write (replication's batches, bulk loads); each applies only if newer
+    /// than the row held. False when the container does not exist here.
+    /// </summary>
+    public bool PutObjects(ReadOnlySpan<byte> hash, IReadOnlyList<RowUpdate> updates)
     {
         lock (_lock)
         {
             var info = GetInfo(hash);
             if (info is null) return false;
+            using var batch = new WriteBatch();
+            var pending = new Dictionary<string, ObjectRow>(StringComparer.Ordinal);
+            foreach (var u in updates) Apply(batch, hash, info, pending, u);
+            Save(batch, hash, info);
+            _db.Write(batch, sync: true);
+            return true;
+        }
+    }
+
+    private void Apply(WriteBatch batch, ReadOnlySpan<byte> hash, ContainerInfo info, Dictionary<string, ObjectRow> pending, RowUpdate u)
+    {
+        var (name, timestamp, size, contentType, etag, deleted) = u;
+        {
             var nameBytes = Encoding.UTF8.GetBytes(name);
             var rowKey = Key(hash, 'r', nameBytes);
-            var old = _db.Get(rowKey) is { } bytes ? JsonSerializer.Deserialize<ObjectRow>(bytes) : null;
-            if (old is not null && string.CompareOrdinal(old.Timestamp, timestamp.Internal) >= 0) return true;
-            using var batch = new WriteBatch();
+            var old = pending.TryGetValue(name, out var p) ? p : _db.Get(rowKey) is { } bytes ? JsonSerializer.Deserialize<ObjectRow>(bytes) : null;
+            if (old is not null && string.CompareOrdinal(old.Timestamp, timestamp.Internal) >= 0) return;
             if (old is not null)
             {
                 if (!old.Deleted)
@@ -216,9 +238,7 @@ public sealed class ContainerStore(DeviceEngine engine)
             var row = new ObjectRow { Timestamp = timestamp.Internal, Size = deleted ? 0 : size, ContentType = contentType, ETag = etag, Deleted = deleted, Row = ++info.MaxRow };
             batch.Put(rowKey, JsonSerializer.SerializeToUtf8Bytes(row));
             batch.Put(SeqKey(hash, row.Row), nameBytes);
-            Save(batch, hash, info);
-            _db.Write(batch, sync: true);
-            return true;
+            pending[name] = row;
         }
     }
 
