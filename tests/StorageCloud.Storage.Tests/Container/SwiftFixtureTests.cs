@@ -43,4 +43,30 @@ public sealed class SwiftFixtureTests : IAsyncLifetime
         }
         Assert.Equal(14, compared);
     }
+
+    [Fact]
+    public async Task Account_listings_match_swifts_byte_for_byte()
+    {
+        var root = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Container", "Fixtures", "account_listings.json"))).RootElement;
+        foreach (var step in root.GetProperty("setup").EnumerateArray())
+        {
+            var request = new HttpRequestMessage(new HttpMethod(step.GetProperty("method").GetString()!), Escape(step.GetProperty("path").GetString()!));
+            foreach (var h in step.GetProperty("headers").EnumerateObject()) request.Headers.TryAddWithoutValidation(h.Name, h.Value.GetString());
+            using var response = await _host.AccountClient.SendAsync(request);
+            Assert.Equal(step.GetProperty("status").GetInt32(), (int)response.StatusCode);
+        }
+        var compared = 0;
+        foreach (var answer in root.GetProperty("answers").EnumerateArray())
+        {
+            var query = answer.GetProperty("query").GetString()!;
+            using var response = await _host.AccountClient.GetAsync("/sda/2/AUTH_t" + (query.Length > 0 ? "?" + query : ""));
+            Assert.True(answer.GetProperty("status").GetInt32() == (int)response.StatusCode, $"{query}: status {(int)response.StatusCode}");
+            foreach (var (field, header) in new[] { ("container_count", "X-Account-Container-Count"), ("object_count", "X-Account-Object-Count"), ("bytes_used", "X-Account-Bytes-Used") })
+                Assert.Equal(answer.GetProperty(field).GetString(), response.Headers.GetValues(header).Single());
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(answer.GetProperty("body").GetString() == body, $"{query}:\nswift: {answer.GetProperty("body").GetString()}\nours:  {body}");
+            compared++;
+        }
+        Assert.Equal(9, compared);
+    }
 }
