@@ -23,6 +23,10 @@ public sealed class StorageDaemons(StorageNode node, AuditorOptions auditor, Upd
         {
             if (!containers.Stores.TryGetValue(engine.Name, out var store)) return;
             var (sent, failed) = await reporter.RunPassAsync(store, ct);
+            // Deleted rows older than the reclaim age have reached every replica; they can go.
+            var cutoff = DateTimeOffset.UtcNow - compactor.Pass.ReclaimAge;
+            var reclaimed = store.ReclaimDeletedRows(Common.Time.SwiftTimestamp.FromSeconds(Math.Max(0, cutoff.ToUnixTimeSeconds())));
+            if (reclaimed > 0) logger.LogInformation("container rows on {Device}: {Reclaimed} deleted rows reclaimed", engine.Name, reclaimed);
             if (sent + failed > 0)
                 logger.LogInformation("container updater on {Device}: {Sent} containers reported to their accounts, {Failed} still waiting", engine.Name, sent, failed);
         }, stoppingToken);

@@ -110,7 +110,7 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, A
     private static IEnumerable<KeyValuePair<string, string>> Metadata(IHeaderDictionary headers)
         => ListingRequest.Metadata(headers, "Container", SavedHeaders);
 
-    private static async Task ObjectRowAsync(HttpContext context, ContainerStore store, byte[] hash, StoragePath path, SwiftTimestamp timestamp)
+    private async Task ObjectRowAsync(HttpContext context, ContainerStore store, byte[] hash, StoragePath path, SwiftTimestamp timestamp)
     {
         var headers = context.Request.Headers;
         if (context.Request.Method == "POST")
@@ -119,6 +119,12 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, A
             return;
         }
         var deleted = context.Request.Method == "DELETE";
+        var nameLength = Encoding.UTF8.GetByteCount(path.Object!);
+        if (nameLength > limits.MaxObjectNameLength)
+        {
+            await SwiftResponses.WriteAsync(context, 400, $"Object name length of {nameLength} longer than {limits.MaxObjectNameLength}");
+            return;
+        }
         long size = 0;
         if (!deleted && !long.TryParse(headers["X-Size"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out size))
         {

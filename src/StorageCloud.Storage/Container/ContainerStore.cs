@@ -249,6 +249,40 @@ public sealed class ContainerStore(DeviceEngine engine)
         return Key(hash, 's', seq);
     }
 
+    /// <summary>
+    /// Forgets deleted object rows older than <paramref name="before"/> (Swift's reclaim_age): by then every
+    /// replica has seen the delete, so the row no longer needs to travel. Returns how many went.
+    /// </summary>
+    public int ReclaimDeletedRows(SwiftTimestamp before)
+    {
+        var doomed = new List<(byte[] Key, byte[] SeqKey)>();
+        using (var it = _db.NewIterator(new IteratorOptions { LowerBound = [(byte)'C'], UpperBound = [(byte)'D'], FillCache = false }))
+        {
+            for (it.SeekToFirst(); it.Valid; it.Next())
+            {
+                var key = it.Key;
+                if (key.Length < 18 || key[17] != (byte)'r') continue;
+                var row = JsonSerializer.Deserialize<ObjectRow>(it.Value)!;
+                if (row.Deleted && string.CompareOrdinal(row.Timestamp, before.Internal) < 0) doomed.Add((key.ToArray(), SeqKey(key[1..17], row.Row)));
+            }
+            it.ThrowIfError();
+        }
+        lock (_lock)
+        {
+            foreach (var (key, seq) in doomed)
+            {
+                // Only if the row is still that deleted row (a newer PUT may have arrived since the scan).
+                if (_db.Get(key) is not { } bytes || JsonSerializer.Deserialize<ObjectRow>(bytes) is not { Deleted: true } row
+                    || string.CompareOrdinal(row.Timestamp, before.Internal) >= 0) continue;
+                using var batch = new WriteBatch();
+                batch.Delete(key);
+                batch.Delete(seq);
+                _db.Write(batch, sync: true);
+            }
+        }
+        return doomed.Count;
+    }
+
     /// <summary>The container's live object rows as a name-ordered table for <see cref="Listing"/>.</summary>
     public ISortedRows<ObjectRow> Rows(ReadOnlySpan<byte> hash)
         => new PrefixTable<ObjectRow>(_db, Key(hash, 'r'), bytes => JsonSerializer.Deserialize<ObjectRow>(bytes.Span)!, r => r.Deleted);

@@ -130,6 +130,29 @@ public sealed class ContainerServerTests : IAsyncLifetime
             Assert.Equal("Missing X-Timestamp header", await missing.Content.ReadAsStringAsync());
         }
         using (var device = await Send("PUT", "/sdq/1/AUTH_a/c")) Assert.Equal((HttpStatusCode)507, device.StatusCode);
+        using (await Send("PUT", "/sda/1/AUTH_a/names")) { }
+        using (var longObject = await Send("PUT", "/sda/1/AUTH_a/names/" + new string('o', 1025), ("X-Size", "1")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, longObject.StatusCode);
+            Assert.Equal("Object name length of 1025 longer than 1024", await longObject.Content.ReadAsStringAsync());
+        }
+        using (var badSize = await Send("PUT", "/sda/1/AUTH_a/names/o", ("X-Size", "many"))) Assert.Equal(HttpStatusCode.BadRequest, badSize.StatusCode);
+        using (var badUtf8 = await Send("GET", "/sda/1/AUTH_a/%FF")) Assert.Equal(HttpStatusCode.PreconditionFailed, badUtf8.StatusCode);
+    }
+
+    [Fact]
+    public async Task Deleted_rows_are_reclaimed_after_the_reclaim_age()
+    {
+        using (await Send("PUT", "/sda/1/AUTH_a/rc")) { }
+        await Row("rc", "keep", 1);
+        await Row("rc", "gone", 2);
+        using (var d = await Send("DELETE", "/sda/1/AUTH_a/rc/gone")) Assert.Equal(HttpStatusCode.NoContent, d.StatusCode);
+        var store = _host.Containers.Stores["sda"];
+        // Not yet: the delete is younger than the reclaim age.
+        Assert.Equal(0, store.ReclaimDeletedRows(StorageCloud.Common.Time.SwiftTimestamp.Parse("1000000000")));
+        Assert.Equal(1, store.ReclaimDeletedRows(StorageCloud.Common.Time.SwiftTimestamp.Now().AddTicks(100_000_000)));
+        using var listing = await Send("GET", "/sda/1/AUTH_a/rc");
+        Assert.Equal("keep\n", await listing.Content.ReadAsStringAsync());
     }
 
     [Fact]
