@@ -20,10 +20,10 @@ public sealed class ContainerUpdateTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _host = await ObjectServerHost.StartAsync();
-        _containerPort = ObjectServerHost.FreePort();
+        Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions? listen = null;
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, _containerPort));
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => listen = o));
         _container = builder.Build();
         _container.Run(context =>
         {
@@ -38,6 +38,7 @@ public sealed class ContainerUpdateTests : IAsyncLifetime
             return Task.CompletedTask;
         });
         await _container.StartAsync();
+        _containerPort = listen!.IPEndPoint!.Port;
     }
 
     public async Task DisposeAsync()

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
 using StorageCloud.Common.Constraints;
 using StorageCloud.Common.Hashing;
@@ -58,41 +59,39 @@ public sealed class ObjectServerHost : IAsyncDisposable
         File.WriteAllText(Path.Combine(devices[1], DeviceEngine.MarkerFile), "");
         var node = StorageNode.Open(devices, new PathHasher("pre", "suf"),
             new DeviceEngineOptions { Log = new SegmentLogOptions { LargeObjectThreshold = largeObjectThreshold }, FreeSpaceReserveBytes = freeSpaceReserve });
-        var port = FreePort();
-        var containerPort = FreePort();
-        var accountPort = FreePort();
+        // Port 0 on every listener: the kernel picks free ports, so parallel tests can never collide.
+        ListenOptions? objectListen = null, containerListen = null, accountListen = null;
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = null;
-            k.Listen(IPAddress.Loopback, port);
-            k.Listen(IPAddress.Loopback, containerPort);
-            k.Listen(IPAddress.Loopback, accountPort);
+            k.Listen(IPAddress.Loopback, 0, o => objectListen = o);
+            k.Listen(IPAddress.Loopback, 0, o => containerListen = o);
+            k.Listen(IPAddress.Loopback, 0, o => accountListen = o);
         });
         var app = builder.Build();
         var updater = new ContainerUpdater(new HttpClient { Timeout = TimeSpan.FromSeconds(5) }, TimeSpan.FromSeconds(1));
         var server = new Storage.ObjectServer.ObjectServer(node, SwiftConstraints.Default, updater);
         var reporter = new Storage.Container.AccountReporter(new HttpClient { Timeout = TimeSpan.FromSeconds(5) });
         var containers = new Storage.Container.ContainerServer(node, SwiftConstraints.Default, reporter);
-        app.MapWhen(c => c.Connection.LocalPort == containerPort, b => b.Run(containers.HandleAsync));
         var accounts = new Storage.Account.AccountServer(node, SwiftConstraints.Default);
+        int containerPort = -1, accountPort = -1;
+        app.MapWhen(c => c.Connection.LocalPort == containerPort, b => b.Run(containers.HandleAsync));
         app.MapWhen(c => c.Connection.LocalPort == accountPort, b => b.Run(accounts.HandleAsync));
         app.Run(server.HandleAsync);
         await app.StartAsync();
-        return new ObjectServerHost(app, dir, node, updater, port) {
+        // Kestrel writes the ports it bound back into the listen options.
+        var port = objectListen!.IPEndPoint!.Port;
+        containerPort = containerListen!.IPEndPoint!.Port;
+        accountPort = accountListen!.IPEndPoint!.Port;
+        return new ObjectServerHost(app, dir, node, updater, port)
+        {
             ContainerClient = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{containerPort}") },
             AccountClient = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{accountPort}") },
             Containers = containers,
             Reporter = reporter,
         };
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static long _clock = SwiftTimestamp.Now().Ticks;
