@@ -137,67 +137,34 @@ public sealed class AccountServer(StorageNode node, SwiftConstraints limits)
             return;
         }
         var listing = Listing.Run(store.Rows(hash), query);
-        var contentType = ListingFormat.ContentType(context.Request);
-        var body = Render(listing, contentType, account);
-        context.Response.ContentType = contentType + "; charset=utf-8";
-        context.Response.ContentLength = body.Length;
-        context.Response.StatusCode = body.Length == 0 ? 204 : 200;
-        if (body.Length > 0) await context.Response.Body.WriteAsync(body);
+        await ListingFormat.WriteAsync(context, listing, account, Shape);
     }
 
-    private static byte[] Render(List<ListingEntry<ContainerRow>> listing, string contentType, string account)
-    {
-        var sb = new StringBuilder();
-        if (contentType.EndsWith("/json", StringComparison.Ordinal))
+    // Swift's account listing rows: JSON {name, count, bytes, last_modified}; XML <container> elements, one per line.
+    private static readonly ListingFormat.Shape<ContainerRow> Shape = new(
+        XmlRoot: "account",
+        XmlNewlines: true,
+        JsonRow: (sb, name, row) =>
         {
-            sb.Append('[');
-            for (var i = 0; i < listing.Count; i++)
-            {
-                if (i > 0) sb.Append(", ");
-                var e = listing[i];
-                if (e.IsSubdir)
-                {
-                    sb.Append("{\"subdir\": ");
-                    ListingFormat.JsonString(sb, e.Name);
-                    sb.Append('}');
-                    continue;
-                }
-                sb.Append("{\"name\": ");
-                ListingFormat.JsonString(sb, e.Name);
-                sb.Append(", \"count\": ").Append(e.Row!.ObjectCount.ToString(CultureInfo.InvariantCulture))
-                    .Append(", \"bytes\": ").Append(e.Row.BytesUsed.ToString(CultureInfo.InvariantCulture)).Append(", \"last_modified\": ");
-                ListingFormat.JsonString(sb, SwiftTimestamp.Parse(e.Row.PutTimestamp).IsoFormat);
-                sb.Append('}');
-            }
-            sb.Append(']');
-        }
-        else if (contentType.EndsWith("/xml", StringComparison.Ordinal))
+            sb.Append("{\"name\": ");
+            ListingFormat.JsonString(sb, name);
+            sb.Append(", \"count\": ").Append(row.ObjectCount.ToString(CultureInfo.InvariantCulture))
+                .Append(", \"bytes\": ").Append(row.BytesUsed.ToString(CultureInfo.InvariantCulture)).Append(", \"last_modified\": ");
+            ListingFormat.JsonString(sb, SwiftTimestamp.Parse(row.PutTimestamp).IsoFormat);
+            sb.Append('}');
+        },
+        XmlRow: (sb, name, row) =>
         {
-            // ElementTree as Swift's account_to_xml builds it: a newline after the opening tag and after each entry.
-            sb.Append(ListingFormat.XmlDeclaration).Append("<account name=\"");
-            ListingFormat.XmlText(sb, account, attribute: true);
-            sb.Append("\">\n");
-            foreach (var e in listing)
-            {
-                if (e.IsSubdir)
-                {
-                    sb.Append("<subdir name=\"");
-                    ListingFormat.XmlText(sb, e.Name, attribute: true);
-                    sb.Append("\" />\n");
-                    continue;
-                }
-                sb.Append("<container><name>");
-                ListingFormat.XmlText(sb, e.Name);
-                sb.Append("</name><count>").Append(e.Row!.ObjectCount.ToString(CultureInfo.InvariantCulture))
-                    .Append("</count><bytes>").Append(e.Row.BytesUsed.ToString(CultureInfo.InvariantCulture))
-                    .Append("</bytes><last_modified>").Append(SwiftTimestamp.Parse(e.Row.PutTimestamp).IsoFormat).Append("</last_modified></container>\n");
-            }
-            sb.Append("</account>");
-        }
-        else
+            sb.Append("<container><name>");
+            ListingFormat.XmlText(sb, name);
+            sb.Append("</name><count>").Append(row.ObjectCount.ToString(CultureInfo.InvariantCulture))
+                .Append("</count><bytes>").Append(row.BytesUsed.ToString(CultureInfo.InvariantCulture))
+                .Append("</bytes><last_modified>").Append(SwiftTimestamp.Parse(row.PutTimestamp).IsoFormat).Append("</last_modified></container>");
+        },
+        XmlSubdir: (sb, name) =>
         {
-            foreach (var e in listing) sb.Append(e.Name).Append('\n');
-        }
-        return Encoding.UTF8.GetBytes(sb.ToString());
-    }
+            sb.Append("<subdir name=\"");
+            ListingFormat.XmlText(sb, name, attribute: true);
+            sb.Append("\" />");
+        });
 }

@@ -98,13 +98,7 @@ public sealed class AccountStore(DeviceEngine engine)
     }
 
     private static void Merge(AccountInfo info, SwiftTimestamp timestamp, IEnumerable<KeyValuePair<string, string>> metadata)
-    {
-        foreach (var (name, value) in metadata)
-        {
-            if (info.Metadata.TryGetValue(name, out var existing) && string.CompareOrdinal(existing[1], timestamp.Internal) >= 0) continue;
-            info.Metadata[name] = [value, timestamp.Internal];
-        }
-    }
+        => Container.ContainerStore.MergeMetadata(info.Metadata, timestamp, metadata);
 
     /// <summary>Marks the account deleted (Swift keeps its rows for the reaper); false when absent.</summary>
     public bool Delete(ReadOnlySpan<byte> hash, SwiftTimestamp timestamp)

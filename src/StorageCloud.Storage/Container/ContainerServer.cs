@@ -181,79 +181,45 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, A
         }
         var listing = Listing.Run(store.Rows(hash), query);
 
-        var contentType = ListingFormat.ContentType(context.Request);
-        var body = Render(listing, contentType, path.Container!);
-        context.Response.ContentType = contentType + "; charset=utf-8";
-        context.Response.ContentLength = body.Length;
-        context.Response.StatusCode = body.Length == 0 ? 204 : 200;
-        if (body.Length > 0) await context.Response.Body.WriteAsync(body);
+        await ListingFormat.WriteAsync(context, listing, path.Container!, Shape);
     }
 
-    private static byte[] Render(List<ListingEntry<ObjectRow>> listing, string contentType, string container)
-    {
-        var sb = new StringBuilder();
-        if (contentType.EndsWith("/json", StringComparison.Ordinal))
+    // Swift's container listing rows: JSON {bytes, hash, name, content_type, last_modified}; XML <object> elements.
+    private static readonly ListingFormat.Shape<ObjectRow> Shape = new(
+        XmlRoot: "container",
+        XmlNewlines: false,
+        JsonRow: (sb, name, row) =>
         {
-            sb.Append('[');
-            for (var i = 0; i < listing.Count; i++)
-            {
-                if (i > 0) sb.Append(", ");
-                var e = listing[i];
-                if (e.IsSubdir)
-                {
-                    sb.Append("{\"subdir\": ");
-                    ListingFormat.JsonString(sb, e.Name);
-                    sb.Append('}');
-                    continue;
-                }
-                var (bytes, type) = Bytes(e.Row!);
-                sb.Append("{\"bytes\": ").Append(bytes.ToString(CultureInfo.InvariantCulture)).Append(", \"hash\": ");
-                ListingFormat.JsonString(sb, e.Row!.ETag);
-                sb.Append(", \"name\": ");
-                ListingFormat.JsonString(sb, e.Name);
-                sb.Append(", \"content_type\": ");
-                ListingFormat.JsonString(sb, type);
-                sb.Append(", \"last_modified\": ");
-                ListingFormat.JsonString(sb, SwiftTimestamp.Parse(e.Row.Timestamp).IsoFormat);
-                sb.Append('}');
-            }
-            sb.Append(']');
-        }
-        else if (contentType.EndsWith("/xml", StringComparison.Ordinal))
+            var (bytes, type) = Bytes(row);
+            sb.Append("{\"bytes\": ").Append(bytes.ToString(CultureInfo.InvariantCulture)).Append(", \"hash\": ");
+            ListingFormat.JsonString(sb, row.ETag);
+            sb.Append(", \"name\": ");
+            ListingFormat.JsonString(sb, name);
+            sb.Append(", \"content_type\": ");
+            ListingFormat.JsonString(sb, type);
+            sb.Append(", \"last_modified\": ");
+            ListingFormat.JsonString(sb, SwiftTimestamp.Parse(row.Timestamp).IsoFormat);
+            sb.Append('}');
+        },
+        XmlRow: (sb, name, row) =>
         {
-            sb.Append(ListingFormat.XmlDeclaration).Append("<container name=\"");
-            ListingFormat.XmlText(sb, container, attribute: true);
-            // ElementTree closes an element with no children in itself.
-            if (listing.Count == 0) return Encoding.UTF8.GetBytes(sb.Append("\" />").ToString());
-            sb.Append("\">");
-            foreach (var e in listing)
-            {
-                if (e.IsSubdir)
-                {
-                    sb.Append("<subdir name=\"");
-                    ListingFormat.XmlText(sb, e.Name, attribute: true);
-                    sb.Append("\"><name>");
-                    ListingFormat.XmlText(sb, e.Name);
-                    sb.Append("</name></subdir>");
-                    continue;
-                }
-                var (bytes, type) = Bytes(e.Row!);
-                sb.Append("<object><name>");
-                ListingFormat.XmlText(sb, e.Name);
-                sb.Append("</name><hash>");
-                ListingFormat.XmlText(sb, e.Row!.ETag);
-                sb.Append("</hash><bytes>").Append(bytes.ToString(CultureInfo.InvariantCulture)).Append("</bytes><content_type>");
-                ListingFormat.XmlText(sb, type);
-                sb.Append("</content_type><last_modified>").Append(SwiftTimestamp.Parse(e.Row.Timestamp).IsoFormat).Append("</last_modified></object>");
-            }
-            sb.Append("</container>");
-        }
-        else
+            var (bytes, type) = Bytes(row);
+            sb.Append("<object><name>");
+            ListingFormat.XmlText(sb, name);
+            sb.Append("</name><hash>");
+            ListingFormat.XmlText(sb, row.ETag);
+            sb.Append("</hash><bytes>").Append(bytes.ToString(CultureInfo.InvariantCulture)).Append("</bytes><content_type>");
+            ListingFormat.XmlText(sb, type);
+            sb.Append("</content_type><last_modified>").Append(SwiftTimestamp.Parse(row.Timestamp).IsoFormat).Append("</last_modified></object>");
+        },
+        XmlSubdir: (sb, name) =>
         {
-            foreach (var e in listing) sb.Append(e.Name).Append('\n');
-        }
-        return Encoding.UTF8.GetBytes(sb.ToString());
-    }
+            sb.Append("<subdir name=\"");
+            ListingFormat.XmlText(sb, name, attribute: true);
+            sb.Append("\"><name>");
+            ListingFormat.XmlText(sb, name);
+            sb.Append("</name></subdir>");
+        });
 
     // Swift's override_bytes_from_content_type: a "swift_bytes=N" parameter (set by SLO) is the listed size.
     private static (long Bytes, string ContentType) Bytes(ObjectRow row)

@@ -153,11 +153,15 @@ public sealed class ContainerStore(DeviceEngine engine)
     }
 
     private static void Merge(ContainerInfo info, SwiftTimestamp timestamp, IEnumerable<KeyValuePair<string, string>> metadata)
+        => MergeMetadata(info.Metadata, timestamp, metadata);
+
+    /// <summary>Applies metadata headers item by item, each only if newer than the value held (as Swift's brokers).</summary>
+    internal static void MergeMetadata(Dictionary<string, string[]> held, SwiftTimestamp timestamp, IEnumerable<KeyValuePair<string, string>> metadata)
     {
         foreach (var (name, value) in metadata)
         {
-            if (info.Metadata.TryGetValue(name, out var existing) && string.CompareOrdinal(existing[1], timestamp.Internal) >= 0) continue;
-            info.Metadata[name] = [value, timestamp.Internal];
+            if (held.TryGetValue(name, out var existing) && string.CompareOrdinal(existing[1], timestamp.Internal) >= 0) continue;
+            held[name] = [value, timestamp.Internal];
         }
     }
 

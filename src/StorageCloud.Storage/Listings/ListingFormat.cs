@@ -68,4 +68,70 @@ public static class ListingFormat
 
     /// <summary>The XML declaration Swift writes.</summary>
     public const string XmlDeclaration = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+    /// <summary>How one kind of listing (container or account) writes its rows; the shared scaffolding is below.</summary>
+    public sealed record Shape<TRow>(
+        string XmlRoot,
+        bool XmlNewlines,
+        Action<StringBuilder, string, TRow> JsonRow,
+        Action<StringBuilder, string, TRow> XmlRow,
+        Action<StringBuilder, string> XmlSubdir);
+
+    /// <summary>Renders a listing in the negotiated format: a JSON array, an XML document, or one name per line.</summary>
+    public static byte[] Render<TRow>(List<ListingEntry<TRow>> listing, string contentType, string rootName, Shape<TRow> shape)
+    {
+        var sb = new StringBuilder();
+        if (contentType.EndsWith("/json", StringComparison.Ordinal))
+        {
+            sb.Append('[');
+            for (var i = 0; i < listing.Count; i++)
+            {
+                if (i > 0) sb.Append(", ");
+                var e = listing[i];
+                if (e.IsSubdir)
+                {
+                    sb.Append("{\"subdir\": ");
+                    JsonString(sb, e.Name);
+                    sb.Append('}');
+                }
+                else
+                {
+                    shape.JsonRow(sb, e.Name, e.Row!);
+                }
+            }
+            sb.Append(']');
+        }
+        else if (contentType.EndsWith("/xml", StringComparison.Ordinal))
+        {
+            sb.Append(XmlDeclaration).Append('<').Append(shape.XmlRoot).Append(" name=\"");
+            XmlText(sb, rootName, attribute: true);
+            // ElementTree closes an element with no children and no text in itself.
+            if (listing.Count == 0 && !shape.XmlNewlines) return Encoding.UTF8.GetBytes(sb.Append("\" />").ToString());
+            sb.Append("\">");
+            if (shape.XmlNewlines) sb.Append('\n');
+            foreach (var e in listing)
+            {
+                if (e.IsSubdir) shape.XmlSubdir(sb, e.Name);
+                else shape.XmlRow(sb, e.Name, e.Row!);
+                if (shape.XmlNewlines) sb.Append('\n');
+            }
+            sb.Append("</").Append(shape.XmlRoot).Append('>');
+        }
+        else
+        {
+            foreach (var e in listing) sb.Append(e.Name).Append('\n');
+        }
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    /// <summary>Writes a listing response as Swift's servers do: charset=utf-8, and 204 when the body is empty.</summary>
+    public static async Task WriteAsync<TRow>(HttpContext context, List<ListingEntry<TRow>> listing, string rootName, Shape<TRow> shape)
+    {
+        var contentType = ContentType(context.Request);
+        var body = Render(listing, contentType, rootName, shape);
+        context.Response.ContentType = contentType + "; charset=utf-8";
+        context.Response.ContentLength = body.Length;
+        context.Response.StatusCode = body.Length == 0 ? 204 : 200;
+        if (body.Length > 0) await context.Response.Body.WriteAsync(body);
+    }
 }
