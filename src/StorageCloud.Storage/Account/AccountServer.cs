@@ -126,18 +126,7 @@ public sealed class AccountServer(StorageNode node, SwiftConstraints limits)
         headers["X-Account-Storage-Policy-Policy-0-Bytes-Used"] = headers["X-Account-Bytes-Used"];
         foreach (var (name, value) in info.Metadata)
             if (value[0].Length > 0) headers[name] = value[0];
-        if (HttpMethods.IsHead(context.Request.Method))
-        {
-            context.Response.StatusCode = 204;
-            return;
-        }
-        if (!ListingRequest.TryParse(context.Request, limits.AccountListingLimit, allowPath: false, out var query, out var status, out var error))
-        {
-            await SwiftResponses.WriteAsync(context, status, error);
-            return;
-        }
-        var listing = Listing.Run(store.Rows(hash), query);
-        await ListingFormat.WriteAsync(context, listing, account, Shape);
+        await ListingFormat.AnswerAsync(context, store.Rows(hash), limits.AccountListingLimit, allowPath: false, account, Shape);
     }
 
     // Swift's account listing rows: JSON {name, count, bytes, last_modified}; XML <container> elements, one per line.

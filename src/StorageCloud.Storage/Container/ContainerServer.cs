@@ -164,24 +164,10 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, A
         headers["X-Backend-Status-Changed-At"] = info.StatusChangedAt;
         headers["X-Backend-Storage-Policy-Index"] = "0";
         headers["X-Storage-Policy"] = "Policy-0";
-        foreach (var (name, (value, _)) in info.Metadata.Select(m => (m.Key, (m.Value[0], m.Value[1]))))
-            if (value.Length > 0) headers[name] = value;
+        foreach (var (name, value) in info.Metadata)
+            if (value[0].Length > 0) headers[name] = value[0];
         headers.LastModified = SwiftResponses.HttpDate(SwiftTimestamp.Parse(info.PutTimestamp).CeilingSeconds);
-        if (HttpMethods.IsHead(context.Request.Method))
-        {
-            // Swift's container HEAD is 204 with the stats in headers, whatever the listing would hold.
-            context.Response.StatusCode = 204;
-            return;
-        }
-
-        if (!ListingRequest.TryParse(context.Request, limits.ContainerListingLimit, allowPath: true, out var query, out var status, out var error))
-        {
-            await SwiftResponses.WriteAsync(context, status, error);
-            return;
-        }
-        var listing = Listing.Run(store.Rows(hash), query);
-
-        await ListingFormat.WriteAsync(context, listing, path.Container!, Shape);
+        await ListingFormat.AnswerAsync(context, store.Rows(hash), limits.ContainerListingLimit, allowPath: true, path.Container!, Shape);
     }
 
     // Swift's container listing rows: JSON {bytes, hash, name, content_type, last_modified}; XML <object> elements.

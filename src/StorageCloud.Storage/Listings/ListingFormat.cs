@@ -134,4 +134,23 @@ public static class ListingFormat
         context.Response.StatusCode = body.Length == 0 ? 204 : 200;
         if (body.Length > 0) await context.Response.Body.WriteAsync(body);
     }
+
+    /// <summary>
+    /// Finishes a container or account GET/HEAD once its stats headers are set: HEAD is 204 (Swift answers HEAD with
+    /// the stats alone); GET checks the listing parameters (412s), runs the listing and writes it.
+    /// </summary>
+    public static async Task AnswerAsync<TRow>(HttpContext context, ISortedRows<TRow> rows, int maxLimit, bool allowPath, string rootName, Shape<TRow> shape)
+    {
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            context.Response.StatusCode = 204;
+            return;
+        }
+        if (!ListingRequest.TryParse(context.Request, maxLimit, allowPath, out var query, out var status, out var error))
+        {
+            await Common.Http.SwiftResponses.WriteAsync(context, status, error);
+            return;
+        }
+        await WriteAsync(context, Listing.Run(rows, query), rootName, shape);
+    }
 }
