@@ -10,6 +10,10 @@ using StorageCloud.Common.Hashing;
 using StorageCloud.Common.Http;
 using StorageCloud.Storage.ObjectServer;
 using StorageCloud.Host.Configuration;
+using StorageCloud.ObjectLayer;
+using StorageCloud.Proxy;
+using StorageCloud.Ring;
+using StorageCloud.Ring.Builder;
 
 namespace StorageCloud.Host;
 
@@ -41,6 +45,23 @@ public static class Appliance
 
         var info = new SwiftInfo();
         RegisterCoreInfo(info, config);
+        var proxyRole = config.Roles.Contains("proxy");
+        Cluster? opened;
+        try
+        {
+            opened = proxyRole ? OpenCluster(config, data, mode) : null;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or RingBuilderException)
+        {
+            Console.Error.WriteLine($"storagecloud: the proxy needs account, container and object rings in {config.RingDir}: {e.Message}");
+            return 2;
+        }
+        using var cluster = opened;
+        if (cluster is not null)
+        {
+            builder.Services.AddSwiftProxy(config.Proxy, cluster);
+            SwiftProxy.RegisterInfo(info, config.Proxy);
+        }
         builder.Services.AddSingleton(info);
         builder.Services.AddSingleton(new TransactionIdOptions { Suffix = config.TransIdSuffix });
         builder.Services.AddSingleton(new HealthcheckOptions { DisablePath = config.HealthcheckDisablePath });
@@ -99,12 +120,9 @@ public static class Appliance
                 node.Run(objectServer.HandleAsync);
             });
         }
-        // The proxy pipeline, in order (as Swift's paste pipeline): transaction id + access log -> healthcheck -> info.
-        // Later issues add auth, feature middleware and the controllers after these.
-        app.UseMiddleware<TransactionIdMiddleware>();
-        app.UseMiddleware<HealthcheckMiddleware>();
-        app.UseMiddleware<SwiftInfoMiddleware>();
-        app.Run(context => SwiftResponses.WriteAsync(context, 404));
+        // The proxy's pipeline (its order is in SwiftProxy.UseSwiftProxy).
+        if (cluster is not null) app.UseSwiftProxy(new TransactionIdOptions { Suffix = config.TransIdSuffix });
+        else app.Run(context => SwiftResponses.WriteAsync(context, 404));
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("storagecloud");
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(config, data, mode));
@@ -123,13 +141,34 @@ public static class Appliance
         return 0;
     }
 
+    /// <summary>
+    /// The cluster client over the rings. The all-in-one appliance builds its own rings over its devices (one zone
+    /// each, so replicas land on distinct devices); other proxies load the operator's rings from the ring directory.
+    /// </summary>
+    private static Cluster OpenCluster(StorageCloudConfig config, DataDirectory data, string mode)
+    {
+        var hasher = new PathHasher(data.Secrets.HashPathPrefix, data.Secrets.HashPathSuffix);
+        if (mode == "all-in-one")
+        {
+            var ip = config.BindAddress.Equals(IPAddress.Any) ? "127.0.0.1" : config.BindAddress.Equals(IPAddress.IPv6Any) ? "::1" : config.BindAddress.ToString();
+            foreach (var (name, port) in (ReadOnlySpan<(string, int)>)[("account", config.AccountPort), ("container", config.ContainerPort), ("object", config.ObjectPort)])
+            {
+                var devices = new List<RingDevice>();
+                for (var i = 0; i < data.Devices.Count; i++)
+                    devices.Add(new RingDevice { Id = 0, Zone = i + 1, Ip = ip, Port = port, Device = Path.GetFileName(data.Devices[i]), Weight = 100 });
+                RingSetup.Ensure(config.RingDir, name, config.PartPower, config.Replicas, devices);
+            }
+        }
+        return new Cluster(ClusterRings.Load(config.RingDir, hasher), config.ObjectLayer);
+    }
+
     private static void RegisterCoreInfo(SwiftInfo info, StorageCloudConfig config)
     {
         var swift = new Dictionary<string, object>(config.Constraints.ToInfo())
         {
             ["version"] = Version,
             ["strict_cors_mode"] = true,
-            ["allow_account_management"] = false,
+            ["allow_account_management"] = config.Proxy.AllowAccountManagement,
             ["account_autocreate"] = true,
             ["policies"] = new[] { new Dictionary<string, object> { ["name"] = "Policy-0", ["aliases"] = "Policy-0", ["default"] = true } },
         };
@@ -183,7 +222,9 @@ public static class Appliance
               data         {data.Root} ({data.Devices.Count} devices: {string.Join(" ", data.Devices.Select(Path.GetFileName))})
               roles        {string.Join(", ", config.Roles)}
               replicas     {config.Replicas}
-              credentials  none needed yet: the proxy serves only /healthcheck and /info so far
+              auth         {url}/auth/v1.0   (tempauth; e.g. swift -A {url}/auth/v1.0 -U test:tester -K testing stat)
+              users        {string.Join(", ", config.Proxy.Users.Select(u => $"{u.Account}:{u.User}/{u.Key}"))}
+              rings        {config.RingDir}
             """);
         Console.Out.Flush();
     }

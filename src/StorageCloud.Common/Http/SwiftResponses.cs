@@ -35,6 +35,7 @@ public static class SwiftResponses
     {
         var response = context.Response;
         response.StatusCode = status;
+        SetReason(context, status);
         byte[] body;
         if (plainBody is not null)
         {
@@ -49,10 +50,19 @@ public static class SwiftResponses
         }
         else
         {
+            // Swift's bodiless answers (201, 204) still say text/html.
+            response.ContentType = "text/html; charset=UTF-8";
             body = [];
         }
         response.ContentLength = body.Length;
         return HttpMethods.IsHead(context.Request.Method) || body.Length == 0 ? Task.CompletedTask : response.Body.WriteAsync(body).AsTask();
+    }
+
+    /// <summary>Uses Swift's reason phrase for the status line (Kestrel's differ for 413, 416 and 499).</summary>
+    public static void SetReason(HttpContext context, int status)
+    {
+        if (Reasons.TryGetValue(status, out var reason) && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseFeature>() is { } feature)
+            feature.ReasonPhrase = reason.Title;
     }
 
     /// <summary>An HTTP date (RFC 7231) for Unix seconds.</summary>

@@ -30,6 +30,7 @@ public sealed class TransactionIdMiddleware(RequestDelegate next, ILogger<Transa
             }
             finally
             {
+                if (options.AccessLog)
                 // The query string is left out: it may carry temp URL signatures or S3 presigned credentials.
                 logger.LogInformation("{Method} {Path} {Status} {Bytes} {DurationMs:F3}ms",
                     context.Request.Method, context.Request.Path.Value, context.Response.StatusCode,
@@ -77,4 +78,7 @@ public sealed record TransactionIdOptions
 
     /// <summary>Reuse an incoming X-Trans-Id (storage roles, behind a proxy) instead of making one.</summary>
     public bool TrustIncoming { get; init; }
+
+    /// <summary>Write one access line per request (off where a fuller access log follows, as in the proxy).</summary>
+    public bool AccessLog { get; init; } = true;
 }

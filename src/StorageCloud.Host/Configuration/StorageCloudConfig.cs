@@ -2,6 +2,8 @@ using System.Net;
 using Microsoft.Extensions.Configuration;
 using StorageCloud.Common.Configuration;
 using StorageCloud.Common.Constraints;
+using StorageCloud.ObjectLayer;
+using StorageCloud.Proxy;
 
 namespace StorageCloud.Host.Configuration;
 
@@ -21,7 +23,13 @@ public sealed record StorageCloudConfig
         ["Server"] = ["BindAddress", "ProxyPort", "ObjectPort", "ContainerPort", "AccountPort", "Roles", "TransIdSuffix", "HealthcheckDisablePath"],
         ["Storage"] = ["DataDir", "Devices", "ReclaimAgeSeconds", "FreeSpaceReserveBytes"],
         ["Compaction"] = ["IntervalSeconds", "LiveThreshold", "BytesPerSecond"],
-        ["Cluster"] = ["HashPathPrefix", "HashPathSuffix", "Replicas"],
+        ["Cluster"] = ["HashPathPrefix", "HashPathSuffix", "Replicas", "PartPower", "RingDir"],
+        ["Proxy"] =
+        [
+            "Users", "AllowAccountManagement", "AccountAutocreate", "TokenLifeSeconds", "NodeTimeoutSeconds", "ConnTimeoutSeconds",
+            "ErrorSuppressionLimit", "ErrorSuppressionIntervalSeconds", "RecheckAccountSeconds", "RecheckContainerSeconds",
+            "CorsAllowOrigin", "CorsExposeHeaders", "StrictCorsMode",
+        ],
         ["Logging"] = ["Level", "Format"],
         ["Auditor"] = ["BytesPerSecond", "IntervalSeconds"],
         ["Updater"] = ["IntervalSeconds"],
@@ -75,6 +83,18 @@ public sealed record StorageCloudConfig
 
     /// <summary>Replicas of every object.</summary>
     public required int Replicas { get; init; }
+
+    /// <summary>log2 of the partition count of rings the appliance builds itself.</summary>
+    public required int PartPower { get; init; }
+
+    /// <summary>Directory holding account.ring.gz, container.ring.gz and object.ring.gz.</summary>
+    public required string RingDir { get; init; }
+
+    /// <summary>The Swift front end's settings (tempauth users, CORS, account management).</summary>
+    public required ProxyOptions Proxy { get; init; }
+
+    /// <summary>The cluster client's timeouts, error limits and cache lifetimes.</summary>
+    public required ObjectLayerOptions ObjectLayer { get; init; }
 
     /// <summary>Minimum log level (trace, debug, information, warning, error).</summary>
     public required string LogLevel { get; init; }
@@ -154,6 +174,8 @@ public sealed record StorageCloudConfig
         }
         if (roles.Count == 0) throw new ConfigurationException("Server:Roles", "at least one role is needed");
         var prefix = c["Cluster:HashPathPrefix"];
+        var dataDir = Path.GetFullPath(ConfigValues.GetString(c, "Storage:DataDir", "./data"));
+        var constraints = SwiftConstraintsConfig.Load(c);
         var suffix = c["Cluster:HashPathSuffix"];
         return new StorageCloudConfig
         {
@@ -165,14 +187,27 @@ public sealed record StorageCloudConfig
             Roles = roles,
             TransIdSuffix = ConfigValues.GetString(c, "Server:TransIdSuffix", ""),
             HealthcheckDisablePath = c["Server:HealthcheckDisablePath"],
-            DataDir = Path.GetFullPath(ConfigValues.GetString(c, "Storage:DataDir", "./data")),
+            DataDir = dataDir,
             Devices = ConfigValues.GetInt32(c, "Storage:Devices", 4, 1, 256),
             HashPathPrefix = string.IsNullOrEmpty(prefix) ? null : prefix,
             HashPathSuffix = string.IsNullOrEmpty(suffix) ? null : suffix,
             Replicas = ConfigValues.GetInt32(c, "Cluster:Replicas", 3, 1, 16),
             LogLevel = ConfigValues.GetChoice(c, "Logging:Level", "information", "trace", "debug", "information", "warning", "error", "critical", "none"),
             LogFormat = ConfigValues.GetChoice(c, "Logging:Format", "simple", "simple", "json"),
-            Constraints = SwiftConstraintsConfig.Load(c),
+            Constraints = constraints,
+            PartPower = ConfigValues.GetInt32(c, "Cluster:PartPower", 10, 0, 24),
+            RingDir = Path.GetFullPath(ConfigValues.GetString(c, "Cluster:RingDir", Path.Combine(dataDir, "etc"))),
+            Proxy = LoadProxy(c, constraints),
+            ObjectLayer = new ObjectLayerOptions
+            {
+                AccountAutocreate = ConfigValues.GetBool(c, "Proxy:AccountAutocreate", true),
+                NodeTimeout = TimeSpan.FromSeconds(ConfigValues.GetInt32(c, "Proxy:NodeTimeoutSeconds", 10, 1, 3600)),
+                ConnectTimeout = TimeSpan.FromMilliseconds(ConfigValues.GetInt32(c, "Proxy:ConnTimeoutSeconds", 1, 1, 60) * 1000),
+                ErrorSuppressionLimit = ConfigValues.GetInt32(c, "Proxy:ErrorSuppressionLimit", 10, 0, 1_000_000),
+                ErrorSuppressionInterval = TimeSpan.FromSeconds(ConfigValues.GetInt32(c, "Proxy:ErrorSuppressionIntervalSeconds", 60, 0, 86400)),
+                RecheckAccountExistence = TimeSpan.FromSeconds(ConfigValues.GetInt32(c, "Proxy:RecheckAccountSeconds", 60, 0, 86400)),
+                RecheckContainerExistence = TimeSpan.FromSeconds(ConfigValues.GetInt32(c, "Proxy:RecheckContainerSeconds", 60, 0, 86400)),
+            },
             FreeSpaceReserveBytes = ConfigValues.GetInt64(c, "Storage:FreeSpaceReserveBytes", 64L * 1024 * 1024, 0, long.MaxValue),
             Compaction = new CompactorOptions(
                 ConfigValues.GetInt32(c, "Compaction:IntervalSeconds", 300, 0, 7 * 24 * 3600),
@@ -186,6 +221,30 @@ public sealed record StorageCloudConfig
             Auditor = new AuditorOptions(
                 ConfigValues.GetInt64(c, "Auditor:BytesPerSecond", 10_000_000, 0, long.MaxValue),
                 ConfigValues.GetInt32(c, "Auditor:IntervalSeconds", 1800, 0, 7 * 24 * 3600)),
+        };
+    }
+
+    private static ProxyOptions LoadProxy(IConfiguration c, SwiftConstraints constraints)
+    {
+        var users = new List<TempAuthUser>();
+        foreach (var line in ConfigValues.GetList(c, "Proxy:Users", []))
+        {
+            // "account:user key [group ...]", as tempauth's user_<account>_<user> = <key> [group ...] lines.
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var colon = parts.Length > 0 ? parts[0].IndexOf(':') : -1;
+            if (parts.Length < 2 || colon <= 0 || colon == parts[0].Length - 1)
+                throw new ConfigurationException("Proxy:Users", $"each user is \"account:user key [group ...]\" (got '{line}')");
+            users.Add(new TempAuthUser(parts[0][..colon], parts[0][(colon + 1)..], parts[1], parts[2..]));
+        }
+        return new ProxyOptions
+        {
+            Constraints = constraints,
+            Users = users.Count > 0 ? users : TempAuthUser.FunctionalTestUsers,
+            TokenLife = TimeSpan.FromSeconds(ConfigValues.GetInt32(c, "Proxy:TokenLifeSeconds", 86400, 1, 365 * 86400)),
+            AllowAccountManagement = ConfigValues.GetBool(c, "Proxy:AllowAccountManagement", false),
+            CorsAllowOrigin = ConfigValues.GetList(c, "Proxy:CorsAllowOrigin", []),
+            CorsExposeHeaders = ConfigValues.GetList(c, "Proxy:CorsExposeHeaders", []),
+            StrictCorsMode = ConfigValues.GetBool(c, "Proxy:StrictCorsMode", true),
         };
     }
 }

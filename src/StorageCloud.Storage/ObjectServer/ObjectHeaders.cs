@@ -40,36 +40,10 @@ public static class ObjectHeaders
     }
 
     /// <summary>Title-Case-Per-Word, as Swift presents header names.</summary>
-    public static string Canonical(string name)
-    {
-        var chars = name.ToLowerInvariant().ToCharArray();
-        for (var i = 0; i < chars.Length; i++)
-            if (i == 0 || chars[i - 1] == '-') chars[i] = char.ToUpperInvariant(chars[i]);
-        return new string(chars);
-    }
+    public static string Canonical(string name) => MetadataRules.TitleCase(name);
 
     /// <summary>Swift's check_metadata for objects: a 400 message, or null when the metadata is acceptable.</summary>
-    public static string? CheckMetadata(IHeaderDictionary request, SwiftConstraints limits)
-    {
-        var count = 0;
-        var size = 0;
-        foreach (var (name, values) in request)
-        {
-            if (!IsUserMeta(name)) continue;
-            var key = name["X-Object-Meta-".Length..];
-            var value = values.ToString();
-            if (key.Length == 0) return "Metadata name cannot be empty";
-            count++;
-            size += System.Text.Encoding.UTF8.GetByteCount(key) + System.Text.Encoding.UTF8.GetByteCount(value);
-            if (System.Text.Encoding.UTF8.GetByteCount(key) > limits.MaxMetaNameLength)
-                return $"Metadata name too long: {name}";
-            if (System.Text.Encoding.UTF8.GetByteCount(value) > limits.MaxMetaValueLength)
-                return $"Metadata value longer than {limits.MaxMetaValueLength}: {name}";
-            if (count > limits.MaxMetaCount) return $"Too many metadata items; max {limits.MaxMetaCount}";
-            if (size > limits.MaxMetaOverallSize) return $"Total metadata too large; max {limits.MaxMetaOverallSize}";
-        }
-        return null;
-    }
+    public static string? CheckMetadata(IHeaderDictionary request, SwiftConstraints limits) => MetadataRules.Check(request, "Object", limits);
 
     /// <summary>Reads X-Delete-At: (ok, value, error) where error is Swift's 400 message.</summary>
     public static (bool Ok, long Value, string? Error) DeleteAt(IHeaderDictionary request, long now)

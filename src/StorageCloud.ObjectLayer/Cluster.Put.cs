@@ -1,0 +1,208 @@
+using System.Buffers;
+using StorageCloud.Common.Hashing;
+
+namespace StorageCloud.ObjectLayer;
+
+/// <summary>The outcome of an object PUT: the quorum's status, and what the proxy measured of the body.</summary>
+public sealed class PutResult(int status, BackendResponse? best, IReadOnlyList<int> statuses, string etag, long bytes) : IDisposable
+{
+    /// <summary>The status decided by quorum, or the proxy's own (413, 499, 408, 503).</summary>
+    public int Status { get; } = status;
+
+    /// <summary>One reply with the decided status.</summary>
+    public BackendResponse? Best { get; } = best;
+
+    /// <summary>Every replica's status.</summary>
+    public IReadOnlyList<int> Statuses { get; } = statuses;
+
+    /// <summary>MD5 of the body as received (hex).</summary>
+    public string ETag { get; } = etag;
+
+    /// <summary>Bytes of the body received.</summary>
+    public long Bytes { get; } = bytes;
+
+    /// <summary>Releases the kept reply.</summary>
+    public void Dispose() => Best?.Dispose();
+}
+
+public sealed partial class Cluster
+{
+    /// <summary>
+    /// Streams one body to every replica at once: each replica's node is connected first (with 100-continue, so a
+    /// full or failing device is replaced by a handoff before any byte is sent), then the body is read once, in
+    /// pooled chunks, hashed, and fanned out. Succeeds on a quorum of replicas. The body is never held whole.
+    /// </summary>
+    public async Task<PutResult> PutObjectAsync(string account, string container, string obj, IEnumerable<KeyValuePair<string, string>> headers,
+        Stream body, long? contentLength, long maxBytes, CancellationToken cancellationToken = default)
+    {
+        var ring = Rings.Object;
+        var partition = ring.GetPartition(account, container, obj);
+        var order = new NodeOrder(ring, partition, Limiter, Options.RequestNodeFactor, shuffle: false);
+        var stamped = WithTimestamp(headers);
+        var containerRing = Rings.Container;
+        var containerPartition = containerRing.GetPartition(account, container);
+        var containerNodes = containerRing.GetPrimaryNodes(containerPartition);
+        var path = BackendPath.For(account, container, obj);
+        var quorum = Quorum.Size(order.Replicas);
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        var replicas = new Replica[order.Replicas];
+        var connects = new Task[replicas.Length];
+        for (var i = 0; i < replicas.Length; i++)
+        {
+            var replica = replicas[i] = new Replica();
+            var slotHeaders = (List<KeyValuePair<string, string>>)[.. stamped, .. UpdateTarget("Container", containerNodes, containerPartition, i)];
+            connects[i] = replica.ConnectAsync(this, order, partition, path, slotHeaders, contentLength, abort.Token);
+        }
+        await Task.WhenAll(connects).ConfigureAwait(false);
+
+        var md5 = new StreamingMd5();
+        long received = 0;
+        var failure = 0;
+        if (Live(replicas) < quorum) failure = -1;
+        else
+        {
+            try
+            {
+                received = await PumpAsync(body, replicas, md5, maxBytes, quorum, abort.Token).ConfigureAwait(false);
+                if (contentLength is { } expected && received != expected) failure = 499;
+            }
+            catch (PutAbort e)
+            {
+                failure = e.Status;
+            }
+            catch (IOException)
+            {
+                // The client went away or sent a broken body (Kestrel's bad-request errors are IOExceptions too).
+                failure = 499;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                failure = 408;
+            }
+        }
+        if (failure != 0)
+        {
+            // Nothing is acknowledged: every replica's request is cut so no node can commit a partial body.
+            await abort.CancelAsync().ConfigureAwait(false);
+            foreach (var r in replicas) r.Content?.Abort();
+        }
+        else
+        {
+            foreach (var r in replicas) r.Content?.Finish();
+        }
+        var responses = new BackendResponse[replicas.Length];
+        for (var i = 0; i < replicas.Length; i++) responses[i] = await replicas[i].FinalAsync(Options.NodeTimeout).ConfigureAwait(false);
+        foreach (var r in replicas) r.Content?.Dispose();
+        var etag = md5.GetHexAndReset();
+        md5.Dispose();
+        if (failure != 0)
+        {
+            foreach (var r in responses) r.Dispose();
+            var status = failure > 0 ? failure : Quorum.BestStatus([.. responses.Select(r => r.Status)], quorum);
+            return new PutResult(failure > 0 ? failure : status >= 200 && status < 300 ? 503 : status, null, [.. responses.Select(r => r.Status)], etag, received);
+        }
+        var decided = WriteResult.Decide(responses, quorum);
+        return new PutResult(decided.Status, decided.Best, decided.Statuses, etag, received);
+    }
+
+    private static int Live(Replica[] replicas)
+    {
+        var n = 0;
+        foreach (var r in replicas) if (r.IsLive) n++;
+        return n;
+    }
+
+    private async Task<long> PumpAsync(Stream body, Replica[] replicas, StreamingMd5 md5, long maxBytes, int quorum, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        while (true)
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent(Options.ChunkSize);
+            int read;
+            try
+            {
+                read = await body.ReadAsync(buffer.AsMemory(0, Options.ChunkSize), cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                throw;
+            }
+            if (read == 0)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                return total;
+            }
+            total += read;
+            if (total > maxBytes)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                throw new PutAbort(413);
+            }
+            md5.Append(buffer.AsSpan(0, read));
+            var live = Live(replicas);
+            var chunk = new SharedChunk(buffer, read, live + 1);
+            foreach (var r in replicas)
+            {
+                if (!r.IsLive) continue;
+                if (!await r.Content!.OfferAsync(chunk, cancellationToken).ConfigureAwait(false))
+                {
+                    r.IsLive = false;
+                    chunk.Release();
+                }
+            }
+            chunk.Release();
+            var stillLive = Live(replicas);
+            if (stillLive < quorum) throw new PutAbort(503);
+        }
+    }
+
+    private sealed class PutAbort(int status) : Exception
+    {
+        public int Status { get; } = status;
+    }
+
+    /// <summary>One replica slot of a PUT: the node it found and its request in flight.</summary>
+    private sealed class Replica
+    {
+        public ReplicaContent? Content;
+        public Task<BackendResponse>? Send;
+        public BackendResponse? Early;
+        public bool IsLive;
+
+        /// <summary>Finds a node that accepts the body; a node failing before that passes the slot to the next handoff.</summary>
+        public async Task ConnectAsync(Cluster cluster, NodeOrder order, uint partition, string path, List<KeyValuePair<string, string>> headers, long? length, CancellationToken cancellationToken)
+        {
+            while (order.Next() is { } node)
+            {
+                var content = new ReplicaContent(length);
+                var send = cluster.Nodes.SendAsync(node, partition, HttpMethod.Put, path, headers, content, cancellationToken);
+                var first = await Task.WhenAny(content.Started.Task, send).ConfigureAwait(false);
+                if (first != send)
+                {
+                    (Content, Send, IsLive) = (content, send, true);
+                    return;
+                }
+                var answer = await send.ConfigureAwait(false);
+                content.Dispose();
+                if (answer.Status is > 0 and < 500)
+                {
+                    Early = answer;
+                    return;
+                }
+                answer.Dispose();
+            }
+            Early = BackendResponse.Synthetic(503);
+        }
+
+        /// <summary>The node's final answer, waiting at most the node timeout after the body ended.</summary>
+        public async Task<BackendResponse> FinalAsync(TimeSpan timeout)
+        {
+            if (Send is null) return Early ?? BackendResponse.Synthetic(503);
+            var done = await Task.WhenAny(Send, Task.Delay(timeout)).ConfigureAwait(false);
+            if (done != Send) return BackendResponse.Synthetic(0);
+            return await Send.ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.Text;
+using StorageCloud.Ring;
+
+namespace StorageCloud.ObjectLayer;
+
+/// <summary>
+/// Sends one request to one storage device over pooled HTTP/1.1 keep-alive connections, counting its failures in
+/// the error limiter. Never throws for a node's failure: that comes back as status 0.
+/// </summary>
+public sealed class NodeClient : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly ErrorLimiter _limiter;
+    private readonly ObjectLayerOptions _options;
+
+    /// <summary>Creates the shared connection pool.</summary>
+    public NodeClient(ObjectLayerOptions options, ErrorLimiter limiter)
+    {
+        _options = options;
+        _limiter = limiter;
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectTimeout = options.ConnectTimeout,
+            Expect100ContinueTimeout = options.NodeTimeout,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+            AutomaticDecompression = System.Net.DecompressionMethods.None,
+            UseCookies = false,
+            AllowAutoRedirect = false,
+        })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+    }
+
+    /// <summary>The error limiter this client reports to.</summary>
+    public ErrorLimiter Limiter => _limiter;
+
+    /// <summary>
+    /// Sends <paramref name="method"/> for /device/partition + <paramref name="path"/> (already quoted). With
+    /// <paramref name="content"/>, the request asks for 100-continue so the node can refuse before the body.
+    /// The response's headers are awaited within the node timeout; its body streams afterwards.
+    /// </summary>
+    public async Task<BackendResponse> SendAsync(RingDevice node, uint partition, HttpMethod method, string path,
+        IEnumerable<KeyValuePair<string, string>> headers, HttpContent? content = null, CancellationToken cancellationToken = default)
+    {
+        var uri = new Uri($"http://{node.Server}/{BackendPath.Quote(node.Device)}/{partition}{path}");
+        using var request = new HttpRequestMessage(method, uri) { Version = System.Net.HttpVersion.Version11, Content = content };
+        foreach (var (name, value) in headers)
+        {
+            if (!request.Headers.TryAddWithoutValidation(name, value)) content?.Headers.TryAddWithoutValidation(name, value);
+        }
+        if (content is not null) request.Headers.ExpectContinue = true;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // A body may take as long as the client takes to send it; only the wait for the answer after it is bounded.
+        if (content is null) timeout.CancelAfter(_options.NodeTimeout);
+        try
+        {
+            var message = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            var status = (int)message.StatusCode;
+            if (status == 507) _limiter.Limit(node);
+            else if (status >= 500) _limiter.Error(node);
+            return new BackendResponse(node, message);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            if (cancellationToken.IsCancellationRequested && e is OperationCanceledException) throw;
+            _limiter.Error(node);
+            return BackendResponse.Synthetic(0, node, e.Message);
+        }
+    }
+
+    /// <summary>Closes the pool.</summary>
+    public void Dispose() => _http.Dispose();
+}
+
+/// <summary>Storage-node request paths: every name percent-quoted so no name can change the path's shape.</summary>
+public static class BackendPath
+{
+    /// <summary>"/account[/container[/object]]", quoted.</summary>
+    public static string For(string account, string? container = null, string? obj = null)
+    {
+        var sb = new StringBuilder(64);
+        sb.Append('/').Append(Quote(account));
+        if (container is not null) sb.Append('/').Append(Quote(container));
+        if (obj is not null) sb.Append('/').Append(Quote(obj));
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Percent-quotes every byte of the UTF-8 name except unreserved characters, including '/' and '.', so that
+    /// no name can add a path segment or be taken as a dot segment.
+    /// </summary>
+    public static string Quote(string name)
+    {
+        var bytes = Encoding.UTF8.GetBytes(name);
+        var sb = new StringBuilder(bytes.Length + 8);
+        foreach (var b in bytes)
+        {
+            if (b is (>= (byte)'a' and <= (byte)'z') or (>= (byte)'A' and <= (byte)'Z') or (>= (byte)'0' and <= (byte)'9') or (byte)'-' or (byte)'_' or (byte)'~')
+                sb.Append((char)b);
+            else
+                sb.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,152 @@
+using Microsoft.AspNetCore.Http;
+using StorageCloud.Common.Constraints;
+using StorageCloud.Common.Http;
+using StorageCloud.ObjectLayer;
+using StorageCloud.Proxy.Auth;
+
+namespace StorageCloud.Proxy.Controllers;
+
+public sealed partial class ObjectController
+{
+    /// <summary>Source headers a copy carries to the new object (unless X-Fresh-Metadata asks for none of the metadata).</summary>
+    private static readonly string[] CopiedHeaders =
+    [
+        "Content-Encoding", "Content-Disposition", "Content-Language", "Cache-Control", "Expires", "X-Robots-Tag",
+    ];
+
+    /// <summary>COPY: the same as a PUT of Destination with X-Copy-From naming this object (Swift's copy middleware).</summary>
+    private async Task CopyMethodAsync(HttpContext context, SwiftPath path)
+    {
+        var destination = context.Request.Headers["Destination"].ToString();
+        if (destination.Length == 0)
+        {
+            await Relay.StatusAsync(context, 412, "You must specify a destination header");
+            return;
+        }
+        if (!TrySplitObjectPath(destination, out var destContainer, out var destObject))
+        {
+            await Relay.StatusAsync(context, 412, "Destination header must be of the form <container name>/<object name>");
+            return;
+        }
+        var destAccount = context.Request.Headers["Destination-Account"].ToString() is { Length: > 0 } da ? Uri.UnescapeDataString(da) : path.Account!;
+        var dest = path with { Account = destAccount, Container = destContainer, Object = destObject };
+        var info = await cluster.GetContainerInfoAsync(destAccount, destContainer, cancellationToken: context.RequestAborted);
+        if (await authorizer.AuthorizeAsync(context, dest, info.WriteAcl) is { } denial)
+        {
+            await Relay.DenyAsync(context, denial, dest);
+            return;
+        }
+        if (!info.Exists)
+        {
+            await Relay.StatusAsync(context, info.Status == 404 ? 404 : 503);
+            return;
+        }
+        context.Request.Headers.ContentLength = 0;
+        await CopyAsync(context, dest, $"{path.Container}/{path.Object}", path.Account!, quoted: false);
+    }
+
+    /// <summary>
+    /// PUT with X-Copy-From: reads the source (newest replica), checks the caller may read it, and streams it to
+    /// the destination's replicas with the source's metadata merged under the request's.
+    /// </summary>
+    private async Task CopyAsync(HttpContext context, SwiftPath dest, string copyFrom, string copyFromAccount, bool quoted = true)
+    {
+        if (!TrySplitObjectPath(quoted ? Uri.UnescapeDataString(copyFrom) : copyFrom, out var srcContainer, out var srcObject, unescape: false))
+        {
+            await Relay.StatusAsync(context, 412, "X-Copy-From header must be of the form <container name>/<object name>");
+            return;
+        }
+        var srcAccount = copyFromAccount.Length > 0 ? Uri.UnescapeDataString(copyFromAccount) : dest.Account!;
+        var source = dest with { Account = srcAccount, Container = srcContainer, Object = srcObject };
+        if (CheckCopyRequest(context, dest) is { } problem)
+        {
+            await WriteProblemAsync(context, problem);
+            return;
+        }
+        var srcInfo = await cluster.GetContainerInfoAsync(srcAccount, srcContainer, cancellationToken: context.RequestAborted);
+        var state = SwiftAuthState.Of(context);
+        var wasOwner = state.Owner;
+        // The source is authorized as the GET Swift's copy middleware makes of it.
+        if (await authorizer.AuthorizeAsync(context, source, srcInfo.ReadAcl, "GET") is { } denial)
+        {
+            await Relay.DenyAsync(context, denial, source);
+            return;
+        }
+        state.Owner = wasOwner;
+        var sourceHeaders = new List<KeyValuePair<string, string>> { new("X-Newest", "true") };
+        if (Relay.BackendHeaders(context).Find(h => h.Key.Equals("X-Trans-Id", StringComparison.OrdinalIgnoreCase)) is { Key: not null } id) sourceHeaders.Add(id);
+        using var src = await cluster.ObjectReadAsync(HttpMethod.Get, srcAccount, srcContainer, srcObject, sourceHeaders, newest: true, context.RequestAborted);
+        if (!src.IsSuccess)
+        {
+            await Relay.WriteAsync(context, src, owner: false);
+            return;
+        }
+        var length = src.ContentLength;
+        if (length > options.Constraints.MaxFileSize)
+        {
+            await Relay.StatusAsync(context, 413, "Your request is too large.");
+            return;
+        }
+        var headers = CopyHeaders(context, src, dest.Object!);
+        await using var body = await src.ReadBodyAsync(context.RequestAborted);
+        using var result = await cluster.PutObjectAsync(dest.Account!, dest.Container!, dest.Object!, headers, body, length,
+            options.Constraints.MaxFileSize, context.RequestAborted);
+        if (result.Status == 201)
+        {
+            var r = context.Response.Headers;
+            r["X-Copied-From-Account"] = SwiftPath.QuoteKeepSlash(srcAccount);
+            r["X-Copied-From"] = SwiftPath.QuoteKeepSlash($"{srcContainer}/{srcObject}");
+            if (src.Header("Last-Modified") is { } modified) r["X-Copied-From-Last-Modified"] = modified;
+            foreach (var (name, value) in headers)
+                if (name.StartsWith("X-Object-Meta-", StringComparison.OrdinalIgnoreCase)) r[name] = value;
+        }
+        await AnswerPutAsync(context, result);
+    }
+
+    /// <summary>The destination's checks for a copy: name, metadata and expiry, as for any new object.</summary>
+    private Problem? CheckCopyRequest(HttpContext context, SwiftPath dest)
+    {
+        var nameBytes = System.Text.Encoding.UTF8.GetByteCount(dest.Object!);
+        if (nameBytes > options.Constraints.MaxObjectNameLength)
+            return new Problem(400, $"Object name length of {nameBytes} longer than {options.Constraints.MaxObjectNameLength}");
+        if (MetadataRules.Check(context.Request.Headers, "Object", options.Constraints) is { } meta) return new Problem(400, meta);
+        if (DeleteAtProblem(context) is { } deleteAt) return new Problem(400, deleteAt);
+        return null;
+    }
+
+    /// <summary>The new object's headers: the source's content type and metadata, then the request's on top.</summary>
+    private static List<KeyValuePair<string, string>> CopyHeaders(HttpContext context, BackendResponse src, string destName)
+    {
+        var request = context.Request.Headers;
+        var fresh = request["X-Fresh-Metadata"].ToString().Equals("true", StringComparison.OrdinalIgnoreCase);
+        var merged = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in src.Headers())
+        {
+            var isMeta = name.StartsWith("X-Object-Meta-", StringComparison.OrdinalIgnoreCase) || name.StartsWith("X-Object-Sysmeta-", StringComparison.OrdinalIgnoreCase);
+            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase) || (!fresh && (isMeta || Array.Exists(CopiedHeaders, h => h.Equals(name, StringComparison.OrdinalIgnoreCase)))))
+                merged[name] = value;
+        }
+        foreach (var (name, value) in Relay.BackendHeaders(context, n => n.Equals("X-Copy-From", StringComparison.OrdinalIgnoreCase)
+                     || n.Equals("X-Copy-From-Account", StringComparison.OrdinalIgnoreCase) || n.Equals("Destination", StringComparison.OrdinalIgnoreCase)
+                     || n.Equals("Destination-Account", StringComparison.OrdinalIgnoreCase) || n.Equals("X-Fresh-Metadata", StringComparison.OrdinalIgnoreCase)
+                     || n.Equals("X-Delete-After", StringComparison.OrdinalIgnoreCase) || n.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
+                     || n.Equals("ETag", StringComparison.OrdinalIgnoreCase)))
+            merged[name] = value;
+        if (request["X-Detect-Content-Type"].ToString().Equals("true", StringComparison.OrdinalIgnoreCase))
+            merged["Content-Type"] = ChooseContentType(new HeaderDictionary { ["X-Detect-Content-Type"] = "true" }, destName);
+        if (DeleteAtHeader(context) is { } deleteAt) merged[deleteAt.Key] = deleteAt.Value;
+        merged.Remove("X-Timestamp");
+        return [.. merged];
+    }
+
+    /// <summary>Splits "container/object" (a leading '/' allowed) as Swift's copy middleware does.</summary>
+    private static bool TrySplitObjectPath(string value, out string container, out string obj, bool unescape = true)
+    {
+        var v = unescape ? Uri.UnescapeDataString(value) : value;
+        v = v.TrimStart('/');
+        var slash = v.IndexOf('/');
+        container = slash > 0 ? v[..slash] : "";
+        obj = slash > 0 ? v[(slash + 1)..] : "";
+        return container.Length > 0 && obj.Length > 0;
+    }
+}

@@ -1,0 +1,81 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace StorageCloud.Proxy;
+
+/// <summary>
+/// A Swift API path, /version/account[/container[/object]], percent-decoded from the raw request target so that
+/// encoded slashes stay inside names. Parsed once per request and kept in the context.
+/// </summary>
+public sealed record SwiftPath(string Version, string? Account, string? Container, string? Object, bool ValidUtf8)
+{
+    private const string ItemKey = "storagecloud.swift_path";
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
+
+    /// <summary>The path of the request, parsed on first use.</summary>
+    public static SwiftPath Of(HttpContext context)
+    {
+        if (context.Items[ItemKey] is SwiftPath path) return path;
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
+        path = Parse(raw);
+        context.Items[ItemKey] = path;
+        return path;
+    }
+
+    /// <summary>Parses a raw target (query ignored); empty trailing names count as absent, as Swift's split_path does.</summary>
+    public static SwiftPath Parse(string rawTarget)
+    {
+        var q = rawTarget.IndexOf('?');
+        var target = q < 0 ? rawTarget : rawTarget[..q];
+        var parts = target.TrimStart('/').Split('/', 4);
+        var valid = true;
+        string? Part(int i)
+        {
+            if (i >= parts.Length || parts[i].Length == 0) return null;
+            var decoded = Decode(parts[i], out var ok);
+            valid &= ok && !decoded.Contains('\0');
+            return decoded;
+        }
+        return new SwiftPath(Part(0) ?? "", Part(1), Part(2), Part(3), valid);
+    }
+
+    /// <summary>"/v1/account[/container[/object]]" for this path, percent-quoted for a URL.</summary>
+    public string ToUrlPath()
+    {
+        var sb = new StringBuilder("/").Append(Version);
+        if (Account is not null) sb.Append('/').Append(QuoteKeepSlash(Account));
+        if (Container is not null) sb.Append('/').Append(QuoteKeepSlash(Container));
+        if (Object is not null) sb.Append('/').Append(QuoteKeepSlash(Object));
+        return sb.ToString();
+    }
+
+    /// <summary>Percent-quotes a name for a URL, leaving '/' as it is (Swift's quote()).</summary>
+    public static string QuoteKeepSlash(string name) => Uri.EscapeDataString(name).Replace("%2F", "/", StringComparison.Ordinal);
+
+    private static string Decode(string segment, out bool ok)
+    {
+        ok = true;
+        if (!segment.Contains('%')) return segment;
+        var bytes = new List<byte>(segment.Length);
+        for (var i = 0; i < segment.Length; i++)
+        {
+            var c = segment[i];
+            if (c == '%' && i + 2 < segment.Length && Uri.IsHexDigit(segment[i + 1]) && Uri.IsHexDigit(segment[i + 2]))
+            {
+                bytes.Add(Convert.ToByte(segment.Substring(i + 1, 2), 16));
+                i += 2;
+            }
+            else bytes.AddRange(Encoding.UTF8.GetBytes(c.ToString()));
+        }
+        try
+        {
+            return StrictUtf8.GetString(bytes.ToArray());
+        }
+        catch (DecoderFallbackException)
+        {
+            ok = false;
+            return "";
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using StorageCloud.Common.Http;
+using StorageCloud.ObjectLayer;
+using StorageCloud.Proxy.Auth;
+using StorageCloud.Proxy.Controllers;
+using StorageCloud.Proxy.Middleware;
+
+namespace StorageCloud.Proxy;
+
+/// <summary>The Swift proxy: its services, and its middleware pipeline in one visible order (as Swift's paste pipeline).</summary>
+public static class SwiftProxy
+{
+    /// <summary>Registers the proxy's services over a cluster client.</summary>
+    public static IServiceCollection AddSwiftProxy(this IServiceCollection services, ProxyOptions options, Cluster cluster)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(cluster);
+        services.AddSingleton<TempAuth>();
+        services.AddSingleton<ISwiftAuthProvider>(sp => sp.GetRequiredService<TempAuth>());
+        services.AddSingleton<SwiftAuthorizer>();
+        services.AddSingleton<AccountController>();
+        services.AddSingleton<ContainerController>();
+        services.AddSingleton<ObjectController>();
+        services.AddSingleton<SwiftRouter>();
+        return services;
+    }
+
+    /// <summary>Lists the proxy's features and their settings in /info, as Swift's middleware register them.</summary>
+    public static void RegisterInfo(SwiftInfo info, ProxyOptions options)
+    {
+        info.Register("tempauth", new Dictionary<string, object> { ["account_acls"] = true });
+        info.Register("tempurl", new Dictionary<string, object>
+        {
+            ["methods"] = options.TempUrlMethods,
+            ["incoming_remove_headers"] = new[] { "x-timestamp" },
+            ["incoming_allow_headers"] = Array.Empty<string>(),
+            ["outgoing_remove_headers"] = new[] { "x-object-meta-*" },
+            ["outgoing_allow_headers"] = new[] { "x-object-meta-public-*" },
+            ["allowed_digests"] = options.TempUrlDigests,
+        });
+        info.Register("cors", new Dictionary<string, object>
+        {
+            ["strict_cors_mode"] = options.StrictCorsMode,
+            ["cors_allow_origin"] = options.CorsAllowOrigin,
+            ["cors_expose_headers"] = options.CorsExposeHeaders,
+        });
+        info.Register("copy", new Dictionary<string, object>());
+        info.Register("gatekeeper", new Dictionary<string, object>());
+    }
+
+    /// <summary>
+    /// The pipeline, in order: catch errors → transaction id → access log → healthcheck → /info → gatekeeper →
+    /// temp URLs → auth → CORS → the account, container and object controllers.
+    /// </summary>
+    public static void UseSwiftProxy(this IApplicationBuilder app, TransactionIdOptions transactionIds)
+    {
+        app.UseMiddleware<CatchErrorsMiddleware>();
+        app.UseMiddleware<TransactionIdMiddleware>(transactionIds with { AccessLog = false });
+        app.UseMiddleware<ProxyLoggingMiddleware>();
+        app.UseMiddleware<HealthcheckMiddleware>();
+        app.UseMiddleware<SwiftInfoMiddleware>();
+        app.UseMiddleware<GatekeeperMiddleware>();
+        app.UseMiddleware<TempUrlMiddleware>();
+        app.UseMiddleware<SwiftAuthMiddleware>();
+        app.UseMiddleware<CorsMiddleware>();
+        var router = app.ApplicationServices.GetRequiredService<SwiftRouter>();
+        app.Run(router.HandleAsync);
+    }
+}
