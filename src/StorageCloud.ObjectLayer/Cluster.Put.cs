@@ -1,3 +1,4 @@
+using StorageCloud.Common.Http;
 using System.Buffers;
 using StorageCloud.Common.Hashing;
 

@@ -1,3 +1,4 @@
+using StorageCloud.Common.Http;
 using StorageCloud.Common.Time;
 using System.Linq;
 

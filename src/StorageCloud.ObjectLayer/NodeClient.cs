@@ -1,4 +1,4 @@
-using System.Text;
+using StorageCloud.Common.Http;
 using StorageCloud.Ring;
 
 namespace StorageCloud.ObjectLayer;
@@ -43,7 +43,7 @@ public sealed class NodeClient : IDisposable
     public async Task<BackendResponse> SendAsync(RingDevice node, uint partition, HttpMethod method, string path,
         IEnumerable<KeyValuePair<string, string>> headers, HttpContent? content = null, CancellationToken cancellationToken = default)
     {
-        var uri = new Uri($"http://{node.Server}/{BackendPath.Quote(node.Device)}/{partition}{path}");
+        var uri = BackendPath.ToUri(node.Server, node.Device, partition, path);
         using var request = new HttpRequestMessage(method, uri) { Version = System.Net.HttpVersion.Version11, Content = content };
         foreach (var (name, value) in headers)
         {
@@ -71,36 +71,4 @@ public sealed class NodeClient : IDisposable
 
     /// <summary>Closes the pool.</summary>
     public void Dispose() => _http.Dispose();
-}
-
-/// <summary>Storage-node request paths: every name percent-quoted so no name can change the path's shape.</summary>
-public static class BackendPath
-{
-    /// <summary>"/account[/container[/object]]", quoted.</summary>
-    public static string For(string account, string? container = null, string? obj = null)
-    {
-        var sb = new StringBuilder(64);
-        sb.Append('/').Append(Quote(account));
-        if (container is not null) sb.Append('/').Append(Quote(container));
-        if (obj is not null) sb.Append('/').Append(Quote(obj));
-        return sb.ToString();
-    }
-
-    /// <summary>
-    /// Percent-quotes every byte of the UTF-8 name except unreserved characters, including '/' and '.', so that
-    /// no name can add a path segment or be taken as a dot segment.
-    /// </summary>
-    public static string Quote(string name)
-    {
-        var bytes = Encoding.UTF8.GetBytes(name);
-        var sb = new StringBuilder(bytes.Length + 8);
-        foreach (var b in bytes)
-        {
-            if (b is (>= (byte)'a' and <= (byte)'z') or (>= (byte)'A' and <= (byte)'Z') or (>= (byte)'0' and <= (byte)'9') or (byte)'-' or (byte)'_' or (byte)'~')
-                sb.Append((char)b);
-            else
-                sb.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
-        }
-        return sb.ToString();
-    }
 }

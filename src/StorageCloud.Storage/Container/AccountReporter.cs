@@ -1,3 +1,4 @@
+using StorageCloud.Common.Http;
 using StorageCloud.Storage.Engine;
 
 namespace StorageCloud.Storage.Container;
@@ -13,7 +14,7 @@ public sealed class AccountReporter(HttpClient http)
     public async Task<bool> ReportAsync(ContainerInfo info, CancellationToken cancellationToken = default)
     {
         if (info.AccountHost is null || info.AccountDevice is null || info.AccountPartition is null) return false;
-        var url = $"http://{info.AccountHost}/{Uri.EscapeDataString(info.AccountDevice)}/{info.AccountPartition}/{Uri.EscapeDataString(info.Account)}/{Uri.EscapeDataString(info.Container)}";
+        var url = new Uri($"http://{info.AccountHost}/{BackendPath.Quote(info.AccountDevice)}/{info.AccountPartition}{BackendPath.For(info.Account, info.Container)}", BackendPath.RawUriOptions);
         using var request = new HttpRequestMessage(HttpMethod.Put, url);
         request.Headers.TryAddWithoutValidation("X-Put-Timestamp", info.PutTimestamp);
         request.Headers.TryAddWithoutValidation("X-Delete-Timestamp", info.DeleteTimestamp);

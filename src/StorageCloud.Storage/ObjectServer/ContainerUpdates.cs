@@ -3,6 +3,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using StorageCloud.Storage.Engine;
 
+using StorageCloud.Common.Http;
+
 namespace StorageCloud.Storage.ObjectServer;
 
 /// <summary>One listing update for one container server: the object row to PUT (or DELETE) there.</summary>
@@ -41,7 +43,7 @@ public sealed record ContainerUpdate(string Method, string Host, string Device, 
     private static string[] Split(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>The container server URL of this update.</summary>
-    public Uri Url => new($"http://{Host}/{Uri.EscapeDataString(Device)}/{Partition}/{Uri.EscapeDataString(Account)}/{Uri.EscapeDataString(Container)}/{string.Join('/', Object.Split('/').Select(Uri.EscapeDataString))}");
+    public Uri Url => new($"http://{Host}/{BackendPath.Quote(Device)}/{Partition}{BackendPath.For(Account, Container, Object)}", BackendPath.RawUriOptions);
 
     /// <summary>Sends the update; true when the container server took it (2xx).</summary>
     public async Task<bool> SendAsync(HttpClient http, CancellationToken cancellationToken)

@@ -1,0 +1,186 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace StorageCloud.Proxy.Tests.Controllers;
+
+public sealed class ObjectControllerTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    private ClusterHost Host => fixture.Host;
+    private string Token => fixture.Token;
+
+    [Fact]
+    public async Task Put_then_get_head_and_range_return_the_bytes_and_swift_headers()
+    {
+        var c = await fixture.NewContainerAsync();
+        using (var put = await Host.SendAsync(HttpMethod.Put, c + "/hello.txt", Token, new StringContent("hello world"), ("X-Object-Meta-Color", "blue")))
+        {
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+            Assert.Equal("5eb63bbbe01eeed093cb22bb8f5acdc3", put.Headers.GetValues("ETag").Single());
+            Assert.NotNull(put.Content.Headers.LastModified);
+        }
+        using var get = await Host.SendAsync(HttpMethod.Get, c + "/hello.txt", Token);
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal("hello world", await get.Content.ReadAsStringAsync());
+        Assert.Equal("blue", get.Headers.GetValues("X-Object-Meta-Color").Single());
+        Assert.Equal("5eb63bbbe01eeed093cb22bb8f5acdc3", get.Headers.GetValues("ETag").Single());
+        Assert.Equal("bytes", get.Headers.GetValues("Accept-Ranges").Single());
+        Assert.False(get.Headers.Contains("X-Backend-Timestamp"));
+
+        using var head = await Host.SendAsync(HttpMethod.Head, c + "/hello.txt", Token);
+        Assert.Equal(11, head.Content.Headers.ContentLength);
+        using var range = await Host.SendAsync(HttpMethod.Get, c + "/hello.txt", Token, null, ("Range", "bytes=6-"));
+        Assert.Equal(HttpStatusCode.PartialContent, range.StatusCode);
+        Assert.Equal("world", await range.Content.ReadAsStringAsync());
+        Assert.Equal("bytes 6-10/11", range.Content.Headers.ContentRange!.ToString());
+    }
+
+    [Fact]
+    public async Task Content_type_is_guessed_from_the_name_when_absent_or_asked_for()
+    {
+        var c = await fixture.NewContainerAsync();
+        var bare = new ByteArrayContent("{}"u8.ToArray());
+        using (var put = await Host.SendAsync(HttpMethod.Put, c + "/a.json", Token, bare)) Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        var typed = new ByteArrayContent("x"u8.ToArray());
+        typed.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/plain");
+        using (var put = await Host.SendAsync(HttpMethod.Put, c + "/b.png", Token, typed, ("X-Detect-Content-Type", "true"))) Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        using (var put = await Host.SendAsync(HttpMethod.Put, c + "/noext", Token, new ByteArrayContent([1]))) Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        Assert.Equal("application/json", (await Host.SendAsync(HttpMethod.Head, c + "/a.json", Token)).Content.Headers.ContentType!.MediaType);
+        Assert.Equal("image/png", (await Host.SendAsync(HttpMethod.Head, c + "/b.png", Token)).Content.Headers.ContentType!.MediaType);
+        Assert.Equal("application/octet-stream", (await Host.SendAsync(HttpMethod.Head, c + "/noext", Token)).Content.Headers.ContentType!.MediaType);
+    }
+
+    [Fact]
+    public async Task Chunked_upload_of_several_megabytes_round_trips_with_its_md5()
+    {
+        var c = await fixture.NewContainerAsync();
+        var data = RandomNumberGenerator.GetBytes(5 * 1024 * 1024 + 17);
+        var content = new StreamContent(new MemoryStream(data));
+        content.Headers.ContentLength = null;
+        using var request = new HttpRequestMessage(HttpMethod.Put, c + "/big") { Content = content };
+        request.Headers.Add("X-Auth-Token", Token);
+        request.Headers.TransferEncodingChunked = true;
+        using (var put = await Host.Client.SendAsync(request))
+        {
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+            Assert.Equal(Convert.ToHexStringLower(MD5.HashData(data)), put.Headers.GetValues("ETag").Single());
+        }
+        using var get = await Host.SendAsync(HttpMethod.Get, c + "/big", Token);
+        Assert.Equal(data, await get.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task Etag_mismatch_is_422_and_stores_nothing()
+    {
+        var c = await fixture.NewContainerAsync();
+        using var put = await Host.SendAsync(HttpMethod.Put, c + "/o", Token, new StringContent("hello"), ("ETag", "00000000000000000000000000000000"));
+        Assert.Equal((HttpStatusCode)422, put.StatusCode);
+        using var get = await Host.SendAsync(HttpMethod.Get, c + "/o", Token);
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+    }
+
+    [Fact]
+    public async Task Bad_requests_get_swifts_status_and_text()
+    {
+        var c = await fixture.NewContainerAsync();
+        async Task Expect(HttpStatusCode status, string? text, HttpResponseMessage r)
+        {
+            Assert.Equal(status, r.StatusCode);
+            if (text is not null) Assert.Equal(text, await r.Content.ReadAsStringAsync());
+            r.Dispose();
+        }
+        await Expect(HttpStatusCode.NotFound, null, await Host.SendAsync(HttpMethod.Put, "/v1/AUTH_test/nosuchcontainer/o", Token, new StringContent("x")));
+        await Expect(HttpStatusCode.BadRequest, "Object name length of 1025 longer than 1024",
+            await Host.SendAsync(HttpMethod.Put, c + "/" + new string('x', 1025), Token, new StringContent("x")));
+        await Expect(HttpStatusCode.BadRequest, "Metadata name too long: x-object-meta-" + "K" + new string('k', 128),
+            await Host.SendAsync(HttpMethod.Put, c + "/m", Token, new StringContent("x"), ("X-Object-Meta-" + new string('k', 129), "v")));
+        await Expect(HttpStatusCode.BadRequest, "Metadata value longer than 256: x-object-meta-V",
+            await Host.SendAsync(HttpMethod.Put, c + "/m", Token, new StringContent("x"), ("X-Object-Meta-V", new string('v', 257))));
+        var huge = await RawHttp.SendAsync(Host.BaseUrl, $"PUT {c}/huge HTTP/1.1\nHost: x\nX-Auth-Token: {Token}\nContent-Length: 5368709123");
+        Assert.Equal(413, huge.Status);
+        Assert.Equal("Your request is too large.", huge.Body);
+        Assert.StartsWith("HTTP/1.1 413 Request Entity Too Large", huge.Head);
+        var noLength = await RawHttp.SendAsync(Host.BaseUrl, $"PUT {c}/nolength HTTP/1.1\nHost: x\nX-Auth-Token: {Token}");
+        Assert.Equal(411, noLength.Status);
+        await Expect(HttpStatusCode.BadRequest, "X-Delete-At in past",
+            await Host.SendAsync(HttpMethod.Put, c + "/d", Token, new StringContent("x"), ("X-Delete-At", "1000")));
+        await Expect(HttpStatusCode.BadRequest, "Non-integer X-Delete-After",
+            await Host.SendAsync(HttpMethod.Put, c + "/d", Token, new StringContent("x"), ("X-Delete-After", "soon")));
+        await Expect(HttpStatusCode.PreconditionFailed, "Invalid UTF8 or contains NULL", await Host.SendAsync(HttpMethod.Get, c + "/%FF%FE", Token));
+        await Expect(HttpStatusCode.PreconditionFailed, "Bad URL", await Host.SendAsync(HttpMethod.Get, "/v1", Token));
+        await Expect(HttpStatusCode.BadRequest, null, await Host.SendAsync(HttpMethod.Get, "/v2/AUTH_test", Token));
+        await Expect(HttpStatusCode.NotFound, null, await Host.SendAsync(HttpMethod.Get, c + "/missing", Token));
+        await Expect(HttpStatusCode.NotFound, null, await Host.SendAsync(HttpMethod.Delete, c + "/missing", Token));
+        await Expect(HttpStatusCode.MethodNotAllowed, null, await Host.SendAsync(new HttpMethod("PATCH"), c + "/x", Token));
+    }
+
+    [Fact]
+    public async Task Post_replaces_metadata_and_delete_after_sets_an_expiry()
+    {
+        var c = await fixture.NewContainerAsync();
+        using (await Host.SendAsync(HttpMethod.Put, c + "/o", Token, new StringContent("x"), ("X-Object-Meta-A", "1"))) { }
+        using (var post = await Host.SendAsync(HttpMethod.Post, c + "/o", Token, null, ("X-Object-Meta-B", "2"), ("X-Delete-After", "3600")))
+            Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
+        using var head = await Host.SendAsync(HttpMethod.Head, c + "/o", Token);
+        Assert.False(head.Headers.Contains("X-Object-Meta-A"));
+        Assert.Equal("2", head.Headers.GetValues("X-Object-Meta-B").Single());
+        var deleteAt = long.Parse(head.Headers.GetValues("X-Delete-At").Single());
+        Assert.InRange(deleteAt - DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 3590, 3610);
+        using var missing = await Host.SendAsync(HttpMethod.Post, c + "/nothere", Token, null, ("X-Object-Meta-B", "2"));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task Copy_and_put_with_copy_from_carry_data_and_metadata()
+    {
+        var c = await fixture.NewContainerAsync();
+        var c2 = await fixture.NewContainerAsync();
+        var payload = new StringContent("payload");
+        payload.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/x-src");
+        using (await Host.SendAsync(HttpMethod.Put, c + "/src", Token, payload, ("X-Object-Meta-Kept", "yes"))) { }
+        using (var copy = await Host.SendAsync(new HttpMethod("COPY"), c + "/src", Token, null, ("Destination", c2[("/v1/AUTH_test/".Length)..] + "/dst"), ("X-Object-Meta-Extra", "1")))
+        {
+            Assert.Equal(HttpStatusCode.Created, copy.StatusCode);
+            Assert.Equal(c[("/v1/AUTH_test/".Length)..] + "/src", copy.Headers.GetValues("X-Copied-From").Single());
+            Assert.Equal("AUTH_test", copy.Headers.GetValues("X-Copied-From-Account").Single());
+        }
+        using (var dst = await Host.SendAsync(HttpMethod.Get, c2 + "/dst", Token))
+        {
+            Assert.Equal("payload", await dst.Content.ReadAsStringAsync());
+            Assert.Equal("yes", dst.Headers.GetValues("X-Object-Meta-Kept").Single());
+            Assert.Equal("1", dst.Headers.GetValues("X-Object-Meta-Extra").Single());
+            Assert.Equal("text/x-src", dst.Content.Headers.ContentType!.MediaType);
+        }
+        using (var fresh = await Host.SendAsync(HttpMethod.Put, c + "/fresh", Token, null, ("X-Copy-From", c[("/v1/AUTH_test/".Length)..] + "/src"),
+                   ("X-Fresh-Metadata", "true"), ("X-Object-Meta-New", "n"), ("Content-Length", "0")))
+            Assert.Equal(HttpStatusCode.Created, fresh.StatusCode);
+        using (var head = await Host.SendAsync(HttpMethod.Head, c + "/fresh", Token))
+        {
+            Assert.False(head.Headers.Contains("X-Object-Meta-Kept"));
+            Assert.Equal("n", head.Headers.GetValues("X-Object-Meta-New").Single());
+            Assert.Equal(7, head.Content.Headers.ContentLength);
+        }
+        using var missing = await Host.SendAsync(HttpMethod.Put, c + "/x", Token, null, ("X-Copy-From", c[("/v1/AUTH_test/".Length)..] + "/nope"), ("Content-Length", "0"));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        using var bad = await Host.SendAsync(HttpMethod.Put, c + "/x", Token, null, ("X-Copy-From", "justaname"), ("Content-Length", "0"));
+        Assert.Equal(HttpStatusCode.PreconditionFailed, bad.StatusCode);
+    }
+
+    [Fact]
+    public async Task Names_with_slashes_dots_and_unicode_are_kept_exactly()
+    {
+        var c = await fixture.NewContainerAsync();
+        foreach (var name in new[] { "a/../b", "./x", "..", "sp ace/%41", "ünï/çødé" })
+        {
+            // Dots are escaped too, so that no HTTP client takes "." or ".." for a dot segment.
+            var url = c + "/" + string.Join("/", name.Split('/').Select(s => Uri.EscapeDataString(s).Replace(".", "%2E")));
+            using var put = await Host.SendAsync(HttpMethod.Put, url, Token, new StringContent(name));
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+            using var get = await Host.SendAsync(HttpMethod.Get, url, Token);
+            Assert.Equal(name, await get.Content.ReadAsStringAsync());
+        }
+        using var list = await Host.SendAsync(HttpMethod.Get, c + "?format=json", Token);
+        var names = System.Text.Json.JsonDocument.Parse(await list.Content.ReadAsStringAsync()).RootElement.EnumerateArray().Select(e => e.GetProperty("name").GetString()).ToList();
+        Assert.Equal(new[] { "..", "./x", "a/../b", "sp ace/%41", "ünï/çødé" }.OrderBy(n => Encoding.UTF8.GetBytes(n), Comparer<byte[]>.Create((x, y) => x.AsSpan().SequenceCompareTo(y))), names);
+    }
+}
