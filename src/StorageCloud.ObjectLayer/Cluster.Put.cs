@@ -203,7 +203,15 @@ public sealed partial class Cluster
             if (Send is null) return Early ?? BackendResponse.Synthetic(503);
             var done = await Task.WhenAny(Send, Task.Delay(timeout)).ConfigureAwait(false);
             if (done != Send) return BackendResponse.Synthetic(0);
-            return await Send.ConfigureAwait(false);
+            try
+            {
+                return await Send.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The PUT was cut on purpose (client gone, no quorum): this replica has no answer.
+                return BackendResponse.Synthetic(0);
+            }
         }
     }
 }

@@ -184,6 +184,8 @@ public sealed class StorageNodeHost : IAsyncDisposable
         ListenOptions? o = null, c = null, a = null;
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Logging.ClearProviders();
+        // Stopping is a crash for requests in flight: they are cut after a moment instead of drained.
+        builder.WebHost.UseShutdownTimeout(TimeSpan.FromMilliseconds(100));
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = null;
