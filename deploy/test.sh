@@ -10,7 +10,8 @@ cd "$root"
 require_dotnet
 # Native libraries, plus the real clients and reference tools the tests drive.
 # swift + python3-swift: the ring tests compare placement with OpenStack Swift's own builder and Ring class.
-TEST_PACKAGES=("${NATIVE_PACKAGES[@]}" swift python3-swift)
+# python3-swiftclient (the `swift` CLI) and curl: the compatibility tests drive the appliance with them.
+TEST_PACKAGES=("${NATIVE_PACKAGES[@]}" swift python3-swift python3-swiftclient curl)
 ensure_packages "${TEST_PACKAGES[@]}"
 
 results="$root/TestResults"

@@ -41,8 +41,10 @@ public sealed class AioTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, head.StatusCode);
         using var post = await http.PostAsync($"http://127.0.0.1:{port}/info", null);
         Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+        // A path that is not /v1/<account>... is Swift's 412 "Bad URL".
         using var missing = await http.GetAsync($"http://127.0.0.1:{port}/nothing-here");
-        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, missing.StatusCode);
+        Assert.Equal("Bad URL", await missing.Content.ReadAsStringAsync());
 
         aio.SendSignal(StorageCloudProcess.SIGTERM);
         Assert.Equal(0, await aio.WaitForExitAsync(TimeSpan.FromSeconds(30)));
