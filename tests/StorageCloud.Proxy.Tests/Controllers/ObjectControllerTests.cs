@@ -100,6 +100,10 @@ public sealed class ObjectControllerTests(ClusterFixture fixture) : IClassFixtur
         Assert.Equal(413, huge.Status);
         Assert.Equal("Your request is too large.", huge.Body);
         Assert.StartsWith("HTTP/1.1 413 Request Entity Too Large", huge.Head);
+        // Expect: 100-continue: a request refused on its headers is answered without "100 Continue" and no body is read.
+        var refused = await RawHttp.SendAsync(Host.BaseUrl, $"PUT /v1/AUTH_test/nosuchcontainer/o HTTP/1.1\nHost: x\nX-Auth-Token: {Token}\nContent-Length: 10\nExpect: 100-continue");
+        Assert.Equal(404, refused.Status);
+        Assert.DoesNotContain("100 Continue", refused.Head);
         var noLength = await RawHttp.SendAsync(Host.BaseUrl, $"PUT {c}/nolength HTTP/1.1\nHost: x\nX-Auth-Token: {Token}");
         Assert.Equal(411, noLength.Status);
         await Expect(HttpStatusCode.BadRequest, "X-Delete-At in past",

@@ -62,6 +62,28 @@ public sealed class FaultTests
     }
 
     [Fact]
+    public async Task X_newest_reads_the_newest_replica_when_a_node_returned_with_an_old_copy()
+    {
+        await using var host = await ClusterHost.StartAsync();
+        var (token, _) = await host.AuthAsync();
+        using (await host.SendAsync(HttpMethod.Put, "/v1/AUTH_test/newest", token)) { }
+        using (await host.SendAsync(HttpMethod.Put, "/v1/AUTH_test/newest/o", token, new StringContent("old"))) { }
+        var ring = host.Cluster.Rings.Object;
+        var stale = host.Nodes[NodeIndex(ring.GetPrimaryNodes(ring.GetPartition("AUTH_test", "newest", "o"))[0])];
+        await stale.StopAsync();
+        using (var put = await host.SendAsync(HttpMethod.Put, "/v1/AUTH_test/newest/o", token, new StringContent("new")))
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        await stale.StartAsync();
+        host.Cluster.Limiter.Reset();
+        // The returned node still holds "old"; with X-Newest every primary is asked and the newest wins.
+        for (var i = 0; i < 12; i++)
+        {
+            using var get = await host.SendAsync(HttpMethod.Get, "/v1/AUTH_test/newest/o", token, null, ("X-Newest", "true"));
+            Assert.Equal("new", await get.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
     public async Task A_node_that_keeps_failing_is_error_limited_and_quorum_decides_writes()
     {
         await using var host = await ClusterHost.StartAsync(layerOptions: new ObjectLayerOptions { ErrorSuppressionLimit = 2, NodeTimeout = TimeSpan.FromSeconds(5) });
