@@ -78,6 +78,7 @@ public static class Appliance
         var containerUpdater = new ContainerUpdater(backendHttp, TimeSpan.FromSeconds(1));
         var reporter = new Storage.Container.AccountReporter(backendHttp);
         var containerServer = storage is not null && containerRole ? new Storage.Container.ContainerServer(storage, config.Constraints, reporter) : null;
+        var accountServer = storage is not null && accountRole ? new Storage.Account.AccountServer(storage, config.Constraints) : null;
         if (storage is not null)
         {
             builder.Services.AddSingleton(storage);
@@ -85,15 +86,15 @@ public static class Appliance
             builder.Services.AddSingleton(config.Auditor);
             builder.Services.AddSingleton(config.Updater);
             builder.Services.AddSingleton(config.Compaction);
-            builder.Services.AddSingleton(new DaemonRoles(objectRole, containerServer, reporter));
+            builder.Services.AddSingleton(config.Reaper);
+            builder.Services.AddSingleton(new DaemonRoles(objectRole, containerServer, reporter, accountServer, Reaper(config, data, backendHttp)));
             builder.Services.AddHostedService<StorageDaemons>();
         }
 
         var app = builder.Build();
         // Storage roles, by port: they trust the proxy's transaction id.
-        if (storage is not null && accountRole)
+        if (accountServer is not null)
         {
-            var accountServer = new Storage.Account.AccountServer(storage, config.Constraints);
             app.MapWhen(c => c.Connection.LocalPort == config.AccountPort, node =>
             {
                 node.UseMiddleware<TransactionIdMiddleware>(new TransactionIdOptions { TrustIncoming = true });
@@ -160,6 +161,14 @@ public static class Appliance
             }
         }
         return new Cluster(ClusterRings.Load(config.RingDir, hasher), config.ObjectLayer);
+    }
+
+    /// <summary>The account reaper, when this node serves accounts and the rings are there to find the data through.</summary>
+    private static Storage.Account.AccountReaper? Reaper(StorageCloudConfig config, DataDirectory data, HttpClient http)
+    {
+        if (!config.Roles.Contains("account") || !File.Exists(Path.Combine(config.RingDir, ClusterRings.ObjectFile))) return null;
+        var rings = ClusterRings.Load(config.RingDir, new PathHasher(data.Secrets.HashPathPrefix, data.Secrets.HashPathSuffix));
+        return new Storage.Account.AccountReaper(http, () => rings.Account, () => rings.Container, () => rings.Object);
     }
 
     private static void RegisterCoreInfo(SwiftInfo info, StorageCloudConfig config)

@@ -7,13 +7,29 @@ namespace StorageCloud.Host;
 
 /// <summary>
 /// The storage node's background daemons, each a pass over every mounted device repeated at its own interval:
-/// the object auditor, the object updater and the compactor.
+/// the object auditor, the object updater, the compactor, the container updater and the account reaper.
 /// </summary>
 public sealed class StorageDaemons(StorageNode node, AuditorOptions auditor, UpdaterOptions updaterOptions, ContainerUpdater updater,
-    CompactorOptions compactor, DaemonRoles roles, ILogger<StorageDaemons> logger) : BackgroundService
+    CompactorOptions compactor, ReaperOptions reaperOptions, DaemonRoles roles, ILogger<StorageDaemons> logger) : BackgroundService
 {
     /// <inheritdoc/>
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.WhenAll(roles.Containers is null ? ObjectDaemons(stoppingToken) : [.. ObjectDaemons(stoppingToken), ContainerUpdaterAsync(roles.Containers, stoppingToken)]);
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.WhenAll(
+    [
+        .. ObjectDaemons(stoppingToken),
+        roles.Containers is null ? Task.CompletedTask : ContainerUpdaterAsync(roles.Containers, stoppingToken),
+        roles.Accounts is null || roles.Reaper is null ? Task.CompletedTask : ReaperAsync(roles.Accounts, roles.Reaper, stoppingToken),
+    ]);
+
+    // The account reaper: empties deleted accounts (their containers and objects) through the rings.
+    private Task ReaperAsync(Storage.Account.AccountServer accounts, Storage.Account.AccountReaper reaper, CancellationToken stoppingToken)
+        => RepeatAsync("reap", reaperOptions.IntervalSeconds, startAtOnce: false, async (engine, ct) =>
+        {
+            if (!accounts.Stores.TryGetValue(engine.Name, out var store)) return;
+            var result = await reaper.RunPassAsync(engine.Name, store, TimeSpan.FromSeconds(reaperOptions.DelaySeconds), ct);
+            if (result.Accounts > 0)
+                logger.LogInformation("reaper on {Device}: {Accounts} deleted accounts, {Containers} containers and {Objects} objects removed, {Failures} failures",
+                    engine.Name, result.Accounts, result.Containers, result.Objects, result.Failures);
+        }, stoppingToken);
 
     // The container updater: reports containers changed since their last report to their account servers.
     private async Task ContainerUpdaterAsync(Storage.Container.ContainerServer containers, CancellationToken stoppingToken)
@@ -86,7 +102,11 @@ public sealed class StorageDaemons(StorageNode node, AuditorOptions auditor, Upd
 }
 
 /// <summary>Which daemons a node runs: the object ones with the object role, the container updater with the container role.</summary>
-public sealed record DaemonRoles(bool Objects, Storage.Container.ContainerServer? Containers, Storage.Container.AccountReporter? Reporter);
+public sealed record DaemonRoles(bool Objects, Storage.Container.ContainerServer? Containers, Storage.Container.AccountReporter? Reporter,
+    Storage.Account.AccountServer? Accounts = null, Storage.Account.AccountReaper? Reaper = null);
+
+/// <summary>Settings of the account reaper (the "Reaper" configuration section).</summary>
+public sealed record ReaperOptions(int IntervalSeconds, int DelaySeconds);
 
 /// <summary>Settings of segment compaction and tombstone reclaim (the "Compaction" section, plus Storage:ReclaimAgeSeconds).</summary>
 public sealed record CompactorOptions(int IntervalSeconds, CompactionOptions Pass);

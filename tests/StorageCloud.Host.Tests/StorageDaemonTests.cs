@@ -9,6 +9,37 @@ public sealed class StorageDaemonTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("sc-daemons-").FullName;
 
     [Fact]
+    public async Task The_reaper_in_the_appliance_empties_a_deleted_account()
+    {
+        var port = StorageCloudProcess.FreePort();
+        await using var aio = StorageCloudProcess.Start(["aio", "--port", port.ToString(), "--data-dir", Path.Combine(_dir, "aio")],
+            new Dictionary<string, string> { ["STORAGECLOUD__Reaper__IntervalSeconds"] = "1", ["STORAGECLOUD__Reaper__DelaySeconds"] = "3",
+                ["STORAGECLOUD__Proxy__AllowAccountManagement"] = "true" });
+        await aio.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(60));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        using var auth = new HttpRequestMessage(HttpMethod.Get, "/auth/v1.0");
+        auth.Headers.Add("X-Auth-User", "admin:admin");
+        auth.Headers.Add("X-Auth-Key", "admin");
+        using var authResponse = await http.SendAsync(auth);
+        http.DefaultRequestHeaders.Add("X-Auth-Token", authResponse.Headers.GetValues("X-Auth-Token").Single());
+        Assert.Equal(HttpStatusCode.Created, (await http.PutAsync("/v1/AUTH_gone", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await http.PutAsync("/v1/AUTH_gone/box", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await http.PutAsync("/v1/AUTH_gone/box/thing", new StringContent("x"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync("/v1/AUTH_gone")).StatusCode);
+        // Deleting an account does not empty it; the reaper does, once the delay has passed.
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/v1/AUTH_gone/box/thing")).StatusCode);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        HttpStatusCode status;
+        do
+        {
+            await Task.Delay(300);
+            status = (await http.GetAsync("/v1/AUTH_gone/box/thing")).StatusCode;
+        }
+        while (status == HttpStatusCode.OK && DateTime.UtcNow < deadline);
+        Assert.Equal(HttpStatusCode.NotFound, status);
+    }
+
+    [Fact]
     public async Task The_auditor_quarantines_damage_nobody_read()
     {
         var port = StorageCloudProcess.FreePort();

@@ -33,6 +33,7 @@ public sealed record StorageCloudConfig
         ["Logging"] = ["Level", "Format"],
         ["Auditor"] = ["BytesPerSecond", "IntervalSeconds"],
         ["Updater"] = ["IntervalSeconds"],
+        ["Reaper"] = ["IntervalSeconds", "DelaySeconds"],
         [SwiftConstraintsConfig.Section] =
         [
             "MaxFileSize", "MaxMetaNameLength", "MaxMetaValueLength", "MaxMetaCount", "MaxMetaOverallSize",
@@ -110,6 +111,9 @@ public sealed record StorageCloudConfig
 
     /// <summary>Writes are refused (507) when fewer bytes than this would stay free on a device.</summary>
     public required long FreeSpaceReserveBytes { get; init; }
+
+    /// <summary>How often the account reaper looks for deleted accounts, and how long it leaves them first.</summary>
+    public required ReaperOptions Reaper { get; init; }
 
     /// <summary>How often the object updater retries container updates that could not be delivered.</summary>
     public required UpdaterOptions Updater { get; init; }
@@ -218,6 +222,8 @@ public sealed record StorageCloudConfig
                     ReclaimAge = TimeSpan.FromSeconds(ConfigValues.GetInt64(c, "Storage:ReclaimAgeSeconds", 604_800, 0, long.MaxValue / 10_000_000)),
                 }),
             Updater = new UpdaterOptions(ConfigValues.GetInt32(c, "Updater:IntervalSeconds", 30, 0, 24 * 3600)),
+            Reaper = new ReaperOptions(ConfigValues.GetInt32(c, "Reaper:IntervalSeconds", 3600, 0, 7 * 24 * 3600),
+                ConfigValues.GetInt32(c, "Reaper:DelaySeconds", 0, 0, 365 * 24 * 3600)),
             Auditor = new AuditorOptions(
                 ConfigValues.GetInt64(c, "Auditor:BytesPerSecond", 10_000_000, 0, long.MaxValue),
                 ConfigValues.GetInt32(c, "Auditor:IntervalSeconds", 1800, 0, 7 * 24 * 3600)),

@@ -18,6 +18,9 @@ public sealed class AccountServer(StorageNode node, SwiftConstraints limits)
 {
     private readonly Dictionary<string, AccountStore> _stores = node.Devices.ToDictionary(d => d.Key, d => new AccountStore(d.Value));
 
+    /// <summary>The account databases, by device name.</summary>
+    public IReadOnlyDictionary<string, AccountStore> Stores => _stores;
+
     /// <summary>Handles one request.</summary>
     public async Task HandleAsync(HttpContext context)
     {

@@ -163,6 +163,22 @@ public sealed class AccountStore(DeviceEngine engine)
 
     private static string Max(string a, string b) => string.CompareOrdinal(a, b) >= 0 ? a : b;
 
+    /// <summary>Every account on the device that is marked deleted, with its hash (for the reaper).</summary>
+    public List<(byte[] Hash, AccountInfo Info)> DeletedAccounts()
+    {
+        var result = new List<(byte[], AccountInfo)>();
+        using var it = _db.NewIterator(new IteratorOptions { LowerBound = [(byte)'A'], UpperBound = [(byte)'B'] });
+        for (it.SeekToFirst(); it.Valid; it.Next())
+        {
+            var key = it.Key;
+            if (key.Length != 18 || key[17] != (byte)'i') continue;
+            var info = JsonSerializer.Deserialize<AccountInfo>(it.Value)!;
+            if (info.IsDeleted) result.Add((key[1..17].ToArray(), info));
+        }
+        it.ThrowIfError();
+        return result;
+    }
+
     /// <summary>The account's live container rows as a name-ordered table.</summary>
     public ISortedRows<ContainerRow> Rows(ReadOnlySpan<byte> hash)
         => new PrefixTable<ContainerRow>(_db, Key(hash, 'r'), bytes => JsonSerializer.Deserialize<ContainerRow>(bytes.Span)!, r => r.Deleted);
