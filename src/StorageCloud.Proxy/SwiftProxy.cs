@@ -6,6 +6,7 @@ using StorageCloud.ObjectLayer;
 using StorageCloud.Proxy.Auth;
 using StorageCloud.Proxy.Controllers;
 using StorageCloud.Proxy.Middleware;
+using StorageCloud.Proxy.Middleware.LargeObjects;
 
 namespace StorageCloud.Proxy;
 
@@ -24,6 +25,9 @@ public static class SwiftProxy
         services.AddSingleton<ContainerController>();
         services.AddSingleton<ObjectController>();
         services.AddSingleton<SwiftRouter>();
+        services.AddSingleton<SegmentReader>();
+        services.AddSingleton<SloMiddleware>();
+        services.AddSingleton<IObjectReadFilter>(sp => sp.GetRequiredService<SloMiddleware>());
         return services;
     }
 
@@ -47,12 +51,19 @@ public static class SwiftProxy
             ["cors_expose_headers"] = options.CorsExposeHeaders,
         });
         info.Register("copy", new Dictionary<string, object>());
+        info.Register("slo", new Dictionary<string, object>
+        {
+            ["max_manifest_segments"] = SloMiddleware.MaxManifestSegments,
+            ["max_manifest_size"] = SloMiddleware.MaxManifestSize,
+            ["yield_frequency"] = 10,
+            ["min_segment_size"] = 1,
+        });
         info.Register("gatekeeper", new Dictionary<string, object>());
     }
 
     /// <summary>
     /// The pipeline, in order: catch errors → transaction id → access log → healthcheck → /info → gatekeeper →
-    /// temp URLs → auth → CORS → the account, container and object controllers.
+    /// temp URLs → auth → CORS → static large objects → the account, container and object controllers.
     /// </summary>
     public static void UseSwiftProxy(this IApplicationBuilder app, TransactionIdOptions transactionIds)
     {
@@ -65,6 +76,7 @@ public static class SwiftProxy
         app.UseMiddleware<TempUrlMiddleware>();
         app.UseMiddleware<SwiftAuthMiddleware>();
         app.UseMiddleware<CorsMiddleware>();
+        app.UseMiddleware<SloMiddleware>();
         var router = app.ApplicationServices.GetRequiredService<SwiftRouter>();
         app.Run(router.HandleAsync);
     }

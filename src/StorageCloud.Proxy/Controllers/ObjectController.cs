@@ -13,7 +13,7 @@ namespace StorageCloud.Proxy.Controllers;
 /// Swift's object API: PUT (streamed to every replica, or copied with X-Copy-From), GET and HEAD (failing over
 /// between replicas), POST (metadata), DELETE and COPY.
 /// </summary>
-public sealed partial class ObjectController(Cluster cluster, SwiftAuthorizer authorizer, ProxyOptions options)
+public sealed partial class ObjectController(Cluster cluster, SwiftAuthorizer authorizer, ProxyOptions options, IEnumerable<IObjectReadFilter> readFilters)
 {
     /// <summary>Methods an object answers, for Allow headers.</summary>
     public const string Allowed = "COPY, DELETE, GET, HEAD, OPTIONS, POST, PUT";
@@ -78,8 +78,12 @@ public sealed partial class ObjectController(Cluster cluster, SwiftAuthorizer au
     private async Task GetAsync(HttpContext context, SwiftPath path)
     {
         var newest = context.Request.Headers["X-Newest"].ToString().Equals("true", StringComparison.OrdinalIgnoreCase);
+        var headers = Relay.BackendHeaders(context);
+        foreach (var filter in readFilters) filter.PrepareRead(context, headers);
         using var response = await cluster.ObjectReadAsync(new HttpMethod(context.Request.Method), path.Account!, path.Container!, path.Object!,
-            Relay.BackendHeaders(context), newest, context.RequestAborted);
+            headers, newest, context.RequestAborted);
+        foreach (var filter in readFilters)
+            if (await filter.TryAnswerAsync(context, path, response)) return;
         await Relay.WriteAsync(context, response, SwiftAuthState.Of(context).Owner);
     }
 

@@ -31,13 +31,23 @@ public sealed record ContainerUpdate(string Method, string Host, string Device, 
             };
             if (method == "PUT")
             {
-                headers["X-Size"] = state.Size.ToString(CultureInfo.InvariantCulture);
-                headers["X-Content-Type"] = state.ContentType;
-                headers["X-Etag"] = state.ETag;
+                // Objects made of others (SLO) list with the size and etag of what they stand for, as Swift's
+                // container-update override sysmeta says.
+                headers["X-Size"] = Override(state, "Size") ?? state.Size.ToString(CultureInfo.InvariantCulture);
+                headers["X-Content-Type"] = Override(state, "Content-Type") ?? state.ContentType;
+                headers["X-Etag"] = Override(state, "Etag") ?? state.ETag;
             }
             updates.Add(new ContainerUpdate(method, hosts[i], devices[i], partition, path.Account, path.Container!, path.Object!, headers));
         }
         return updates;
+    }
+
+    private static string? Override(ObjectState state, string what)
+    {
+        var name = "X-Object-Sysmeta-Container-Update-Override-" + what;
+        foreach (var (key, value) in state.Headers)
+            if (key.Equals(name, StringComparison.OrdinalIgnoreCase)) return value;
+        return null;
     }
 
     private static string[] Split(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

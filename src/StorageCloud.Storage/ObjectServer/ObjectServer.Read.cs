@@ -33,7 +33,8 @@ public sealed partial class ObjectServer
         if (state.DeleteAt > 0) headers["X-Delete-At"] = state.DeleteAt.ToString(CultureInfo.InvariantCulture);
         foreach (var (name, value) in state.Headers) headers[name] = value;
 
-        var precondition = Preconditions(r.Request, state.ETag, lastModified);
+        // Middleware that serves objects made of others (SLO) asks for conditions against the etag it keeps in metadata.
+        var precondition = Preconditions(r.Request, MetadataValue(state, r.Request.Headers["X-Backend-Etag-Is-At"].ToString()) ?? state.ETag, lastModified);
         if (precondition != 0)
         {
             if (precondition == 304)
@@ -46,7 +47,10 @@ public sealed partial class ObjectServer
             return;
         }
 
-        var ranges = ByteRanges.Parse(r.Request.Headers.Range, state.Size);
+        // A manifest is read whole: the range is the middleware's to apply to the object it describes.
+        var ranges = MetadataValue(state, r.Request.Headers["X-Backend-Ignore-Range-If-Metadata-Present"].ToString()) is null
+            ? ByteRanges.Parse(r.Request.Headers.Range, state.Size)
+            : null;
         if (ranges is { Count: 0 })
         {
             headers.ContentRange = $"bytes */{state.Size}";
@@ -68,6 +72,19 @@ public sealed partial class ObjectServer
         }
         if (ranges is null) await SendWholeAsync(r, state, reader);
         else await SendRangesAsync(r, state, reader, ranges);
+    }
+
+    /// <summary>The value of the first of the comma-separated metadata names the object has, or null.</summary>
+    private static string? MetadataValue(ObjectState state, string names)
+    {
+        if (names.Length == 0) return null;
+        foreach (var raw in names.Split(','))
+        {
+            var name = raw.Trim();
+            foreach (var (key, value) in state.Headers)
+                if (key.Equals(name, StringComparison.OrdinalIgnoreCase)) return value;
+        }
+        return null;
     }
 
     private static void Reset(IHeaderDictionary headers)

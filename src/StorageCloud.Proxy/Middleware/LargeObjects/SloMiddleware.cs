@@ -1,0 +1,229 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Http;
+using StorageCloud.Common.Http;
+using StorageCloud.ObjectLayer;
+using StorageCloud.Proxy.Auth;
+using StorageCloud.Proxy.Controllers;
+
+namespace StorageCloud.Proxy.Middleware.LargeObjects;
+
+/// <summary>
+/// Swift's static large objects: PUT ?multipart-manifest=put checks every segment and stores the manifest;
+/// GET and HEAD serve the concatenation (ranges across segment boundaries, nested manifests); ?multipart-manifest=get
+/// returns the manifest; DELETE ?multipart-manifest=delete removes the segments too.
+/// </summary>
+public sealed partial class SloMiddleware(Cluster cluster, SwiftAuthorizer authorizer, SegmentReader segments)
+    : IMiddleware, IObjectReadFilter
+{
+    /// <summary>Most object-backed segments in one manifest (max_manifest_segments).</summary>
+    public const int MaxManifestSegments = 1000;
+
+    /// <summary>Largest manifest body accepted (max_manifest_size).</summary>
+    public const int MaxManifestSize = 8 * 1024 * 1024;
+
+    /// <summary>Deepest nesting of manifests in manifests.</summary>
+    public const int MaxRecursionDepth = 10;
+
+    internal const string SysmetaEtag = "X-Object-Sysmeta-Slo-Etag";
+    internal const string SysmetaSize = "X-Object-Sysmeta-Slo-Size";
+
+    /// <inheritdoc />
+    public Task InvokeAsync(HttpContext context, RequestDelegate next)
+    {
+        var mode = context.Request.Query["multipart-manifest"].ToString();
+        var path = SwiftPath.Of(context);
+        if (path.Object is null || !path.ValidUtf8) return next(context);
+        if (mode == "put" && HttpMethods.IsPut(context.Request.Method)) return PutManifestAsync(context, path, next);
+        if (mode == "delete" && HttpMethods.IsDelete(context.Request.Method)) return DeleteManifestAsync(context, path);
+        return next(context);
+    }
+
+    /// <inheritdoc />
+    public void PrepareRead(HttpContext context, List<KeyValuePair<string, string>> backendHeaders)
+    {
+        if (context.Request.Query["multipart-manifest"] == "get") return;
+        // Conditions are checked against the large object's ETag, and the range is applied here, not to the manifest.
+        backendHeaders.Add(new("X-Backend-Etag-Is-At", SysmetaEtag));
+        backendHeaders.Add(new("X-Backend-Ignore-Range-If-Metadata-Present", "X-Static-Large-Object"));
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> TryAnswerAsync(HttpContext context, SwiftPath path, BackendResponse response)
+    {
+        if (response.Status != 200 || !IsTrue(response.Header("X-Static-Large-Object"))) return false;
+        var owner = SwiftAuthState.Of(context).Owner;
+        if (context.Request.Query["multipart-manifest"] == "get")
+        {
+            var stored = await ReadManifestBodyAsync(response, context.RequestAborted);
+            var body = context.Request.Query["format"] == "raw" ? SloManifest.Raw(SloManifest.Deserialize(stored)) : stored;
+            context.Response.StatusCode = 200;
+            Relay.CopyHeaders(response, context.Response, owner);
+            context.Response.ContentType = "application/json; charset=utf-8";
+            context.Response.ContentLength = body.Length;
+            if (!HttpMethods.IsHead(context.Request.Method)) await context.Response.Body.WriteAsync(body, context.RequestAborted);
+            return true;
+        }
+        var manifestEtag = response.Header("ETag")?.Trim('"');
+        var sloEtag = response.Header(SysmetaEtag);
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            context.Response.StatusCode = 200;
+            Relay.CopyHeaders(response, context.Response, owner);
+            if (long.TryParse(response.Header(SysmetaSize), NumberStyles.None, CultureInfo.InvariantCulture, out var headSize)) context.Response.ContentLength = headSize;
+            SetEtags(context, sloEtag, manifestEtag);
+            return true;
+        }
+        var entries = SloManifest.Deserialize(await ReadManifestBodyAsync(response, context.RequestAborted));
+        long total = 0;
+        foreach (var e in entries) total += e.Length;
+        sloEtag ??= SloManifest.ETag(entries);
+        await ServeAsync(context, path.Account!, entries, total, response, sloEtag, manifestEtag, owner);
+        return true;
+    }
+
+    private static void SetEtags(HttpContext context, string? sloEtag, string? manifestEtag)
+    {
+        if (sloEtag is not null) context.Response.Headers.ETag = $"\"{sloEtag}\"";
+        if (manifestEtag is not null) context.Response.Headers["X-Manifest-Etag"] = manifestEtag;
+    }
+
+    private async Task ServeAsync(HttpContext context, string account, List<SloEntry> entries, long total, BackendResponse manifest,
+        string sloEtag, string? manifestEtag, bool owner)
+    {
+        var ranges = ByteRanges.Parse(context.Request.Headers.Range, total);
+        if (ranges is { Count: 0 })
+        {
+            context.Response.Headers.ContentRange = $"bytes */{total}";
+            await Relay.StatusAsync(context, 416);
+            return;
+        }
+        var spans = ranges ?? [(0, total - 1)];
+        // The first piece is opened before any header is sent, so a manifest whose segments are gone is a 409, not a cut body.
+        BackendResponse? first = null;
+        if (total > 0)
+        {
+            await using var probe = Pieces(context, account, entries, spans[0].First, spans[0].Last, 0).GetAsyncEnumerator(context.RequestAborted);
+            try
+            {
+                if (await probe.MoveNextAsync() && probe.Current.Data is null)
+                    first = await segments.OpenAsync(context, account, probe.Current, context.RequestAborted);
+            }
+            catch (SegmentException)
+            {
+                await Relay.StatusAsync(context, 409);
+                return;
+            }
+        }
+        var response = context.Response;
+        response.StatusCode = ranges is null ? 200 : 206;
+        Relay.CopyHeaders(manifest, response, owner);
+        SetEtags(context, sloEtag, manifestEtag);
+        response.Headers.AcceptRanges = "bytes";
+        try
+        {
+            if (ranges is null || ranges.Count == 1)
+            {
+                var (lo, hi) = spans[0];
+                response.ContentLength = total == 0 ? 0 : hi - lo + 1;
+                if (ranges is not null) response.Headers.ContentRange = $"bytes {lo}-{hi}/{total}";
+                if (total > 0) await segments.CopyAsync(context, account, Pieces(context, account, entries, lo, hi, 0), first);
+                return;
+            }
+            var contentType = response.ContentType ?? "application/octet-stream";
+            var boundary = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+            response.ContentType = $"multipart/byteranges;boundary={boundary}";
+            response.ContentLength = null;
+            for (var i = 0; i < spans.Count; i++)
+            {
+                var (lo, hi) = spans[i];
+                await response.WriteAsync($"--{boundary}\r\nContent-Type: {contentType}\r\nContent-Range: bytes {lo}-{hi}/{total}\r\n\r\n", context.RequestAborted);
+                await segments.CopyAsync(context, account, Pieces(context, account, entries, lo, hi, 0), i == 0 ? first : null);
+                await response.WriteAsync("\r\n", context.RequestAborted);
+            }
+            await response.WriteAsync($"--{boundary}--", context.RequestAborted);
+        }
+        catch (SegmentException)
+        {
+            // Headers are gone: cutting the connection is the only honest way to say the body is incomplete.
+            context.Abort();
+        }
+        finally
+        {
+            first?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The pieces that make bytes <paramref name="from"/>..<paramref name="to"/> of the large object, expanding
+    /// nested manifests (at most <see cref="MaxRecursionDepth"/> deep) only where the window reaches them.
+    /// </summary>
+    private async IAsyncEnumerable<Segment> Pieces(HttpContext context, string account, List<SloEntry> entries, long from, long to, int depth,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        long offset = 0;
+        foreach (var e in entries)
+        {
+            var length = e.Length;
+            var start = offset;
+            var end = offset + length - 1;
+            offset += length;
+            if (end < from || start > to) continue;
+            var lo = Math.Max(from, start) - start;
+            var hi = Math.Min(to, end) - start;
+            if (e.Data is not null)
+            {
+                yield return new Segment("", "", lo, hi, null, Convert.FromBase64String(e.Data).AsMemory((int)lo, (int)(hi - lo + 1)));
+                continue;
+            }
+            var (container, obj) = SplitName(e.Name!);
+            var (spanFirst, _) = e.Span();
+            if (e.SubSlo)
+            {
+                if (depth + 1 >= MaxRecursionDepth) throw new SegmentException("Max recursion depth exceeded");
+                var sub = await LoadManifestAsync(context, account, container, obj, cancellationToken);
+                await foreach (var piece in Pieces(context, account, sub, spanFirst + lo, spanFirst + hi, depth + 1, cancellationToken)) yield return piece;
+                continue;
+            }
+            yield return new Segment(container, obj, spanFirst + lo, spanFirst + hi, e.Hash);
+        }
+    }
+
+    /// <summary>A nested manifest, read as the caller.</summary>
+    private async Task<List<SloEntry>> LoadManifestAsync(HttpContext context, string account, string container, string obj, CancellationToken cancellationToken)
+    {
+        var info = await cluster.GetContainerInfoAsync(account, container, cancellationToken: cancellationToken);
+        var state = SwiftAuthState.Of(context);
+        var wasOwner = state.Owner;
+        var denial = await authorizer.AuthorizeAsync(context, new SwiftPath("v1", account, container, obj, true), info.ReadAcl, "GET");
+        state.Owner = wasOwner;
+        if (denial is not null) throw new SegmentException($"sub-manifest /{container}/{obj}: {denial.Status}");
+        using var response = await cluster.ObjectReadAsync(HttpMethod.Get, account, container, obj, [], cancellationToken: cancellationToken);
+        if (response.Status != 200 || !IsTrue(response.Header("X-Static-Large-Object"))) throw new SegmentException($"sub-manifest /{container}/{obj}: {response.Status}");
+        return SloManifest.Deserialize(await ReadManifestBodyAsync(response, cancellationToken));
+    }
+
+    private static async Task<byte[]> ReadManifestBodyAsync(BackendResponse response, CancellationToken cancellationToken)
+    {
+        await using var body = await response.ReadBodyAsync(cancellationToken);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[64 * 1024];
+        int n;
+        while ((n = await body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + n > MaxManifestSize * 2L) throw new SegmentException("manifest too large");
+            buffer.Write(chunk, 0, n);
+        }
+        return buffer.ToArray();
+    }
+
+    internal static (string Container, string Object) SplitName(string name)
+    {
+        var trimmed = name.TrimStart('/');
+        var slash = trimmed.IndexOf('/');
+        return (trimmed[..slash], trimmed[(slash + 1)..]);
+    }
+
+    internal static bool IsTrue(string? value) => value is not null && (value.Equals("true", StringComparison.OrdinalIgnoreCase) || value is "1" or "yes" or "on");
+}

@@ -1,0 +1,184 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace StorageCloud.Proxy.Tests.Middleware;
+
+public sealed class SloTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    private ClusterHost Host => fixture.Host;
+    private string Token => fixture.Token;
+
+    private static string Md5(byte[] data) => Convert.ToHexStringLower(MD5.HashData(data));
+
+    private async Task<string> PutAsync(string path, byte[] data)
+    {
+        using var r = await Host.SendAsync(HttpMethod.Put, path, Token, new ByteArrayContent(data));
+        Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        return r.Headers.GetValues("ETag").Single();
+    }
+
+    private Task<HttpResponseMessage> PutManifestAsync(string path, string json, params (string, string)[] headers)
+        => Host.SendAsync(HttpMethod.Put, path + "?multipart-manifest=put", Token, new StringContent(json), headers);
+
+    [Fact]
+    public async Task Manifest_put_get_head_ranges_and_manifest_get()
+    {
+        var c = await fixture.NewContainerAsync();
+        var name = c[("/v1/AUTH_test/".Length)..];
+        var parts = new[] { RandomNumberGenerator.GetBytes(1000), RandomNumberGenerator.GetBytes(777), RandomNumberGenerator.GetBytes(1500) };
+        var etags = new List<string>();
+        for (var i = 0; i < parts.Length; i++) etags.Add(await PutAsync($"{c}/seg{i}", parts[i]));
+        var json = $"[{{\"path\":\"/{name}/seg0\",\"etag\":\"{etags[0]}\",\"size_bytes\":1000}},{{\"path\":\"{name}/seg1\"}},{{\"path\":\"/{name}/seg2\",\"range\":\"100-1099\"}}]";
+        var whole = parts[0].Concat(parts[1]).Concat(parts[2].AsSpan(100, 1000).ToArray()).ToArray();
+        var expectedEtag = Md5(Encoding.ASCII.GetBytes(etags[0] + etags[1] + $"{etags[2]}:100-1099;"));
+        using (var put = await PutManifestAsync(c + "/big", json))
+        {
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+            Assert.Equal($"\"{expectedEtag}\"", put.Headers.GetValues("ETag").Single());
+        }
+        using (var get = await Host.SendAsync(HttpMethod.Get, c + "/big", Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+            Assert.Equal(whole, await get.Content.ReadAsByteArrayAsync());
+            Assert.Equal($"\"{expectedEtag}\"", get.Headers.GetValues("ETag").Single());
+            Assert.Equal("True", get.Headers.GetValues("X-Static-Large-Object").Single());
+        }
+        using (var head = await Host.SendAsync(HttpMethod.Head, c + "/big", Token))
+        {
+            Assert.Equal(whole.Length, head.Content.Headers.ContentLength);
+            Assert.Equal($"\"{expectedEtag}\"", head.Headers.GetValues("ETag").Single());
+        }
+        // A range across the first and second segment boundaries, and a suffix range into the ranged third.
+        using (var range = await Host.SendAsync(HttpMethod.Get, c + "/big", Token, null, ("Range", "bytes=990-1790")))
+        {
+            Assert.Equal(HttpStatusCode.PartialContent, range.StatusCode);
+            Assert.Equal($"bytes 990-1790/{whole.Length}", range.Content.Headers.ContentRange!.ToString());
+            Assert.Equal(whole.AsSpan(990, 801).ToArray(), await range.Content.ReadAsByteArrayAsync());
+        }
+        using (var suffix = await Host.SendAsync(HttpMethod.Get, c + "/big", Token, null, ("Range", "bytes=-10")))
+            Assert.Equal(whole.AsSpan(whole.Length - 10).ToArray(), await suffix.Content.ReadAsByteArrayAsync());
+        using (var multi = await Host.SendAsync(HttpMethod.Get, c + "/big", Token, null, ("Range", "bytes=0-4,2000-2004")))
+        {
+            Assert.Equal(HttpStatusCode.PartialContent, multi.StatusCode);
+            Assert.StartsWith("multipart/byteranges", multi.Content.Headers.ContentType!.ToString());
+            var text = Encoding.Latin1.GetString(await multi.Content.ReadAsByteArrayAsync());
+            Assert.Contains($"Content-Range: bytes 2000-2004/{whole.Length}", text);
+            Assert.Contains(Encoding.Latin1.GetString(whole.AsSpan(2000, 5)), text);
+        }
+        using (var cond = await Host.SendAsync(HttpMethod.Get, c + "/big", Token, null, ("If-None-Match", $"\"{expectedEtag}\"")))
+            Assert.Equal(HttpStatusCode.NotModified, cond.StatusCode);
+        using (var bad = await Host.SendAsync(HttpMethod.Get, c + "/big", Token, null, ("Range", $"bytes={whole.Length}-")))
+            Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, bad.StatusCode);
+
+        using (var manifest = await Host.SendAsync(HttpMethod.Get, c + "/big?multipart-manifest=get", Token))
+        {
+            var rows = JsonDocument.Parse(await manifest.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal(3, rows.GetArrayLength());
+            Assert.Equal($"/{name}/seg1", rows[1].GetProperty("name").GetString());
+            Assert.Equal(777, rows[1].GetProperty("bytes").GetInt64());
+            Assert.Equal("100-1099", rows[2].GetProperty("range").GetString());
+        }
+        using (var raw = await Host.SendAsync(HttpMethod.Get, c + "/big?multipart-manifest=get&format=raw", Token))
+        {
+            var rows = JsonDocument.Parse(await raw.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal(etags[1], rows[1].GetProperty("etag").GetString());
+            Assert.Equal(777, rows[1].GetProperty("size_bytes").GetInt64());
+        }
+        // The container lists the manifest with the large object's size.
+        using var listing = await Host.SendAsync(HttpMethod.Get, c + "?format=json&prefix=big", Token);
+        Assert.Equal(whole.Length, JsonDocument.Parse(await listing.Content.ReadAsStringAsync()).RootElement[0].GetProperty("bytes").GetInt64());
+    }
+
+    [Fact]
+    public async Task Nested_manifests_and_inline_data_concatenate()
+    {
+        var c = await fixture.NewContainerAsync();
+        var name = c[("/v1/AUTH_test/".Length)..];
+        var a = RandomNumberGenerator.GetBytes(300);
+        var b = RandomNumberGenerator.GetBytes(400);
+        await PutAsync($"{c}/a", a);
+        await PutAsync($"{c}/b", b);
+        using (var inner = await PutManifestAsync(c + "/inner", $"[{{\"path\":\"{name}/a\"}},{{\"data\":\"{Convert.ToBase64String("xyz"u8)}\"}}]"))
+            Assert.Equal(HttpStatusCode.Created, inner.StatusCode);
+        using (var outer = await PutManifestAsync(c + "/outer", $"[{{\"path\":\"{name}/inner\"}},{{\"path\":\"{name}/b\"}}]"))
+            Assert.Equal(HttpStatusCode.Created, outer.StatusCode);
+        var expected = a.Concat("xyz"u8.ToArray()).Concat(b).ToArray();
+        using var get = await Host.SendAsync(HttpMethod.Get, c + "/outer", Token);
+        Assert.Equal(expected, await get.Content.ReadAsByteArrayAsync());
+        using var range = await Host.SendAsync(HttpMethod.Get, c + "/outer", Token, null, ("Range", "bytes=299-304"));
+        Assert.Equal(expected.AsSpan(299, 6).ToArray(), await range.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task Bad_manifests_get_swifts_errors_and_store_nothing()
+    {
+        var c = await fixture.NewContainerAsync();
+        var name = c[("/v1/AUTH_test/".Length)..];
+        await PutAsync($"{c}/s1", new byte[4]);
+        async Task Expect(HttpStatusCode status, string body, string json)
+        {
+            using var r = await PutManifestAsync(c + "/m", json);
+            Assert.Equal(status, r.StatusCode);
+            Assert.Equal(body, await r.Content.ReadAsStringAsync());
+        }
+        await Expect(HttpStatusCode.BadRequest, "Manifest must be valid JSON.\n", "{nope");
+        await Expect(HttpStatusCode.BadRequest, "Manifest must be a list.\n", "{}");
+        await Expect(HttpStatusCode.BadRequest, "Index 0: path does not refer to an object. Path must be of the form /container/object.\n", "[{\"path\":\"justcontainer\"}]");
+        await Expect(HttpStatusCode.BadRequest, "Index 0: manifest must not include itself as a segment\n", $"[{{\"path\":\"/{name}/m\"}}]");
+        await Expect(HttpStatusCode.BadRequest, "Index 0: extraneous keys \"bogus\"\n", $"[{{\"path\":\"/{name}/s1\",\"bogus\":1}}]");
+        await Expect(HttpStatusCode.BadRequest, "Index 0: invalid range\n", $"[{{\"path\":\"/{name}/s1\",\"range\":\"x-y\"}}]");
+        using (var r = await PutManifestAsync(c + "/m", $"[{{\"path\":\"/{name}/nope\"}},{{\"path\":\"/{name}/s1\",\"size_bytes\":9}}]"))
+        {
+            // Swift lists the problems in the order its parallel HEADs finish, so only the set is fixed.
+            Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+            var lines = (await r.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal("Errors:", lines[0]);
+            Assert.Equal(new[] { $"/{name}/nope, 404 Not Found", $"/{name}/s1, Size Mismatch" }, lines[1..].Order());
+        }
+        await Expect(HttpStatusCode.BadRequest, $"Errors:\n/{name}/s1, Etag Mismatch\n", $"[{{\"path\":\"/{name}/s1\",\"etag\":\"00000000000000000000000000000000\"}}]");
+        using var get = await Host.SendAsync(HttpMethod.Get, c + "/m", Token);
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+        var many = "[" + string.Join(",", Enumerable.Repeat($"{{\"path\":\"/{name}/s1\"}}", 1001)) + "]";
+        using var tooMany = await PutManifestAsync(c + "/m", many);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooMany.StatusCode);
+    }
+
+    [Fact]
+    public async Task Missing_segment_is_409_before_any_byte_and_manifest_delete_removes_segments()
+    {
+        var c = await fixture.NewContainerAsync();
+        var name = c[("/v1/AUTH_test/".Length)..];
+        await PutAsync($"{c}/s1", new byte[10]);
+        await PutAsync($"{c}/s2", new byte[10]);
+        using (var put = await PutManifestAsync(c + "/m", $"[{{\"path\":\"{name}/s1\"}},{{\"path\":\"{name}/s2\"}}]")) Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        using (var del = await Host.SendAsync(HttpMethod.Delete, c + "/s1", Token)) Assert.Equal(HttpStatusCode.NoContent, del.StatusCode);
+        using (var get = await Host.SendAsync(HttpMethod.Get, c + "/m", Token)) Assert.Equal(HttpStatusCode.Conflict, get.StatusCode);
+
+        using (var del = await Host.SendAsync(HttpMethod.Delete, c + "/m?multipart-manifest=delete", Token, null, ("Accept", "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.OK, del.StatusCode);
+            var result = JsonDocument.Parse(await del.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal(2, result.GetProperty("Number Deleted").GetInt32());
+            Assert.Equal(1, result.GetProperty("Number Not Found").GetInt32());
+            Assert.Equal("200 OK", result.GetProperty("Response Status").GetString());
+        }
+        foreach (var o in new[] { "/m", "/s2" })
+            using (var gone = await Host.SendAsync(HttpMethod.Head, c + o, Token)) Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+    }
+
+    [Fact]
+    public async Task Segments_in_a_container_the_reader_cannot_read_are_refused()
+    {
+        var (other, _) = await Host.AuthAsync("test2:tester2", "testing2");
+        var privateContainer = await fixture.NewContainerAsync();
+        var name = privateContainer[("/v1/AUTH_test/".Length)..];
+        await PutAsync($"{privateContainer}/secret", new byte[10]);
+        var shared = await fixture.NewContainerAsync(("X-Container-Read", "test2:tester2"), ("X-Container-Write", "test2:tester2"));
+        // test2 may write into the shared container but cannot name a segment it cannot read.
+        using var put = await Host.SendAsync(HttpMethod.Put, shared + "/steal?multipart-manifest=put", other, new StringContent($"[{{\"path\":\"{name}/secret\"}}]"));
+        Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
+        Assert.Contains("403 Forbidden", await put.Content.ReadAsStringAsync());
+    }
+}
