@@ -28,6 +28,8 @@ public static class SwiftProxy
         services.AddSingleton<SegmentReader>();
         services.AddSingleton<SloMiddleware>();
         services.AddSingleton<IObjectReadFilter>(sp => sp.GetRequiredService<SloMiddleware>());
+        services.AddSingleton<DloMiddleware>();
+        services.AddSingleton<IObjectReadFilter>(sp => sp.GetRequiredService<DloMiddleware>());
         return services;
     }
 
@@ -58,12 +60,13 @@ public static class SwiftProxy
             ["yield_frequency"] = 10,
             ["min_segment_size"] = 1,
         });
+        info.Register("dlo", new Dictionary<string, object> { ["max_get_time"] = 86400 });
         info.Register("gatekeeper", new Dictionary<string, object>());
     }
 
     /// <summary>
     /// The pipeline, in order: catch errors → transaction id → access log → healthcheck → /info → gatekeeper →
-    /// temp URLs → auth → CORS → static large objects → the account, container and object controllers.
+    /// temp URLs → auth → CORS → static and dynamic large objects → the account, container and object controllers.
     /// </summary>
     public static void UseSwiftProxy(this IApplicationBuilder app, TransactionIdOptions transactionIds)
     {
@@ -77,6 +80,7 @@ public static class SwiftProxy
         app.UseMiddleware<SwiftAuthMiddleware>();
         app.UseMiddleware<CorsMiddleware>();
         app.UseMiddleware<SloMiddleware>();
+        app.UseMiddleware<DloMiddleware>();
         var router = app.ApplicationServices.GetRequiredService<SwiftRouter>();
         app.Run(router.HandleAsync);
     }

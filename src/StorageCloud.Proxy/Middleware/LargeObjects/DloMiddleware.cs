@@ -1,0 +1,145 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using StorageCloud.Common.Http;
+using StorageCloud.ObjectLayer;
+using StorageCloud.Proxy.Auth;
+using StorageCloud.Proxy.Controllers;
+
+namespace StorageCloud.Proxy.Middleware.LargeObjects;
+
+/// <summary>
+/// Swift's dynamic large objects: an object with X-Object-Manifest: &lt;container&gt;/&lt;prefix&gt; reads as the
+/// concatenation, in name order, of the objects the prefix lists (ranges supported); its ETag is the quoted MD5
+/// of their ETags. A PUT with a malformed X-Object-Manifest is refused.
+/// </summary>
+public sealed class DloMiddleware(Cluster cluster, SwiftAuthorizer authorizer, SegmentReader segments) : IMiddleware, IObjectReadFilter
+{
+    /// <summary>Rows asked for per listing page of the segment container.</summary>
+    public const int ListingPage = 10000;
+
+    /// <inheritdoc />
+    public Task InvokeAsync(HttpContext context, RequestDelegate next)
+    {
+        var path = SwiftPath.Of(context);
+        if (path.Object is not null && (HttpMethods.IsPut(context.Request.Method) || HttpMethods.IsPost(context.Request.Method))
+            && context.Request.Headers.TryGetValue("X-Object-Manifest", out var value) && !TryParse(value.ToString(), out _, out _))
+            return Relay.StatusAsync(context, 400, "X-Object-Manifest must be in the format container/prefix");
+        return next(context);
+    }
+
+    /// <inheritdoc />
+    public void PrepareRead(HttpContext context, List<KeyValuePair<string, string>> backendHeaders)
+    {
+        if (context.Request.Query["multipart-manifest"] == "get") return;
+        var at = backendHeaders.FindIndex(h => h.Key.Equals("X-Backend-Ignore-Range-If-Metadata-Present", StringComparison.OrdinalIgnoreCase));
+        if (at < 0) backendHeaders.Add(new("X-Backend-Ignore-Range-If-Metadata-Present", "X-Object-Manifest"));
+        else backendHeaders[at] = new(backendHeaders[at].Key, backendHeaders[at].Value + ",X-Object-Manifest");
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> TryAnswerAsync(HttpContext context, SwiftPath path, BackendResponse response)
+    {
+        if (response.Status != 200 || context.Request.Query["multipart-manifest"] == "get") return false;
+        if (response.Header("X-Object-Manifest") is not { } manifest || !TryParse(manifest, out var container, out var prefix)) return false;
+        var owner = SwiftAuthState.Of(context).Owner;
+        List<(string Name, long Bytes, string ETag)> rows;
+        try
+        {
+            rows = await ListAsync(context, path.Account!, container, prefix);
+        }
+        catch (SegmentException)
+        {
+            await Relay.StatusAsync(context, 409);
+            return true;
+        }
+        long total = 0;
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        foreach (var (_, bytes, etag) in rows)
+        {
+            total += bytes;
+            md5.AppendData(Encoding.ASCII.GetBytes(etag));
+        }
+        var etagValue = $"\"{Convert.ToHexStringLower(md5.GetHashAndReset())}\"";
+        var ranges = ByteRanges.Parse(context.Request.Headers.Range, total);
+        if (ranges is { Count: 0 } && total > 0)
+        {
+            context.Response.Headers.ContentRange = $"bytes */{total}";
+            await Relay.StatusAsync(context, 416);
+            return true;
+        }
+        var (lo, hi) = ranges is { Count: 1 } ? ranges[0] : (0L, total - 1);
+        var partial = ranges is { Count: 1 };
+        context.Response.StatusCode = partial ? 206 : 200;
+        Relay.CopyHeaders(response, context.Response, owner);
+        context.Response.Headers.ETag = etagValue;
+        context.Response.Headers.AcceptRanges = "bytes";
+        context.Response.ContentLength = total == 0 ? 0 : hi - lo + 1;
+        if (partial) context.Response.Headers.ContentRange = $"bytes {lo}-{hi}/{total}";
+        if (HttpMethods.IsHead(context.Request.Method) || total == 0) return true;
+        try
+        {
+            await segments.CopyAsync(context, path.Account!, Pieces(container, rows, lo, hi));
+        }
+        catch (SegmentException)
+        {
+            context.Abort();
+        }
+        return true;
+    }
+
+    private static async IAsyncEnumerable<Segment> Pieces(string container, List<(string Name, long Bytes, string ETag)> rows, long from, long to)
+    {
+        long offset = 0;
+        foreach (var (name, bytes, etag) in rows)
+        {
+            var start = offset;
+            var end = offset + bytes - 1;
+            offset += bytes;
+            if (bytes == 0 || end < from || start > to) continue;
+            yield return new Segment(container, name, Math.Max(from, start) - start, Math.Min(to, end) - start, etag);
+        }
+        await Task.CompletedTask;
+    }
+
+    /// <summary>The segments: the listing of the container under the prefix, read as the caller (who needs listing rights).</summary>
+    private async Task<List<(string, long, string)>> ListAsync(HttpContext context, string account, string container, string prefix)
+    {
+        var info = await cluster.GetContainerInfoAsync(account, container, cancellationToken: context.RequestAborted);
+        var state = SwiftAuthState.Of(context);
+        var wasOwner = state.Owner;
+        var denial = await authorizer.AuthorizeAsync(context, new SwiftPath("v1", account, container, null, true), info.ReadAcl, "GET");
+        state.Owner = wasOwner;
+        if (denial is not null) throw new SegmentException($"listing of {container}: {denial.Status}");
+        var rows = new List<(string, long, string)>();
+        var marker = "";
+        while (true)
+        {
+            var query = $"?format=json&limit={ListingPage}&prefix={Uri.EscapeDataString(prefix)}&marker={Uri.EscapeDataString(marker)}";
+            using var response = await cluster.ContainerReadAsync(HttpMethod.Get, account, container, query, [], cancellationToken: context.RequestAborted);
+            if (response.Status == 404 || response.Status == 204) return rows;
+            if (!response.IsSuccess) throw new SegmentException($"listing of {container}: {response.Status}");
+            await using var body = await response.ReadBodyAsync(context.RequestAborted);
+            using var doc = await JsonDocument.ParseAsync(body, cancellationToken: context.RequestAborted);
+            var count = 0;
+            foreach (var row in doc.RootElement.EnumerateArray())
+            {
+                count++;
+                marker = row.GetProperty("name").GetString()!;
+                rows.Add((marker, row.GetProperty("bytes").GetInt64(), row.GetProperty("hash").GetString()!));
+            }
+            if (count < ListingPage) return rows;
+        }
+    }
+
+    /// <summary>Splits "container/prefix" (URL-quoted, as clients send it); false when it has no container or no slash.</summary>
+    private static bool TryParse(string value, out string container, out string prefix)
+    {
+        var decoded = Uri.UnescapeDataString(value).TrimStart('/');
+        var slash = decoded.IndexOf('/');
+        container = slash > 0 ? decoded[..slash] : "";
+        prefix = slash > 0 ? decoded[(slash + 1)..] : "";
+        return slash > 0;
+    }
+}
