@@ -7,6 +7,7 @@ using StorageCloud.Proxy.Auth;
 using StorageCloud.Proxy.Controllers;
 using StorageCloud.Proxy.Middleware;
 using StorageCloud.Proxy.Middleware.LargeObjects;
+using StorageCloud.Proxy.Middleware.Quotas;
 
 namespace StorageCloud.Proxy;
 
@@ -60,13 +61,16 @@ public static class SwiftProxy
             ["yield_frequency"] = 10,
             ["min_segment_size"] = 1,
         });
+        info.Register("container_quotas", new Dictionary<string, object>());
+        info.Register("account_quotas", new Dictionary<string, object>());
         info.Register("dlo", new Dictionary<string, object> { ["max_get_time"] = 86400 });
         info.Register("gatekeeper", new Dictionary<string, object>());
     }
 
     /// <summary>
     /// The pipeline, in order: catch errors → transaction id → access log → healthcheck → /info → gatekeeper →
-    /// temp URLs → auth → CORS → static and dynamic large objects → the account, container and object controllers.
+    /// temp URLs → auth → CORS → static and dynamic large objects → container and account quotas (after SLO, so a manifest counts
+    /// the size of the object it makes) → the account, container and object controllers.
     /// </summary>
     public static void UseSwiftProxy(this IApplicationBuilder app, TransactionIdOptions transactionIds)
     {
@@ -81,6 +85,8 @@ public static class SwiftProxy
         app.UseMiddleware<CorsMiddleware>();
         app.UseMiddleware<SloMiddleware>();
         app.UseMiddleware<DloMiddleware>();
+        app.UseMiddleware<ContainerQuotaMiddleware>();
+        app.UseMiddleware<AccountQuotaMiddleware>();
         var router = app.ApplicationServices.GetRequiredService<SwiftRouter>();
         app.Run(router.HandleAsync);
     }

@@ -122,6 +122,16 @@ public sealed class ClusterHost : IAsyncDisposable
         return await Client.SendAsync(request);
     }
 
+    /// <summary>One container updater pass on every node: containers report their totals to their accounts, as the daemon does.</summary>
+    public async Task ReportContainersAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            if (node.Containers is null) continue;
+            foreach (var store in node.Containers.Stores.Values) await node.Reporter!.RunPassAsync(store, CancellationToken.None);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
@@ -164,6 +174,12 @@ public sealed class StorageNodeHost : IAsyncDisposable
     /// <summary>The open storage (null while stopped).</summary>
     public StorageNode? Storage => _node;
 
+    /// <summary>The container server (null while stopped).</summary>
+    public ContainerServer? Containers { get; private set; }
+
+    /// <summary>The container-to-account reporter (null while stopped).</summary>
+    public AccountReporter? Reporter { get; private set; }
+
     /// <summary>True while the node serves requests.</summary>
     public bool Running => _app is not null;
 
@@ -196,7 +212,8 @@ public sealed class StorageNodeHost : IAsyncDisposable
         var app = builder.Build();
         var updater = new ContainerUpdater(_http, TimeSpan.FromSeconds(1));
         var objects = new ObjectServer(_node, SwiftConstraints.Default, updater);
-        var containers = new ContainerServer(_node, SwiftConstraints.Default, new AccountReporter(_http));
+        Reporter = new AccountReporter(_http);
+        var containers = Containers = new ContainerServer(_node, SwiftConstraints.Default, Reporter);
         var accounts = new Storage.Account.AccountServer(_node, SwiftConstraints.Default);
         app.MapWhen(ctx => ctx.Connection.LocalPort == ContainerPort, b => b.Run(containers.HandleAsync));
         app.MapWhen(ctx => ctx.Connection.LocalPort == AccountPort, b => b.Run(accounts.HandleAsync));

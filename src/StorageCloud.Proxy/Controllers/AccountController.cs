@@ -141,6 +141,7 @@ public sealed class AccountController(Cluster cluster, SwiftAuthorizer authorize
     private static List<KeyValuePair<string, string>> AccountHeaders(HttpContext context, bool owner)
     {
         var headers = Relay.BackendHeaders(context, name => !owner && Relay.IsOwnerHeader(name));
+        Relay.TranslateRemovals(headers);
         var acl = headers.FindIndex(h => h.Key.Equals("X-Account-Access-Control", StringComparison.OrdinalIgnoreCase));
         if (acl >= 0)
         {

@@ -76,6 +76,7 @@ public sealed class ContainerController(Cluster cluster, SwiftAuthorizer authori
             }
         }
         var headers = Relay.BackendHeaders(context, name => !owner && Relay.IsOwnerHeader(name));
+        Relay.TranslateRemovals(headers);
         using var result = await cluster.ContainerWriteAsync(new HttpMethod(method), account, container, headers, context.RequestAborted);
         await Relay.WriteStatusAsync(context, result.Status);
     }

@@ -33,6 +33,23 @@ public static class Relay
         return list;
     }
 
+    /// <summary>
+    /// Swift's X-Remove-&lt;Kind&gt;-*: each becomes the header it names with an empty value, which deletes that
+    /// metadata item (or setting) on accounts and containers.
+    /// </summary>
+    public static void TranslateRemovals(List<KeyValuePair<string, string>> headers)
+    {
+        for (var i = 0; i < headers.Count; i++)
+        {
+            var name = headers[i].Key;
+            if (!name.StartsWith("X-Remove-", StringComparison.OrdinalIgnoreCase)) continue;
+            var target = "X-" + name["X-Remove-".Length..];
+            headers.RemoveAll(h => h.Key.Equals(target, StringComparison.OrdinalIgnoreCase));
+            i = headers.FindIndex(h => h.Key == name);
+            headers[i] = new(target, "");
+        }
+    }
+
     /// <summary>Copies a node's headers to the response; non-owners never see owner-only headers.</summary>
     public static void CopyHeaders(BackendResponse from, HttpResponse to, bool owner)
     {
@@ -46,9 +63,10 @@ public static class Relay
         if (from.ContentLength is { } length) to.ContentLength = length;
     }
 
-    /// <summary>True for headers only the account's owner may see or set.</summary>
+    /// <summary>True for headers only the account's owner may see or set (or remove, with X-Remove-).</summary>
     public static bool IsOwnerHeader(string name)
     {
+        if (name.StartsWith("X-Remove-", StringComparison.OrdinalIgnoreCase)) name = "X-" + name["X-Remove-".Length..];
         foreach (var h in SwiftAuthorizer.OwnerHeaders)
             if (h.Equals(name, StringComparison.OrdinalIgnoreCase)) return true;
         return false;

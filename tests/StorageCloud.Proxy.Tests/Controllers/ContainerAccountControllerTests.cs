@@ -30,6 +30,12 @@ public sealed class ContainerAccountControllerTests(ClusterFixture fixture) : IC
             Assert.Equal("Policy-0", head.Headers.GetValues("X-Storage-Policy").Single());
             Assert.Equal("bytes", head.Headers.GetValues("Accept-Ranges").Single());
         }
+        using (var r = await Host.SendAsync(HttpMethod.Post, c, Token, null, ("X-Remove-Container-Meta-Color", "x"))) Assert.Equal(HttpStatusCode.NoContent, r.StatusCode);
+        using (var head = await Host.SendAsync(HttpMethod.Head, c, Token))
+        {
+            Assert.False(head.Headers.Contains("X-Container-Meta-Color"));
+            Assert.Equal("me", head.Headers.GetValues("X-Container-Meta-Owner").Single());
+        }
         using (var r = await Host.SendAsync(HttpMethod.Delete, c, Token)) Assert.Equal(HttpStatusCode.Conflict, r.StatusCode);
         using (var r = await Host.SendAsync(HttpMethod.Delete, c + "/obj", Token)) Assert.Equal(HttpStatusCode.NoContent, r.StatusCode);
         using (var r = await Host.SendAsync(HttpMethod.Delete, c, Token)) Assert.Equal(HttpStatusCode.NoContent, r.StatusCode);
