@@ -6,6 +6,7 @@ using StorageCloud.ObjectLayer;
 using StorageCloud.Proxy.Auth;
 using StorageCloud.Proxy.Controllers;
 using StorageCloud.Proxy.Middleware;
+using StorageCloud.Proxy.Middleware.Bulk;
 using StorageCloud.Proxy.Middleware.LargeObjects;
 using StorageCloud.Proxy.Middleware.Quotas;
 
@@ -61,6 +62,16 @@ public static class SwiftProxy
             ["yield_frequency"] = 10,
             ["min_segment_size"] = 1,
         });
+        info.Register("bulk_delete", new Dictionary<string, object>
+        {
+            ["max_deletes_per_request"] = BulkMiddleware.MaxDeletesPerRequest,
+            ["max_failed_deletes"] = BulkMiddleware.MaxFailures,
+        });
+        info.Register("bulk_upload", new Dictionary<string, object>
+        {
+            ["max_containers_per_extraction"] = BulkMiddleware.MaxContainersPerExtraction,
+            ["max_failed_extractions"] = BulkMiddleware.MaxFailures,
+        });
         info.Register("container_quotas", new Dictionary<string, object>());
         info.Register("account_quotas", new Dictionary<string, object>());
         info.Register("dlo", new Dictionary<string, object> { ["max_get_time"] = 86400 });
@@ -69,7 +80,7 @@ public static class SwiftProxy
 
     /// <summary>
     /// The pipeline, in order: catch errors → transaction id → access log → healthcheck → /info → gatekeeper →
-    /// temp URLs → auth → CORS → static and dynamic large objects → container and account quotas (after SLO, so a manifest counts
+    /// temp URLs → auth → CORS → bulk delete and archive extraction → static and dynamic large objects → container and account quotas (after SLO, so a manifest counts
     /// the size of the object it makes) → the account, container and object controllers.
     /// </summary>
     public static void UseSwiftProxy(this IApplicationBuilder app, TransactionIdOptions transactionIds)
@@ -83,6 +94,7 @@ public static class SwiftProxy
         app.UseMiddleware<TempUrlMiddleware>();
         app.UseMiddleware<SwiftAuthMiddleware>();
         app.UseMiddleware<CorsMiddleware>();
+        app.UseMiddleware<BulkMiddleware>();
         app.UseMiddleware<SloMiddleware>();
         app.UseMiddleware<DloMiddleware>();
         app.UseMiddleware<ContainerQuotaMiddleware>();

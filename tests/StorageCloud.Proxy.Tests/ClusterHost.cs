@@ -75,6 +75,8 @@ public sealed class ClusterHost : IAsyncDisposable
         ListenOptions? listen = null;
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Logging.ClearProviders();
+        // SC_TEST_LOG=1 shows the proxy's log while debugging a test.
+        if (Environment.GetEnvironmentVariable("SC_TEST_LOG") == "1") builder.Logging.AddSimpleConsole();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = null;

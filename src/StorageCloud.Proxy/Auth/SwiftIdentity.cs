@@ -42,6 +42,13 @@ public sealed class SwiftAuthState
     /// <summary>What an override covers: an account, and a container unless the whole account.</summary>
     public (string Account, string? Container) OverrideScope { get; set; }
 
+    /// <summary>Gives a sub-request the caller's identity (and nothing decided about the parent request).</summary>
+    public static void CopyIdentity(HttpContext parent, HttpContext child)
+    {
+        var from = Of(parent);
+        child.Items[ItemKey] = new SwiftAuthState { Identity = from.Identity, InvalidToken = from.InvalidToken };
+    }
+
     /// <summary>The request's state, created on first use.</summary>
     public static SwiftAuthState Of(HttpContext context)
     {

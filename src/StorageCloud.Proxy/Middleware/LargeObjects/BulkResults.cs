@@ -16,19 +16,23 @@ public static class BulkResults
         return "text/plain";
     }
 
-    /// <summary>The body: the values sorted by key, then the errors as (quoted name, status) pairs (Swift's get_response_body).</summary>
-    public static byte[] Body(string format, SortedDictionary<string, object> values, IReadOnlyList<(string Name, string Status)> errors, string rootTag)
+    /// <summary>
+    /// The body (Swift's get_response_body): JSON keeps the values in the order given, plain text and XML sort them
+    /// by key; then the errors as (quoted name, status) pairs.
+    /// </summary>
+    public static byte[] Body(string format, OrderedDictionary<string, object> values, IReadOnlyList<(string Name, string Status)> errors, string rootTag)
     {
         if (format == "application/json")
         {
-            var dict = new SortedDictionary<string, object>(values, StringComparer.Ordinal) { ["Errors"] = errors.Select(e => new[] { e.Name, e.Status }).ToList() };
+            var dict = new OrderedDictionary<string, object>(values) { ["Errors"] = errors.Select(e => new[] { e.Name, e.Status }).ToList() };
             return Encoding.UTF8.GetBytes(Common.Http.PythonJson.Serialize(dict));
         }
+        var sorted = new SortedDictionary<string, object>(values, StringComparer.Ordinal);
         var sb = new StringBuilder();
         if (format.EndsWith("/xml", StringComparison.Ordinal))
         {
             sb.Append('<').Append(rootTag).Append(">\n");
-            foreach (var (key, value) in values)
+            foreach (var (key, value) in sorted)
             {
                 var tag = key.Replace(' ', '_').ToLowerInvariant();
                 sb.Append('<').Append(tag).Append('>').Append(System.Security.SecurityElement.Escape(value.ToString())).Append("</").Append(tag).Append(">\n");
@@ -39,7 +43,7 @@ public static class BulkResults
             sb.Append("</errors>\n</").Append(rootTag).Append(">\n");
             return Encoding.UTF8.GetBytes(sb.ToString());
         }
-        foreach (var (key, value) in values) sb.Append(key).Append(": ").Append(value).Append('\n');
+        foreach (var (key, value) in sorted) sb.Append(key).Append(": ").Append(value).Append('\n');
         sb.Append("Errors:\n");
         foreach (var (name, status) in errors) sb.Append(name).Append(", ").Append(status).Append('\n');
         return Encoding.UTF8.GetBytes(sb.ToString());

@@ -85,7 +85,7 @@ public sealed partial class SloMiddleware
         if (problems.Count > 0)
         {
             var format = BulkResults.Format(request);
-            var errorBody = BulkResults.Body(format, [], problems, "upload");
+            var errorBody = BulkResults.Body(format, new OrderedDictionary<string, object>(), problems, "upload");
             context.Response.StatusCode = 400;
             context.Response.ContentType = format;
             context.Response.ContentLength = errorBody.Length;
@@ -166,12 +166,12 @@ public sealed partial class SloMiddleware
         }
         var format = BulkResults.Format(context.Request);
         var status2 = problems.Count == 0 ? 200 : 400;
-        var values = new SortedDictionary<string, object>(StringComparer.Ordinal)
+        var values = new OrderedDictionary<string, object>
         {
+            ["Response Status"] = BulkResults.StatusText(status2),
+            ["Response Body"] = "",
             ["Number Deleted"] = deleted,
             ["Number Not Found"] = notFound,
-            ["Response Body"] = "",
-            ["Response Status"] = BulkResults.StatusText(status2),
         };
         var body = BulkResults.Body(format, values, problems, "delete");
         context.Response.StatusCode = 200;
