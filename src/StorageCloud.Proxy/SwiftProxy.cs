@@ -28,6 +28,9 @@ public static class SwiftProxy
         services.AddSingleton<ObjectController>();
         services.AddSingleton<SwiftRouter>();
         services.AddSingleton<SegmentReader>();
+        // Read filters in order: a symlink is followed first, then its target may be a large object.
+        services.AddSingleton<SymlinkMiddleware>();
+        services.AddSingleton<IObjectReadFilter>(sp => sp.GetRequiredService<SymlinkMiddleware>());
         services.AddSingleton<SloMiddleware>();
         services.AddSingleton<IObjectReadFilter>(sp => sp.GetRequiredService<SloMiddleware>());
         services.AddSingleton<DloMiddleware>();
@@ -72,6 +75,7 @@ public static class SwiftProxy
             ["max_containers_per_extraction"] = BulkMiddleware.MaxContainersPerExtraction,
             ["max_failed_extractions"] = BulkMiddleware.MaxFailures,
         });
+        info.Register("symlink", new Dictionary<string, object> { ["symloop_max"] = SymlinkMiddleware.SymloopMax, ["static_links"] = true });
         info.Register("container_quotas", new Dictionary<string, object>());
         info.Register("account_quotas", new Dictionary<string, object>());
         info.Register("dlo", new Dictionary<string, object> { ["max_get_time"] = 86400 });
@@ -80,7 +84,7 @@ public static class SwiftProxy
 
     /// <summary>
     /// The pipeline, in order: catch errors → transaction id → access log → healthcheck → /info → gatekeeper →
-    /// temp URLs → auth → CORS → bulk delete and archive extraction → static and dynamic large objects → container and account quotas (after SLO, so a manifest counts
+    /// temp URLs → auth → CORS → bulk delete and archive extraction → static and dynamic large objects → container and account quotas → symlinks (quotas after SLO, so a manifest counts
     /// the size of the object it makes) → the account, container and object controllers.
     /// </summary>
     public static void UseSwiftProxy(this IApplicationBuilder app, TransactionIdOptions transactionIds)
@@ -99,6 +103,7 @@ public static class SwiftProxy
         app.UseMiddleware<DloMiddleware>();
         app.UseMiddleware<ContainerQuotaMiddleware>();
         app.UseMiddleware<AccountQuotaMiddleware>();
+        app.UseMiddleware<SymlinkMiddleware>();
         var router = app.ApplicationServices.GetRequiredService<SwiftRouter>();
         app.Run(router.HandleAsync);
     }

@@ -15,3 +15,16 @@ public interface IObjectReadFilter
     /// <summary>Answers the client itself and returns true when the object is the filter's kind; false to pass it on.</summary>
     Task<bool> TryAnswerAsync(HttpContext context, SwiftPath path, BackendResponse response);
 }
+
+/// <summary>Helpers for read filters' storage-node headers.</summary>
+public static class ReadFilterHeaders
+{
+    /// <summary>Asks the object server to ignore the client's range when the object has <paramref name="metadata"/> (Swift's update_ignore_range_header).</summary>
+    public static void IgnoreRangeIfPresent(List<KeyValuePair<string, string>> headers, string metadata)
+    {
+        const string name = "X-Backend-Ignore-Range-If-Metadata-Present";
+        var at = headers.FindIndex(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase));
+        if (at < 0) headers.Add(new(name, metadata));
+        else headers[at] = new(name, headers[at].Value + "," + metadata);
+    }
+}

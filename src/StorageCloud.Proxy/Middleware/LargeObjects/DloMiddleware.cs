@@ -33,9 +33,7 @@ public sealed class DloMiddleware(Cluster cluster, SwiftAuthorizer authorizer, S
     public void PrepareRead(HttpContext context, List<KeyValuePair<string, string>> backendHeaders)
     {
         if (context.Request.Query["multipart-manifest"] == "get") return;
-        var at = backendHeaders.FindIndex(h => h.Key.Equals("X-Backend-Ignore-Range-If-Metadata-Present", StringComparison.OrdinalIgnoreCase));
-        if (at < 0) backendHeaders.Add(new("X-Backend-Ignore-Range-If-Metadata-Present", "X-Object-Manifest"));
-        else backendHeaders[at] = new(backendHeaders[at].Key, backendHeaders[at].Value + ",X-Object-Manifest");
+        ReadFilterHeaders.IgnoreRangeIfPresent(backendHeaders, "X-Object-Manifest");
     }
 
     /// <inheritdoc />

@@ -46,7 +46,7 @@ public sealed partial class SloMiddleware(Cluster cluster, SwiftAuthorizer autho
         if (context.Request.Query["multipart-manifest"] == "get") return;
         // Conditions are checked against the large object's ETag, and the range is applied here, not to the manifest.
         backendHeaders.Add(new("X-Backend-Etag-Is-At", SysmetaEtag));
-        backendHeaders.Add(new("X-Backend-Ignore-Range-If-Metadata-Present", "X-Static-Large-Object"));
+        ReadFilterHeaders.IgnoreRangeIfPresent(backendHeaders, "X-Static-Large-Object");
     }
 
     /// <inheritdoc />
