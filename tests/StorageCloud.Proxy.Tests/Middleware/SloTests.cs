@@ -182,3 +182,63 @@ public sealed class SloTests(ClusterFixture fixture) : IClassFixture<ClusterFixt
         Assert.Contains("403 Forbidden", await put.Content.ReadAsStringAsync());
     }
 }
+
+/// <summary>A 1 GiB static large object of 100 segments, generated on the fly, read back through 50 random ranges.</summary>
+public sealed class SloGigabyteTests
+{
+    private const int Segments = 100;
+    private const long SegmentSize = (1L << 30) / Segments + 1;
+
+    /// <summary>Segment i's bytes: a fixed pseudo-random stream, so any range can be recomputed without keeping the data.</summary>
+    private static byte[] SegmentBytes(int index)
+    {
+        var data = new byte[SegmentSize];
+        new Random(1000 + index).NextBytes(data);
+        return data;
+    }
+
+    [Fact]
+    public async Task One_gigabyte_from_100_segments_matches_over_50_random_ranges()
+    {
+        await using var host = await ClusterHost.StartAsync();
+        var (token, _) = await host.AuthAsync();
+        using (await host.SendAsync(HttpMethod.Put, "/v1/AUTH_test/giga", token)) { }
+        var manifest = new System.Text.StringBuilder("[");
+        for (var i = 0; i < Segments; i++)
+        {
+            using (var put = await host.SendAsync(HttpMethod.Put, $"/v1/AUTH_test/giga/seg{i:D3}", token, new ByteArrayContent(SegmentBytes(i))))
+                Assert.Equal(System.Net.HttpStatusCode.Created, put.StatusCode);
+            manifest.Append(i == 0 ? "" : ",").Append($"{{\"path\":\"giga/seg{i:D3}\",\"size_bytes\":{SegmentSize}}}");
+        }
+        manifest.Append(']');
+        using (var put = await host.SendAsync(HttpMethod.Put, "/v1/AUTH_test/giga/big?multipart-manifest=put", token, new StringContent(manifest.ToString())))
+            Assert.Equal(System.Net.HttpStatusCode.Created, put.StatusCode);
+        var total = Segments * SegmentSize;
+        Assert.True(total >= 1L << 30);
+        using (var head = await host.SendAsync(HttpMethod.Head, "/v1/AUTH_test/giga/big", token)) Assert.Equal(total, head.Content.Headers.ContentLength);
+
+        var random = new Random(42);
+        for (var r = 0; r < 50; r++)
+        {
+            var first = random.NextInt64(total);
+            var length = random.NextInt64(1, Math.Min(3 * SegmentSize, total - first) + 1);
+            var last = first + length - 1;
+            using var get = await host.SendAsync(HttpMethod.Get, "/v1/AUTH_test/giga/big", token, null, ("Range", $"bytes={first}-{last}"));
+            Assert.Equal(System.Net.HttpStatusCode.PartialContent, get.StatusCode);
+            var body = await get.Content.ReadAsByteArrayAsync();
+            Assert.Equal(length, body.LongLength);
+            // Check against the generated segments the range crosses.
+            long at = first;
+            var offset = 0;
+            while (at <= last)
+            {
+                var index = (int)(at / SegmentSize);
+                var within = at % SegmentSize;
+                var take = (int)Math.Min(SegmentSize - within, last - at + 1);
+                Assert.True(SegmentBytes(index).AsSpan((int)within, take).SequenceEqual(body.AsSpan(offset, take)), $"range {first}-{last} differs in segment {index}");
+                at += take;
+                offset += take;
+            }
+        }
+    }
+}
