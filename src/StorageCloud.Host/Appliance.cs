@@ -87,6 +87,7 @@ public static class Appliance
             builder.Services.AddSingleton(config.Updater);
             builder.Services.AddSingleton(config.Compaction);
             builder.Services.AddSingleton(config.Reaper);
+            builder.Services.AddSingleton(config.Expirer);
             builder.Services.AddSingleton(new DaemonRoles(objectRole, containerServer, reporter, accountServer, Reaper(config, data, backendHttp)));
             builder.Services.AddHostedService<StorageDaemons>();
         }

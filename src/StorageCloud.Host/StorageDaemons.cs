@@ -7,11 +7,13 @@ namespace StorageCloud.Host;
 
 /// <summary>
 /// The storage node's background daemons, each a pass over every mounted device repeated at its own interval:
-/// the object auditor, the object updater, the compactor, the container updater and the account reaper.
+/// the object auditor, the object updater, the object expirer, the compactor, the container updater and the account reaper.
 /// </summary>
 public sealed class StorageDaemons(StorageNode node, AuditorOptions auditor, UpdaterOptions updaterOptions, ContainerUpdater updater,
-    CompactorOptions compactor, ReaperOptions reaperOptions, DaemonRoles roles, ILogger<StorageDaemons> logger) : BackgroundService
+    CompactorOptions compactor, ReaperOptions reaperOptions, ExpirerOptions expirerOptions, DaemonRoles roles, ILogger<StorageDaemons> logger) : BackgroundService
 {
+    private readonly ObjectExpirer _expirer = new(updater);
+
     /// <inheritdoc/>
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.WhenAll(
     [
@@ -62,6 +64,11 @@ public sealed class StorageDaemons(StorageNode node, AuditorOptions auditor, Upd
             if (delivered + failed > 0)
                 logger.LogInformation("updater on {Device}: {Delivered} container updates delivered, {Failed} still waiting", engine.Name, delivered, failed);
         }, stoppingToken),
+        RepeatAsync("expire", expirerOptions.IntervalSeconds, startAtOnce: false, async (engine, ct) =>
+        {
+            var expired = await _expirer.RunPassAsync(engine, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), ct);
+            if (expired > 0) logger.LogInformation("expirer on {Device}: {Expired} objects past their X-Delete-At removed", engine.Name, expired);
+        }, stoppingToken),
         RepeatAsync("compaction", compactor.IntervalSeconds, startAtOnce: false, async (engine, ct) =>
         {
             var result = await engine.CompactAsync(compactor.Pass, cancellationToken: ct);
@@ -104,6 +111,9 @@ public sealed class StorageDaemons(StorageNode node, AuditorOptions auditor, Upd
 /// <summary>Which daemons a node runs: the object ones with the object role, the container updater with the container role.</summary>
 public sealed record DaemonRoles(bool Objects, Storage.Container.ContainerServer? Containers, Storage.Container.AccountReporter? Reporter,
     Storage.Account.AccountServer? Accounts = null, Storage.Account.AccountReaper? Reaper = null);
+
+/// <summary>Settings of the object expirer (the "Expirer" configuration section).</summary>
+public sealed record ExpirerOptions(int IntervalSeconds);
 
 /// <summary>Settings of the account reaper (the "Reaper" configuration section).</summary>
 public sealed record ReaperOptions(int IntervalSeconds, int DelaySeconds);

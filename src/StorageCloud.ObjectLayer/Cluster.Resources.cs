@@ -120,14 +120,17 @@ public sealed partial class Cluster
         return (from, to);
     }
 
-    /// <summary>POST or DELETE of an object on every replica; DELETE tells the container's replicas.</summary>
+    /// <summary>
+    /// POST or DELETE of an object on every replica with its container's replicas named (DELETE updates them; a POST
+    /// that sets X-Delete-At keeps them for the expirer).
+    /// </summary>
     public Task<WriteResult> ObjectWriteAsync(HttpMethod method, string account, string container, string obj, IEnumerable<KeyValuePair<string, string>> headers, CancellationToken cancellationToken = default)
     {
         var ring = Rings.Object;
         var stamped = WithTimestamp(headers);
         var containerRing = Rings.Container;
         var containerPartition = containerRing.GetPartition(account, container);
-        var containerNodes = method == HttpMethod.Post ? [] : containerRing.GetPrimaryNodes(containerPartition);
+        var containerNodes = containerRing.GetPrimaryNodes(containerPartition);
         return WriteAsync(ring, ring.GetPartition(account, container, obj), method, BackendPath.For(account, container, obj),
             slot => [.. stamped, .. UpdateTarget("Container", containerNodes, containerPartition, slot)], cancellationToken);
     }

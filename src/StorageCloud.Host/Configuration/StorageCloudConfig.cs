@@ -34,6 +34,7 @@ public sealed record StorageCloudConfig
         ["Auditor"] = ["BytesPerSecond", "IntervalSeconds"],
         ["Updater"] = ["IntervalSeconds"],
         ["Reaper"] = ["IntervalSeconds", "DelaySeconds"],
+        ["Expirer"] = ["IntervalSeconds"],
         [SwiftConstraintsConfig.Section] =
         [
             "MaxFileSize", "MaxMetaNameLength", "MaxMetaValueLength", "MaxMetaCount", "MaxMetaOverallSize",
@@ -111,6 +112,9 @@ public sealed record StorageCloudConfig
 
     /// <summary>Writes are refused (507) when fewer bytes than this would stay free on a device.</summary>
     public required long FreeSpaceReserveBytes { get; init; }
+
+    /// <summary>How often the object expirer removes objects past their X-Delete-At.</summary>
+    public required ExpirerOptions Expirer { get; init; }
 
     /// <summary>How often the account reaper looks for deleted accounts, and how long it leaves them first.</summary>
     public required ReaperOptions Reaper { get; init; }
@@ -222,6 +226,7 @@ public sealed record StorageCloudConfig
                     ReclaimAge = TimeSpan.FromSeconds(ConfigValues.GetInt64(c, "Storage:ReclaimAgeSeconds", 604_800, 0, long.MaxValue / 10_000_000)),
                 }),
             Updater = new UpdaterOptions(ConfigValues.GetInt32(c, "Updater:IntervalSeconds", 30, 0, 24 * 3600)),
+            Expirer = new ExpirerOptions(ConfigValues.GetInt32(c, "Expirer:IntervalSeconds", 300, 0, 24 * 3600)),
             Reaper = new ReaperOptions(ConfigValues.GetInt32(c, "Reaper:IntervalSeconds", 3600, 0, 7 * 24 * 3600),
                 ConfigValues.GetInt32(c, "Reaper:DelaySeconds", 0, 0, 365 * 24 * 3600)),
             Auditor = new AuditorOptions(

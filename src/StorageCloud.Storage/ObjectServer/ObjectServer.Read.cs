@@ -247,6 +247,7 @@ public sealed partial class ObjectServer
             ContentTypeTimestamp = contentType.Length > 0 ? timestamp : current.ContentTypeTimestamp,
         };
         await r.Engine.WriteAsync(r.Path.Partition, r.Hash, RecordType.Metadata, update, default);
+        QueueExpiry(r, update);
         await SwiftResponses.WriteAsync(context, 202);
     }
 

@@ -169,7 +169,10 @@ public sealed partial class ObjectServer(StorageNode node, SwiftConstraints limi
         {
             var etag = await ReceiveAsync(r, timestamp, contentLength, Complete);
             if (r.Current is { } stored && stored.DataTimestamp == timestamp)
+            {
                 await updater.SendAsync(r.Engine, r.Hash, ContainerUpdate.For(headers, "PUT", r.Path, stored, TransactionIdMiddleware.Of(context) ?? ""));
+                QueueExpiry(r, stored);
+            }
             context.Response.Headers.ETag = $"\"{etag}\"";
             context.Response.StatusCode = 201;
             context.Response.ContentLength = 0;
@@ -227,6 +230,14 @@ public sealed partial class ObjectServer(StorageNode node, SwiftConstraints limi
         var small = Completing(chunks.Length, hasher.GetHexAndReset());
         await r.Engine.WriteAsync(r.Path.Partition, r.Hash, RecordType.Object, small, chunks.AsSequence());
         return etag;
+    }
+
+    /// <summary>An object with a delete-at time goes in the device's expiry queue, with the container updates its expiry will send.</summary>
+    private static void QueueExpiry(ObjectRequest r, ObjectState state)
+    {
+        if (state.DeleteAt <= 0) return;
+        var updates = ContainerUpdate.For(r.Request.Headers, "DELETE", r.Path, state, TransactionIdMiddleware.Of(r.Context) ?? "");
+        r.Engine.QueueExpiry(state.DeleteAt, r.Path.Partition, r.Hash, ObjectExpirer.Entry(updates));
     }
 
     private sealed class EtagMismatchException : Exception;
