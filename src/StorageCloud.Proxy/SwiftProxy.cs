@@ -75,6 +75,7 @@ public static class SwiftProxy
             ["max_containers_per_extraction"] = BulkMiddleware.MaxContainersPerExtraction,
             ["max_failed_extractions"] = BulkMiddleware.MaxFailures,
         });
+        info.Register("formpost", new Dictionary<string, object> { ["allowed_digests"] = options.TempUrlDigests });
         info.Register("symlink", new Dictionary<string, object> { ["symloop_max"] = SymlinkMiddleware.SymloopMax, ["static_links"] = true });
         info.Register("container_quotas", new Dictionary<string, object>());
         info.Register("account_quotas", new Dictionary<string, object>());
@@ -84,7 +85,7 @@ public static class SwiftProxy
 
     /// <summary>
     /// The pipeline, in order: catch errors → transaction id → access log → healthcheck → /info → gatekeeper →
-    /// temp URLs → auth → CORS → bulk delete and archive extraction → static and dynamic large objects → container and account quotas → symlinks (quotas after SLO, so a manifest counts
+    /// temp URLs → form POST → auth → CORS → bulk delete and archive extraction → static and dynamic large objects → container and account quotas → symlinks (quotas after SLO, so a manifest counts
     /// the size of the object it makes) → the account, container and object controllers.
     /// </summary>
     public static void UseSwiftProxy(this IApplicationBuilder app, TransactionIdOptions transactionIds)
@@ -96,6 +97,7 @@ public static class SwiftProxy
         app.UseMiddleware<SwiftInfoMiddleware>();
         app.UseMiddleware<GatekeeperMiddleware>();
         app.UseMiddleware<TempUrlMiddleware>();
+        app.UseMiddleware<FormPostMiddleware>();
         app.UseMiddleware<SwiftAuthMiddleware>();
         app.UseMiddleware<CorsMiddleware>();
         app.UseMiddleware<BulkMiddleware>();

@@ -14,8 +14,10 @@ public sealed record SubResponse(int Status, IHeaderDictionary Headers);
 public static class SubRequest
 {
     /// <summary>Runs <paramref name="method"/> on <paramref name="rawPath"/> (already quoted) through <paramref name="next"/>.</summary>
+    /// <param name="preAuthorized">Swift's make_pre_authed_env: the (account, container) a middleware has already authorized the request for.</param>
     public static async Task<SubResponse> SendAsync(HttpContext parent, RequestDelegate next, string method, string rawPath,
-        IEnumerable<KeyValuePair<string, string>>? headers = null, Stream? body = null, long? contentLength = null)
+        IEnumerable<KeyValuePair<string, string>>? headers = null, Stream? body = null, long? contentLength = null,
+        (string Account, string? Container)? preAuthorized = null)
     {
         var q = rawPath.IndexOf('?');
         var request = new HttpRequestFeature
@@ -43,6 +45,12 @@ public static class SubRequest
         // The caller's identity and transaction id go along; what was decided about the parent request does not.
         context.Items[Common.Http.TransactionIdMiddleware.ItemKey] = parent.Items[Common.Http.TransactionIdMiddleware.ItemKey];
         Auth.SwiftAuthState.CopyIdentity(parent, context);
+        if (preAuthorized is { } scope)
+        {
+            var state = Auth.SwiftAuthState.Of(context);
+            state.Overridden = true;
+            state.OverrideScope = scope;
+        }
         await next(context);
         return new SubResponse(context.Response.StatusCode, context.Response.Headers);
     }
