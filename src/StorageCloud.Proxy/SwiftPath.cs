@@ -23,6 +23,18 @@ public sealed record SwiftPath(string Version, string? Account, string? Containe
         return path;
     }
 
+    /// <summary>Points the request at another path (a middleware serving an index page or an error page instead).</summary>
+    public static void Rewrite(HttpContext context, string rawTarget)
+    {
+        if (context.Features.Get<IHttpRequestFeature>() is { } feature)
+        {
+            feature.RawTarget = rawTarget;
+            var q = rawTarget.IndexOf('?');
+            feature.Path = Uri.UnescapeDataString(q < 0 ? rawTarget : rawTarget[..q]);
+        }
+        context.Items.Remove(ItemKey);
+    }
+
     /// <summary>Parses a raw target (query ignored); empty trailing names count as absent, as Swift's split_path does.</summary>
     public static SwiftPath Parse(string rawTarget)
     {

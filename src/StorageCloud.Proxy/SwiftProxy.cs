@@ -75,6 +75,7 @@ public static class SwiftProxy
             ["max_containers_per_extraction"] = BulkMiddleware.MaxContainersPerExtraction,
             ["max_failed_extractions"] = BulkMiddleware.MaxFailures,
         });
+        info.Register("staticweb", new Dictionary<string, object>());
         info.Register("formpost", new Dictionary<string, object> { ["allowed_digests"] = options.TempUrlDigests });
         info.Register("symlink", new Dictionary<string, object> { ["symloop_max"] = SymlinkMiddleware.SymloopMax, ["static_links"] = true });
         info.Register("container_quotas", new Dictionary<string, object>());
@@ -85,7 +86,7 @@ public static class SwiftProxy
 
     /// <summary>
     /// The pipeline, in order: catch errors → transaction id → access log → healthcheck → /info → gatekeeper →
-    /// temp URLs → form POST → auth → CORS → bulk delete and archive extraction → static and dynamic large objects → container and account quotas → symlinks (quotas after SLO, so a manifest counts
+    /// temp URLs → form POST → auth → CORS → static web → bulk delete and archive extraction → static and dynamic large objects → container and account quotas → symlinks (quotas after SLO, so a manifest counts
     /// the size of the object it makes) → the account, container and object controllers.
     /// </summary>
     public static void UseSwiftProxy(this IApplicationBuilder app, TransactionIdOptions transactionIds)
@@ -100,6 +101,7 @@ public static class SwiftProxy
         app.UseMiddleware<FormPostMiddleware>();
         app.UseMiddleware<SwiftAuthMiddleware>();
         app.UseMiddleware<CorsMiddleware>();
+        app.UseMiddleware<StaticWebMiddleware>();
         app.UseMiddleware<BulkMiddleware>();
         app.UseMiddleware<SloMiddleware>();
         app.UseMiddleware<DloMiddleware>();

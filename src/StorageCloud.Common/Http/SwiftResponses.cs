@@ -9,6 +9,8 @@ public static class SwiftResponses
     private static readonly Dictionary<int, (string Title, string Explanation)> Reasons = new()
     {
         [202] = ("Accepted", "The request is accepted for processing."),
+        [301] = ("Moved Permanently", "The resource has moved permanently."),
+        [303] = ("See Other", "The response to the request can be found under a different URI."),
         [307] = ("Temporary Redirect", "The resource has moved temporarily."),
         [400] = ("Bad Request", "The server could not comply with the request since it is either malformed or otherwise incorrect."),
         [401] = ("Unauthorized", "This server could not verify that you are authorized to access the document you requested."),

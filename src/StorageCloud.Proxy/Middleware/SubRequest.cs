@@ -9,7 +9,7 @@ public sealed record SubResponse(int Status, IHeaderDictionary Headers);
 /// <summary>
 /// Swift's make_subrequest: a request made by a middleware on the caller's behalf (bulk delete, archive extraction)
 /// that runs through the rest of the pipeline, so authorization, quotas and every feature below apply to it
-/// exactly as to a client's own request. Its body is discarded.
+/// exactly as to a client's own request. Its body is discarded unless the caller asks for it.
 /// </summary>
 public static class SubRequest
 {
@@ -17,7 +17,7 @@ public static class SubRequest
     /// <param name="preAuthorized">Swift's make_pre_authed_env: the (account, container) a middleware has already authorized the request for.</param>
     public static async Task<SubResponse> SendAsync(HttpContext parent, RequestDelegate next, string method, string rawPath,
         IEnumerable<KeyValuePair<string, string>>? headers = null, Stream? body = null, long? contentLength = null,
-        (string Account, string? Container)? preAuthorized = null)
+        (string Account, string? Container)? preAuthorized = null, Stream? responseBody = null)
     {
         var q = rawPath.IndexOf('?');
         var request = new HttpRequestFeature
@@ -37,7 +37,7 @@ public static class SubRequest
         var features = new FeatureCollection();
         features.Set<IHttpRequestFeature>(request);
         features.Set<IHttpResponseFeature>(new HttpResponseFeature());
-        features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(Stream.Null));
+        features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(responseBody ?? Stream.Null));
         features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = parent.RequestAborted });
         var context = new DefaultHttpContext(features) { RequestServices = parent.RequestServices };
         context.Connection.RemoteIpAddress = parent.Connection.RemoteIpAddress;

@@ -1,0 +1,75 @@
+using System.Net;
+
+namespace StorageCloud.Proxy.Tests.Middleware;
+
+public sealed class StaticWebTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    private ClusterHost Host => fixture.Host;
+    private string Token => fixture.Token;
+
+    private async Task Put(string path, string text, string type = "text/html")
+    {
+        var content = new StringContent(text);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(type);
+        using var r = await Host.SendAsync(HttpMethod.Put, path, Token, content);
+        Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_public_container_serves_index_pages_listings_and_error_pages()
+    {
+        var c = await fixture.NewContainerAsync(("X-Container-Read", ".r:*,.rlistings"), ("X-Container-Meta-Web-Index", "index.html"),
+            ("X-Container-Meta-Web-Error", "error.html"), ("X-Container-Meta-Web-Listings", "true"));
+        await Put(c + "/index.html", "<p>home</p>");
+        await Put(c + "/404error.html", "<p>no such page</p>");
+        await Put(c + "/docs/guide.txt", "guide", "text/plain");
+        await Put(c + "/docs/img/logo.png", "png", "image/png");
+        await Put(c + "/about/index.html", "<p>about</p>");
+
+        using (var root = await Host.SendAsync(HttpMethod.Get, c))
+        {
+            Assert.Equal(HttpStatusCode.MovedPermanently, root.StatusCode);
+            Assert.Equal(c + "/", root.Headers.Location!.OriginalString);
+        }
+        using (var home = await Host.SendAsync(HttpMethod.Get, c + "/")) Assert.Equal("<p>home</p>", await home.Content.ReadAsStringAsync());
+        using (var about = await Host.SendAsync(HttpMethod.Get, c + "/about")) Assert.Equal(HttpStatusCode.MovedPermanently, about.StatusCode);
+        using (var about = await Host.SendAsync(HttpMethod.Get, c + "/about/")) Assert.Equal("<p>about</p>", await about.Content.ReadAsStringAsync());
+        using (var docs = await Host.SendAsync(HttpMethod.Get, c + "/docs/"))
+        {
+            Assert.Equal(HttpStatusCode.OK, docs.StatusCode);
+            var html = await docs.Content.ReadAsStringAsync();
+            Assert.Contains($"<title>Listing of {c}/docs/</title>", html);
+            Assert.Contains("<a href=\"guide.txt\">guide.txt</a>", html);
+            Assert.Contains("<a href=\"img/\">img/</a>", html);
+            Assert.Contains("<tr class=\"item type-text type-plain\">", html);
+            Assert.Contains("<a href=\"../\">../</a>", html);
+        }
+        using (var missing = await Host.SendAsync(HttpMethod.Get, c + "/nope.html"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+            Assert.Equal("<p>no such page</p>", await missing.Content.ReadAsStringAsync());
+        }
+        using (var file = await Host.SendAsync(HttpMethod.Get, c + "/docs/guide.txt")) Assert.Equal("guide", await file.Content.ReadAsStringAsync());
+        // The owner with a token gets the API, not the web site, unless asking for web mode.
+        using (var api = await Host.SendAsync(HttpMethod.Get, c, Token)) Assert.Contains("docs/guide.txt", await api.Content.ReadAsStringAsync());
+        using (var web = await Host.SendAsync(HttpMethod.Get, c + "/", Token, null, ("X-Web-Mode", "true"))) Assert.Equal("<p>home</p>", await web.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Listings_off_shows_swifts_disabled_page_and_private_containers_stay_private()
+    {
+        // As in Swift, the site root is a container request: anonymous readers need .rlistings as well as .r:*.
+        var c = await fixture.NewContainerAsync(("X-Container-Read", ".r:*,.rlistings"), ("X-Container-Meta-Web-Index", "index.html"));
+        using (var r = await Host.SendAsync(HttpMethod.Get, c + "/"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+            var html = await r.Content.ReadAsStringAsync();
+            Assert.Contains("Web Listing Disabled", html);
+            Assert.Contains("X-Container-Meta-Web-Index: index.html", html);
+        }
+        var hidden = await fixture.NewContainerAsync(("X-Container-Meta-Web-Listings", "true"));
+        await Put(hidden + "/secret.html", "secret");
+        using var anonymous = await Host.SendAsync(HttpMethod.Get, hidden + "/");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+}
