@@ -9,6 +9,7 @@ using StorageCloud.Proxy.Middleware;
 using StorageCloud.Proxy.Middleware.Bulk;
 using StorageCloud.Proxy.Middleware.LargeObjects;
 using StorageCloud.Proxy.Middleware.Quotas;
+using StorageCloud.Proxy.Middleware.Versioning;
 
 namespace StorageCloud.Proxy;
 
@@ -77,6 +78,7 @@ public static class SwiftProxy
         });
         info.Register("staticweb", new Dictionary<string, object>());
         info.Register("formpost", new Dictionary<string, object> { ["allowed_digests"] = options.TempUrlDigests });
+        info.Register("versioned_writes", new Dictionary<string, object> { ["allowed_flags"] = new[] { "x-versions-location", "x-history-location" } });
         info.Register("symlink", new Dictionary<string, object> { ["symloop_max"] = SymlinkMiddleware.SymloopMax, ["static_links"] = true });
         info.Register("container_quotas", new Dictionary<string, object>());
         info.Register("account_quotas", new Dictionary<string, object>());
@@ -86,7 +88,7 @@ public static class SwiftProxy
 
     /// <summary>
     /// The pipeline, in order: catch errors → transaction id → access log → healthcheck → /info → gatekeeper →
-    /// temp URLs → form POST → auth → CORS → static web → bulk delete and archive extraction → static and dynamic large objects → container and account quotas → symlinks (quotas after SLO, so a manifest counts
+    /// temp URLs → form POST → auth → CORS → static web → bulk delete and archive extraction → static and dynamic large objects → container and account quotas → versioned writes → symlinks (quotas after SLO, so a manifest counts
     /// the size of the object it makes) → the account, container and object controllers.
     /// </summary>
     public static void UseSwiftProxy(this IApplicationBuilder app, TransactionIdOptions transactionIds)
@@ -107,6 +109,7 @@ public static class SwiftProxy
         app.UseMiddleware<DloMiddleware>();
         app.UseMiddleware<ContainerQuotaMiddleware>();
         app.UseMiddleware<AccountQuotaMiddleware>();
+        app.UseMiddleware<LegacyVersioningMiddleware>();
         app.UseMiddleware<SymlinkMiddleware>();
         var router = app.ApplicationServices.GetRequiredService<SwiftRouter>();
         app.Run(router.HandleAsync);
