@@ -12,6 +12,7 @@ public sealed partial class ObjectController
     private static readonly string[] CopiedHeaders =
     [
         "Content-Encoding", "Content-Disposition", "Content-Language", "Cache-Control", "Expires", "X-Robots-Tag",
+        "X-Static-Large-Object", "X-Object-Manifest",
     ];
 
     /// <summary>COPY: the same as a PUT of Destination with X-Copy-From naming this object (Swift's copy middleware).</summary>
@@ -81,16 +82,36 @@ public sealed partial class ObjectController
             await Relay.WriteAsync(context, src, owner: false);
             return;
         }
-        var length = src.ContentLength;
+        // A large object or a symlink copies as what it reads as, unless the manifest itself is asked for.
+        var composite = IsComposite(context, src);
+        var length = composite ? null : src.ContentLength;
         if (length > options.Constraints.MaxFileSize)
         {
             await Relay.StatusAsync(context, 413, "Your request is too large.");
             return;
         }
         var headers = CopyHeaders(context, src, dest.Object!);
-        await using var body = await src.ReadBodyAsync(context.RequestAborted);
-        using var result = await cluster.PutObjectAsync(dest.Account!, dest.Container!, dest.Object!, headers, body, length,
-            options.Constraints.MaxFileSize, context.RequestAborted);
+        if (composite) headers.RemoveAll(h => IsCompositeHeader(h.Key));
+        var reading = composite ? ReadThroughFilters(context, source, src) : null;
+        var body = reading?.Body ?? await src.ReadBodyAsync(context.RequestAborted);
+        PutResult result;
+        try
+        {
+            result = await cluster.PutObjectAsync(dest.Account!, dest.Container!, dest.Object!, headers, body, length,
+                options.Constraints.MaxFileSize, context.RequestAborted);
+        }
+        finally
+        {
+            // Closing the pipe's reading end lets a reader still writing into it finish.
+            await body.DisposeAsync();
+        }
+        using var disposeResult = result;
+        if (reading is not null && await reading.Status is var readStatus and not (>= 200 and < 300))
+        {
+            // The source could not be read as a whole (a segment gone, a dangling link): its answer, and nothing stored.
+            await Relay.StatusAsync(context, readStatus);
+            return;
+        }
         if (result.Status == 201)
         {
             var r = context.Response.Headers;
@@ -101,6 +122,59 @@ public sealed partial class ObjectController
                 if (name.StartsWith("X-Object-Meta-", StringComparison.OrdinalIgnoreCase)) r[name] = value;
         }
         await AnswerPutAsync(context, result);
+    }
+
+    private sealed record FilteredRead(Stream Body, Task<int> Status);
+
+    private static bool IsComposite(HttpContext context, BackendResponse src)
+    {
+        var query = context.Request.Query;
+        if (src.Header("X-Object-Sysmeta-Symlink-Target") is not null) return query["symlink"] != "get";
+        return query["multipart-manifest"] != "get"
+               && (src.Header("X-Static-Large-Object") is not null || src.Header("X-Object-Manifest") is not null);
+    }
+
+    private static bool IsCompositeHeader(string name)
+        => name.Equals("X-Static-Large-Object", StringComparison.OrdinalIgnoreCase) || name.Equals("X-Object-Manifest", StringComparison.OrdinalIgnoreCase)
+           || name.StartsWith("X-Object-Sysmeta-Slo-", StringComparison.OrdinalIgnoreCase) || name.StartsWith("X-Object-Sysmeta-Symlink-", StringComparison.OrdinalIgnoreCase)
+           || name.StartsWith("X-Object-Sysmeta-Container-Update-Override-", StringComparison.OrdinalIgnoreCase) || name.Equals("ETag", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Reads the source as a client would (through the large-object and symlink filters, as the caller) into a pipe
+    /// the destination PUT reads from. If the read fails the pipe breaks, so the PUT stores nothing.
+    /// </summary>
+    private FilteredRead ReadThroughFilters(HttpContext context, SwiftPath source, BackendResponse src)
+    {
+        var pipe = new System.IO.Pipelines.Pipe();
+        var sub = Middleware.SubRequest.Create(context, "GET", source.ToUrlPath(), responseBody: pipe.Writer.AsStream(leaveOpen: true));
+        var status = Task.Run(async () =>
+        {
+            Exception? failure = null;
+            try
+            {
+                var answered = false;
+                foreach (var filter in readFilters)
+                    if (answered = await filter.TryAnswerAsync(sub, source, src)) break;
+                if (!answered)
+                {
+                    sub.Response.StatusCode = 200;
+                    await using var raw = await src.ReadBodyAsync(context.RequestAborted);
+                    await raw.CopyToAsync(sub.Response.Body, context.RequestAborted);
+                }
+                if (sub.Response.StatusCode is < 200 or >= 300) failure = new IOException($"source answered {sub.Response.StatusCode}");
+                return sub.Response.StatusCode;
+            }
+            catch (Exception e)
+            {
+                failure = e as IOException ?? new IOException(e.Message, e);
+                return 503;
+            }
+            finally
+            {
+                await pipe.Writer.CompleteAsync(failure);
+            }
+        });
+        return new FilteredRead(pipe.Reader.AsStream(), status);
     }
 
     /// <summary>The destination's checks for a copy: name, metadata and expiry, as for any new object.</summary>

@@ -19,6 +19,16 @@ public static class SubRequest
         IEnumerable<KeyValuePair<string, string>>? headers = null, Stream? body = null, long? contentLength = null,
         (string Account, string? Container)? preAuthorized = null, Stream? responseBody = null)
     {
+        var context = Create(parent, method, rawPath, headers, body, contentLength, preAuthorized, responseBody);
+        await next(context);
+        return new SubResponse(context.Response.StatusCode, context.Response.Headers);
+    }
+
+    /// <summary>The context of a sub-request: the caller's identity and transaction id, its own path, headers and bodies.</summary>
+    public static HttpContext Create(HttpContext parent, string method, string rawPath,
+        IEnumerable<KeyValuePair<string, string>>? headers = null, Stream? body = null, long? contentLength = null,
+        (string Account, string? Container)? preAuthorized = null, Stream? responseBody = null)
+    {
         var q = rawPath.IndexOf('?');
         var request = new HttpRequestFeature
         {
@@ -51,7 +61,6 @@ public static class SubRequest
             state.Overridden = true;
             state.OverrideScope = scope;
         }
-        await next(context);
-        return new SubResponse(context.Response.StatusCode, context.Response.Headers);
+        return context;
     }
 }

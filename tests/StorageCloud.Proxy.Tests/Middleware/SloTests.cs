@@ -242,3 +242,43 @@ public sealed class SloGigabyteTests
         }
     }
 }
+
+/// <summary>Copies of large objects and links: the object they read as, or (with ?multipart-manifest=get) the manifest.</summary>
+public sealed class CompositeCopyTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    [Fact]
+    public async Task Copying_an_slo_makes_a_plain_object_unless_the_manifest_is_asked_for()
+    {
+        var host = fixture.Host;
+        var token = fixture.Token;
+        var c = await fixture.NewContainerAsync();
+        var name = c[("/v1/AUTH_test/".Length)..];
+        using (await host.SendAsync(HttpMethod.Put, c + "/s1", token, new StringContent("hello "))) { }
+        using (await host.SendAsync(HttpMethod.Put, c + "/s2", token, new StringContent("world"))) { }
+        using (var m = await host.SendAsync(HttpMethod.Put, c + "/m?multipart-manifest=put", token, new StringContent($"[{{\"path\":\"{name}/s1\"}},{{\"path\":\"{name}/s2\"}}]")))
+            Assert.Equal(System.Net.HttpStatusCode.Created, m.StatusCode);
+
+        using (var copy = await host.SendAsync(new HttpMethod("COPY"), c + "/m", token, null, ("Destination", $"{name}/flat")))
+            Assert.Equal(System.Net.HttpStatusCode.Created, copy.StatusCode);
+        using (var flat = await host.SendAsync(HttpMethod.Get, c + "/flat", token))
+        {
+            Assert.Equal("hello world", await flat.Content.ReadAsStringAsync());
+            Assert.False(flat.Headers.Contains("X-Static-Large-Object"));
+        }
+        using (var copy = await host.SendAsync(new HttpMethod("COPY"), c + "/m?multipart-manifest=get", token, null, ("Destination", $"{name}/m2")))
+            Assert.Equal(System.Net.HttpStatusCode.Created, copy.StatusCode);
+        using (var m2 = await host.SendAsync(HttpMethod.Get, c + "/m2", token))
+        {
+            Assert.Equal("hello world", await m2.Content.ReadAsStringAsync());
+            Assert.Equal("True", m2.Headers.GetValues("X-Static-Large-Object").Single());
+        }
+        // A link copies as its target; a manifest with a missing segment refuses to copy and stores nothing.
+        using (await host.SendAsync(HttpMethod.Put, c + "/link", token, new ByteArrayContent([]), ("X-Symlink-Target", $"{name}/s2"))) { }
+        using (await host.SendAsync(HttpMethod.Put, c + "/fromlink", token, null, ("X-Copy-From", $"{name}/link"), ("Content-Length", "0"))) { }
+        using (var fromLink = await host.SendAsync(HttpMethod.Get, c + "/fromlink", token)) Assert.Equal("world", await fromLink.Content.ReadAsStringAsync());
+        using (await host.SendAsync(HttpMethod.Delete, c + "/s1", token)) { }
+        using (var broken = await host.SendAsync(new HttpMethod("COPY"), c + "/m", token, null, ("Destination", $"{name}/broken")))
+            Assert.Equal(System.Net.HttpStatusCode.Conflict, broken.StatusCode);
+        using (var none = await host.SendAsync(HttpMethod.Head, c + "/broken", token)) Assert.Equal(System.Net.HttpStatusCode.NotFound, none.StatusCode);
+    }
+}
