@@ -92,8 +92,52 @@ public sealed class BulkTests(ClusterFixture fixture) : IClassFixture<ClusterFix
             Assert.Contains("Response Status: 400 Bad Request", text);
             Assert.Contains("Invalid Tar File", text);
         }
-        using (var bz = await Host.SendAsync(HttpMethod.Put, "/v1/AUTH_test?extract-archive=tar.bz2", Token, new ByteArrayContent([1])))
-            Assert.Equal(HttpStatusCode.BadRequest, bz.StatusCode);
+        using (var zip = await Host.SendAsync(HttpMethod.Put, "/v1/AUTH_test?extract-archive=zip", Token, new ByteArrayContent([1])))
+            Assert.Equal(HttpStatusCode.BadRequest, zip.StatusCode);
+    }
+
+    /// <summary>bzip2 compresses with Python's own bz2 module (Debian's python3), so the decoder meets a real encoder.</summary>
+    private static async Task<byte[]> Bzip2Async(byte[] data)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3", ["-c", "import bz2,sys; sys.stdout.buffer.write(bz2.compress(sys.stdin.buffer.read(), 1))"])
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false,
+        };
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = new MemoryStream();
+        var reading = process.StandardOutput.BaseStream.CopyToAsync(output);
+        await process.StandardInput.BaseStream.WriteAsync(data);
+        process.StandardInput.Close();
+        await reading;
+        await process.WaitForExitAsync();
+        Assert.Equal(0, process.ExitCode);
+        return output.ToArray();
+    }
+
+    [Fact]
+    public async Task Extract_archive_reads_tar_bz2_across_blocks_and_refuses_corrupt_data()
+    {
+        var c = await fixture.NewContainerAsync();
+        var name = c[("/v1/AUTH_test/".Length)..];
+        // Over one 100 kB block of mixed content: runs (RLE), text and random bytes.
+        var random = new Random(7);
+        var noise = new byte[150_000];
+        random.NextBytes(noise);
+        var text = string.Concat(Enumerable.Range(0, 20000).Select(i => $"line {i} {new string('a', i % 7)}\n"));
+        var tar = Tar(false, ($"{name}/text.txt", text), ($"{name}/runs.txt", new string('z', 70_000) + "end"), ($"{name}/noise.bin", Convert.ToBase64String(noise)));
+        var bz2 = await Bzip2Async(tar);
+        using (var r = await Host.SendAsync(HttpMethod.Put, "/v1/AUTH_test?extract-archive=tar.bz2", Token, new ByteArrayContent(bz2)))
+            Assert.Contains("Number Files Created: 3", await r.Content.ReadAsStringAsync());
+        using (var t = await Host.SendAsync(HttpMethod.Get, $"{c}/text.txt", Token)) Assert.Equal(text, await t.Content.ReadAsStringAsync());
+        using (var t = await Host.SendAsync(HttpMethod.Get, $"{c}/runs.txt", Token)) Assert.Equal(new string('z', 70_000) + "end", await t.Content.ReadAsStringAsync());
+        using (var t = await Host.SendAsync(HttpMethod.Get, $"{c}/noise.bin", Token)) Assert.Equal(Convert.ToBase64String(noise), await t.Content.ReadAsStringAsync());
+
+        var corrupt = (byte[])bz2.Clone();
+        corrupt[corrupt.Length / 2] ^= 0x55;
+        using var bad = await Host.SendAsync(HttpMethod.Put, $"{c}/again?extract-archive=tar.bz2", Token, new ByteArrayContent(corrupt));
+        var answer = await bad.Content.ReadAsStringAsync();
+        Assert.Contains("Response Status: 400 Bad Request", answer);
+        Assert.Contains("Invalid Tar File", answer);
     }
 
     [Fact]

@@ -10,7 +10,7 @@ namespace StorageCloud.Proxy.Middleware.Bulk;
 
 /// <summary>
 /// Swift's bulk middleware: DELETE (or POST) ?bulk-delete removes a newline list of objects and containers, and
-/// PUT ?extract-archive=tar|tar.gz makes objects (and containers) from an archive. Each item is a sub-request
+/// PUT ?extract-archive=tar|tar.gz|tar.bz2 makes objects (and containers) from an archive. Each item is a sub-request
 /// through the rest of the pipeline, as the caller. Results stream in the requested format after a 200, with
 /// whitespace sent meanwhile on long runs so clients and load balancers keep the connection.
 /// </summary>
@@ -125,9 +125,8 @@ public sealed class BulkMiddleware(RequestDelegate next, ProxyOptions options)
         {
             ["Response Status"] = "201 Created", ["Response Body"] = "", ["Number Files Created"] = 0,
         };
-        if (archiveType is not ("tar" or "tar.gz" or "tgz"))
+        if (archiveType is not ("tar" or "tar.gz" or "tgz" or "tar.bz2" or "tbz2"))
         {
-            // Swift also reads tar.bz2; .NET has no bzip2 decoder and the project takes no package for one.
             await Relay.StatusAsync(context, 400, "Unsupported archive format");
             return;
         }
@@ -143,7 +142,8 @@ public sealed class BulkMiddleware(RequestDelegate next, ProxyOptions options)
             if (path.Account is null) throw new BulkError(404, "");
             var basePath = string.Join('/', new[] { path.Container, path.Object }.Where(p => p is not null)).TrimEnd('/');
             Stream input = context.Request.Body;
-            if (archiveType != "tar") input = new GZipStream(input, CompressionMode.Decompress, leaveOpen: true);
+            if (archiveType is "tar.gz" or "tgz") input = new GZipStream(input, CompressionMode.Decompress, leaveOpen: true);
+            else if (archiveType is "tar.bz2" or "tbz2") input = new BZip2DecoderStream(input, leaveOpen: true);
             await using var tar = new TarReader(input, leaveOpen: true);
             var containersSeen = new HashSet<string>(StringComparer.Ordinal);
             var failureStatus = "400 Bad Request";
