@@ -46,7 +46,8 @@ public sealed record SwiftPath(string Version, string? Account, string? Containe
         {
             if (i >= parts.Length || parts[i].Length == 0) return null;
             var decoded = Decode(parts[i], out var ok);
-            valid &= ok && !decoded.Contains('\0');
+            // Reserved names (the cluster's own hidden containers) are as out of reach as NUL is.
+            valid &= ok && !decoded.Contains('\0') && (i == 0 || decoded[0] != Common.Http.BackendPath.ReservedPrefix);
             return decoded;
         }
         return new SwiftPath(Part(0) ?? "", Part(1), Part(2), Part(3), valid);

@@ -78,6 +78,7 @@ public static class SwiftProxy
         });
         info.Register("staticweb", new Dictionary<string, object>());
         info.Register("formpost", new Dictionary<string, object> { ["allowed_digests"] = options.TempUrlDigests });
+        info.Register("object_versioning", new Dictionary<string, object>());
         info.Register("versioned_writes", new Dictionary<string, object> { ["allowed_flags"] = new[] { "x-versions-location", "x-history-location" } });
         info.Register("symlink", new Dictionary<string, object> { ["symloop_max"] = SymlinkMiddleware.SymloopMax, ["static_links"] = true });
         info.Register("container_quotas", new Dictionary<string, object>());
@@ -88,7 +89,7 @@ public static class SwiftProxy
 
     /// <summary>
     /// The pipeline, in order: catch errors → transaction id → access log → healthcheck → /info → gatekeeper →
-    /// temp URLs → form POST → auth → CORS → static web → bulk delete and archive extraction → static and dynamic large objects → container and account quotas → versioned writes → symlinks (quotas after SLO, so a manifest counts
+    /// temp URLs → form POST → auth → CORS → static web → bulk delete and archive extraction → static and dynamic large objects → container and account quotas → object versioning → legacy versioned writes → symlinks (quotas after SLO, so a manifest counts
     /// the size of the object it makes) → the account, container and object controllers.
     /// </summary>
     public static void UseSwiftProxy(this IApplicationBuilder app, TransactionIdOptions transactionIds)
@@ -109,6 +110,7 @@ public static class SwiftProxy
         app.UseMiddleware<DloMiddleware>();
         app.UseMiddleware<ContainerQuotaMiddleware>();
         app.UseMiddleware<AccountQuotaMiddleware>();
+        app.UseMiddleware<ObjectVersioningMiddleware>();
         app.UseMiddleware<LegacyVersioningMiddleware>();
         app.UseMiddleware<SymlinkMiddleware>();
         var router = app.ApplicationServices.GetRequiredService<SwiftRouter>();

@@ -15,6 +15,15 @@ public static class BackendPath
         return sb.ToString();
     }
 
+    /// <summary>The header with which the proxy lets a storage-node request name reserved names.</summary>
+    public const string AllowReservedNamesHeader = "X-Backend-Allow-Reserved-Names";
+
+    /// <summary>
+    /// First character of reserved names (the cluster's own hidden containers and objects). Swift uses NUL, which
+    /// Kestrel refuses in any request path, so here it is U+0001, and the proxy refuses client names that start with it.
+    /// </summary>
+    public const char ReservedPrefix = '\u0001';
+
     /// <summary>Uri options that keep a path exactly as quoted.</summary>
     public static readonly UriCreationOptions RawUriOptions = new() { DangerousDisablePathAndQueryCanonicalization = true };
 

@@ -17,6 +17,9 @@ public static class Relay
         "X-Auth-Token", "X-Storage-Token", "Authorization", "Cookie",
     };
 
+    /// <summary>Context item a middleware sets to fix the timestamp of the write it lets through (object versioning).</summary>
+    public const string TimestampItem = "storagecloud.write_timestamp";
+
     /// <summary>
     /// The client's headers to send to storage nodes: everything but hop-by-hop headers and credentials, plus the
     /// transaction id so one request can be followed across nodes.
@@ -26,10 +29,12 @@ public static class Relay
         var list = new List<KeyValuePair<string, string>>(context.Request.Headers.Count + 2);
         foreach (var (name, values) in context.Request.Headers)
         {
-            if (HopByHop.Contains(name) || (skip is not null && skip(name))) continue;
+            // The proxy orders writes: a client's own X-Timestamp would let it rewrite history.
+            if (HopByHop.Contains(name) || name.Equals("X-Timestamp", StringComparison.OrdinalIgnoreCase) || (skip is not null && skip(name))) continue;
             list.Add(new(name, values.ToString()));
         }
         if (TransactionIdMiddleware.Of(context) is { } id) list.Add(new("X-Trans-Id", id));
+        if (context.Items[TimestampItem] is string timestamp) list.Add(new("X-Timestamp", timestamp));
         return list;
     }
 
@@ -55,7 +60,9 @@ public static class Relay
     {
         foreach (var (name, value) in from.Headers())
         {
-            if (HopByHop.Contains(name) || GatekeeperMiddleware.IsInternal(name)) continue;
+            // Backend headers stop here; system metadata goes on so middleware can read it, and the gatekeeper
+            // removes it from every answer before the answer starts.
+            if (HopByHop.Contains(name) || name.StartsWith("X-Backend-", StringComparison.OrdinalIgnoreCase)) continue;
             if (!owner && IsOwnerHeader(name)) continue;
             // Swift's proxy sends ETags bare (its etag-quoter is off by default).
             to.Headers[name] = name.Equals("ETag", StringComparison.OrdinalIgnoreCase) ? value.Trim('"') : value;

@@ -25,7 +25,7 @@ public sealed class AccountServer(StorageNode node, SwiftConstraints limits)
     public async Task HandleAsync(HttpContext context)
     {
         var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
-        if (!StoragePath.TryParse(raw, 3, out var path, out var status, out var error) || path!.Object is not null)
+        if (!StoragePath.TryParse(raw, 3, out var path, out var status, out var error, Listings.ReservedNames.Allowed(context.Request)) || path!.Object is not null)
         {
             await SwiftResponses.WriteAsync(context, status == 0 ? 400 : status, status == 0 ? "Invalid path" : error);
             return;
@@ -129,7 +129,7 @@ public sealed class AccountServer(StorageNode node, SwiftConstraints limits)
         headers["X-Account-Storage-Policy-Policy-0-Bytes-Used"] = headers["X-Account-Bytes-Used"];
         foreach (var (name, value) in info.Metadata)
             if (value[0].Length > 0) headers[name] = value[0];
-        await ListingFormat.AnswerAsync(context, store.Rows(hash), limits.AccountListingLimit, allowPath: false, account, Shape);
+        await ListingFormat.AnswerAsync(context, Listings.ReservedNames.Visible(store.Rows(hash), context.Request), limits.AccountListingLimit, allowPath: false, account, Shape);
     }
 
     // Swift's account listing rows: JSON {name, count, bytes, last_modified}; XML <container> elements, one per line.

@@ -17,6 +17,8 @@ public sealed class AccountReporter(HttpClient http)
         var url = new Uri($"http://{info.AccountHost}/{BackendPath.Quote(info.AccountDevice)}/{info.AccountPartition}{BackendPath.For(info.Account, info.Container)}", BackendPath.RawUriOptions);
         using var request = new HttpRequestMessage(HttpMethod.Put, url);
         request.Headers.TryAddWithoutValidation("X-Put-Timestamp", info.PutTimestamp);
+        // Hidden (reserved-name) containers report too; the account server lists them only to the cluster itself.
+        request.Headers.TryAddWithoutValidation(Listings.ReservedNames.Header, "true");
         request.Headers.TryAddWithoutValidation("X-Delete-Timestamp", info.DeleteTimestamp);
         request.Headers.TryAddWithoutValidation("X-Object-Count", info.ObjectCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
         request.Headers.TryAddWithoutValidation("X-Bytes-Used", info.BytesUsed.ToString(System.Globalization.CultureInfo.InvariantCulture));

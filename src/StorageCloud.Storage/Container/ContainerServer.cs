@@ -30,7 +30,7 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, A
     public async Task HandleAsync(HttpContext context)
     {
         var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
-        if (!StoragePath.TryParse(raw, 4, out var path, out var status, out var error))
+        if (!StoragePath.TryParse(raw, 4, out var path, out var status, out var error, Listings.ReservedNames.Allowed(context.Request)))
         {
             await SwiftResponses.WriteAsync(context, status, error);
             return;
@@ -167,7 +167,7 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, A
         foreach (var (name, value) in info.Metadata)
             if (value[0].Length > 0) headers[name] = value[0];
         headers.LastModified = SwiftResponses.HttpDate(SwiftTimestamp.Parse(info.PutTimestamp).CeilingSeconds);
-        await ListingFormat.AnswerAsync(context, store.Rows(hash), limits.ContainerListingLimit, allowPath: true, path.Container!, Shape);
+        await ListingFormat.AnswerAsync(context, Listings.ReservedNames.Visible(store.Rows(hash), context.Request), limits.ContainerListingLimit, allowPath: true, path.Container!, Shape);
     }
 
     // Swift's container listing rows: JSON {bytes, hash, name, content_type, last_modified}; XML <object> elements.

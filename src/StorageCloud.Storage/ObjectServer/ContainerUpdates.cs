@@ -29,6 +29,8 @@ public sealed record ContainerUpdate(string Method, string Host, string Device, 
                 ["X-Timestamp"] = state.DataTimestamp.Internal,
                 ["X-Trans-Id"] = transId,
             };
+            // Objects with reserved names (hidden version containers) keep the right to be named on the container server.
+            if (Listings.ReservedNames.Allowed(request)) headers[Listings.ReservedNames.Header] = "true";
             if (method == "PUT")
             {
                 // Objects made of others (SLO) list with the size and etag of what they stand for, as Swift's

@@ -10,7 +10,7 @@ public sealed record StoragePath(string Device, uint Partition, string Account, 
     /// Parses the raw request target. Errors are Swift's: 400 "Invalid path" / "Invalid partition", 412 for names
     /// that are not UTF-8 or hold a NUL.
     /// </summary>
-    public static bool TryParse(string rawTarget, int minSegments, out StoragePath? path, out int status, out string error)
+    public static bool TryParse(string rawTarget, int minSegments, out StoragePath? path, out int status, out string error, bool allowReserved = false)
     {
         path = null;
         var query = rawTarget.IndexOf('?');
@@ -24,7 +24,7 @@ public sealed record StoragePath(string Device, uint Partition, string Account, 
         var decoded = new string[parts.Length];
         for (var i = 0; i < parts.Length; i++)
         {
-            if (!TryDecode(parts[i], out var segment) || segment.Contains('\0'))
+            if (!TryDecode(parts[i], out var segment) || segment.Contains('\0') || (i >= 2 && Listings.ReservedNames.IsReserved(segment) && !allowReserved))
             {
                 (status, error) = (412, "Invalid UTF8 or contains NULL");
                 return false;

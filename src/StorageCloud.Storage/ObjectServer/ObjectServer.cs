@@ -28,7 +28,7 @@ public sealed partial class ObjectServer(StorageNode node, SwiftConstraints limi
             await ReplicateAsync(context, raw);
             return;
         }
-        if (!StoragePath.TryParse(raw, 5, out var path, out var status, out var error))
+        if (!StoragePath.TryParse(raw, 5, out var path, out var status, out var error, Listings.ReservedNames.Allowed(context.Request)))
         {
             await SwiftResponses.WriteAsync(context, status, error);
             return;

@@ -1,0 +1,233 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using StorageCloud.Common.Http;
+using StorageCloud.Common.Time;
+using StorageCloud.ObjectLayer;
+using StorageCloud.Proxy.Controllers;
+
+namespace StorageCloud.Proxy.Middleware.Versioning;
+
+public sealed partial class ObjectVersioningMiddleware
+{
+    /// <summary>One stored version of a name: its id, whether it is a delete marker, and its listing row.</summary>
+    private sealed record StoredVersion(string Id, string VersionName, bool IsMarker, JsonElement Row);
+
+    /// <summary>The older versions of one name (delete markers included), newest first.</summary>
+    private async Task<List<StoredVersion>> OlderVersionsAsync(HttpContext context, string account, string container, string obj)
+    {
+        var result = new List<StoredVersion>();
+        foreach (var row in await ListAsync(context, account, VersionsContainer(container), $"{BackendPath.ReservedPrefix}{obj}{BackendPath.ReservedPrefix}", [Reserved]))
+        {
+            var name = row.GetProperty("name").GetString()!;
+            result.Add(new StoredVersion(IdOf(name), name, row.GetProperty("content_type").GetString() == DeleteMarker, row));
+        }
+        return result;
+    }
+
+    private async Task<List<JsonElement>> ListAsync(HttpContext context, string account, string container, string prefix, List<KeyValuePair<string, string>> headers)
+    {
+        using var response = await cluster.ContainerReadAsync(HttpMethod.Get, account, container,
+            $"?format=json&prefix={Uri.EscapeDataString(prefix)}", [.. headers, new("X-Newest", "true")], newest: true, context.RequestAborted);
+        if (response.Status != 200) return [];
+        await using var body = await response.ReadBodyAsync(context.RequestAborted);
+        using var doc = await JsonDocument.ParseAsync(body, cancellationToken: context.RequestAborted);
+        return [.. doc.RootElement.EnumerateArray().Select(e => e.Clone())];
+    }
+
+    /// <summary>The current object's version id ("null" when written before versioning), or null when there is none.</summary>
+    private async Task<string?> CurrentIdAsync(HttpContext context, SwiftPath path)
+    {
+        using var head = await cluster.ObjectReadAsync(HttpMethod.Head, path.Account!, path.Container!, path.Object!, [new("X-Newest", "true")], newest: true, context.RequestAborted);
+        return head.IsSuccess ? head.Header(VersionIdSysmeta) ?? "null" : null;
+    }
+
+    /// <summary>GET/HEAD ?version-id=: the current object when it is that version, else the stored one (a marker reads as 404).</summary>
+    private async Task ReadVersionAsync(HttpContext context, SwiftPath path, string versionId)
+    {
+        if (await CurrentIdAsync(context, path) == versionId)
+        {
+            context.Response.OnStarting(() => AddVersionIdAsync(context));
+            await next(context);
+            return;
+        }
+        if (versionId == "null" || !SwiftTimestamp.TryParse(versionId, out var at, out _))
+        {
+            await Relay.StatusAsync(context, versionId == "null" ? 404 : 400, versionId == "null" ? null : "Invalid version-id");
+            return;
+        }
+        using var stored = await cluster.ObjectReadAsync(new HttpMethod(context.Request.Method), path.Account!, VersionsContainer(path.Container!),
+            VersionName(path.Object!, at), [.. Relay.BackendHeaders(context), Reserved], cancellationToken: context.RequestAborted);
+        // (HttpClient re-spells the type with a space after ';'.)
+        if (stored.IsSuccess && stored.Header("Content-Type")?.Replace(" ", "", StringComparison.Ordinal) == DeleteMarker)
+        {
+            context.Response.Headers["X-Object-Version-Id"] = versionId;
+            await Relay.StatusAsync(context, 404);
+            return;
+        }
+        if (stored.IsSuccess) context.Response.Headers["X-Object-Version-Id"] = versionId;
+        await Relay.WriteAsync(context, stored, Auth.SwiftAuthState.Of(context).Owner);
+    }
+
+    /// <summary>
+    /// DELETE ?version-id=: removes that version. When it was the latest (the object itself, or the newest delete
+    /// marker), the newest older version that is not a marker takes its place.
+    /// </summary>
+    private async Task DeleteVersionAsync(HttpContext context, SwiftPath path, string versionId)
+    {
+        var (account, container, obj) = (path.Account!, path.Container!, path.Object!);
+        var current = await CurrentIdAsync(context, path);
+        var older = await OlderVersionsAsync(context, account, container, obj);
+        bool wasLatest;
+        if (current == versionId)
+        {
+            using var removed = await cluster.ObjectWriteAsync(HttpMethod.Delete, account, container, obj, Relay.BackendHeaders(context), context.RequestAborted);
+            if (removed.Status is (< 200 or >= 300) and not 404)
+            {
+                await Relay.StatusAsync(context, removed.Status);
+                return;
+            }
+            wasLatest = true;
+        }
+        else
+        {
+            var match = older.FindIndex(v => v.Id == versionId);
+            if (match < 0)
+            {
+                // Deleting a version that is not there succeeds, as in Swift.
+                context.Response.Headers["X-Object-Version-Id"] = versionId;
+                await Relay.StatusAsync(context, 204);
+                return;
+            }
+            using var removed = await cluster.ObjectWriteAsync(HttpMethod.Delete, account, VersionsContainer(container), older[match].VersionName, [Reserved], context.RequestAborted);
+            wasLatest = current is null && match == 0;
+            older.RemoveAt(match);
+        }
+        if (wasLatest && older.Count > 0 && !older[0].IsMarker)
+        {
+            // The previous version becomes the object again.
+            var previous = older[0];
+            using var source = await cluster.ObjectReadAsync(HttpMethod.Get, account, VersionsContainer(container), previous.VersionName, [Reserved], newest: true, context.RequestAborted);
+            if (source.IsSuccess && await StreamCopyAsync(context, source, account, container, obj, SwiftTimestamp.Parse(previous.Id)) is >= 200 and < 300)
+            {
+                using var dropped = await cluster.ObjectWriteAsync(HttpMethod.Delete, account, VersionsContainer(container), previous.VersionName, [Reserved], context.RequestAborted);
+            }
+        }
+        context.Response.Headers["X-Object-Version-Id"] = versionId;
+        await Relay.StatusAsync(context, 204);
+    }
+
+    /// <summary>GET ?versions: every version of every name (newest first within a name), with version_id and is_latest.</summary>
+    private async Task ListVersionsAsync(HttpContext context, SwiftPath path)
+    {
+        var info = await cluster.GetContainerInfoAsync(path.Account!, path.Container!, cancellationToken: context.RequestAborted);
+        if (await authorizer.AuthorizeAsync(context, path, info.ReadAcl) is { } denial)
+        {
+            await Relay.DenyAsync(context, denial, path);
+            return;
+        }
+        if (!info.Exists)
+        {
+            await Relay.StatusAsync(context, info.Status == 404 ? 404 : 503);
+            return;
+        }
+        var prefix = context.Request.Query["prefix"].ToString();
+        var current = await ListAsync(context, path.Account!, path.Container!, prefix, []);
+        var stored = await ListAsync(context, path.Account!, VersionsContainer(path.Container!), BackendPath.ReservedPrefix + prefix, [Reserved]);
+        var byName = new SortedDictionary<string, List<Dictionary<string, object?>>>(StringComparer.Ordinal);
+        // A current object's id is in its metadata (a restored version keeps its id), so each is asked for it.
+        var currentIds = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(current.Where(r => r.TryGetProperty("name", out _)), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = context.RequestAborted },
+            async (row, ct) =>
+            {
+                var name = row.GetProperty("name").GetString()!;
+                using var head = await cluster.ObjectReadAsync(HttpMethod.Head, path.Account!, path.Container!, name, [], cancellationToken: ct);
+                currentIds[name] = head.IsSuccess ? head.Header(VersionIdSysmeta) ?? "null" : IdFromModified(row);
+            });
+        foreach (var row in current)
+        {
+            if (!row.TryGetProperty("name", out var n)) continue;
+            var entry = Row(row);
+            entry["version_id"] = currentIds.GetValueOrDefault(n.GetString()!, "null");
+            entry["is_latest"] = true;
+            Add(byName, n.GetString()!, entry);
+        }
+        foreach (var row in stored)
+        {
+            var versionName = row.GetProperty("name").GetString()!;
+            var name = versionName[1..versionName.LastIndexOf(BackendPath.ReservedPrefix)];
+            var entry = Row(row);
+            entry["name"] = name;
+            entry["version_id"] = IdOf(versionName);
+            entry["is_latest"] = false;
+            Add(byName, name, entry);
+        }
+        var listing = new List<Dictionary<string, object?>>();
+        foreach (var (_, versions) in byName)
+        {
+            // The newest first; with no current object, the newest older version (a delete marker) is the latest.
+            versions.Sort((a, b) => (bool)b["is_latest"]! != (bool)a["is_latest"]! ? ((bool)b["is_latest"]! ? 1 : -1)
+                : string.CompareOrdinal((string)b["version_id"]!, (string)a["version_id"]!));
+            if (!versions.Exists(v => (bool)v["is_latest"]!)) versions[0]["is_latest"] = true;
+            listing.AddRange(versions);
+        }
+        listing = Page(listing, context.Request);
+        var format = ListingFormats.Choose(context.Request);
+        byte[] body = format == "json"
+            ? Encoding.UTF8.GetBytes(PythonJson.Serialize(listing))
+            : Encoding.UTF8.GetBytes(string.Concat(listing.Select(v => (string)v["name"]! + "\n")));
+        context.Response.StatusCode = body.Length == 0 ? 204 : 200;
+        context.Response.ContentType = ListingFormats.ContentType(format == "json" ? "json" : "plain");
+        context.Response.Headers["X-Versions-Enabled"] = IsTrue(info.Header(EnabledSysmeta)) ? "True" : "False";
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body, context.RequestAborted);
+    }
+
+    /// <summary>The page after marker (and version_marker, for the versions of that name) and up to limit, as clients page through.</summary>
+    private static List<Dictionary<string, object?>> Page(List<Dictionary<string, object?>> listing, HttpRequest request)
+    {
+        var marker = request.Query["marker"].ToString();
+        var versionMarker = request.Query["version_marker"].ToString();
+        var limit = int.TryParse(request.Query["limit"].ToString(), out var l) && l is > 0 and <= 10000 ? l : 10000;
+        var start = 0;
+        if (marker.Length > 0)
+        {
+            start = listing.FindIndex(v => string.CompareOrdinal((string)v["name"]!, marker) > 0);
+            if (start < 0) start = listing.Count;
+            if (versionMarker.Length > 0)
+            {
+                var at = listing.FindIndex(v => (string)v["name"]! == marker && (string)v["version_id"]! == versionMarker);
+                if (at >= 0) start = at + 1;
+            }
+        }
+        return listing.Skip(start).Take(limit).ToList();
+    }
+
+    private static void Add(SortedDictionary<string, List<Dictionary<string, object?>>> byName, string name, Dictionary<string, object?> entry)
+    {
+        if (!byName.TryGetValue(name, out var list)) byName[name] = list = [];
+        list.Add(entry);
+    }
+
+    private static Dictionary<string, object?> Row(JsonElement row)
+    {
+        var entry = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var p in row.EnumerateObject())
+            entry[p.Name] = p.Value.ValueKind switch
+            {
+                JsonValueKind.Number => p.Value.GetInt64(),
+                JsonValueKind.String => p.Value.GetString(),
+                _ => p.Value.ToString(),
+            };
+        return entry;
+    }
+
+    /// <summary>A current object's version id, from its listing row's last_modified (its write timestamp).</summary>
+    private static string IdFromModified(JsonElement row)
+    {
+        var modified = DateTime.Parse(row.GetProperty("last_modified").GetString()!, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal);
+        var ticks = (modified - DateTime.UnixEpoch).Ticks / (TimeSpan.TicksPerSecond / SwiftTimestamp.TicksPerSecond);
+        return new SwiftTimestamp(ticks).Normal;
+    }
+}

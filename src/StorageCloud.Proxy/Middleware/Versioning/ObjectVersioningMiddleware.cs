@@ -1,0 +1,235 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using StorageCloud.Common.Http;
+using StorageCloud.Common.Time;
+using StorageCloud.ObjectLayer;
+using StorageCloud.Proxy.Auth;
+using StorageCloud.Proxy.Controllers;
+
+namespace StorageCloud.Proxy.Middleware.Versioning;
+
+/// <summary>
+/// Swift's object versioning (X-Versions-Enabled). The latest version of an object stays where it is; older
+/// versions and delete markers live in a hidden container (a reserved name no client can use) as
+/// "&lt;reserved&gt;&lt;name&gt;&lt;reserved&gt;&lt;inverted timestamp&gt;", so they list newest first. A version's id is its
+/// write timestamp. GET, HEAD and DELETE take ?version-id=; ?versions lists every version with is_latest.
+/// </summary>
+public sealed partial class ObjectVersioningMiddleware(RequestDelegate next, Cluster cluster, SwiftAuthorizer authorizer)
+{
+    /// <summary>Where a container keeps its versioning switch.</summary>
+    public const string EnabledSysmeta = "X-Container-Sysmeta-Versions-Enabled";
+
+    /// <summary>Content type of delete markers.</summary>
+    public const string DeleteMarker = "application/x-deleted;swift_versions_deleted=1";
+
+    private const string VersionIdSysmeta = "X-Object-Sysmeta-Version-Id";
+    private static readonly KeyValuePair<string, string> Reserved = new(BackendPath.AllowReservedNamesHeader, "true");
+
+    /// <summary>Name of the hidden container that holds a container's older versions.</summary>
+    public static string VersionsContainer(string container) => $"{BackendPath.ReservedPrefix}versions{BackendPath.ReservedPrefix}{container}";
+
+    /// <summary>Name of one version in the hidden container: inverted timestamps sort newest first.</summary>
+    public static string VersionName(string obj, SwiftTimestamp at)
+        => $"{BackendPath.ReservedPrefix}{obj}{BackendPath.ReservedPrefix}{(9_999_999_999.99999m - decimal.Parse(at.Normal, CultureInfo.InvariantCulture)).ToString("0000000000.00000", CultureInfo.InvariantCulture)}";
+
+    /// <summary>The version id a stored version name encodes.</summary>
+    private static string IdOf(string versionName)
+    {
+        var inverted = decimal.Parse(versionName[(versionName.LastIndexOf(BackendPath.ReservedPrefix) + 1)..], CultureInfo.InvariantCulture);
+        return (9_999_999_999.99999m - inverted).ToString("0000000000.00000", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Switches versioning on containers, and versions object writes in containers that have it on.</summary>
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var path = SwiftPath.Of(context);
+        var request = context.Request;
+        if (path.Container is null || !path.ValidUtf8)
+        {
+            await next(context);
+            return;
+        }
+        if (path.Object is null)
+        {
+            await ContainerAsync(context, path);
+            return;
+        }
+        var info = await cluster.GetContainerInfoAsync(path.Account!, path.Container, cancellationToken: context.RequestAborted);
+        var enabled = IsTrue(info.Header(EnabledSysmeta));
+        var versionId = request.Query["version-id"].ToString();
+        var hasVersionId = request.Query.ContainsKey("version-id");
+        if (!enabled && !hasVersionId)
+        {
+            await next(context);
+            return;
+        }
+        var method = request.Method;
+        var read = method is "GET" or "HEAD";
+        if (await authorizer.AuthorizeAsync(context, path, read ? info.ReadAcl : info.WriteAcl) is { } denial)
+        {
+            await Relay.DenyAsync(context, denial, path);
+            return;
+        }
+        switch (method)
+        {
+            case "GET" or "HEAD" when hasVersionId:
+                await ReadVersionAsync(context, path, versionId);
+                break;
+            case "GET" or "HEAD":
+                context.Response.OnStarting(() => AddVersionIdAsync(context));
+                await next(context);
+                break;
+            case "PUT" when !request.Query.ContainsKey("multipart-manifest") || request.Query["multipart-manifest"] == "put":
+                await PutAsync(context, path);
+                break;
+            case "DELETE" when hasVersionId:
+                await DeleteVersionAsync(context, path, versionId);
+                break;
+            case "DELETE":
+                await DeleteAsync(context, path);
+                break;
+            default:
+                if (hasVersionId && method != "POST")
+                {
+                    await Relay.StatusAsync(context, 400, "version-id is only valid on GET, HEAD and DELETE");
+                    return;
+                }
+                await next(context);
+                break;
+        }
+    }
+
+    private static Task AddVersionIdAsync(HttpContext context)
+    {
+        var headers = context.Response.Headers;
+        if (context.Response.StatusCode is >= 200 and < 300)
+            headers["X-Object-Version-Id"] = headers[VersionIdSysmeta].ToString() is { Length: > 0 } id ? id : "null";
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Container PUT/POST: X-Versions-Enabled becomes sysmeta (and the hidden container is made); reads show it back.</summary>
+    private async Task ContainerAsync(HttpContext context, SwiftPath path)
+    {
+        var request = context.Request;
+        if (request.Method is "PUT" or "POST" && request.Headers.TryGetValue("X-Versions-Enabled", out var value))
+        {
+            if (!bool.TryParse(value.ToString(), out var on))
+            {
+                await Relay.StatusAsync(context, 400, "Invalid X-Versions-Enabled value");
+                return;
+            }
+            var info = await cluster.GetContainerInfoAsync(path.Account!, path.Container!, cancellationToken: context.RequestAborted);
+            if (!string.IsNullOrEmpty(info.Header("X-Versions-Location")) || !string.IsNullOrEmpty(info.Header("X-History-Location"))
+                || request.Headers.ContainsKey("X-Versions-Location") || request.Headers.ContainsKey("X-History-Location"))
+            {
+                await Relay.StatusAsync(context, 400, "Cannot enable object versioning on a container that is already using the legacy versioned writes feature.");
+                return;
+            }
+            if (await authorizer.AuthorizeAsync(context, path, null) is { } denial)
+            {
+                await Relay.DenyAsync(context, denial, path);
+                return;
+            }
+            if (on)
+            {
+                using var made = await cluster.ContainerWriteAsync(HttpMethod.Put, path.Account!, VersionsContainer(path.Container!), [Reserved], context.RequestAborted);
+                if (made.Status is < 200 or >= 300)
+                {
+                    await Relay.StatusAsync(context, made.Status is >= 400 and < 500 ? made.Status : 503);
+                    return;
+                }
+            }
+            request.Headers.Remove("X-Versions-Enabled");
+            request.Headers[EnabledSysmeta] = on ? "True" : "False";
+        }
+        if (request.Method is "GET" && request.Query.ContainsKey("versions"))
+        {
+            await ListVersionsAsync(context, path);
+            return;
+        }
+        if (request.Method is "GET" or "HEAD")
+        {
+            // The switch is sysmeta, which never reaches clients as such: it is shown as X-Versions-Enabled.
+            var info = await cluster.GetContainerInfoAsync(path.Account!, path.Container!, cancellationToken: context.RequestAborted);
+            if (info.Exists && info.Header(EnabledSysmeta) is { Length: > 0 } enabled)
+                context.Response.Headers["X-Versions-Enabled"] = IsTrue(enabled) ? "True" : "False";
+        }
+        await next(context);
+    }
+
+    private static bool IsTrue(string? value) => value is not null && value.Equals("true", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Copies the current object (if any) into the hidden container under its version name; 0 or the status to answer.</summary>
+    private async Task<int> ArchiveCurrentAsync(HttpContext context, string account, string container, string obj)
+    {
+        using var current = await cluster.ObjectReadAsync(HttpMethod.Get, account, container, obj, [new("X-Newest", "true")], newest: true, context.RequestAborted);
+        if (current.Status == 404) return 0;
+        if (!current.IsSuccess) return 503;
+        var stamp = SwiftTimestamp.Parse(current.Header(VersionIdSysmeta) ?? current.Header("X-Timestamp") ?? "0");
+        var status = await StreamCopyAsync(context, current, account, VersionsContainer(container), VersionName(obj, stamp), stamp);
+        return status is >= 200 and < 300 ? 0 : 503;
+    }
+
+    /// <summary>Writes a read object's body and metadata to another name, keeping its version id.</summary>
+    private async Task<int> StreamCopyAsync(HttpContext context, BackendResponse source, string account, string container, string obj, SwiftTimestamp versionId)
+    {
+        var headers = new List<KeyValuePair<string, string>> { Reserved, new(VersionIdSysmeta, versionId.Normal) };
+        foreach (var (name, value) in source.Headers())
+        {
+            if (name.Equals(VersionIdSysmeta, StringComparison.OrdinalIgnoreCase)) continue;
+            if (name.StartsWith("X-Object-Meta-", StringComparison.OrdinalIgnoreCase) || name.StartsWith("X-Object-Sysmeta-", StringComparison.OrdinalIgnoreCase)
+                || name is "Content-Type" or "Content-Encoding" or "Content-Disposition" or "X-Static-Large-Object" or "X-Object-Manifest")
+                headers.Add(new(name, value));
+        }
+        await using var body = await source.ReadBodyAsync(context.RequestAborted);
+        using var put = await cluster.PutObjectAsync(account, container, obj, headers, body, source.ContentLength, long.MaxValue, context.RequestAborted);
+        return put.Status;
+    }
+
+    /// <summary>PUT in a versioned container: the current object becomes an older version; the new one gets an id.</summary>
+    private async Task PutAsync(HttpContext context, SwiftPath path)
+    {
+        var status = await ArchiveCurrentAsync(context, path.Account!, path.Container!, path.Object!);
+        if (status != 0)
+        {
+            await Relay.StatusAsync(context, status);
+            return;
+        }
+        var id = SwiftTimestamp.Now();
+        context.Items[Relay.TimestampItem] = id.Internal;
+        context.Request.Headers[VersionIdSysmeta] = id.Normal;
+        context.Response.OnStarting(() =>
+        {
+            if (context.Response.StatusCode == 201) context.Response.Headers["X-Object-Version-Id"] = id.Normal;
+            return Task.CompletedTask;
+        });
+        await next(context);
+    }
+
+    /// <summary>DELETE without a version: the object becomes an older version, and a delete marker becomes the latest.</summary>
+    private async Task DeleteAsync(HttpContext context, SwiftPath path)
+    {
+        var (account, container, obj) = (path.Account!, path.Container!, path.Object!);
+        var status = await ArchiveCurrentAsync(context, account, container, obj);
+        if (status != 0)
+        {
+            await Relay.StatusAsync(context, status);
+            return;
+        }
+        var marker = SwiftTimestamp.Now();
+        using (var put = await cluster.PutObjectAsync(account, VersionsContainer(container), VersionName(obj, marker),
+                   [Reserved, new("Content-Type", DeleteMarker), new(VersionIdSysmeta, marker.Normal)], Stream.Null, 0, 0, context.RequestAborted))
+        {
+            if (put.Status is < 200 or >= 300)
+            {
+                await Relay.StatusAsync(context, 503);
+                return;
+            }
+        }
+        using (var removed = await cluster.ObjectWriteAsync(HttpMethod.Delete, account, container, obj, Relay.BackendHeaders(context), context.RequestAborted)) { }
+        context.Response.Headers["X-Object-Version-Id"] = marker.Normal;
+        await Relay.StatusAsync(context, 204);
+    }
+}
