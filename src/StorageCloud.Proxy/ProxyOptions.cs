@@ -35,6 +35,9 @@ public sealed record ProxyOptions
     /// <summary>Allow PUT and DELETE of accounts by reseller admins (allow_account_management).</summary>
     public bool AllowAccountManagement { get; init; }
 
+    /// <summary>Optional features switched off (names as in <see cref="SwiftProxy.OptionalFeatures"/>), as if left out of Swift's pipeline.</summary>
+    public IReadOnlySet<string> DisabledFeatures { get; init; } = new HashSet<string>();
+
     /// <summary>Longest a client may pause while sending a body (client_timeout).</summary>
     public TimeSpan ClientTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }

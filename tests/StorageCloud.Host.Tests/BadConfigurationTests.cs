@@ -40,6 +40,14 @@ public sealed class BadConfigurationTests : IDisposable
         => AssertRejected(["aio"], "Server:ProxyPrt", new Dictionary<string, string> { ["STORAGECLOUD__Server__ProxyPrt"] = "1" });
 
     [Fact]
+    public Task Unknown_feature_to_disable()
+        => AssertRejected(["aio"], "unknown feature 'sloo'", new Dictionary<string, string> { ["STORAGECLOUD__Proxy__DisabledFeatures"] = "slo,sloo" });
+
+    [Fact]
+    public Task Malformed_tempauth_user()
+        => AssertRejected(["aio"], "Proxy:Users", new Dictionary<string, string> { ["STORAGECLOUD__Proxy__Users"] = "nocolon" });
+
+    [Fact]
     public Task Missing_config_file() => AssertRejected(["aio", "--config", "nope.json"], "file not found");
 
     [Fact]

@@ -28,7 +28,7 @@ public sealed record StorageCloudConfig
         [
             "Users", "AllowAccountManagement", "AccountAutocreate", "TokenLifeSeconds", "NodeTimeoutSeconds", "ConnTimeoutSeconds",
             "ErrorSuppressionLimit", "ErrorSuppressionIntervalSeconds", "RecheckAccountSeconds", "RecheckContainerSeconds",
-            "CorsAllowOrigin", "CorsExposeHeaders", "StrictCorsMode",
+            "CorsAllowOrigin", "CorsExposeHeaders", "StrictCorsMode", "DisabledFeatures",
         ],
         ["Logging"] = ["Level", "Format"],
         ["Auditor"] = ["BytesPerSecond", "IntervalSeconds"],
@@ -256,6 +256,19 @@ public sealed record StorageCloudConfig
             CorsAllowOrigin = ConfigValues.GetList(c, "Proxy:CorsAllowOrigin", []),
             CorsExposeHeaders = ConfigValues.GetList(c, "Proxy:CorsExposeHeaders", []),
             StrictCorsMode = ConfigValues.GetBool(c, "Proxy:StrictCorsMode", true),
+            DisabledFeatures = DisabledFeatures(c),
         };
+    }
+
+    private static HashSet<string> DisabledFeatures(IConfiguration c)
+    {
+        var disabled = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var feature in ConfigValues.GetList(c, "Proxy:DisabledFeatures", []))
+        {
+            if (Array.IndexOf(SwiftProxy.OptionalFeatures, feature) < 0)
+                throw new ConfigurationException("Proxy:DisabledFeatures", $"unknown feature '{feature}' (known: {string.Join(", ", SwiftProxy.OptionalFeatures)})");
+            disabled.Add(feature);
+        }
+        return disabled;
     }
 }
