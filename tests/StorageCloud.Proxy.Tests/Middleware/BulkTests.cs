@@ -53,6 +53,14 @@ public sealed class BulkTests(ClusterFixture fixture) : IClassFixture<ClusterFix
         var text = await denied.Content.ReadAsStringAsync();
         Assert.Contains($"{fullName}/keep, 403 Forbidden", text);
         using (var still = await Host.SendAsync(HttpMethod.Head, full + "/keep", Token)) Assert.Equal(HttpStatusCode.OK, still.StatusCode);
+        using (var xml = await Host.SendAsync(HttpMethod.Post, "/v1/AUTH_test?bulk-delete", Token, new StringContent($"{fullName}/nothing\n", Encoding.UTF8, "text/plain"), ("Accept", "application/xml")))
+        {
+            Assert.Equal("application/xml", xml.Content.Headers.ContentType!.MediaType);
+            var body = await xml.Content.ReadAsStringAsync();
+            Assert.Contains("<delete>", body);
+            Assert.Contains("<number_not_found>1</number_not_found>", body);
+            Assert.Contains("<response_status>200 OK</response_status>", body);
+        }
         using var empty = await Host.SendAsync(HttpMethod.Post, "/v1/AUTH_test?bulk-delete", Token, new StringContent("", Encoding.UTF8, "text/plain"));
         Assert.Contains("Response Body: Invalid bulk delete.", await empty.Content.ReadAsStringAsync());
     }

@@ -50,6 +50,17 @@ public sealed class StaticWebTests(ClusterFixture fixture) : IClassFixture<Clust
             Assert.Equal("<p>no such page</p>", await missing.Content.ReadAsStringAsync());
         }
         using (var file = await Host.SendAsync(HttpMethod.Get, c + "/docs/guide.txt")) Assert.Equal("guide", await file.Content.ReadAsStringAsync());
+        // A directory marker object (Web-Directory-Type) reads as its directory; a CSS link styles listings.
+        using (await Host.SendAsync(HttpMethod.Post, c, Token, null, ("X-Container-Meta-Web-Directory-Type", "text/directory"), ("X-Container-Meta-Web-Listings-Css", "style.css"))) { }
+        await Put(c + "/marked", "", "text/directory");
+        await Put(c + "/marked/inside.txt", "in", "text/plain");
+        using (var marked = await Host.SendAsync(HttpMethod.Get, c + "/marked/"))
+        {
+            var html = await marked.Content.ReadAsStringAsync();
+            Assert.Contains("<a href=\"inside.txt\">inside.txt</a>", html);
+            Assert.Contains("<link rel=\"stylesheet\" type=\"text/css\" href=\"../style.css\" />", html);
+        }
+        using (var markedNoSlash = await Host.SendAsync(HttpMethod.Get, c + "/marked")) Assert.Equal(HttpStatusCode.MovedPermanently, markedNoSlash.StatusCode);
         // The owner with a token gets the API, not the web site, unless asking for web mode.
         using (var api = await Host.SendAsync(HttpMethod.Get, c, Token)) Assert.Contains("docs/guide.txt", await api.Content.ReadAsStringAsync());
         using (var web = await Host.SendAsync(HttpMethod.Get, c + "/", Token, null, ("X-Web-Mode", "true"))) Assert.Equal("<p>home</p>", await web.Content.ReadAsStringAsync());
