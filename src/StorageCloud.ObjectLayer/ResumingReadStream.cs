@@ -7,7 +7,7 @@ namespace StorageCloud.ObjectLayer;
 /// an early end, it asks the next replica for the rest (Range from the next byte, If-Match the same ETag) and
 /// carries on, so the client sees one unbroken body.
 /// </summary>
-public sealed class ResumingReadStream : Stream
+public sealed class ResumingReadStream : Common.IO.ReadOnlyStream
 {
     private readonly Func<long, long, CancellationToken, Task<Stream?>> _reopen;
     private readonly TimeSpan _timeout;
@@ -70,15 +70,6 @@ public sealed class ResumingReadStream : Stream
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

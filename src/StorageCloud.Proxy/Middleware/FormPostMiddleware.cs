@@ -216,7 +216,7 @@ public sealed class FormPostMiddleware(RequestDelegate next, Cluster cluster, Pr
     }
 
     /// <summary>A file's body, cut off (and marked) past max_file_size.</summary>
-    private sealed class CappedStream(Stream inner, long cap) : Stream
+    private sealed class CappedStream(Stream inner, long cap) : Common.IO.ReadOnlyStream
     {
         private long _read;
 
@@ -235,14 +235,5 @@ public sealed class FormPostMiddleware(RequestDelegate next, Cluster cluster, Pr
         }
 
         public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => _read; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

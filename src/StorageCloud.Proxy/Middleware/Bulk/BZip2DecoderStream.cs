@@ -5,7 +5,7 @@ namespace StorageCloud.Proxy.Middleware.Bulk;
 /// time: Huffman-coded MTF/RLE symbols, the inverse Burrows-Wheeler transform, then the final run-length decoding.
 /// Every block's CRC and the stream CRC are checked; anything malformed is an <see cref="InvalidDataException"/>.
 /// </summary>
-public sealed class BZip2DecoderStream : Stream
+public sealed class BZip2DecoderStream : Common.IO.ReadOnlyStream
 {
     private const int MaxGroups = 6, GroupSize = 50, MaxCodeLength = 20;
     private static readonly uint[] CrcTable = BuildCrcTable();
@@ -386,15 +386,6 @@ public sealed class BZip2DecoderStream : Stream
         return table;
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
