@@ -81,6 +81,26 @@ public sealed class SwiftAuthorizer(ProxyOptions options, Cluster cluster)
         return Denied(state);
     }
 
+    /// <summary>
+    /// Whether the caller may read another object (or, with no object, list another container) on the way to
+    /// answering its own request: a copy's source, a large object's segments, a symlink's target. Decided by that
+    /// container's read ACL; the caller's owner flag for its own request is left as it was.
+    /// </summary>
+    public async ValueTask<Denial?> AuthorizeReadAsync(HttpContext context, string account, string container, string? obj, string method = "GET")
+    {
+        var info = await cluster.GetContainerInfoAsync(account, container, cancellationToken: context.RequestAborted);
+        var state = SwiftAuthState.Of(context);
+        var wasOwner = state.Owner;
+        try
+        {
+            return await AuthorizeAsync(context, new SwiftPath("v1", account, container, obj, true), info.ReadAcl, method);
+        }
+        finally
+        {
+            state.Owner = wasOwner;
+        }
+    }
+
     private static bool Intersects(IReadOnlySet<string> groups, List<string> names)
     {
         foreach (var n in names)

@@ -64,16 +64,12 @@ public sealed partial class ObjectController
             await WriteProblemAsync(context, problem);
             return;
         }
-        var srcInfo = await cluster.GetContainerInfoAsync(srcAccount, srcContainer, cancellationToken: context.RequestAborted);
-        var state = SwiftAuthState.Of(context);
-        var wasOwner = state.Owner;
         // The source is authorized as the GET Swift's copy middleware makes of it.
-        if (await authorizer.AuthorizeAsync(context, source, srcInfo.ReadAcl, "GET") is { } denial)
+        if (await authorizer.AuthorizeReadAsync(context, srcAccount, srcContainer, srcObject) is { } denial)
         {
             await Relay.DenyAsync(context, denial, source);
             return;
         }
-        state.Owner = wasOwner;
         var sourceHeaders = new List<KeyValuePair<string, string>> { new("X-Newest", "true") };
         if (Relay.BackendHeaders(context).Find(h => h.Key.Equals("X-Trans-Id", StringComparison.OrdinalIgnoreCase)) is { Key: not null } id) sourceHeaders.Add(id);
         using var src = await cluster.ObjectReadAsync(HttpMethod.Get, srcAccount, srcContainer, srcObject, sourceHeaders, newest: true, context.RequestAborted);

@@ -186,11 +186,7 @@ public sealed class SymlinkMiddleware(Cluster cluster, SwiftAuthorizer authorize
     /// <summary>Reads an object as the caller (its container's read ACL applies); a refusal comes back as its status.</summary>
     private async Task<BackendResponse> ReadAsCallerAsync(HttpContext context, HttpMethod method, string account, string container, string obj, List<KeyValuePair<string, string>> headers)
     {
-        var info = await cluster.GetContainerInfoAsync(account, container, cancellationToken: context.RequestAborted);
-        var state = SwiftAuthState.Of(context);
-        var wasOwner = state.Owner;
-        var denial = await authorizer.AuthorizeAsync(context, new SwiftPath("v1", account, container, obj, true), info.ReadAcl, "GET");
-        state.Owner = wasOwner;
+        var denial = await authorizer.AuthorizeReadAsync(context, account, container, obj);
         if (denial is not null) return BackendResponse.Synthetic(denial.Status);
         return await cluster.ObjectReadAsync(method, account, container, obj, headers, cancellationToken: context.RequestAborted);
     }

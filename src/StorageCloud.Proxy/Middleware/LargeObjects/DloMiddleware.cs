@@ -104,11 +104,7 @@ public sealed class DloMiddleware(Cluster cluster, SwiftAuthorizer authorizer, S
     /// <summary>The segments: the listing of the container under the prefix, read as the caller (who needs listing rights).</summary>
     private async Task<List<(string, long, string)>> ListAsync(HttpContext context, string account, string container, string prefix)
     {
-        var info = await cluster.GetContainerInfoAsync(account, container, cancellationToken: context.RequestAborted);
-        var state = SwiftAuthState.Of(context);
-        var wasOwner = state.Owner;
-        var denial = await authorizer.AuthorizeAsync(context, new SwiftPath("v1", account, container, null, true), info.ReadAcl, "GET");
-        state.Owner = wasOwner;
+        var denial = await authorizer.AuthorizeReadAsync(context, account, container, null);
         if (denial is not null) throw new SegmentException($"listing of {container}: {denial.Status}");
         var rows = new List<(string, long, string)>();
         var marker = "";

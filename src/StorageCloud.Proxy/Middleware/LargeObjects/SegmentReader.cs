@@ -26,12 +26,7 @@ public sealed class SegmentReader(Cluster cluster, SwiftAuthorizer authorizer)
     /// <summary>Opens one segment's bytes; throws <see cref="SegmentException"/> when it is not as described.</summary>
     public async Task<BackendResponse> OpenAsync(HttpContext context, string account, Segment segment, CancellationToken cancellationToken)
     {
-        var info = await cluster.GetContainerInfoAsync(account, segment.Container, cancellationToken: cancellationToken);
-        var path = new SwiftPath("v1", account, segment.Container, segment.Object, true);
-        var state = SwiftAuthState.Of(context);
-        var wasOwner = state.Owner;
-        var denial = await authorizer.AuthorizeAsync(context, path, info.ReadAcl, "GET");
-        state.Owner = wasOwner;
+        var denial = await authorizer.AuthorizeReadAsync(context, account, segment.Container, segment.Object);
         if (denial is not null) throw new SegmentException($"segment /{segment.Container}/{segment.Object}: {denial.Status}");
         List<KeyValuePair<string, string>> headers = [new("Range", $"bytes={segment.First}-{segment.Last}")];
         var response = await cluster.ObjectReadAsync(HttpMethod.Get, account, segment.Container, segment.Object, headers, cancellationToken: cancellationToken);

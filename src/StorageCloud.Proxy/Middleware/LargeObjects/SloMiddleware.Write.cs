@@ -123,11 +123,7 @@ public sealed partial class SloMiddleware
     {
         var (container, obj) = SplitName(name);
         if (obj.Length == 0) return (404, 0, null, null, null, false);
-        var info = await cluster.GetContainerInfoAsync(account, container, cancellationToken: context.RequestAborted);
-        var state = SwiftAuthState.Of(context);
-        var wasOwner = state.Owner;
-        var denial = await authorizer.AuthorizeAsync(context, new SwiftPath("v1", account, container, obj, true), info.ReadAcl, "HEAD");
-        state.Owner = wasOwner;
+        var denial = await authorizer.AuthorizeReadAsync(context, account, container, obj, "HEAD");
         if (denial is not null) return (denial.Status, 0, null, null, null, false);
         using var head = await cluster.ObjectReadAsync(HttpMethod.Head, account, container, obj, [], cancellationToken: context.RequestAborted);
         if (!head.IsSuccess) return (head.Status == 0 ? 503 : head.Status, 0, null, null, null, false);

@@ -193,11 +193,7 @@ public sealed partial class SloMiddleware(Cluster cluster, SwiftAuthorizer autho
     /// <summary>A nested manifest, read as the caller.</summary>
     private async Task<List<SloEntry>> LoadManifestAsync(HttpContext context, string account, string container, string obj, CancellationToken cancellationToken)
     {
-        var info = await cluster.GetContainerInfoAsync(account, container, cancellationToken: cancellationToken);
-        var state = SwiftAuthState.Of(context);
-        var wasOwner = state.Owner;
-        var denial = await authorizer.AuthorizeAsync(context, new SwiftPath("v1", account, container, obj, true), info.ReadAcl, "GET");
-        state.Owner = wasOwner;
+        var denial = await authorizer.AuthorizeReadAsync(context, account, container, obj);
         if (denial is not null) throw new SegmentException($"sub-manifest /{container}/{obj}: {denial.Status}");
         using var response = await cluster.ObjectReadAsync(HttpMethod.Get, account, container, obj, [], cancellationToken: cancellationToken);
         if (response.Status != 200 || !IsTrue(response.Header("X-Static-Large-Object"))) throw new SegmentException($"sub-manifest /{container}/{obj}: {response.Status}");
