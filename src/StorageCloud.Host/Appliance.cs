@@ -10,6 +10,9 @@ using StorageCloud.Common.Hashing;
 using StorageCloud.Common.Http;
 using StorageCloud.Storage.ObjectServer;
 using StorageCloud.Host.Configuration;
+using StorageCloud.Identity;
+using StorageCloud.Identity.Api;
+using StorageCloud.Identity.Store;
 using StorageCloud.ObjectLayer;
 using StorageCloud.Proxy;
 using StorageCloud.Ring;
@@ -32,6 +35,7 @@ public static class Appliance
         var objectRole = config.Roles.Contains("object");
         var containerRole = config.Roles.Contains("container");
         var accountRole = config.Roles.Contains("account");
+        var identityRole = config.Roles.Contains("identity");
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -40,6 +44,7 @@ public static class Appliance
             if (objectRole) k.Listen(config.BindAddress, config.ObjectPort);
             if (containerRole) k.Listen(config.BindAddress, config.ContainerPort);
             if (accountRole) k.Listen(config.BindAddress, config.AccountPort);
+            if (identityRole) k.Listen(config.BindAddress, config.IdentityPort);
         });
         builder.Services.AddRoutingCore();
 
@@ -57,9 +62,21 @@ public static class Appliance
             return 2;
         }
         using var cluster = opened;
+        if (identityRole || config.KeystoneAuth)
+        {
+            try
+            {
+                builder.Services.AddIdentityService(config.Identity.Service);
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"storagecloud: identity: {e.Message}");
+                return 2;
+            }
+        }
         if (cluster is not null)
         {
-            builder.Services.AddSwiftProxy(config.Proxy, cluster);
+            builder.Services.AddSwiftProxy(config.Proxy, cluster, config.KeystoneAuth);
             SwiftProxy.RegisterInfo(info, config.Proxy);
         }
         builder.Services.AddSingleton(info);
@@ -122,12 +139,32 @@ public static class Appliance
                 node.Run(objectServer.HandleAsync);
             });
         }
+        string? openrc = null;
+        if (identityRole)
+        {
+            IdentityApi identityApi;
+            try
+            {
+                identityApi = app.Services.GetRequiredService<IdentityApi>();
+                openrc = await IdentityRole.StartAsync(app.Services.GetRequiredService<IdentityStore>(), config, data);
+            }
+            catch (Exception e) when (e is System.Data.Common.DbException or IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"storagecloud: identity: cannot open its database or keys: {e.Message}");
+                return 1;
+            }
+            app.MapWhen(c => c.Connection.LocalPort == config.IdentityPort, node =>
+            {
+                node.UseMiddleware<TransactionIdMiddleware>(new TransactionIdOptions { Suffix = config.TransIdSuffix });
+                node.Run(identityApi.HandleAsync);
+            });
+        }
         // The proxy's pipeline (its order is in SwiftProxy.UseSwiftProxy).
         if (cluster is not null) app.UseSwiftProxy(new TransactionIdOptions { Suffix = config.TransIdSuffix });
         else app.Run(context => SwiftResponses.WriteAsync(context, 404));
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("storagecloud");
-        app.Lifetime.ApplicationStarted.Register(() => PrintBanner(config, data, mode));
+        app.Lifetime.ApplicationStarted.Register(() => PrintBanner(config, data, mode, openrc));
         try
         {
             await app.StartAsync();
@@ -219,7 +256,7 @@ public static class Appliance
         }
     }
 
-    private static void PrintBanner(StorageCloudConfig config, DataDirectory data, string mode)
+    private static void PrintBanner(StorageCloudConfig config, DataDirectory data, string mode, string? openrc)
     {
         var host = config.BindAddress.Equals(IPAddress.Any) ? "127.0.0.1" : config.BindAddress.ToString();
         var url = $"http://{host}:{config.ProxyPort}";
@@ -235,6 +272,10 @@ public static class Appliance
               auth         {url}/auth/v1.0   (tempauth; e.g. swift -A {url}/auth/v1.0 -U test:tester -K testing stat)
               users        {string.Join(", ", config.Proxy.Users.Select(u => $"{u.Account}:{u.User}/{u.Key}"))}
               rings        {config.RingDir}
+            {(openrc is null ? "" : $"""
+              identity     {IdentityRole.AuthUrl(config)}   (Keystone v3; admin / {IdentityRole.AdminPassword(config, data)}, project admin, domain Default)
+              openrc       {openrc}   (source it, then e.g. openstack token issue)
+            """)}
             """);
         Console.Out.Flush();
     }

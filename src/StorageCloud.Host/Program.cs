@@ -16,6 +16,7 @@ public static class Program
         var root = new RootCommand("StorageCloud: an object, block and image store that speaks the Swift and S3 APIs.");
         root.Subcommands.Add(BuildAio());
         root.Subcommands.Add(BuildServe());
+        root.Subcommands.Add(BuildIdentity());
         var version = new Command("version", "Print the version.");
         version.SetAction(_ =>
         {
@@ -42,6 +43,7 @@ public static class Program
         ("--object-port", "Server:ObjectPort", "Object server port (default 6200)."),
         ("--container-port", "Server:ContainerPort", "Container server port (default 6201)."),
         ("--account-port", "Server:AccountPort", "Account server port (default 6202)."),
+        ("--identity-port", "Server:IdentityPort", "Identity (Keystone v3) port (default 5000)."),
         ("--data-dir", "Storage:DataDir", "Data directory (default ./data)."),
         ("--devices", "Storage:Devices", "Number of device directories d1..dN (default 4)."),
         ("--log-level", "Logging:Level", "trace, debug, information, warning or error (default information)."),
@@ -72,6 +74,37 @@ public static class Program
             if (result.GetValue(roles) is { } list) overrides["Server:Roles"] = list;
             return RunAsync(result.GetValue(config), overrides, ["proxy"], "serve");
         });
+        return command;
+    }
+
+    private static Command BuildIdentity()
+    {
+        var command = new Command("identity", "Identity service maintenance.");
+        var rotate = new Command("rotate-keys", "Rotate the token keys: the staged key becomes primary, a new key is staged, the oldest beyond Identity:MaxActiveKeys is removed.");
+        var config = new Option<string?>("--config") { Description = "JSON configuration file." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Data directory (default ./data)." };
+        rotate.Options.Add(config);
+        rotate.Options.Add(dataDir);
+        rotate.SetAction(result =>
+        {
+            var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+            if (result.GetValue(dataDir) is { } dir) overrides["Storage:DataDir"] = dir;
+            StorageCloudConfig loaded;
+            try
+            {
+                loaded = StorageCloudConfig.Load(result.GetValue(config), overrides, ["identity"]);
+            }
+            catch (ConfigurationException e)
+            {
+                Console.Error.WriteLine($"storagecloud: {e.Message}");
+                return ConfigError;
+            }
+            var keys = new Identity.Tokens.KeyRepository(loaded.Identity.Service.KeyRepository, loaded.Identity.Service.MaxActiveKeys);
+            var primary = keys.Rotate();
+            Console.Out.WriteLine($"rotated {loaded.Identity.Service.KeyRepository}: primary key {primary}, keys {string.Join(" ", keys.Indexes())} (0 is staged)");
+            return 0;
+        });
+        command.Subcommands.Add(rotate);
         return command;
     }
 

@@ -25,13 +25,17 @@ public static class SwiftProxy
 
     private static bool On(ProxyOptions options, string feature) => !options.DisabledFeatures.Contains(feature);
 
-    /// <summary>Registers the proxy's services over a cluster client.</summary>
-    public static IServiceCollection AddSwiftProxy(this IServiceCollection services, ProxyOptions options, Cluster cluster)
+    /// <summary>
+    /// Registers the proxy's services over a cluster client. With <paramref name="keystoneAuth"/>, identity tokens
+    /// are accepted beside tempauth's (the identity services must be registered too).
+    /// </summary>
+    public static IServiceCollection AddSwiftProxy(this IServiceCollection services, ProxyOptions options, Cluster cluster, bool keystoneAuth = false)
     {
         services.AddSingleton(options);
         services.AddSingleton(cluster);
         services.AddSingleton<TempAuth>();
         services.AddSingleton<ISwiftAuthProvider>(sp => sp.GetRequiredService<TempAuth>());
+        if (keystoneAuth) services.AddSingleton<ISwiftAuthProvider, KeystoneAuth>();
         services.AddSingleton<SwiftAuthorizer>();
         services.AddSingleton<AccountController>();
         services.AddSingleton<ContainerController>();

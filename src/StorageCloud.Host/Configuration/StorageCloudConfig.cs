@@ -20,7 +20,7 @@ public sealed record StorageCloudConfig
     /// <summary>Every option the file and the environment may set, by section (docs/configuration.md lists them).</summary>
     public static readonly IReadOnlyDictionary<string, string[]> KnownOptions = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase)
     {
-        ["Server"] = ["BindAddress", "ProxyPort", "ObjectPort", "ContainerPort", "AccountPort", "Roles", "TransIdSuffix", "HealthcheckDisablePath"],
+        ["Server"] = ["BindAddress", "ProxyPort", "ObjectPort", "ContainerPort", "AccountPort", "IdentityPort", "Roles", "TransIdSuffix", "HealthcheckDisablePath"],
         ["Storage"] = ["DataDir", "Devices", "ReclaimAgeSeconds", "FreeSpaceReserveBytes"],
         ["Compaction"] = ["IntervalSeconds", "LiveThreshold", "BytesPerSecond"],
         ["Cluster"] = ["HashPathPrefix", "HashPathSuffix", "Replicas", "PartPower", "RingDir"],
@@ -28,8 +28,9 @@ public sealed record StorageCloudConfig
         [
             "Users", "AllowAccountManagement", "AccountAutocreate", "TokenLifeSeconds", "NodeTimeoutSeconds", "ConnTimeoutSeconds",
             "ErrorSuppressionLimit", "ErrorSuppressionIntervalSeconds", "RecheckAccountSeconds", "RecheckContainerSeconds",
-            "CorsAllowOrigin", "CorsExposeHeaders", "StrictCorsMode", "DisabledFeatures",
+            "CorsAllowOrigin", "CorsExposeHeaders", "StrictCorsMode", "DisabledFeatures", "KeystoneAuth",
         ],
+        ["Identity"] = IdentityConfig.Options,
         ["Logging"] = ["Level", "Format"],
         ["Auditor"] = ["BytesPerSecond", "IntervalSeconds"],
         ["Updater"] = ["IntervalSeconds"],
@@ -61,6 +62,15 @@ public sealed record StorageCloudConfig
 
     /// <summary>Port of the account server (the storage node's account API).</summary>
     public required int AccountPort { get; init; }
+
+    /// <summary>Port of the identity service (Keystone v3).</summary>
+    public required int IdentityPort { get; init; }
+
+    /// <summary>The identity service's settings.</summary>
+    public required IdentityConfig Identity { get; init; }
+
+    /// <summary>True when the proxy accepts identity tokens (on by default when this process runs the identity role).</summary>
+    public required bool KeystoneAuth { get; init; }
 
     /// <summary>Roles this process runs.</summary>
     public required IReadOnlyList<string> Roles { get; init; }
@@ -192,6 +202,9 @@ public sealed record StorageCloudConfig
             ObjectPort = ConfigValues.GetInt32(c, "Server:ObjectPort", 6200, 1, 65535),
             ContainerPort = ConfigValues.GetInt32(c, "Server:ContainerPort", 6201, 1, 65535),
             AccountPort = ConfigValues.GetInt32(c, "Server:AccountPort", 6202, 1, 65535),
+            IdentityPort = ConfigValues.GetInt32(c, "Server:IdentityPort", 5000, 1, 65535),
+            Identity = IdentityConfig.Load(c, dataDir),
+            KeystoneAuth = ConfigValues.GetBool(c, "Proxy:KeystoneAuth", roles.Contains("identity")),
             Roles = roles,
             TransIdSuffix = ConfigValues.GetString(c, "Server:TransIdSuffix", ""),
             HealthcheckDisablePath = c["Server:HealthcheckDisablePath"],

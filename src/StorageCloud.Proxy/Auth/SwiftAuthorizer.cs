@@ -56,6 +56,8 @@ public sealed class SwiftAuthorizer(ProxyOptions options, Cluster cluster)
             return null;
         }
         if (method == "OPTIONS") return null;
+        // Identity readers may look at their project's account and everything in it, and change nothing.
+        if (method is "GET" or "HEAD" && groups.Contains(KeystoneAuth.ReaderGroup(account))) return null;
 
         var (referrers, aclGroups) = Acl.ParseContainerAcl(acl);
         if (Acl.ReferrerAllowed(context.Request.Headers.Referer.ToString(), referrers) && (path.Object is not null || aclGroups.Contains(".rlistings")))

@@ -1,0 +1,31 @@
+using StorageCloud.Identity.Store;
+
+namespace StorageCloud.Identity.Tokens;
+
+/// <summary>A role as a token lists it.</summary>
+public sealed record RoleRef(string Id, string Name);
+
+/// <summary>
+/// A token that passed validation, with what it stands for now: its user, its scope and the roles the user holds
+/// there (implied roles included). Services decide access from this; nothing here is taken from the request.
+/// </summary>
+public sealed record ValidatedToken(
+    TokenPayload Payload,
+    UserRow User,
+    DomainRow UserDomain,
+    ProjectRow? Project,
+    DomainRow? ProjectDomain,
+    DomainRow? Domain,
+    IReadOnlyList<RoleRef> Roles)
+{
+    /// <summary>True when the token holds the role (by name, case-insensitively, as Keystone policy checks).</summary>
+    public bool HasRole(string name)
+    {
+        foreach (var role in Roles)
+            if (string.Equals(role.Name, name, StringComparison.OrdinalIgnoreCase)) return true;
+        return false;
+    }
+
+    /// <summary>True for a system-scoped token.</summary>
+    public bool IsSystem => Payload.Scope == ScopeKind.System;
+}
