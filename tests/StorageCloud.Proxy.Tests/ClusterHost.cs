@@ -47,11 +47,15 @@ public sealed class ClusterHost : IAsyncDisposable
     /// <summary>The proxy's cluster client (rings, error limiter, caches).</summary>
     public Cluster Cluster { get; }
 
+    /// <summary>The proxy's services.</summary>
+    public IServiceProvider Services => _proxy.Services;
+
     /// <summary>Storage nodes, by index.</summary>
     public IReadOnlyList<StorageNodeHost> Nodes => _nodes;
 
     /// <summary>Starts the nodes, builds the rings and starts the proxy.</summary>
-    public static async Task<ClusterHost> StartAsync(int nodeCount = 4, ProxyOptions? options = null, ObjectLayerOptions? layerOptions = null)
+    public static async Task<ClusterHost> StartAsync(int nodeCount = 4, ProxyOptions? options = null, ObjectLayerOptions? layerOptions = null,
+        Action<IServiceCollection>? configure = null, bool keystoneAuth = false)
     {
         var root = Path.Combine(Path.GetTempPath(), "sc-proxy-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
@@ -90,7 +94,8 @@ public sealed class ClusterHost : IAsyncDisposable
         SwiftProxy.RegisterInfo(info, proxyOptions);
         builder.Services.AddSingleton(info);
         builder.Services.AddSingleton(new HealthcheckOptions());
-        builder.Services.AddSwiftProxy(proxyOptions, cluster);
+        configure?.Invoke(builder.Services);
+        builder.Services.AddSwiftProxy(proxyOptions, cluster, keystoneAuth);
         var app = builder.Build();
         app.UseSwiftProxy(new TransactionIdOptions());
         await app.StartAsync();
