@@ -6,6 +6,7 @@ using StorageCloud.ObjectLayer;
 using StorageCloud.Proxy.Auth;
 using StorageCloud.Proxy.Controllers;
 using StorageCloud.Proxy.Middleware;
+using StorageCloud.Proxy.S3;
 using StorageCloud.Proxy.Middleware.Bulk;
 using StorageCloud.Proxy.Middleware.LargeObjects;
 using StorageCloud.Proxy.Middleware.Quotas;
@@ -35,7 +36,12 @@ public static class SwiftProxy
         services.AddSingleton(cluster);
         services.AddSingleton<TempAuth>();
         services.AddSingleton<ISwiftAuthProvider>(sp => sp.GetRequiredService<TempAuth>());
-        if (keystoneAuth) services.AddSingleton<ISwiftAuthProvider, KeystoneAuth>();
+        services.AddSingleton<IS3CredentialSource, TempAuthS3Credentials>();
+        if (keystoneAuth)
+        {
+            services.AddSingleton<ISwiftAuthProvider, KeystoneAuth>();
+            services.AddSingleton<IS3CredentialSource, Ec2S3Credentials>();
+        }
         services.AddSingleton<SwiftAuthorizer>();
         services.AddSingleton<AccountController>();
         services.AddSingleton<ContainerController>();
@@ -106,7 +112,7 @@ public static class SwiftProxy
 
     /// <summary>
     /// The pipeline, in order: catch errors → transaction id → access log → healthcheck → /info → gatekeeper →
-    /// temp URLs → form POST → auth → CORS → static web → bulk → static and dynamic large objects → container and
+    /// temp URLs → form POST → S3 (signed S3 requests become Swift sub-requests of the rest) → auth → CORS → static web → bulk → static and dynamic large objects → container and
     /// account quotas (after SLO, so a manifest counts the size of the object it makes) → object versioning →
     /// legacy versioned writes → symlinks → the account, container and object controllers. Optional features that
     /// are switched off (Proxy:DisabledFeatures) are left out.
@@ -126,6 +132,7 @@ public static class SwiftProxy
         app.UseMiddleware<GatekeeperMiddleware>();
         Use<TempUrlMiddleware>("tempurl");
         Use<FormPostMiddleware>("formpost");
+        app.UseMiddleware<S3Middleware>();
         app.UseMiddleware<SwiftAuthMiddleware>();
         Use<CorsMiddleware>("cors");
         Use<StaticWebMiddleware>("staticweb");
