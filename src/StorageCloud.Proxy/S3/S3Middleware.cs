@@ -1,11 +1,6 @@
-using System.Globalization;
-using System.Security;
-using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using StorageCloud.Common.Http;
 using StorageCloud.Proxy.Auth;
-using StorageCloud.Proxy.Middleware;
 
 namespace StorageCloud.Proxy.S3;
 
@@ -38,9 +33,9 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         try
         {
             if (v2) throw S3Error.NotImplemented();
-            var principal = await AuthenticateAsync(request);
+            var (principal, signed) = await AuthenticateAsync(request);
             SwiftAuthState.Of(context).Identity = principal.Identity;
-            await DispatchAsync(context, principal);
+            await DispatchAsync(context, principal, signed);
         }
         catch (S3Error e)
         {
@@ -48,7 +43,7 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         }
     }
 
-    private async Task<S3Principal> AuthenticateAsync(HttpRequest request)
+    private async Task<(S3Principal, SignedRequest)> AuthenticateAsync(HttpRequest request)
     {
         var signed = SigV4.Parse(request);
         var now = _clock.GetUtcNow();
@@ -66,45 +61,67 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         }
         if (principal is null) throw S3Error.InvalidAccessKeyId();
         if (!SigV4.Verify(request, signed, principal.Secret)) throw S3Error.SignatureDoesNotMatch();
-        return principal;
+        return (principal, signed);
     }
 
-    private Task DispatchAsync(HttpContext context, S3Principal principal)
-    {
-        var path = context.Request.Path.Value ?? "/";
-        if (path == "/" && HttpMethods.IsGet(context.Request.Method)) return ListBucketsAsync(context, principal);
-        throw S3Error.NotImplemented();
-    }
+    /// <summary>Subresources this front end does not implement yet: a request naming one gets NotImplemented, never a wrong answer.</summary>
+    private static readonly string[] Unsupported =
+    [
+        "acl", "cors", "tagging", "versioning", "versions", "versionId", "policy", "lifecycle", "logging", "notification", "replication",
+        "website", "encryption", "object-lock", "retention", "legal-hold", "torrent", "requestPayment", "accelerate", "analytics",
+        "inventory", "metrics", "ownershipControls", "publicAccessBlock", "restore", "select", "attributes",
+    ];
 
-    /// <summary>GET /: the account's containers as ListAllMyBucketsResult.</summary>
-    private async Task ListBucketsAsync(HttpContext context, S3Principal principal)
+    private Task DispatchAsync(HttpContext context, S3Principal principal, SignedRequest signed)
     {
-        using var body = new MemoryStream();
-        var response = await SubRequest.SendAsync(context, next, "GET", $"/v1/{principal.Account}?format=json", responseBody: body);
-        if (response.Status is 401 or 403) throw S3Error.AccessDenied();
-        if (response.Status is not (200 or 204)) throw S3Error.InternalError();
-        var xml = new StringBuilder(256);
-        var owner = SecurityElement.Escape(principal.Identity.User);
-        xml.Append("""<?xml version="1.0" encoding="UTF-8"?>""").Append('\n')
-            .Append("""<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">""")
-            .Append("<Owner><ID>").Append(owner).Append("</ID><DisplayName>").Append(owner).Append("</DisplayName></Owner><Buckets>");
-        if (body.Length > 0)
+        var (bucket, key) = SplitPath(context);
+        var r = new S3Request(context, principal, next, bucket, key) { Signed = signed, SigningKey = SigV4.SigningKey(principal.Secret, signed.Scope) };
+        var method = context.Request.Method;
+        foreach (var name in Unsupported)
+            if (r.Has(name)) throw S3Error.NotImplemented();
+        if (bucket is null)
+            return method == "GET" ? BucketHandlers.ListBucketsAsync(r) : throw MethodNotAllowed();
+        if (key is null)
         {
-            using var listing = JsonDocument.Parse(body.ToArray());
-            foreach (var container in listing.RootElement.EnumerateArray())
+            return method switch
             {
-                var created = container.TryGetProperty("last_modified", out var lm) && DateTime.TryParse(lm.GetString(), CultureInfo.InvariantCulture,
-                    DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var when) ? when : DateTime.UnixEpoch;
-                xml.Append("<Bucket><Name>").Append(SecurityElement.Escape(container.GetProperty("name").GetString()))
-                    .Append("</Name><CreationDate>").Append(created.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture))
-                    .Append("</CreationDate></Bucket>");
-            }
+                "PUT" => BucketHandlers.CreateAsync(r),
+                "HEAD" => BucketHandlers.HeadAsync(r),
+                "DELETE" => BucketHandlers.DeleteAsync(r),
+                "GET" when r.Has("location") => BucketHandlers.LocationAsync(r),
+                "GET" when r.Has("uploads") => MultipartHandlers.ListUploadsAsync(r),
+                "GET" => BucketHandlers.ListObjectsAsync(r),
+                "POST" when r.Has("delete") => ObjectHandlers.DeleteObjectsAsync(r),
+                _ => throw MethodNotAllowed(),
+            };
         }
-        xml.Append("</Buckets></ListAllMyBucketsResult>");
-        var bytes = Encoding.UTF8.GetBytes(xml.ToString());
-        context.Response.StatusCode = 200;
-        context.Response.ContentType = "application/xml";
-        context.Response.ContentLength = bytes.Length;
-        await context.Response.Body.WriteAsync(bytes, context.RequestAborted);
+        return method switch
+        {
+            "PUT" when r.Has("uploadId") => MultipartHandlers.UploadPartAsync(r),
+            "PUT" when context.Request.Headers.ContainsKey("x-amz-copy-source") => ObjectHandlers.CopyAsync(r, r.SwiftPath(bucket, key)),
+            "PUT" => ObjectHandlers.PutAsync(r, r.SwiftPath(bucket, key), ObjectHandlers.MetadataHeaders(context.Request)),
+            "GET" when r.Has("uploadId") => MultipartHandlers.ListPartsAsync(r),
+            "GET" or "HEAD" when r.Has("partNumber") => throw S3Error.NotImplemented(),
+            "GET" or "HEAD" => ObjectHandlers.GetAsync(r),
+            "DELETE" when r.Has("uploadId") => MultipartHandlers.AbortAsync(r),
+            "DELETE" => ObjectHandlers.DeleteAsync(r),
+            "POST" when r.Has("uploads") => MultipartHandlers.CreateAsync(r),
+            "POST" when r.Has("uploadId") => MultipartHandlers.CompleteAsync(r),
+            _ => throw MethodNotAllowed(),
+        };
+    }
+
+    private static S3Error MethodNotAllowed() => new("MethodNotAllowed", 405, "The specified method is not allowed against this resource.");
+
+    /// <summary>The bucket and key of a path-style request, decoded from the raw target (so "%2F" in a key stays a slash of the key).</summary>
+    private static (string? Bucket, string? Key) SplitPath(HttpContext context)
+    {
+        var raw = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
+        var q = raw.IndexOf('?');
+        var path = (q < 0 ? raw : raw[..q]).TrimStart('/');
+        if (path.Length == 0) return (null, null);
+        var slash = path.IndexOf('/');
+        if (slash < 0 || slash == path.Length - 1) return (Uri.UnescapeDataString(slash < 0 ? path : path[..slash]), null);
+        return (Uri.UnescapeDataString(path[..slash]), Uri.UnescapeDataString(path[(slash + 1)..]));
     }
 }

@@ -89,13 +89,19 @@ public static class SigV4
     {
         var canonical = CanonicalRequest(request, signed);
         var stringToSign = $"{Algorithm}\n{signed.Time.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}\n{signed.Scope}\n{Hex(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))}";
-        var scope = signed.Scope.Split('/');
-        var key = Hmac(Encoding.UTF8.GetBytes("AWS4" + secret), scope[0]);
-        key = Hmac(key, scope[1]);
-        key = Hmac(key, scope[2]);
-        key = Hmac(key, scope[3]);
+        var key = SigningKey(secret, signed.Scope);
         var expected = Encoding.ASCII.GetBytes(Hex(Hmac(key, stringToSign)));
         return CryptographicOperations.FixedTimeEquals(expected, Encoding.ASCII.GetBytes(signed.Signature.ToLowerInvariant()));
+    }
+
+    /// <summary>The key derived from the secret for a credential scope (date/region/service/aws4_request).</summary>
+    public static byte[] SigningKey(string secret, string scope)
+    {
+        var parts = scope.Split('/');
+        var key = Hmac(Encoding.UTF8.GetBytes("AWS4" + secret), parts[0]);
+        key = Hmac(key, parts[1]);
+        key = Hmac(key, parts[2]);
+        return Hmac(key, parts[3]);
     }
 
     /// <summary>The canonical request SigV4 signs, rebuilt from the request as it arrived.</summary>

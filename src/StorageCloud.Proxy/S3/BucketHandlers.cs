@@ -1,0 +1,180 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
+
+namespace StorageCloud.Proxy.S3;
+
+/// <summary>The service and bucket operations: ListBuckets, Create/Head/DeleteBucket, GetBucketLocation, ListObjects (v1 and v2).</summary>
+public static partial class BucketHandlers
+{
+    /// <summary>Suffix of the hidden container that holds a bucket's multipart parts (Swift s3api's name).</summary>
+    public const string SegmentsSuffix = "+segments";
+
+    private const string LocationSysmeta = "X-Container-Sysmeta-S3-Location";
+
+    /// <summary>True when the name follows S3's (DNS-compatible) bucket naming rules.</summary>
+    public static bool IsValidName(string name) =>
+        name.Length is >= 3 and <= 63 && BucketName().IsMatch(name) && !name.Contains("..", StringComparison.Ordinal)
+        && !name.Contains(".-", StringComparison.Ordinal) && !name.Contains("-.", StringComparison.Ordinal) && !IpAddress().IsMatch(name);
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9.-]*[a-z0-9]$")]
+    private static partial Regex BucketName();
+
+    [GeneratedRegex(@"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")]
+    private static partial Regex IpAddress();
+
+    /// <summary>GET /: the account's containers (segment containers left out).</summary>
+    public static async Task ListBucketsAsync(S3Request r)
+    {
+        var answer = await r.SwiftAsync("GET", $"/v1/{r.Principal.Account}?format=json");
+        if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, null, null);
+        var xml = new S3Xml("ListAllMyBucketsResult").Open("Owner").Element("ID", r.OwnerId).Element("DisplayName", r.OwnerId).Close("Owner").Open("Buckets");
+        if (answer.Body.Length > 0)
+        {
+            using var listing = JsonDocument.Parse(answer.Body);
+            foreach (var container in listing.RootElement.EnumerateArray())
+            {
+                var name = container.GetProperty("name").GetString()!;
+                if (name.EndsWith(SegmentsSuffix, StringComparison.Ordinal)) continue;
+                var created = S3Xml.ParseSwiftTime(container.TryGetProperty("last_modified", out var lm) ? lm.GetString() : null);
+                xml.Open("Bucket").Element("Name", name).Element("CreationDate", S3Xml.Time(created)).Close("Bucket");
+            }
+        }
+        await xml.Close("Buckets").WriteAsync(r.Context);
+    }
+
+    /// <summary>PUT /bucket, with an optional CreateBucketConfiguration/LocationConstraint.</summary>
+    public static async Task CreateAsync(S3Request r)
+    {
+        var bucket = r.Bucket!;
+        if (!IsValidName(bucket)) throw S3Error.InvalidBucketName(bucket);
+        string? location = null;
+        if (r.Context.Request.ContentLength is > 0 || r.Context.Request.Headers.TransferEncoding.Count > 0)
+        {
+            var doc = await S3Xml.ReadAsync(r.Context, 64 * 1024);
+            if (doc.DocumentElement?.LocalName != "CreateBucketConfiguration") throw S3Error.MalformedXml();
+            location = S3Xml.ChildText(doc.DocumentElement, "LocationConstraint");
+        }
+        var answer = await r.SwiftAsync("PUT", r.SwiftPath(bucket), S3Request.Headers((LocationSysmeta, location)));
+        if (answer.Status == 202) throw new S3Error("BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket succeeded and you already own it.") { Extra = [("BucketName", bucket)] };
+        if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, bucket, null);
+        r.Context.Response.Headers.Location = "/" + bucket;
+        r.Context.Response.StatusCode = 200;
+        r.Context.Response.ContentLength = 0;
+    }
+
+    /// <summary>HEAD /bucket: 200, or the error status without a body.</summary>
+    public static async Task HeadAsync(S3Request r)
+    {
+        var answer = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!));
+        if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, r.Bucket, null);
+        r.Context.Response.StatusCode = 200;
+        r.Context.Response.ContentLength = 0;
+    }
+
+    /// <summary>DELETE /bucket: BucketNotEmpty while it holds objects or unfinished uploads; the segments container goes with it.</summary>
+    public static async Task DeleteAsync(S3Request r)
+    {
+        var bucket = r.Bucket!;
+        var segments = await r.SwiftAsync("GET", r.SwiftPath(bucket + SegmentsSuffix, query: "format=json&limit=1"));
+        if (segments.Status == 200 && segments.Body.Length > 2) throw BucketNotEmpty(bucket);
+        var answer = await r.SwiftAsync("DELETE", r.SwiftPath(bucket));
+        if (answer.Status == 409) throw BucketNotEmpty(bucket);
+        if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, bucket, null);
+        if (segments.IsSuccess) await r.SwiftAsync("DELETE", r.SwiftPath(bucket + SegmentsSuffix));
+        r.Context.Response.StatusCode = 204;
+    }
+
+    private static S3Error BucketNotEmpty(string bucket) =>
+        new("BucketNotEmpty", 409, "The bucket you tried to delete is not empty") { Extra = [("BucketName", bucket)] };
+
+    /// <summary>GET /bucket?location.</summary>
+    public static async Task LocationAsync(S3Request r)
+    {
+        var answer = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!));
+        if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, r.Bucket, null);
+        var location = answer.Header(LocationSysmeta);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(
+            $"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"{S3Xml.Namespace}\">{System.Security.SecurityElement.Escape(location ?? "")}</LocationConstraint>");
+        r.Context.Response.StatusCode = 200;
+        r.Context.Response.ContentType = "application/xml";
+        r.Context.Response.ContentLength = bytes.Length;
+        await r.Context.Response.Body.WriteAsync(bytes, r.Context.RequestAborted);
+    }
+
+    /// <summary>GET /bucket (ListObjects) and GET /bucket?list-type=2 (ListObjectsV2).</summary>
+    public static async Task ListObjectsAsync(S3Request r)
+    {
+        var v2 = r.Query("list-type") == "2";
+        if (r.Query("list-type") is { } listType && listType != "2") throw S3Error.InvalidArgument("Invalid List Type specified.", "list-type", listType);
+        var maxKeys = 1000;
+        if (r.Query("max-keys") is { } mk)
+        {
+            if (!int.TryParse(mk, NumberStyles.None, CultureInfo.InvariantCulture, out maxKeys)) throw S3Error.InvalidArgument("Provided max-keys not an integer or within integer range", "max-keys", mk);
+            maxKeys = Math.Min(maxKeys, 1000);
+        }
+        var encodeUrl = r.Query("encoding-type") is { } et
+            ? et == "url" ? true : throw S3Error.InvalidArgument("Invalid Encoding Method specified in Request", "encoding-type", et)
+            : false;
+        var prefix = r.Query("prefix") ?? "";
+        var delimiter = r.Query("delimiter") ?? "";
+        string marker;
+        if (v2) marker = r.Query("continuation-token") is { } token ? S3Request.FromToken(token) : r.Query("start-after") ?? "";
+        else marker = r.Query("marker") ?? "";
+
+        var entries = new List<(string? Key, string? Prefix, long Size, string ETag, DateTimeOffset Modified)>();
+        var truncated = false;
+        if (maxKeys > 0)
+        {
+            var query = $"format=json&limit={maxKeys + 1}&prefix={Uri.EscapeDataString(prefix)}&marker={Uri.EscapeDataString(marker)}";
+            if (delimiter.Length > 0) query += "&delimiter=" + Uri.EscapeDataString(delimiter);
+            var answer = await r.SwiftAsync("GET", r.SwiftPath(r.Bucket!, query: query));
+            if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, r.Bucket, null);
+            using var listing = JsonDocument.Parse(answer.Body.Length == 0 ? "[]"u8.ToArray() : answer.Body);
+            foreach (var item in listing.RootElement.EnumerateArray())
+            {
+                if (entries.Count == maxKeys)
+                {
+                    truncated = true;
+                    break;
+                }
+                if (item.TryGetProperty("subdir", out var subdir)) entries.Add((null, subdir.GetString(), 0, "", default));
+                else entries.Add((item.GetProperty("name").GetString(), null, item.GetProperty("bytes").GetInt64(),
+                    ObjectHandlers.ListingETag(item.GetProperty("hash").GetString()), S3Xml.ParseSwiftTime(item.GetProperty("last_modified").GetString())));
+            }
+        }
+        else
+        {
+            var head = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!));
+            if (!head.IsSuccess) throw S3Error.FromSwift(head.Status, r.Bucket, null);
+        }
+
+        string Out(string value) => encodeUrl ? Uri.EscapeDataString(value).Replace("%2F", "/", StringComparison.Ordinal) : value;
+        var xml = new S3Xml("ListBucketResult").Element("Name", r.Bucket).Element("Prefix", Out(prefix));
+        if (v2)
+        {
+            if (r.Query("start-after") is { } startAfter) xml.Element("StartAfter", Out(startAfter));
+            if (r.Query("continuation-token") is { } ct) xml.Element("ContinuationToken", ct);
+            xml.Element("KeyCount", entries.Count);
+        }
+        else xml.Element("Marker", Out(marker));
+        if (!v2 && truncated && delimiter.Length > 0) xml.Element("NextMarker", Out(entries[^1].Key ?? entries[^1].Prefix!));
+        if (v2 && truncated) xml.Element("NextContinuationToken", S3Request.Token(entries[^1].Key ?? entries[^1].Prefix!));
+        xml.Element("MaxKeys", maxKeys);
+        if (delimiter.Length > 0) xml.Element("Delimiter", Out(delimiter));
+        if (encodeUrl) xml.Element("EncodingType", "url");
+        xml.Element("IsTruncated", truncated);
+        var owner = !v2 || r.Query("fetch-owner") == "true";
+        foreach (var e in entries)
+        {
+            if (e.Key is null) continue;
+            xml.Open("Contents").Element("Key", Out(e.Key)).Element("LastModified", S3Xml.Time(e.Modified)).Element("ETag", $"\"{e.ETag}\"").Element("Size", e.Size);
+            if (owner) xml.Open("Owner").Element("ID", r.OwnerId).Element("DisplayName", r.OwnerId).Close("Owner");
+            xml.Element("StorageClass", "STANDARD").Close("Contents");
+        }
+        foreach (var e in entries)
+            if (e.Prefix is not null) xml.Open("CommonPrefixes").Element("Prefix", Out(e.Prefix)).Close("CommonPrefixes");
+        await xml.WriteAsync(r.Context);
+    }
+}

@@ -1,0 +1,225 @@
+using System.Globalization;
+using System.Xml;
+using Microsoft.AspNetCore.Http;
+
+namespace StorageCloud.Proxy.S3;
+
+/// <summary>The object operations: Put, Get, Head, Delete, Copy, and DeleteObjects (multi-delete).</summary>
+public static class ObjectHandlers
+{
+    /// <summary>Object sysmeta holding the S3 ETag of a multipart object ("&lt;md5 of part md5s&gt;-N").</summary>
+    public const string EtagSysmeta = "X-Object-Sysmeta-S3-Etag";
+
+    private static readonly string[] PassedHeaders = ["Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires"];
+    private static readonly (string Query, string Header)[] ResponseOverrides =
+    [
+        ("response-content-type", "Content-Type"), ("response-content-language", "Content-Language"), ("response-expires", "Expires"),
+        ("response-cache-control", "Cache-Control"), ("response-content-disposition", "Content-Disposition"), ("response-content-encoding", "Content-Encoding"),
+    ];
+
+    /// <summary>The ETag a Swift listing shows for an object, without parameters.</summary>
+    public static string ListingETag(string? hash)
+    {
+        hash ??= "";
+        var semicolon = hash.IndexOf(';');
+        return semicolon < 0 ? hash : hash[..semicolon].Trim();
+    }
+
+    /// <summary>The Swift headers that carry an S3 request's metadata and standard headers.</summary>
+    public static List<KeyValuePair<string, string>> MetadataHeaders(HttpRequest request)
+    {
+        var headers = new List<KeyValuePair<string, string>>();
+        foreach (var (name, value) in request.Headers)
+        {
+            if (name.StartsWith("x-amz-meta-", StringComparison.OrdinalIgnoreCase)) headers.Add(new("X-Object-Meta-" + name["x-amz-meta-".Length..], value.ToString()));
+        }
+        foreach (var name in PassedHeaders)
+        {
+            var value = request.Headers[name].ToString();
+            if (name == "Content-Encoding")
+            {
+                // aws-chunked describes the upload, not the object.
+                value = string.Join(", ", value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Where(v => v != "aws-chunked"));
+            }
+            if (value.Length > 0) headers.Add(new(name, value));
+        }
+        if (request.ContentType is { Length: > 0 } type) headers.Add(new("Content-Type", type));
+        return headers;
+    }
+
+    /// <summary>PUT /bucket/key (also the body of an UploadPart, to another path).</summary>
+    public static async Task PutAsync(S3Request r, string swiftPath, List<KeyValuePair<string, string>> headers)
+    {
+        var (body, length, failure) = Payload.Open(r);
+        if (r.Context.Request.Headers["Content-MD5"].ToString() is { Length: > 0 } md5)
+        {
+            byte[] digest;
+            try
+            {
+                digest = Convert.FromBase64String(md5);
+            }
+            catch (FormatException)
+            {
+                throw new S3Error("InvalidDigest", 400, "The Content-MD5 you specified was invalid.");
+            }
+            if (digest.Length != 16) throw new S3Error("InvalidDigest", 400, "The Content-MD5 you specified was invalid.");
+            headers.Add(new("ETag", Convert.ToHexStringLower(digest)));
+        }
+        SwiftAnswer answer;
+        try
+        {
+            answer = await r.SwiftAsync("PUT", swiftPath, headers, body, length);
+        }
+        catch (PayloadException e)
+        {
+            throw e.Error;
+        }
+        if (failure() is { } error) throw error;
+        if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, r.Bucket, answer.Status == 404 ? null : r.Key);
+        r.Context.Response.StatusCode = 200;
+        r.Context.Response.Headers.ETag = answer.Header("ETag") is { } etag ? $"\"{etag.Trim('"')}\"" : null;
+        r.Context.Response.ContentLength = 0;
+    }
+
+    /// <summary>GET or HEAD /bucket/key: the body streams from the object layer to the client.</summary>
+    public static async Task GetAsync(S3Request r)
+    {
+        var request = r.Context.Request;
+        var headers = S3Request.Headers(("Range", request.Headers.Range.ToString() is { Length: > 0 } range ? range : null),
+            ("If-Match", Value(request, "If-Match")), ("If-None-Match", Value(request, "If-None-Match")),
+            ("If-Modified-Since", Value(request, "If-Modified-Since")), ("If-Unmodified-Since", Value(request, "If-Unmodified-Since")));
+        var path = r.SwiftPath(r.Bucket!, r.Key);
+        if (HttpMethods.IsHead(request.Method))
+        {
+            var head = await r.SwiftAsync("HEAD", path, headers);
+            if (!Start(r, head)) await FailAsync(r, head);
+            return;
+        }
+        var (answer, passed) = await r.SwiftStreamAsync("GET", path, headers, a => Start(r, a));
+        if (!passed) await FailAsync(r, answer);
+    }
+
+    private static string? Value(HttpRequest request, string name) => request.Headers[name].ToString() is { Length: > 0 } v ? v : null;
+
+    /// <summary>Sets the client's status and headers from a successful Swift answer; false for anything else.</summary>
+    private static bool Start(S3Request r, SwiftAnswer answer)
+    {
+        if (answer.Status is not (200 or 206)) return false;
+        var response = r.Context.Response;
+        response.StatusCode = answer.Status;
+        foreach (var (name, value) in answer.Headers)
+        {
+            if (name.StartsWith("X-Object-Meta-", StringComparison.OrdinalIgnoreCase))
+                response.Headers["x-amz-meta-" + name["X-Object-Meta-".Length..].ToLowerInvariant()] = value;
+            else if (name is "Content-Type" or "Content-Length" or "Content-Range" or "Last-Modified" or "Accept-Ranges"
+                     || Array.IndexOf(PassedHeaders, name) >= 0)
+                response.Headers[name] = value;
+        }
+        var etag = answer.Header(EtagSysmeta) ?? answer.Header("ETag")?.Trim('"');
+        if (etag is not null) response.Headers.ETag = $"\"{etag}\"";
+        foreach (var (query, header) in ResponseOverrides)
+            if (r.Query(query) is { } v) response.Headers[header] = v;
+        return true;
+    }
+
+    private static async Task FailAsync(S3Request r, SwiftAnswer answer)
+    {
+        if (answer.Status == 304)
+        {
+            r.Context.Response.StatusCode = 304;
+            if (answer.Header("ETag") is { } etag) r.Context.Response.Headers.ETag = $"\"{(answer.Header(EtagSysmeta) ?? etag).Trim('"')}\"";
+            return;
+        }
+        if (answer.Status == 404 && !await BucketExistsAsync(r)) throw S3Error.NoSuchBucket(r.Bucket!);
+        throw S3Error.FromSwift(answer.Status, r.Bucket, r.Key);
+    }
+
+    /// <summary>True when the request's bucket exists (to tell NoSuchBucket from NoSuchKey).</summary>
+    public static async Task<bool> BucketExistsAsync(S3Request r) => (await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!))).Status != 404;
+
+    /// <summary>DELETE /bucket/key: 204 whether or not it existed; a multipart object takes its parts with it.</summary>
+    public static async Task DeleteAsync(S3Request r)
+    {
+        var status = await DeleteObjectAsync(r, r.Key!);
+        if (status == 404 && !await BucketExistsAsync(r)) throw S3Error.NoSuchBucket(r.Bucket!);
+        if (status is not (>= 200 and < 300 or 404)) throw S3Error.FromSwift(status, r.Bucket, r.Key);
+        r.Context.Response.StatusCode = 204;
+    }
+
+    private static async Task<int> DeleteObjectAsync(S3Request r, string key)
+    {
+        var head = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!, key));
+        if (!head.IsSuccess) return head.Status;
+        var slo = string.Equals(head.Header("X-Static-Large-Object"), "true", StringComparison.OrdinalIgnoreCase);
+        var answer = await r.SwiftAsync("DELETE", r.SwiftPath(r.Bucket!, key, slo ? "multipart-manifest=delete" : ""));
+        return answer.Status;
+    }
+
+    /// <summary>POST /bucket?delete: up to 1000 keys, each reported as deleted or with its error (quiet mode reports errors only).</summary>
+    public static async Task DeleteObjectsAsync(S3Request r)
+    {
+        var doc = await S3Xml.ReadAsync(r.Context);
+        var root = doc.DocumentElement;
+        if (root?.LocalName != "Delete") throw S3Error.MalformedXml();
+        var quiet = string.Equals(S3Xml.ChildText(root, "Quiet"), "true", StringComparison.OrdinalIgnoreCase);
+        var keys = new List<string>();
+        foreach (var o in S3Xml.Children(root, "Object"))
+            keys.Add(S3Xml.ChildText(o, "Key") ?? throw S3Error.MalformedXml());
+        if (keys.Count is 0 or > 1000) throw S3Error.MalformedXml();
+        if (!await BucketExistsAsync(r)) throw S3Error.NoSuchBucket(r.Bucket!);
+        var xml = new S3Xml("DeleteResult");
+        foreach (var key in keys)
+        {
+            var status = await DeleteObjectAsync(r, key);
+            if (status is >= 200 and < 300 or 404)
+            {
+                if (!quiet) xml.Open("Deleted").Element("Key", key).Close("Deleted");
+                continue;
+            }
+            var error = S3Error.FromSwift(status, r.Bucket, key);
+            xml.Open("Error").Element("Key", key).Element("Code", error.Code).Element("Message", error.Message).Close("Error");
+        }
+        await xml.WriteAsync(r.Context);
+    }
+
+    /// <summary>PUT /bucket/key with x-amz-copy-source: a server-side copy, metadata copied or replaced.</summary>
+    public static async Task CopyAsync(S3Request r, string destination, List<KeyValuePair<string, string>>? extra = null, bool partCopy = false)
+    {
+        var (sourceBucket, sourceKey) = ParseCopySource(r.Context.Request.Headers["x-amz-copy-source"].ToString());
+        var request = r.Context.Request;
+        var conditions = S3Request.Headers(("If-Match", Value(request, "x-amz-copy-source-if-match")), ("If-None-Match", Value(request, "x-amz-copy-source-if-none-match")),
+            ("If-Modified-Since", Value(request, "x-amz-copy-source-if-modified-since")), ("If-Unmodified-Since", Value(request, "x-amz-copy-source-if-unmodified-since")));
+        var source = await r.SwiftAsync("HEAD", r.SwiftPath(sourceBucket, sourceKey), conditions);
+        if (source.Status is 304 or 412) throw S3Error.FromSwift(412, null, null);
+        if (!source.IsSuccess) throw source.Status == 404 ? S3Error.NoSuchKey(sourceKey) : S3Error.FromSwift(source.Status, sourceBucket, sourceKey);
+        var replace = request.Headers["x-amz-metadata-directive"].ToString() switch
+        {
+            "" or "COPY" => false,
+            "REPLACE" => true,
+            var other => throw S3Error.InvalidArgument("Unknown metadata directive.", "x-amz-metadata-directive", other),
+        };
+        if (!partCopy && !replace && sourceBucket == r.Bucket && sourceKey == r.Key)
+            throw new S3Error("InvalidRequest", 400,
+                "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+        var headers = replace && !partCopy ? MetadataHeaders(request) : [];
+        headers.Add(new("X-Copy-From", $"/{Uri.EscapeDataString(sourceBucket)}/{SwiftPath.QuoteKeepSlash(sourceKey)}"));
+        if (replace) headers.Add(new("X-Fresh-Metadata", "true"));
+        if (extra is not null) headers.AddRange(extra);
+        var answer = await r.SwiftAsync("PUT", destination, headers, Stream.Null, 0);
+        if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, r.Bucket, r.Key);
+        var modified = DateTimeOffset.TryParse(answer.Header("Last-Modified"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : DateTimeOffset.UtcNow;
+        await new S3Xml(partCopy ? "CopyPartResult" : "CopyObjectResult")
+            .Element("LastModified", S3Xml.Time(modified)).Element("ETag", $"\"{answer.Header("ETag")?.Trim('"')}\"").WriteAsync(r.Context);
+    }
+
+    /// <summary>x-amz-copy-source: "/bucket/key" or "bucket/key", URL-encoded, optionally with ?versionId.</summary>
+    public static (string Bucket, string Key) ParseCopySource(string header)
+    {
+        var q = header.IndexOf('?');
+        if (q >= 0) header = header[..q];
+        var decoded = Uri.UnescapeDataString(header).TrimStart('/');
+        var slash = decoded.IndexOf('/');
+        if (slash <= 0 || slash == decoded.Length - 1) throw S3Error.InvalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey", "x-amz-copy-source", header);
+        return (decoded[..slash], decoded[(slash + 1)..]);
+    }
+}
