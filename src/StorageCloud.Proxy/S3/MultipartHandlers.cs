@@ -176,14 +176,17 @@ public static class MultipartHandlers
             requested.Add((number, (S3Xml.ChildText(p, "ETag") ?? "").Trim().Trim('"')));
         }
         if (requested.Count == 0) throw S3Error.MalformedXml();
+        for (var i = 1; i < requested.Count; i++)
+        {
+            if (requested[i].Number <= requested[i - 1].Number)
+                throw new S3Error("InvalidPartOrder", 400, "The list of parts was not in ascending order. The parts list must be specified in order by part number.");
+        }
         var parts = await PartsAsync(r, uploadId);
         var manifest = new JsonArray();
         using var md5s = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         for (var i = 0; i < requested.Count; i++)
         {
             var (number, etag) = requested[i];
-            if (i > 0 && number <= requested[i - 1].Number)
-                throw new S3Error("InvalidPartOrder", 400, "The list of parts was not in ascending order. The parts list must be specified in order by part number.");
             if (!parts.TryGetValue(number, out var stored) || !string.Equals(stored.ETag, etag, StringComparison.OrdinalIgnoreCase))
                 throw new S3Error("InvalidPart", 400, "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.")
                 { Extra = [("UploadId", uploadId), ("PartNumber", number.ToString(CultureInfo.InvariantCulture)), ("ETag", etag)] };
