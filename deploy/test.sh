@@ -10,10 +10,11 @@ cd "$root"
 require_dotnet
 # Native libraries, plus the real clients and reference tools the tests drive.
 # swift + python3-swift: the ring tests compare placement with OpenStack Swift's own builder and Ring class.
-# python3-swiftclient (the `swift` CLI), python3-openstackclient (`openstack`), awscli (`aws`) and curl: the
+# python3-swiftclient (the `swift` CLI), python3-openstackclient (`openstack`), awscli (`aws`), python3-boto3,
+# s3cmd, rclone and curl: the
 # compatibility tests drive the appliance with them. postgresql: the identity store's suite also runs on PostgreSQL
 # (the tests start their own server on loopback).
-TEST_PACKAGES=("${NATIVE_PACKAGES[@]}" swift python3-swift python3-swiftclient python3-openstackclient awscli curl postgresql)
+TEST_PACKAGES=("${NATIVE_PACKAGES[@]}" swift python3-swift python3-swiftclient python3-openstackclient awscli python3-boto3 s3cmd rclone curl postgresql)
 ensure_packages "${TEST_PACKAGES[@]}"
 
 results="$root/TestResults"

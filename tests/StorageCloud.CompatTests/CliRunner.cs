@@ -17,8 +17,8 @@ public static class CliRunner
             WorkingDirectory = workingDirectory ?? Directory.GetCurrentDirectory(),
         };
         foreach (var a in args) info.ArgumentList.Add(a);
-        // Keep the user's own OpenStack settings out of the way.
-        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("OS_", StringComparison.Ordinal) || k.StartsWith("ST_", StringComparison.Ordinal)).ToList())
+        // Keep the user's own OpenStack, AWS and rclone settings (a CA bundle, a profile) out of the way.
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("OS_", StringComparison.Ordinal) || k.StartsWith("ST_", StringComparison.Ordinal) || k.StartsWith("AWS_", StringComparison.Ordinal) || k.StartsWith("RCLONE_", StringComparison.Ordinal)).ToList())
             info.Environment.Remove(key);
         if (environment is not null)
             foreach (var (k, v) in environment) info.Environment[k] = v;

@@ -21,7 +21,7 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        var v2 = request.Headers.Authorization.ToString().StartsWith("AWS ", StringComparison.Ordinal) || request.Query.ContainsKey("AWSAccessKeyId");
+        var v2 = SigV2.IsSigned(request);
         if (!v2 && !SigV4.IsSigned(request))
         {
             await next(context);
@@ -32,8 +32,7 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         context.Response.Headers["x-amz-id-2"] = requestId;
         try
         {
-            if (v2) throw S3Error.NotImplemented();
-            var (principal, signed) = await AuthenticateAsync(request);
+            var (principal, signed) = await AuthenticateAsync(request, v2);
             SwiftAuthState.Of(context).Identity = principal.Identity;
             await DispatchAsync(context, principal, signed);
         }
@@ -43,13 +42,14 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         }
     }
 
-    private async Task<(S3Principal, SignedRequest)> AuthenticateAsync(HttpRequest request)
+    private async Task<(S3Principal, SignedRequest)> AuthenticateAsync(HttpRequest request, bool v2)
     {
-        var signed = SigV4.Parse(request);
+        var signed = v2 ? SigV2.Parse(request) : SigV4.Parse(request);
         var now = _clock.GetUtcNow();
         if (signed.Presigned)
         {
-            if (signed.Time - now > MaxSkew) throw S3Error.RequestTimeTooSkewed();
+            // A SigV4 URL carries its signing time (which must not be in the future); a SigV2 URL only its expiry.
+            if (!v2 && signed.Time - now > MaxSkew) throw S3Error.RequestTimeTooSkewed();
             if (now > signed.Time + signed.Expires!.Value) throw S3Error.AccessDenied("Request has expired");
         }
         else if ((now - signed.Time).Duration() > MaxSkew) throw S3Error.RequestTimeTooSkewed();
@@ -60,7 +60,7 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
             if (principal is not null) break;
         }
         if (principal is null) throw S3Error.InvalidAccessKeyId();
-        if (!SigV4.Verify(request, signed, principal.Secret)) throw S3Error.SignatureDoesNotMatch();
+        if (!(v2 ? SigV2.Verify(request, signed, principal.Secret) : SigV4.Verify(request, signed, principal.Secret))) throw S3Error.SignatureDoesNotMatch();
         return (principal, signed);
     }
 
@@ -75,7 +75,10 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
     private Task DispatchAsync(HttpContext context, S3Principal principal, SignedRequest signed)
     {
         var (bucket, key) = SplitPath(context);
-        var r = new S3Request(context, principal, next, bucket, key) { Signed = signed, SigningKey = SigV4.SigningKey(principal.Secret, signed.Scope) };
+        var r = new S3Request(context, principal, next, bucket, key)
+        {
+            Signed = signed, SigningKey = signed.Scope.Length == 0 ? [] : SigV4.SigningKey(principal.Secret, signed.Scope),
+        };
         var method = context.Request.Method;
         foreach (var name in Unsupported)
             if (r.Has(name)) throw S3Error.NotImplemented();

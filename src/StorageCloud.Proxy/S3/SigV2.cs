@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace StorageCloud.Proxy.S3;
+
+/// <summary>
+/// AWS Signature Version 2, for older clients and for SDKs that still presign with it: "Authorization: AWS
+/// key:signature" or ?AWSAccessKeyId=&amp;Expires=&amp;Signature=, the signature being base64(HMAC-SHA1) of S3's
+/// string to sign (method, Content-MD5, Content-Type, date or expiry, x-amz-* headers, resource with subresources).
+/// </summary>
+public static class SigV2
+{
+    private static readonly string[] SubResources =
+    [
+        "acl", "cors", "delete", "lifecycle", "location", "logging", "notification", "partNumber", "policy", "requestPayment",
+        "response-cache-control", "response-content-disposition", "response-content-encoding", "response-content-language",
+        "response-content-type", "response-expires", "restore", "tagging", "torrent", "uploadId", "uploads", "versionId",
+        "versioning", "versions", "website",
+    ];
+
+    /// <summary>True when the request carries a SigV2 signature (header or query).</summary>
+    public static bool IsSigned(HttpRequest request) =>
+        request.Headers.Authorization.ToString().StartsWith("AWS ", StringComparison.Ordinal)
+        || (request.Query.ContainsKey("AWSAccessKeyId") && request.Query.ContainsKey("Signature"));
+
+    /// <summary>The signature's claims, as a <see cref="SignedRequest"/> (its payload is unsigned).</summary>
+    public static SignedRequest Parse(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (header.StartsWith("AWS ", StringComparison.Ordinal))
+        {
+            var credentials = header[4..];
+            var colon = credentials.LastIndexOf(':');
+            if (colon <= 0) throw new S3Error("AccessDenied", 403, "AWS authentication requires a valid Date or x-amz-date header");
+            var date = request.Headers["x-amz-date"].ToString() is { Length: > 0 } amz ? amz : request.Headers.Date.ToString();
+            if (!DateTimeOffset.TryParse(date, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+                throw new S3Error("AccessDenied", 403, "AWS authentication requires a valid Date or x-amz-date header");
+            return new SignedRequest(credentials[..colon], date, "", [], credentials[(colon + 1)..], "UNSIGNED-PAYLOAD", time, false, null);
+        }
+        var expires = request.Query["Expires"].ToString();
+        if (!long.TryParse(expires, NumberStyles.None, CultureInfo.InvariantCulture, out var epoch))
+            throw new S3Error("AccessDenied", 403, "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters");
+        var at = DateTimeOffset.FromUnixTimeSeconds(Math.Min(epoch, 253402300799));
+        return new SignedRequest(request.Query["AWSAccessKeyId"].ToString(), expires, "", [], request.Query["Signature"].ToString(), "UNSIGNED-PAYLOAD",
+            at, true, TimeSpan.Zero);
+    }
+
+    /// <summary>True when the signature is right for the secret.</summary>
+    public static bool Verify(HttpRequest request, SignedRequest signed, string secret)
+    {
+        var expected = Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(StringToSign(request, signed))));
+        return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signed.Signature));
+    }
+
+    /// <summary>S3's SigV2 string to sign for the request as it arrived.</summary>
+    public static string StringToSign(HttpRequest request, SignedRequest signed)
+    {
+        var sb = new StringBuilder(256);
+        sb.Append(request.Method).Append('\n')
+            .Append(request.Headers["Content-MD5"].ToString().Trim()).Append('\n')
+            .Append(request.Headers.ContentType.ToString().Trim()).Append('\n');
+        var amz = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, values) in request.Headers)
+        {
+            var lower = name.ToLowerInvariant();
+            if (lower.StartsWith("x-amz-", StringComparison.Ordinal)) amz[lower] = string.Join(',', values.Select(v => (v ?? "").Trim()));
+        }
+        if (signed.Presigned) sb.Append(signed.Date);
+        else if (!amz.ContainsKey("x-amz-date")) sb.Append(request.Headers.Date.ToString());
+        sb.Append('\n');
+        foreach (var (name, value) in amz) sb.Append(name).Append(':').Append(value).Append('\n');
+        var raw = request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path.Value ?? "/";
+        var q = raw.IndexOf('?');
+        sb.Append(q < 0 ? raw : raw[..q]);
+        var parameters = new List<string>();
+        foreach (var (key, value) in request.Query.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            if (Array.IndexOf(SubResources, key) < 0) continue;
+            parameters.Add(value.ToString().Length > 0 ? $"{key}={value}" : key);
+        }
+        if (parameters.Count > 0) sb.Append('?').AppendJoin('&', parameters);
+        return sb.ToString();
+    }
+}
