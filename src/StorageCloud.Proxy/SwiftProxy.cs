@@ -37,6 +37,7 @@ public static class SwiftProxy
         services.AddSingleton<TempAuth>();
         services.AddSingleton<ISwiftAuthProvider>(sp => sp.GetRequiredService<TempAuth>());
         services.AddSingleton<IS3CredentialSource, TempAuthS3Credentials>();
+        services.AddSingleton<BucketRegistry>();
         if (keystoneAuth)
         {
             services.AddSingleton<ISwiftAuthProvider, KeystoneAuth>();

@@ -20,8 +20,71 @@ public static class SubRequest
         (string Account, string? Container)? preAuthorized = null, Stream? responseBody = null)
     {
         var context = Create(parent, method, rawPath, headers, body, contentLength, preAuthorized, responseBody);
-        await next(context);
+        await RunAsync(context, next);
         return new SubResponse(context.Response.StatusCode, context.Response.Headers);
+    }
+
+    /// <summary>Runs a sub-request made by <see cref="Create"/>; its OnStarting callbacks run even when it wrote no body.</summary>
+    public static async Task RunAsync(HttpContext context, RequestDelegate next)
+    {
+        await next(context);
+        if (context.Features.Get<IHttpResponseFeature>() is SubResponseFeature response) await response.StartAsync();
+    }
+
+    /// <summary>
+    /// A sub-request's response: it keeps the OnStarting callbacks that middleware registers (to set headers such as
+    /// X-Object-Version-Id) and runs them, last registered first, when the body starts or the request ends.
+    /// </summary>
+    private sealed class SubResponseFeature : HttpResponseFeature
+    {
+        private readonly Stack<(Func<object, Task> Callback, object State)> _starting = new();
+        private bool _started;
+
+        public override bool HasStarted => _started;
+
+        public override void OnStarting(Func<object, Task> callback, object state) => _starting.Push((callback, state));
+
+        public async Task StartAsync()
+        {
+            if (_started) return;
+            _started = true;
+            while (_starting.TryPop(out var entry)) await entry.Callback(entry.State);
+        }
+    }
+
+    /// <summary>The sub-request's body: the first write starts the response (its OnStarting callbacks run first).</summary>
+    private sealed class StartingStream(Stream inner, SubResponseFeature response) : Stream
+    {
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await response.StartAsync();
+            await inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            response.StartAsync().GetAwaiter().GetResult();
+            inner.Write(buffer, offset, count);
+        }
+
+        public override async Task FlushAsync(CancellationToken cancellationToken)
+        {
+            await response.StartAsync();
+            await inner.FlushAsync(cancellationToken);
+        }
+
+        public override void Flush() => inner.Flush();
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     /// <summary>The context of a sub-request: the caller's identity and transaction id, its own path, headers and bodies.</summary>
@@ -46,8 +109,9 @@ public static class SubRequest
         request.Headers.ContentLength = contentLength ?? (body is null ? 0 : null);
         var features = new FeatureCollection();
         features.Set<IHttpRequestFeature>(request);
-        features.Set<IHttpResponseFeature>(new HttpResponseFeature());
-        features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(responseBody ?? Stream.Null));
+        var response = new SubResponseFeature();
+        features.Set<IHttpResponseFeature>(response);
+        features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(new StartingStream(responseBody ?? Stream.Null, response)));
         features.Set<IHttpRequestLifetimeFeature>(new HttpRequestLifetimeFeature { RequestAborted = parent.RequestAborted });
         var context = new DefaultHttpContext(features) { RequestServices = parent.RequestServices };
         context.Connection.RemoteIpAddress = parent.Connection.RemoteIpAddress;

@@ -56,7 +56,12 @@ public static partial class BucketHandlers
             if (doc.DocumentElement?.LocalName != "CreateBucketConfiguration") throw S3Error.MalformedXml();
             location = S3Xml.ChildText(doc.DocumentElement, "LocationConstraint");
         }
-        var answer = await r.SwiftAsync("PUT", r.SwiftPath(bucket), S3Request.Headers((LocationSysmeta, location)));
+        var acl = await AclHandlers.RequestedAsync(r, readBody: false);
+        if (!await r.Registry.RegisterAsync(bucket, r.Principal.Account, r.Context.RequestAborted))
+            throw new S3Error("BucketAlreadyExists", 409, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.") { Extra = [("BucketName", bucket)] };
+        var answer = await r.SwiftAsync("PUT", r.SwiftPath(bucket), S3Request.Headers((LocationSysmeta, location),
+            ("X-Container-Read", acl is null ? null : AclHandlers.ContainerReadAcl(acl))));
+        if (!answer.IsSuccess && answer.Status != 202) await r.Registry.UnregisterAsync(bucket, r.Principal.Account, r.Context.RequestAborted);
         if (answer.Status == 202) throw new S3Error("BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket succeeded and you already own it.") { Extra = [("BucketName", bucket)] };
         if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, bucket, null);
         r.Context.Response.Headers.Location = "/" + bucket;
@@ -83,6 +88,7 @@ public static partial class BucketHandlers
         if (answer.Status == 409) throw BucketNotEmpty(bucket);
         if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, bucket, null);
         if (segments.IsSuccess) await r.SwiftAsync("DELETE", r.SwiftPath(bucket + SegmentsSuffix));
+        await r.Registry.UnregisterAsync(bucket, r.Principal.Account, r.Context.RequestAborted);
         r.Context.Response.StatusCode = 204;
     }
 

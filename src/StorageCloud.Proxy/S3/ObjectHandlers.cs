@@ -44,6 +44,9 @@ public static class ObjectHandlers
             if (value.Length > 0) headers.Add(new(name, value));
         }
         if (request.ContentType is { Length: > 0 } type) headers.Add(new("Content-Type", type));
+        if (request.Headers["x-amz-acl"].ToString() == "public-read") headers.Add(new(AclHandlers.ObjectSysmeta, "public-read"));
+        if (request.Headers["x-amz-tagging"].ToString() is { Length: > 0 } tagging)
+            headers.Add(new(TaggingHandlers.ObjectSysmeta, TaggingHandlers.Encode(TaggingHandlers.ParseHeader(tagging))));
         return headers;
     }
 
@@ -78,6 +81,7 @@ public static class ObjectHandlers
         if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, r.Bucket, answer.Status == 404 ? null : r.Key);
         r.Context.Response.StatusCode = 200;
         r.Context.Response.Headers.ETag = answer.Header("ETag") is { } etag ? $"\"{etag.Trim('"')}\"" : null;
+        if (answer.Header("X-Object-Version-Id") is { } version) r.Context.Response.Headers["x-amz-version-id"] = version;
         r.Context.Response.ContentLength = 0;
     }
 
@@ -88,15 +92,28 @@ public static class ObjectHandlers
         var headers = S3Request.Headers(("Range", request.Headers.Range.ToString() is { Length: > 0 } range ? range : null),
             ("If-Match", Value(request, "If-Match")), ("If-None-Match", Value(request, "If-None-Match")),
             ("If-Modified-Since", Value(request, "If-Modified-Since")), ("If-Unmodified-Since", Value(request, "If-Unmodified-Since")));
-        var path = r.SwiftPath(r.Bucket!, r.Key);
-        if (HttpMethods.IsHead(request.Method))
+        var path = r.SwiftPath(r.Bucket!, r.Key, VersioningHandlers.VersionQuery(r));
+        var preAuthorized = false;
+        while (true)
         {
-            var head = await r.SwiftAsync("HEAD", path, headers);
-            if (!Start(r, head)) await FailAsync(r, head);
+            SwiftAnswer answer;
+            bool passed;
+            if (HttpMethods.IsHead(request.Method))
+            {
+                answer = await r.SwiftAsync("HEAD", path, headers, preAuthorized: preAuthorized);
+                passed = Start(r, answer);
+            }
+            else (answer, passed) = await r.SwiftStreamAsync("GET", path, headers, a => Start(r, a), preAuthorized: preAuthorized);
+            if (passed) return;
+            // Nobody may read an object its container does not open only when the object itself is public-read.
+            if (r.Principal.Anonymous && !preAuthorized && answer.Status == 401 && await AclHandlers.ObjectIsPublicAsync(r))
+            {
+                preAuthorized = true;
+                continue;
+            }
+            await FailAsync(r, answer);
             return;
         }
-        var (answer, passed) = await r.SwiftStreamAsync("GET", path, headers, a => Start(r, a));
-        if (!passed) await FailAsync(r, answer);
     }
 
     private static string? Value(HttpRequest request, string name) => request.Headers[name].ToString() is { Length: > 0 } v ? v : null;
@@ -117,6 +134,8 @@ public static class ObjectHandlers
         }
         var etag = answer.Header(EtagSysmeta) ?? answer.Header("ETag")?.Trim('"');
         if (etag is not null) response.Headers.ETag = $"\"{etag}\"";
+        if (answer.Header("X-Object-Version-Id") is { } version) response.Headers["x-amz-version-id"] = version;
+        if (answer.Header(TaggingHandlers.ObjectSysmeta) is { Length: > 0 } tags) response.Headers["x-amz-tagging-count"] = (tags.Count(c => c == '&') + 1).ToString(CultureInfo.InvariantCulture);
         foreach (var (query, header) in ResponseOverrides)
             if (r.Query(query) is { } v) response.Headers[header] = v;
         return true;
@@ -130,7 +149,7 @@ public static class ObjectHandlers
             if (answer.Header("ETag") is { } etag) r.Context.Response.Headers.ETag = $"\"{(answer.Header(EtagSysmeta) ?? etag).Trim('"')}\"";
             return;
         }
-        if (answer.Status == 404 && !await BucketExistsAsync(r)) throw S3Error.NoSuchBucket(r.Bucket!);
+        if (answer.Status == 404 && !r.Principal.Anonymous && !await BucketExistsAsync(r)) throw S3Error.NoSuchBucket(r.Bucket!);
         throw S3Error.FromSwift(answer.Status, r.Bucket, r.Key);
     }
 
@@ -140,19 +159,32 @@ public static class ObjectHandlers
     /// <summary>DELETE /bucket/key: 204 whether or not it existed; a multipart object takes its parts with it.</summary>
     public static async Task DeleteAsync(S3Request r)
     {
-        var status = await DeleteObjectAsync(r, r.Key!);
+        var (status, version, marker) = await DeleteObjectAsync(r, r.Key!, r.Query("versionId"));
         if (status == 404 && !await BucketExistsAsync(r)) throw S3Error.NoSuchBucket(r.Bucket!);
         if (status is not (>= 200 and < 300 or 404)) throw S3Error.FromSwift(status, r.Bucket, r.Key);
+        if (version is not null) r.Context.Response.Headers["x-amz-version-id"] = version;
+        if (marker) r.Context.Response.Headers["x-amz-delete-marker"] = "true";
         r.Context.Response.StatusCode = 204;
     }
 
-    private static async Task<int> DeleteObjectAsync(S3Request r, string key)
+    /// <summary>
+    /// Deletes a key (or one version of it). An unversioned multipart object takes its parts with it; in a versioned
+    /// bucket the parts stay, since older versions may still use them.
+    /// </summary>
+    private static async Task<(int Status, string? Version, bool Marker)> DeleteObjectAsync(S3Request r, string key, string? versionId)
     {
-        var head = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!, key));
-        if (!head.IsSuccess) return head.Status;
-        var slo = string.Equals(head.Header("X-Static-Large-Object"), "true", StringComparison.OrdinalIgnoreCase);
-        var answer = await r.SwiftAsync("DELETE", r.SwiftPath(r.Bucket!, key, slo ? "multipart-manifest=delete" : ""));
-        return answer.Status;
+        var versionQuery = versionId is null ? "" : "version-id=" + Uri.EscapeDataString(versionId);
+        var head = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!, key, versionQuery));
+        var slo = head.IsSuccess && string.Equals(head.Header("X-Static-Large-Object"), "true", StringComparison.OrdinalIgnoreCase);
+        if (slo && versionId is null)
+        {
+            var container = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!));
+            slo = !string.Equals(container.Header("X-Versions-Enabled"), "true", StringComparison.OrdinalIgnoreCase);
+        }
+        var query = slo ? versionQuery.Length == 0 ? "multipart-manifest=delete" : versionQuery + "&multipart-manifest=delete" : versionQuery;
+        var answer = await r.SwiftAsync("DELETE", r.SwiftPath(r.Bucket!, key, query));
+        var version = answer.Header("X-Object-Version-Id");
+        return (answer.Status, version, versionId is null && version is not null);
     }
 
     /// <summary>POST /bucket?delete: up to 1000 keys, each reported as deleted or with its error (quiet mode reports errors only).</summary>
@@ -162,18 +194,22 @@ public static class ObjectHandlers
         var root = doc.DocumentElement;
         if (root?.LocalName != "Delete") throw S3Error.MalformedXml();
         var quiet = string.Equals(S3Xml.ChildText(root, "Quiet"), "true", StringComparison.OrdinalIgnoreCase);
-        var keys = new List<string>();
+        var keys = new List<(string Key, string? Version)>();
         foreach (var o in S3Xml.Children(root, "Object"))
-            keys.Add(S3Xml.ChildText(o, "Key") ?? throw S3Error.MalformedXml());
+            keys.Add((S3Xml.ChildText(o, "Key") ?? throw S3Error.MalformedXml(), S3Xml.ChildText(o, "VersionId")));
         if (keys.Count is 0 or > 1000) throw S3Error.MalformedXml();
         if (!await BucketExistsAsync(r)) throw S3Error.NoSuchBucket(r.Bucket!);
         var xml = new S3Xml("DeleteResult");
-        foreach (var key in keys)
+        foreach (var (key, versionId) in keys)
         {
-            var status = await DeleteObjectAsync(r, key);
+            var (status, version, marker) = await DeleteObjectAsync(r, key, versionId);
             if (status is >= 200 and < 300 or 404)
             {
-                if (!quiet) xml.Open("Deleted").Element("Key", key).Close("Deleted");
+                if (quiet) continue;
+                xml.Open("Deleted").Element("Key", key);
+                if (versionId is not null) xml.Element("VersionId", versionId);
+                if (marker) xml.Element("DeleteMarker", true).Element("DeleteMarkerVersionId", version);
+                xml.Close("Deleted");
                 continue;
             }
             var error = S3Error.FromSwift(status, r.Bucket, key);

@@ -4,8 +4,12 @@ using StorageCloud.Proxy.Auth;
 
 namespace StorageCloud.Proxy.S3;
 
-/// <summary>An S3 caller once its access key is known: the secret to check the signature with, who it is, and its account.</summary>
-public sealed record S3Principal(string Secret, SwiftIdentity Identity, string Account);
+/// <summary>An S3 caller once its access key is known: the secret to check the signature with, who it is (null when anonymous), and its account.</summary>
+public sealed record S3Principal(string Secret, SwiftIdentity? Identity, string Account)
+{
+    /// <summary>True for an unsigned request (acting on a registered bucket's account, as nobody).</summary>
+    public bool Anonymous => Identity is null;
+}
 
 /// <summary>One place access keys are looked up.</summary>
 public interface IS3CredentialSource

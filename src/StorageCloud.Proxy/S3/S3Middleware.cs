@@ -10,7 +10,7 @@ namespace StorageCloud.Proxy.S3;
 /// through the rest of the pipeline as the caller, so ACLs, quotas and every feature apply alike. Requests that
 /// are not S3's pass through untouched.
 /// </summary>
-public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3CredentialSource> sources, TimeProvider? clock = null)
+public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3CredentialSource> sources, BucketRegistry registry, TimeProvider? clock = null)
 {
     /// <summary>Largest difference between the request's time and ours (S3's RequestTimeTooSkewed).</summary>
     public static readonly TimeSpan MaxSkew = TimeSpan.FromMinutes(15);
@@ -24,7 +24,7 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         var v2 = SigV2.IsSigned(request);
         if (!v2 && !SigV4.IsSigned(request))
         {
-            await next(context);
+            if (!await AnonymousAsync(context)) await next(context);
             return;
         }
         var requestId = TransactionIdMiddleware.Of(context) ?? "";
@@ -67,7 +67,7 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
     /// <summary>Subresources this front end does not implement yet: a request naming one gets NotImplemented, never a wrong answer.</summary>
     private static readonly string[] Unsupported =
     [
-        "acl", "cors", "tagging", "versioning", "versions", "versionId", "policy", "lifecycle", "logging", "notification", "replication",
+        "cors", "policy", "lifecycle", "logging", "notification", "replication",
         "website", "encryption", "object-lock", "retention", "legal-hold", "torrent", "requestPayment", "accelerate", "analytics",
         "inventory", "metrics", "ownershipControls", "publicAccessBlock", "restore", "select", "attributes",
     ];
@@ -77,7 +77,7 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         var (bucket, key) = SplitPath(context);
         var r = new S3Request(context, principal, next, bucket, key)
         {
-            Signed = signed, SigningKey = signed.Scope.Length == 0 ? [] : SigV4.SigningKey(principal.Secret, signed.Scope),
+            Signed = signed, SigningKey = signed.Scope.Length == 0 ? [] : SigV4.SigningKey(principal.Secret, signed.Scope), Registry = registry,
         };
         var method = context.Request.Method;
         foreach (var name in Unsupported)
@@ -88,6 +88,13 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         {
             return method switch
             {
+                "PUT" when r.Has("acl") => AclHandlers.PutBucketAsync(r),
+                "GET" when r.Has("acl") => AclHandlers.GetBucketAsync(r),
+                "PUT" when r.Has("versioning") => VersioningHandlers.PutAsync(r),
+                "GET" when r.Has("versioning") => VersioningHandlers.GetAsync(r),
+                "GET" when r.Has("versions") => VersioningHandlers.ListAsync(r),
+                "GET" when r.Has("tagging") => TaggingHandlers.GetBucketAsync(r),
+                "PUT" or "DELETE" when r.Has("tagging") => TaggingHandlers.SetBucketAsync(r),
                 "PUT" => BucketHandlers.CreateAsync(r),
                 "HEAD" => BucketHandlers.HeadAsync(r),
                 "DELETE" => BucketHandlers.DeleteAsync(r),
@@ -100,6 +107,10 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         }
         return method switch
         {
+            "PUT" when r.Has("acl") => AclHandlers.PutObjectAsync(r),
+            "GET" when r.Has("acl") => AclHandlers.GetObjectAsync(r),
+            "GET" when r.Has("tagging") => TaggingHandlers.GetObjectAsync(r),
+            "PUT" or "DELETE" when r.Has("tagging") => TaggingHandlers.SetObjectAsync(r),
             "PUT" when r.Has("uploadId") => MultipartHandlers.UploadPartAsync(r),
             "PUT" when context.Request.Headers.ContainsKey("x-amz-copy-source") => ObjectHandlers.CopyAsync(r, r.SwiftPath(bucket, key)),
             "PUT" => ObjectHandlers.PutAsync(r, r.SwiftPath(bucket, key), ObjectHandlers.MetadataHeaders(context.Request)),
@@ -112,6 +123,41 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
             "POST" when r.Has("uploadId") => MultipartHandlers.CompleteAsync(r),
             _ => throw MethodNotAllowed(),
         };
+    }
+
+    /// <summary>Paths that are the Swift API's own, never an anonymous S3 bucket.</summary>
+    private static readonly string[] SwiftRoots = ["v1", "v1.0", "auth", "info", "healthcheck", "crossdomain.xml"];
+
+    /// <summary>
+    /// An unsigned GET or HEAD of a bucket the S3 API registered (the only way to know its account): answered as
+    /// nobody, so only what ACLs open is readable. False when the request is not one (it goes on to the Swift API).
+    /// </summary>
+    private async Task<bool> AnonymousAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (!AclHandlers.AnonymousMethod(request) || request.Headers.ContainsKey("X-Auth-Token") || request.Headers.ContainsKey("X-Storage-Token")) return false;
+        var (bucket, key) = SplitPath(context);
+        if (bucket is null || Array.IndexOf(SwiftRoots, bucket) >= 0 || !BucketHandlers.IsValidName(bucket)) return false;
+        var owner = await registry.OwnerAsync(bucket, context.RequestAborted);
+        if (owner is null) return false;
+        var requestId = TransactionIdMiddleware.Of(context) ?? "";
+        context.Response.Headers["x-amz-request-id"] = requestId;
+        context.Response.Headers["x-amz-id-2"] = requestId;
+        var r = new S3Request(context, new S3Principal("", null, owner), next, bucket, key)
+        {
+            Signed = new SignedRequest("", "", "", [], "", "UNSIGNED-PAYLOAD", _clock.GetUtcNow(), false, null), SigningKey = [], Registry = registry,
+        };
+        try
+        {
+            if (r.Has("acl") || r.Has("tagging") || r.Has("uploadId") || r.Has("uploads") || r.Has("versions") || r.Has("versioning") || r.Has("location"))
+                throw S3Error.AccessDenied();
+            await (key is not null ? ObjectHandlers.GetAsync(r) : HttpMethods.IsHead(request.Method) ? BucketHandlers.HeadAsync(r) : BucketHandlers.ListObjectsAsync(r));
+        }
+        catch (S3Error e)
+        {
+            await e.WriteAsync(context);
+        }
+        return true;
     }
 
     private static S3Error MethodNotAllowed() => new("MethodNotAllowed", 405, "The specified method is not allowed against this resource.");

@@ -38,6 +38,9 @@ public sealed class S3Request(HttpContext context, S3Principal principal, Reques
     /// <summary>The SigV4 signing key, for streaming uploads whose chunks are signed too.</summary>
     public required byte[] SigningKey { get; init; }
 
+    /// <summary>The global bucket names.</summary>
+    public required BucketRegistry Registry { get; init; }
+
     /// <summary>A query parameter, or null when absent.</summary>
     public string? Query(string name) => Context.Request.Query.TryGetValue(name, out var v) ? v.ToString() : null;
 
@@ -53,12 +56,13 @@ public sealed class S3Request(HttpContext context, S3Principal principal, Reques
     }
 
     /// <summary>Runs a Swift sub-request and captures its body (for listings and small answers).</summary>
+    /// <param name="preAuthorized">Skips Swift's authorization for the request's bucket (only for an object whose own ACL the caller has checked).</param>
     public async Task<SwiftAnswer> SwiftAsync(string method, string path, IEnumerable<KeyValuePair<string, string>>? headers = null,
-        Stream? body = null, long? contentLength = null)
+        Stream? body = null, long? contentLength = null, bool preAuthorized = false)
     {
         using var captured = new MemoryStream();
-        var sub = SubRequest.Create(Context, method, path, headers, body, contentLength, responseBody: captured);
-        await next(sub);
+        var sub = SubRequest.Create(Context, method, path, headers, body, contentLength, PreAuthorized(preAuthorized), captured);
+        await SubRequest.RunAsync(sub, next);
         return new SwiftAnswer(sub.Response.StatusCode, sub.Response.Headers, captured.ToArray());
     }
 
@@ -68,20 +72,22 @@ public sealed class S3Request(HttpContext context, S3Principal principal, Reques
     /// answer it refuses is discarded and returned for the caller to turn into an S3 error.
     /// </summary>
     public async Task<(SwiftAnswer Answer, bool Passed)> SwiftStreamAsync(string method, string path, IEnumerable<KeyValuePair<string, string>>? headers,
-        Func<SwiftAnswer, bool> start, Stream? target = null)
+        Func<SwiftAnswer, bool> start, Stream? target = null, bool preAuthorized = false)
     {
         HttpContext? sub = null;
         var gate = new GatedStream(target ?? Context.Response.Body, () => start(new SwiftAnswer(sub!.Response.StatusCode, sub.Response.Headers, [])));
-        sub = SubRequest.Create(Context, method, path, headers, responseBody: gate);
-        await next(sub);
+        sub = SubRequest.Create(Context, method, path, headers, preAuthorized: PreAuthorized(preAuthorized), responseBody: gate);
+        await SubRequest.RunAsync(sub, next);
         var answer = new SwiftAnswer(sub.Response.StatusCode, sub.Response.Headers, []);
         // An empty body never opened the gate: decide now.
         var passed = gate.Opened ? gate.Passing : start(answer);
         return (answer, passed);
     }
 
-    /// <summary>Owner element content: the caller's Swift user name, as Swift's s3api shows it.</summary>
-    public string OwnerId => Principal.Identity.User;
+    private (string, string?)? PreAuthorized(bool yes) => yes ? (Principal.Account, Bucket) : null;
+
+    /// <summary>Owner element content: the caller's Swift user name, as Swift's s3api shows it (the account for anonymous callers).</summary>
+    public string OwnerId => Principal.Identity?.User ?? Principal.Account;
 
     /// <summary>A writable stream that asks once, on the first write, whether to pass bytes on or drop them.</summary>
     private sealed class GatedStream(Stream inner, Func<bool> decide) : Stream

@@ -36,6 +36,13 @@ public sealed class S3Xml
     /// <summary>An element holding true or false.</summary>
     public S3Xml Element(string name, bool value) => Element(name, value ? "true" : "false");
 
+    /// <summary>Appends markup as it is (already escaped by the caller).</summary>
+    public S3Xml Raw(string markup)
+    {
+        _sb.Append(markup);
+        return this;
+    }
+
     /// <summary>Opens an element.</summary>
     public S3Xml Open(string name)
     {

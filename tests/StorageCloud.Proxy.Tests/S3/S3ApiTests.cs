@@ -310,7 +310,7 @@ public sealed class S3ApiTests(ClusterFixture fixture) : IClassFixture<ClusterFi
     public async Task Unsupported_subresources_say_NotImplemented()
     {
         var bucket = await BucketAsync();
-        using (var acl = await _s3.SendAsync(HttpMethod.Get, "/" + bucket, query: "acl"))
+        using (var acl = await _s3.SendAsync(HttpMethod.Get, "/" + bucket, query: "policy"))
         {
             Assert.Equal(HttpStatusCode.NotImplemented, acl.StatusCode);
             Assert.Equal("NotImplemented", await S3Client.ErrorCodeAsync(acl));
