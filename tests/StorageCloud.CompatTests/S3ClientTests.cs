@@ -72,10 +72,35 @@ public sealed class S3ClientTests(AioFixture aio) : IClassFixture<AioFixture>
         await Aws("s3", "cp", "--no-progress", "s3://aws-cli/from-swift.txt", Path.Combine(work, "from-swift.out"));
         Assert.Equal("uploaded by swift", await File.ReadAllTextAsync(Path.Combine(work, "from-swift.out")));
 
+        await Aws("s3api", "put-object-tagging", "--bucket", "aws-cli", "--key", "small.txt", "--tagging", "TagSet=[{Key=env,Value=prod}]");
+        Assert.Contains("\"prod\"", await Aws("s3api", "get-object-tagging", "--bucket", "aws-cli", "--key", "small.txt"));
+
         await Aws("s3", "rm", "--recursive", "s3://aws-cli/tree");
         Assert.DoesNotContain("tree/", await Aws("s3", "ls", "--recursive", "s3://aws-cli"));
         await Aws("s3", "rb", "--force", "s3://aws-cli");
         Assert.DoesNotContain("aws-cli", await Aws("s3", "ls"));
+    }
+
+    [Fact]
+    public async Task Awscli_turns_on_versioning_and_lists_versions_and_delete_markers()
+    {
+        var work = Work("aws-versions");
+        await Aws("s3", "mb", "s3://aws-versions");
+        await Aws("s3api", "put-bucket-versioning", "--bucket", "aws-versions", "--versioning-configuration", "Status=Enabled");
+        Assert.Contains("Enabled", await Aws("s3api", "get-bucket-versioning", "--bucket", "aws-versions"));
+        var file = Path.Combine(work, "doc.txt");
+        await File.WriteAllTextAsync(file, "version one");
+        await Aws("s3api", "put-object", "--bucket", "aws-versions", "--key", "doc.txt", "--body", file);
+        await File.WriteAllTextAsync(file, "version two");
+        await Aws("s3api", "put-object", "--bucket", "aws-versions", "--key", "doc.txt", "--body", file);
+        await Aws("s3api", "delete-object", "--bucket", "aws-versions", "--key", "doc.txt");
+        var versions = System.Text.Json.Nodes.JsonNode.Parse(await Aws("s3api", "list-object-versions", "--bucket", "aws-versions"))!;
+        Assert.Equal(2, versions["Versions"]!.AsArray().Count);
+        var marker = versions["DeleteMarkers"]!.AsArray().Single()!;
+        Assert.True(marker["IsLatest"]!.GetValue<bool>());
+        var oldest = versions["Versions"]!.AsArray().Last()!["VersionId"]!.GetValue<string>();
+        await Aws("s3api", "get-object", "--bucket", "aws-versions", "--key", "doc.txt", "--version-id", oldest, Path.Combine(work, "old.txt"));
+        Assert.Equal("version one", await File.ReadAllTextAsync(Path.Combine(work, "old.txt")));
     }
 
     [Fact]
@@ -166,6 +191,12 @@ public sealed class S3ClientTests(AioFixture aio) : IClassFixture<AioFixture>
         Assert.Contains("s3://s3cmd-bkt", await S3cmd("ls"));
         await S3cmd("get", "s3://s3cmd-bkt/doc.txt", Path.Combine(work, "doc.out"));
         Assert.Equal("from s3cmd", await File.ReadAllTextAsync(Path.Combine(work, "doc.out")));
+        // Anonymous readers get 403 until the object is made public, then its bytes.
+        Assert.Equal(403, (await aio.CurlAsync($"{aio.Url}/s3cmd-bkt/doc.txt")).Status);
+        await S3cmd("setacl", "--acl-public", "s3://s3cmd-bkt/doc.txt");
+        var (status, body) = await aio.CurlAsync($"{aio.Url}/s3cmd-bkt/doc.txt");
+        Assert.Equal(200, status);
+        Assert.Equal("from s3cmd", await File.ReadAllTextAsync(body));
         await S3cmd("del", "s3://s3cmd-bkt/doc.txt");
         Assert.DoesNotContain("doc.txt", await S3cmd("ls", "s3://s3cmd-bkt"));
         await S3cmd("rb", "s3://s3cmd-bkt");
