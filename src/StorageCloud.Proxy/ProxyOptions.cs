@@ -38,6 +38,9 @@ public sealed record ProxyOptions
     /// <summary>Optional features switched off (names as in <see cref="SwiftProxy.OptionalFeatures"/>), as if left out of Swift's pipeline.</summary>
     public IReadOnlySet<string> DisabledFeatures { get; init; } = new HashSet<string>();
 
+    /// <summary>The S3 API's base domain for virtual-hosted requests ("bucket.&lt;domain&gt;"); path style only when null.</summary>
+    public string? S3BaseDomain { get; init; }
+
     /// <summary>Longest a client may pause while sending a body (client_timeout).</summary>
     public TimeSpan ClientTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }

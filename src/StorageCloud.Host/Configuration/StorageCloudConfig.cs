@@ -28,7 +28,7 @@ public sealed record StorageCloudConfig
         [
             "Users", "AllowAccountManagement", "AccountAutocreate", "TokenLifeSeconds", "NodeTimeoutSeconds", "ConnTimeoutSeconds",
             "ErrorSuppressionLimit", "ErrorSuppressionIntervalSeconds", "RecheckAccountSeconds", "RecheckContainerSeconds",
-            "CorsAllowOrigin", "CorsExposeHeaders", "StrictCorsMode", "DisabledFeatures", "KeystoneAuth",
+            "CorsAllowOrigin", "CorsExposeHeaders", "StrictCorsMode", "DisabledFeatures", "KeystoneAuth", "S3BaseDomain",
         ],
         ["Identity"] = IdentityConfig.Options,
         ["Logging"] = ["Level", "Format"],
@@ -270,6 +270,7 @@ public sealed record StorageCloudConfig
             CorsExposeHeaders = ConfigValues.GetList(c, "Proxy:CorsExposeHeaders", []),
             StrictCorsMode = ConfigValues.GetBool(c, "Proxy:StrictCorsMode", true),
             DisabledFeatures = DisabledFeatures(c),
+            S3BaseDomain = string.IsNullOrWhiteSpace(c["Proxy:S3BaseDomain"]) ? null : c["Proxy:S3BaseDomain"]!.Trim().TrimStart('.'),
         };
     }
 

@@ -89,7 +89,8 @@ public static class ObjectHandlers
     public static async Task GetAsync(S3Request r)
     {
         var request = r.Context.Request;
-        var headers = S3Request.Headers(("Range", request.Headers.Range.ToString() is { Length: > 0 } range ? range : null),
+        var partRange = r.Has("partNumber") ? await PartRangeAsync(r) : null;
+        var headers = S3Request.Headers(("Range", partRange ?? (request.Headers.Range.ToString() is { Length: > 0 } range ? range : null)),
             ("If-Match", Value(request, "If-Match")), ("If-None-Match", Value(request, "If-None-Match")),
             ("If-Modified-Since", Value(request, "If-Modified-Since")), ("If-Unmodified-Since", Value(request, "If-Unmodified-Since")));
         var path = r.SwiftPath(r.Bucket!, r.Key, VersioningHandlers.VersionQuery(r));
@@ -102,6 +103,15 @@ public static class ObjectHandlers
             {
                 answer = await r.SwiftAsync("HEAD", path, headers, preAuthorized: preAuthorized);
                 passed = Start(r, answer);
+                // A HEAD answers with the whole object's length; a part's HEAD describes just the part.
+                if (passed && partRange is not null && long.TryParse(answer.Header("Content-Length"), out var total))
+                {
+                    var bounds = partRange["bytes=".Length..].Split('-');
+                    var (first, last) = (long.Parse(bounds[0], CultureInfo.InvariantCulture), long.Parse(bounds[1], CultureInfo.InvariantCulture));
+                    r.Context.Response.StatusCode = 206;
+                    r.Context.Response.ContentLength = last - first + 1;
+                    r.Context.Response.Headers.ContentRange = $"bytes {first}-{last}/{total}";
+                }
             }
             else (answer, passed) = await r.SwiftStreamAsync("GET", path, headers, a => Start(r, a), preAuthorized: preAuthorized);
             if (passed) return;
@@ -114,6 +124,31 @@ public static class ObjectHandlers
             await FailAsync(r, answer);
             return;
         }
+    }
+
+    /// <summary>
+    /// ?partNumber=N: the byte range of that part of a multipart object (with x-amz-mp-parts-count), or null for part 1
+    /// of an ordinary object, which is all of it.
+    /// </summary>
+    private static async Task<string?> PartRangeAsync(S3Request r)
+    {
+        var text = r.Query("partNumber") ?? "";
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number is < 1 or > MultipartHandlers.MaxPartNumber)
+            throw S3Error.InvalidArgument("Part number must be an integer between 1 and 10000, inclusive", "partNumber", text);
+        var invalid = new S3Error("InvalidPartNumber", 416, "The requested partnumber is not satisfiable");
+        var head = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!, r.Key, VersioningHandlers.VersionQuery(r)));
+        if (!head.IsSuccess) return null;
+        if (!string.Equals(head.Header("X-Static-Large-Object"), "true", StringComparison.OrdinalIgnoreCase))
+            return number == 1 ? null : throw invalid;
+        var query = VersioningHandlers.VersionQuery(r);
+        var manifest = await r.SwiftAsync("GET", r.SwiftPath(r.Bucket!, r.Key, (query.Length > 0 ? query + "&" : "") + "multipart-manifest=get"));
+        if (!manifest.IsSuccess) throw S3Error.FromSwift(manifest.Status, r.Bucket, r.Key);
+        using var parts = System.Text.Json.JsonDocument.Parse(manifest.Body);
+        var sizes = parts.RootElement.EnumerateArray().Select(p => p.GetProperty("bytes").GetInt64()).ToList();
+        if (number > sizes.Count) throw invalid;
+        var offset = sizes.Take(number - 1).Sum();
+        r.Context.Response.Headers["x-amz-mp-parts-count"] = sizes.Count.ToString(CultureInfo.InvariantCulture);
+        return $"bytes={offset}-{offset + sizes[number - 1] - 1}";
     }
 
     private static string? Value(HttpRequest request, string name) => request.Headers[name].ToString() is { Length: > 0 } v ? v : null;

@@ -27,6 +27,20 @@ public static class Payload
                 throw new S3Error("InvalidRequest", 400, "Value for x-amz-checksum-sha256 header is invalid.");
             }
         }
+        uint? crc32C = null;
+        if (request.Headers["x-amz-checksum-crc32c"].ToString() is { Length: > 0 } crcText)
+        {
+            try
+            {
+                var bytes = Convert.FromBase64String(crcText);
+                if (bytes.Length != 4) throw new FormatException();
+                crc32C = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes);
+            }
+            catch (FormatException)
+            {
+                throw new S3Error("InvalidRequest", 400, "Value for x-amz-checksum-crc32c header is invalid.");
+            }
+        }
         if (hash.StartsWith("STREAMING-", StringComparison.Ordinal))
         {
             var signing = hash switch
@@ -39,7 +53,7 @@ public static class Payload
             if (!long.TryParse(request.Headers["x-amz-decoded-content-length"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var decoded))
                 throw new S3Error("MissingContentLength", 411, "You must provide the Content-Length HTTP header.");
             var chunked = new AwsChunkedStream(request.Body, decoded, signing);
-            Stream body = checksum is null ? chunked : new VerifyingStream(chunked, decoded, null, checksum);
+            Stream body = checksum is null && crc32C is null ? chunked : new VerifyingStream(chunked, decoded, null, checksum, crc32C);
             return (body, decoded, () => chunked.Failure ?? (body as VerifyingStream)?.Failure);
         }
         var length = request.ContentLength ?? throw new S3Error("MissingContentLength", 411, "You must provide the Content-Length HTTP header.");
@@ -58,9 +72,17 @@ public static class Payload
         }
         if (length == 0 && payload is not null && !payload.AsSpan().SequenceEqual(System.Security.Cryptography.SHA256.HashData([])))
             throw new S3Error("XAmzContentSHA256Mismatch", 400, "The provided 'x-amz-content-sha256' header does not match what was computed.");
-        if (payload is null && checksum is null) return (request.Body, length, () => null);
-        var verifying = new VerifyingStream(request.Body, length, payload, checksum);
+        if (payload is null && checksum is null && crc32C is null) return (request.Body, length, () => null);
+        var verifying = new VerifyingStream(request.Body, length, payload, checksum, crc32C);
         return (verifying, length, () => verifying.Failure);
+    }
+
+    /// <summary>A CRC32C as S3's x-amz-checksum-crc32c shows it: base64 of the big-endian value.</summary>
+    public static string Crc32CBase64(uint crc)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes, crc);
+        return Convert.ToBase64String(bytes);
     }
 
     private static S3Error InvalidHash() => new("InvalidArgument", 400,

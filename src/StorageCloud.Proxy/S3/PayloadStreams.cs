@@ -19,16 +19,19 @@ public sealed class VerifyingStream : StorageCloud.Common.IO.ReadOnlyStream
     private readonly long _length;
     private readonly byte[]? _payloadHash;
     private readonly byte[]? _checksumSha256;
+    private readonly uint? _checksumCrc32C;
     private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private uint _crc32C;
     private long _read;
 
-    /// <summary>Wraps a body of known length; either expected hash may be null.</summary>
-    public VerifyingStream(Stream inner, long length, byte[]? payloadHash, byte[]? checksumSha256)
+    /// <summary>Wraps a body of known length; any expected value may be null.</summary>
+    public VerifyingStream(Stream inner, long length, byte[]? payloadHash, byte[]? checksumSha256, uint? checksumCrc32C = null)
     {
         _inner = inner;
         _length = length;
         _payloadHash = payloadHash;
         _checksumSha256 = checksumSha256;
+        _checksumCrc32C = checksumCrc32C;
     }
 
     /// <summary>The S3 error the body earned, once it has been read.</summary>
@@ -41,7 +44,8 @@ public sealed class VerifyingStream : StorageCloud.Common.IO.ReadOnlyStream
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var n = await _inner.ReadAsync(buffer, cancellationToken);
-        _sha256.AppendData(buffer.Span[..n]);
+        if (_payloadHash is not null || _checksumSha256 is not null) _sha256.AppendData(buffer.Span[..n]);
+        if (_checksumCrc32C is not null) _crc32C = StorageCloud.Common.Hashing.Crc32C.Append(_crc32C, buffer.Span[..n]);
         _read += n;
         if (n == 0 && _read < _length)
         {
@@ -56,6 +60,8 @@ public sealed class VerifyingStream : StorageCloud.Common.IO.ReadOnlyStream
                 Failure = new S3Error("XAmzContentSHA256Mismatch", 400, "The provided 'x-amz-content-sha256' header does not match what was computed.");
             else if (_checksumSha256 is not null && !CryptographicOperations.FixedTimeEquals(digest, _checksumSha256))
                 Failure = new S3Error("BadDigest", 400, "The SHA256 you specified did not match the calculated checksum.");
+            else if (_checksumCrc32C is { } crc && crc != _crc32C)
+                Failure = new S3Error("BadDigest", 400, "The CRC32C you specified did not match the calculated checksum.");
             if (Failure is not null) throw new PayloadException(Failure);
         }
         return n;
@@ -108,6 +114,11 @@ public sealed class AwsChunkedStream : StorageCloud.Common.IO.ReadOnlyStream
     /// <summary>The object's SHA-256 when the upload sent it as a trailer (x-amz-checksum-sha256), checked at the end.</summary>
     public string? TrailerChecksumSha256 { get; private set; }
 
+    /// <summary>The object's CRC32C when the upload sent it as a trailer (x-amz-checksum-crc32c), checked at the end.</summary>
+    public string? TrailerChecksumCrc32C { get; private set; }
+
+    private uint _crc32C;
+
     /// <inheritdoc />
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
@@ -128,6 +139,7 @@ public sealed class AwsChunkedStream : StorageCloud.Common.IO.ReadOnlyStream
         data.CopyTo(destination.Span);
         _chunkHash.AppendData(data);
         _objectHash.AppendData(data);
+        _crc32C = StorageCloud.Common.Hashing.Crc32C.Append(_crc32C, data);
         _start += n;
         _chunkLeft -= n;
         _produced += n;
@@ -156,6 +168,8 @@ public sealed class AwsChunkedStream : StorageCloud.Common.IO.ReadOnlyStream
         if (_produced != _decodedLength) throw Fail(Incomplete());
         if (TrailerChecksumSha256 is { } expected && Convert.ToBase64String(_objectHash.GetHashAndReset()) != expected)
             throw Fail(new S3Error("BadDigest", 400, "The SHA256 you specified did not match the calculated checksum."));
+        if (TrailerChecksumCrc32C is { } crc && Payload.Crc32CBase64(_crc32C) != crc)
+            throw Fail(new S3Error("BadDigest", 400, "The CRC32C you specified did not match the calculated checksum."));
         _done = true;
     }
 
@@ -195,6 +209,7 @@ public sealed class AwsChunkedStream : StorageCloud.Common.IO.ReadOnlyStream
             }
             trailers.Append(name).Append(':').Append(value).Append('\n');
             if (name == "x-amz-checksum-sha256") TrailerChecksumSha256 = value;
+            if (name == "x-amz-checksum-crc32c") TrailerChecksumCrc32C = value;
         }
         if (_signing is not null && trailers.Length > 0)
         {

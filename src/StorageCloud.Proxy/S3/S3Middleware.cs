@@ -10,7 +10,8 @@ namespace StorageCloud.Proxy.S3;
 /// through the rest of the pipeline as the caller, so ACLs, quotas and every feature apply alike. Requests that
 /// are not S3's pass through untouched.
 /// </summary>
-public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3CredentialSource> sources, BucketRegistry registry, TimeProvider? clock = null)
+public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3CredentialSource> sources, BucketRegistry registry, ObjectLayer.Cluster cluster,
+    ProxyOptions options, TimeProvider? clock = null)
 {
     /// <summary>Largest difference between the request's time and ours (S3's RequestTimeTooSkewed).</summary>
     public static readonly TimeSpan MaxSkew = TimeSpan.FromMinutes(15);
@@ -24,12 +25,13 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         var v2 = SigV2.IsSigned(request);
         if (!v2 && !SigV4.IsSigned(request))
         {
-            if (!await AnonymousAsync(context)) await next(context);
+            if (!await PreflightAsync(context) && !await AnonymousAsync(context)) await next(context);
             return;
         }
         var requestId = TransactionIdMiddleware.Of(context) ?? "";
         context.Response.Headers["x-amz-request-id"] = requestId;
         context.Response.Headers["x-amz-id-2"] = requestId;
+        VirtualBucket(context);
         try
         {
             var (principal, signed) = await AuthenticateAsync(request, v2);
@@ -67,18 +69,26 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
     /// <summary>Subresources this front end does not implement yet: a request naming one gets NotImplemented, never a wrong answer.</summary>
     private static readonly string[] Unsupported =
     [
-        "cors", "policy", "lifecycle", "logging", "notification", "replication",
+        "policy", "lifecycle", "logging", "notification", "replication",
         "website", "encryption", "object-lock", "retention", "legal-hold", "torrent", "requestPayment", "accelerate", "analytics",
         "inventory", "metrics", "ownershipControls", "publicAccessBlock", "restore", "select", "attributes",
     ];
 
-    private Task DispatchAsync(HttpContext context, S3Principal principal, SignedRequest signed)
+    private async Task DispatchAsync(HttpContext context, S3Principal principal, SignedRequest signed)
     {
         var (bucket, key) = SplitPath(context);
+        if (bucket is not null) await CorsHandlers.AddHeadersAsync(context, cluster, principal.Account, bucket);
         var r = new S3Request(context, principal, next, bucket, key)
         {
             Signed = signed, SigningKey = signed.Scope.Length == 0 ? [] : SigV4.SigningKey(principal.Secret, signed.Scope), Registry = registry,
         };
+        await Route(r);
+    }
+
+    private static Task Route(S3Request r)
+    {
+        var context = r.Context;
+        var (bucket, key) = (r.Bucket, r.Key);
         var method = context.Request.Method;
         foreach (var name in Unsupported)
             if (r.Has(name)) throw S3Error.NotImplemented();
@@ -88,6 +98,9 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         {
             return method switch
             {
+                "PUT" when r.Has("cors") => CorsHandlers.PutAsync(r),
+                "GET" when r.Has("cors") => CorsHandlers.GetAsync(r),
+                "DELETE" when r.Has("cors") => CorsHandlers.DeleteAsync(r),
                 "PUT" when r.Has("acl") => AclHandlers.PutBucketAsync(r),
                 "GET" when r.Has("acl") => AclHandlers.GetBucketAsync(r),
                 "PUT" when r.Has("versioning") => VersioningHandlers.PutAsync(r),
@@ -115,7 +128,6 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
             "PUT" when context.Request.Headers.ContainsKey("x-amz-copy-source") => ObjectHandlers.CopyAsync(r, r.SwiftPath(bucket, key)),
             "PUT" => ObjectHandlers.PutAsync(r, r.SwiftPath(bucket, key), ObjectHandlers.MetadataHeaders(context.Request)),
             "GET" when r.Has("uploadId") => MultipartHandlers.ListPartsAsync(r),
-            "GET" or "HEAD" when r.Has("partNumber") => throw S3Error.NotImplemented(),
             "GET" or "HEAD" => ObjectHandlers.GetAsync(r),
             "DELETE" when r.Has("uploadId") => MultipartHandlers.AbortAsync(r),
             "DELETE" => ObjectHandlers.DeleteAsync(r),
@@ -123,6 +135,17 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
             "POST" when r.Has("uploadId") => MultipartHandlers.CompleteAsync(r),
             _ => throw MethodNotAllowed(),
         };
+    }
+
+    /// <summary>The bucket named by the Host header ("bucket.&lt;S3BaseDomain&gt;"), or null for path-style requests.</summary>
+    private string? VirtualBucket(HttpContext context)
+    {
+        if (options.S3BaseDomain is not { Length: > 0 } domain) return null;
+        var host = context.Request.Host.Host;
+        if (host.Length <= domain.Length + 1 || !host.EndsWith("." + domain, StringComparison.OrdinalIgnoreCase)) return null;
+        var bucket = host[..^(domain.Length + 1)];
+        context.Items[SigV2.VirtualBucketItem] = bucket;
+        return bucket;
     }
 
     /// <summary>Paths that are the Swift API's own, never an anonymous S3 bucket.</summary>
@@ -140,6 +163,7 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         if (bucket is null || Array.IndexOf(SwiftRoots, bucket) >= 0 || !BucketHandlers.IsValidName(bucket)) return false;
         var owner = await registry.OwnerAsync(bucket, context.RequestAborted);
         if (owner is null) return false;
+        await CorsHandlers.AddHeadersAsync(context, cluster, owner, bucket);
         var requestId = TransactionIdMiddleware.Of(context) ?? "";
         context.Response.Headers["x-amz-request-id"] = requestId;
         context.Response.Headers["x-amz-id-2"] = requestId;
@@ -160,14 +184,34 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         return true;
     }
 
+    /// <summary>An unsigned OPTIONS with an Origin on a registered bucket: S3's CORS preflight.</summary>
+    private async Task<bool> PreflightAsync(HttpContext context)
+    {
+        if (!HttpMethods.IsOptions(context.Request.Method) || !context.Request.Headers.ContainsKey("Origin")) return false;
+        var (bucket, _) = SplitPath(context);
+        if (bucket is null || Array.IndexOf(SwiftRoots, bucket) >= 0 || !BucketHandlers.IsValidName(bucket)) return false;
+        var owner = await registry.OwnerAsync(bucket, context.RequestAborted);
+        if (owner is null) return false;
+        try
+        {
+            await CorsHandlers.PreflightAsync(context, cluster, owner, bucket);
+        }
+        catch (S3Error e)
+        {
+            await e.WriteAsync(context);
+        }
+        return true;
+    }
+
     private static S3Error MethodNotAllowed() => new("MethodNotAllowed", 405, "The specified method is not allowed against this resource.");
 
     /// <summary>The bucket and key of a path-style request, decoded from the raw target (so "%2F" in a key stays a slash of the key).</summary>
-    private static (string? Bucket, string? Key) SplitPath(HttpContext context)
+    private (string? Bucket, string? Key) SplitPath(HttpContext context)
     {
         var raw = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
         var q = raw.IndexOf('?');
         var path = (q < 0 ? raw : raw[..q]).TrimStart('/');
+        if (VirtualBucket(context) is { } hosted) return (hosted, path.Length == 0 ? null : Uri.UnescapeDataString(path));
         if (path.Length == 0) return (null, null);
         var slash = path.IndexOf('/');
         if (slash < 0 || slash == path.Length - 1) return (Uri.UnescapeDataString(slash < 0 ? path : path[..slash]), null);

@@ -21,6 +21,9 @@ public static class SigV2
         "versioning", "versions", "website",
     ];
 
+    /// <summary>Context item holding the bucket of a virtual-hosted request, which SigV2's resource names.</summary>
+    public const string VirtualBucketItem = "storagecloud.s3.virtual_bucket";
+
     /// <summary>True when the request carries a SigV2 signature (header or query).</summary>
     public static bool IsSigned(HttpRequest request) =>
         request.Headers.Authorization.ToString().StartsWith("AWS ", StringComparison.Ordinal)
@@ -74,6 +77,7 @@ public static class SigV2
         foreach (var (name, value) in amz) sb.Append(name).Append(':').Append(value).Append('\n');
         var raw = request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path.Value ?? "/";
         var q = raw.IndexOf('?');
+        if (request.HttpContext.Items[VirtualBucketItem] is string bucket) sb.Append('/').Append(bucket);
         sb.Append(q < 0 ? raw : raw[..q]);
         var parameters = new List<string>();
         foreach (var (key, value) in request.Query.OrderBy(p => p.Key, StringComparer.Ordinal))

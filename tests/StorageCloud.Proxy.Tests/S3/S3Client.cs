@@ -19,6 +19,9 @@ public sealed class S3Client(HttpClient http, string baseUrl, string accessKey, 
 
     public DateTimeOffset? Clock { get; set; }
 
+    /// <summary>The Host header to sign and send (for virtual-hosted requests); the URL's authority when null.</summary>
+    public string? Host { get; set; }
+
     private DateTimeOffset Now => Clock ?? DateTimeOffset.UtcNow;
 
     private static string Hex(byte[] b) => Convert.ToHexStringLower(b);
@@ -41,7 +44,7 @@ public sealed class S3Client(HttpClient http, string baseUrl, string accessKey, 
         var hash = payloadHash ?? Sha256Hex(body ?? []);
         var signed = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
-            ["host"] = uri.Authority,
+            ["host"] = Host ?? uri.Authority,
             ["x-amz-content-sha256"] = hash,
             ["x-amz-date"] = amzDate,
         };
@@ -63,6 +66,7 @@ public sealed class S3Client(HttpClient http, string baseUrl, string accessKey, 
         LastAmzDate = amzDate;
         request.Headers.TryAddWithoutValidation("Authorization", $"AWS4-HMAC-SHA256 Credential={accessKey}/{scope}, SignedHeaders={signedHeaders}, Signature={signature}");
         request.Content = bodyFromSeed is not null ? new ByteArrayContent(bodyFromSeed(signature)) : body is null ? null : new ByteArrayContent(body);
+        if (Host is not null) request.Headers.Host = Host;
         foreach (var (name, value) in signed)
         {
             if (name == "host") continue;

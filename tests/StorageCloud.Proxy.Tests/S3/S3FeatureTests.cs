@@ -152,3 +152,124 @@ public sealed class S3FeatureTests(ClusterFixture fixture) : IClassFixture<Clust
         Assert.Equal(HttpStatusCode.OK, free.StatusCode);
     }
 }
+
+/// <summary>Bucket CORS, checksums, part reads and virtual-hosted addressing.</summary>
+public sealed class S3MoreFeatureTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    private readonly S3Client _s3 = new(fixture.Host.Client, fixture.Host.BaseUrl, "test:tester", "testing");
+    private static readonly XNamespace Ns = S3Client.Ns;
+
+    private async Task<string> BucketAsync()
+    {
+        var bucket = "more-" + Guid.NewGuid().ToString("N")[..10];
+        using var response = await _s3.SendAsync(HttpMethod.Put, "/" + bucket);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return bucket;
+    }
+
+    [Fact]
+    public async Task Cors_rules_answer_preflights_and_tag_actual_requests()
+    {
+        var bucket = await BucketAsync();
+        using (var none = await _s3.SendAsync(HttpMethod.Get, "/" + bucket, query: "cors")) Assert.Equal("NoSuchCORSConfiguration", await S3Client.ErrorCodeAsync(none));
+        var config = Encoding.UTF8.GetBytes("<CORSConfiguration><CORSRule><AllowedOrigin>https://*.example.com</AllowedOrigin><AllowedMethod>GET</AllowedMethod>"
+            + "<AllowedMethod>PUT</AllowedMethod><AllowedHeader>x-amz-*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>600</MaxAgeSeconds></CORSRule></CORSConfiguration>");
+        using (var put = await _s3.SendAsync(HttpMethod.Put, "/" + bucket, config, query: "cors")) Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        using (var get = await _s3.SendAsync(HttpMethod.Get, "/" + bucket, query: "cors"))
+            Assert.Equal("600", (await S3Client.XmlAsync(get)).Descendants().Single(e => e.Name.LocalName == "MaxAgeSeconds").Value);
+        using (var bad = await _s3.SendAsync(HttpMethod.Put, "/" + bucket, "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PATCH</AllowedMethod></CORSRule></CORSConfiguration>"u8.ToArray(), query: "cors"))
+            Assert.Equal("InvalidRequest", await S3Client.ErrorCodeAsync(bad));
+
+        async Task<HttpResponseMessage> Preflight(string origin, string method, string? headers = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Options, $"{fixture.Host.BaseUrl}/{bucket}/file.txt");
+            request.Headers.Add("Origin", origin);
+            request.Headers.Add("Access-Control-Request-Method", method);
+            if (headers is not null) request.Headers.Add("Access-Control-Request-Headers", headers);
+            return await fixture.Host.Client.SendAsync(request);
+        }
+        using (var ok = await Preflight("https://app.example.com", "PUT", "x-amz-meta-a"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+            Assert.Equal("https://app.example.com", ok.Headers.GetValues("Access-Control-Allow-Origin").Single());
+            Assert.Equal("600", ok.Headers.GetValues("Access-Control-Max-Age").Single());
+        }
+        using (var wrongOrigin = await Preflight("https://evil.test", "GET")) Assert.Equal(HttpStatusCode.Forbidden, wrongOrigin.StatusCode);
+        using (var wrongMethod = await Preflight("https://app.example.com", "DELETE")) Assert.Equal(HttpStatusCode.Forbidden, wrongMethod.StatusCode);
+        using (var wrongHeader = await Preflight("https://app.example.com", "PUT", "authorization-x")) Assert.Equal(HttpStatusCode.Forbidden, wrongHeader.StatusCode);
+
+        using (var put = await _s3.SendAsync(HttpMethod.Put, S3Client.PathOf(bucket, "file.txt"), "x"u8.ToArray())) Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        using (var actual = await _s3.SendAsync(HttpMethod.Get, S3Client.PathOf(bucket, "file.txt"), headers: new Dictionary<string, string> { ["Origin"] = "https://app.example.com" }))
+        {
+            Assert.Equal("https://app.example.com", actual.Headers.GetValues("Access-Control-Allow-Origin").Single());
+            Assert.Equal("ETag", actual.Headers.GetValues("Access-Control-Expose-Headers").Single());
+        }
+        using (var delete = await _s3.SendAsync(HttpMethod.Delete, "/" + bucket, query: "cors")) Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+        using (var gone = await Preflight("https://app.example.com", "GET")) Assert.Equal(HttpStatusCode.Forbidden, gone.StatusCode);
+    }
+
+    [Fact]
+    public async Task Crc32c_checksums_are_verified()
+    {
+        var bucket = await BucketAsync();
+        var data = "checksummed"u8.ToArray();
+        var crc = StorageCloud.Proxy.S3.Payload.Crc32CBase64(StorageCloud.Common.Hashing.Crc32C.Compute(data));
+        using (var ok = await _s3.SendAsync(HttpMethod.Put, S3Client.PathOf(bucket, "c"), data, headers: new Dictionary<string, string> { ["x-amz-checksum-crc32c"] = crc }))
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        using (var bad = await _s3.SendAsync(HttpMethod.Put, S3Client.PathOf(bucket, "d"), data, headers: new Dictionary<string, string> { ["x-amz-checksum-crc32c"] = "AAAAAA==" }))
+            Assert.Equal("BadDigest", await S3Client.ErrorCodeAsync(bad));
+        using (var missing = await _s3.SendAsync(HttpMethod.Get, S3Client.PathOf(bucket, "d"))) Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task Parts_of_a_multipart_object_read_by_number()
+    {
+        var bucket = await BucketAsync();
+        var part1 = System.Security.Cryptography.RandomNumberGenerator.GetBytes(5 * 1024 * 1024);
+        var part2 = "tail"u8.ToArray();
+        using var start = await _s3.SendAsync(HttpMethod.Post, S3Client.PathOf(bucket, "mp"), query: "uploads");
+        var upload = (await S3Client.XmlAsync(start)).Element(Ns + "UploadId")!.Value;
+        var etags = new List<string>();
+        foreach (var (n, data) in new[] { (1, part1), (2, part2) })
+        {
+            using var part = await _s3.SendAsync(HttpMethod.Put, S3Client.PathOf(bucket, "mp"), data, query: $"partNumber={n}&uploadId={upload}");
+            etags.Add(part.Headers.ETag!.Tag);
+        }
+        var xml = $"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{etags[0]}</ETag></Part><Part><PartNumber>2</PartNumber><ETag>{etags[1]}</ETag></Part></CompleteMultipartUpload>";
+        using (var complete = await _s3.SendAsync(HttpMethod.Post, S3Client.PathOf(bucket, "mp"), Encoding.UTF8.GetBytes(xml), query: $"uploadId={upload}"))
+            Assert.Equal(HttpStatusCode.OK, complete.StatusCode);
+        using (var second = await _s3.SendAsync(HttpMethod.Get, S3Client.PathOf(bucket, "mp"), query: "partNumber=2"))
+        {
+            Assert.Equal(HttpStatusCode.PartialContent, second.StatusCode);
+            Assert.Equal("tail", await second.Content.ReadAsStringAsync());
+            Assert.Equal("2", second.Headers.GetValues("x-amz-mp-parts-count").Single());
+        }
+        using (var first = await _s3.SendAsync(HttpMethod.Head, S3Client.PathOf(bucket, "mp"), query: "partNumber=1"))
+            Assert.Equal(5 * 1024 * 1024, first.Content.Headers.ContentLength);
+        using (var third = await _s3.SendAsync(HttpMethod.Get, S3Client.PathOf(bucket, "mp"), query: "partNumber=3"))
+            Assert.Equal("InvalidPartNumber", await S3Client.ErrorCodeAsync(third));
+    }
+}
+
+/// <summary>Virtual-hosted requests: the bucket in the Host header under Proxy:S3BaseDomain.</summary>
+public sealed class S3VirtualHostTests : IAsyncLifetime
+{
+    private ClusterHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await ClusterHost.StartAsync(options: new ProxyOptions { S3BaseDomain = "s3.test" });
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task The_bucket_can_be_named_by_the_host()
+    {
+        var path = new S3Client(_host.Client, _host.BaseUrl, "test:tester", "testing");
+        using (var create = await path.SendAsync(HttpMethod.Put, "/vhost-bucket")) Assert.Equal(HttpStatusCode.OK, create.StatusCode);
+        var port = new Uri(_host.BaseUrl).Port;
+        var hosted = new S3Client(_host.Client, _host.BaseUrl, "test:tester", "testing") { Host = $"vhost-bucket.s3.test:{port}" };
+        using (var put = await hosted.SendAsync(HttpMethod.Put, "/dir/key.txt", "hosted"u8.ToArray())) Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        using (var get = await path.SendAsync(HttpMethod.Get, "/vhost-bucket/dir/key.txt")) Assert.Equal("hosted", await get.Content.ReadAsStringAsync());
+        using var list = await hosted.SendAsync(HttpMethod.Get, "/", query: "list-type=2");
+        Assert.Equal("dir/key.txt", (await S3Client.XmlAsync(list)).Element(S3Client.Ns + "Contents")!.Element(S3Client.Ns + "Key")!.Value);
+    }
+}
