@@ -9,12 +9,17 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        var root = new RootCommand("Load generator for Swift endpoints (StorageCloud, OpenStack Swift).");
+        var root = new RootCommand("Load generator for Swift and S3 endpoints (StorageCloud, OpenStack Swift, any S3 service).");
         var authUrl = new Option<string?>("--auth-url") { Description = "v1 auth URL, e.g. http://127.0.0.1:8080/auth/v1.0" };
         var user = new Option<string?>("--user") { Description = "account:user" };
         var key = new Option<string?>("--key") { Description = "the user's key" };
         var storageUrl = new Option<string?>("--storage-url") { Description = "storage URL (with --token instead of auth)" };
         var token = new Option<string?>("--token") { Description = "auth token (with --storage-url)" };
+        var s3Endpoint = new Option<string?>("--s3-endpoint") { Description = "S3 mode: the endpoint, e.g. http://127.0.0.1:8080 (path-style, SigV4)" };
+        var accessKey = new Option<string?>("--access-key") { Description = "S3 access key" };
+        var secretKey = new Option<string?>("--secret-key") { Description = "S3 secret key" };
+        var region = new Option<string>("--region") { Description = "S3 region for signing", DefaultValueFactory = _ => "us-east-1" };
+        var listLimit = new Option<int>("--list-limit") { Description = "names per LIST", DefaultValueFactory = _ => 100 };
         var op = new Option<string>("--op") { Description = "put, get, head, delete, list or mixed", DefaultValueFactory = _ => "put" };
         var mix = new Option<string>("--mix") { Description = "for mixed: weights, e.g. put=20,get=60,head=10,delete=5,list=5", DefaultValueFactory = _ => "put=20,get=60,head=10,delete=5,list=5" };
         var size = new Option<string>("--size") { Description = "object size (64KiB), or a range min-max (4KiB-1MiB)", DefaultValueFactory = _ => "64KiB" };
@@ -24,7 +29,8 @@ public static class Program
         var prefill = new Option<int>("--prefill") { Description = "objects written first for reads", DefaultValueFactory = _ => 100 };
         var container = new Option<string>("--container") { DefaultValueFactory = _ => "loadgen" };
         var json = new Option<string?>("--json") { Description = "write the results to this file" };
-        foreach (var o in new Option[] { authUrl, user, key, storageUrl, token, op, mix, size, concurrency, duration, count, prefill, container, json }) root.Options.Add(o);
+        foreach (var o in new Option[] { authUrl, user, key, storageUrl, token, s3Endpoint, accessKey, secretKey, region, listLimit, op, mix, size, concurrency, duration, count, prefill, container, json })
+            root.Options.Add(o);
         root.SetAction(async (parse, ct) =>
         {
             try
@@ -34,9 +40,12 @@ public static class Program
                 var options = new WorkloadOptions
                 {
                     Mix = weights, MinSize = min, MaxSize = max, Concurrency = parse.GetValue(concurrency), Duration = ParseDuration(parse.GetValue(duration)!),
-                    Count = parse.GetValue(count), Prefill = parse.GetValue(prefill), Container = parse.GetValue(container)!,
+                    Count = parse.GetValue(count), Prefill = parse.GetValue(prefill), Container = parse.GetValue(container)!, ListLimit = parse.GetValue(listLimit),
                 };
-                using var target = await SwiftTarget.ConnectAsync(parse.GetValue(authUrl), parse.GetValue(user), parse.GetValue(key), parse.GetValue(storageUrl), parse.GetValue(token), options.Concurrency);
+                using LoadTarget target = parse.GetValue(s3Endpoint) is { } endpoint
+                    ? new S3Target(endpoint, parse.GetValue(accessKey) ?? throw new ArgumentException("S3 mode needs --access-key"),
+                        parse.GetValue(secretKey) ?? throw new ArgumentException("S3 mode needs --secret-key"), parse.GetValue(region)!, options.Concurrency)
+                    : await SwiftTarget.ConnectAsync(parse.GetValue(authUrl), parse.GetValue(user), parse.GetValue(key), parse.GetValue(storageUrl), parse.GetValue(token), options.Concurrency);
                 var result = await Runner.RunAsync(target, options, (done, seconds) =>
                 {
                     if (done % 500 == 0) AnsiConsole.Markup($"\r[grey]{done} operations, {seconds} s[/]   ");

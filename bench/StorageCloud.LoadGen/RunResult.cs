@@ -18,7 +18,8 @@ public sealed record RunResult(double Seconds, int Concurrency, IReadOnlyList<Op
     /// <summary>Share of failed operations.</summary>
     public double ErrorRate => Total == 0 ? 0 : (double)Errors / Total;
 
-    internal static RunResult From(Recorder recorder, TimeSpan elapsed, WorkloadOptions options)
+    /// <summary>The figures of a run: per operation, nearest-rank percentiles of the latencies, throughput over the elapsed time.</summary>
+    public static RunResult From(Recorder recorder, TimeSpan elapsed, WorkloadOptions options)
     {
         var seconds = Math.Max(elapsed.TotalSeconds, 1e-9);
         var ops = new List<OpStats>();

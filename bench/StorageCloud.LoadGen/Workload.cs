@@ -25,6 +25,9 @@ public sealed record WorkloadOptions
     /// <summary>Objects written before the timed run, for GET, HEAD and LIST to find.</summary>
     public int Prefill { get; init; } = 100;
 
+    /// <summary>Names a LIST asks for.</summary>
+    public int ListLimit { get; init; } = 100;
+
     /// <summary>The container used (created if missing).</summary>
     public string Container { get; init; } = "loadgen";
 
@@ -42,19 +45,87 @@ public sealed class Recorder
     public IReadOnlyCollection<(string Op, double Ms, int Status, long Bytes)> Samples => _samples;
 }
 
-/// <summary>Names written so far, for reads to pick from (O(1) add and pick).</summary>
-internal sealed class NamePool(IEnumerable<string> initial)
+/// <summary>
+/// Names written so far. Reads pick one and hold it until they finish; a delete takes a name nobody is reading and
+/// removes it first, so a read never races a delete of its name (which would be a false 404). O(1) add, pick, take.
+/// </summary>
+public sealed class NamePool(IEnumerable<string> initial)
 {
     private readonly List<string> _names = [.. initial];
+    private readonly Dictionary<string, (int Index, int Readers)> _state = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private bool _indexed;
 
-    public void Add(string name)
+    private void EnsureIndexed()
     {
-        lock (_names) _names.Add(name);
+        if (_indexed) return;
+        for (var i = 0; i < _names.Count; i++) _state[_names[i]] = (i, 0);
+        _indexed = true;
     }
 
+    /// <summary>Adds a name that now exists.</summary>
+    public void Add(string name)
+    {
+        lock (_lock)
+        {
+            EnsureIndexed();
+            _state[name] = (_names.Count, 0);
+            _names.Add(name);
+        }
+    }
+
+    /// <summary>A name to read, held until <see cref="Release"/>; "missing" when there are none.</summary>
     public string Pick(Random random)
     {
-        lock (_names) return _names.Count == 0 ? "missing" : _names[random.Next(_names.Count)];
+        lock (_lock)
+        {
+            EnsureIndexed();
+            if (_names.Count == 0) return "missing";
+            var name = _names[random.Next(_names.Count)];
+            var (index, readers) = _state[name];
+            _state[name] = (index, readers + 1);
+            return name;
+        }
+    }
+
+    /// <summary>Ends a read of a name.</summary>
+    public void Release(string name)
+    {
+        lock (_lock)
+        {
+            if (_state.TryGetValue(name, out var s)) _state[name] = (s.Index, s.Readers - 1);
+        }
+    }
+
+    /// <summary>Removes and returns a name nobody is reading, to delete; null when none can be taken.</summary>
+    public string? Take(Random random)
+    {
+        lock (_lock)
+        {
+            EnsureIndexed();
+            for (var attempt = 0; attempt < 8 && _names.Count > 0; attempt++)
+            {
+                var name = _names[random.Next(_names.Count)];
+                var (index, readers) = _state[name];
+                if (readers > 0) continue;
+                var last = _names[^1];
+                _names[index] = last;
+                _state[last] = (index, _state[last].Readers);
+                _names.RemoveAt(_names.Count - 1);
+                _state.Remove(name);
+                return name;
+            }
+            return null;
+        }
+    }
+
+    /// <summary>How many names exist.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock) return _names.Count;
+        }
     }
 }
 
@@ -62,9 +133,9 @@ internal sealed class NamePool(IEnumerable<string> initial)
 public static class Runner
 {
     /// <summary>Prefills, then runs the mix with N workers; every non-2xx answer is an error.</summary>
-    public static async Task<RunResult> RunAsync(SwiftTarget target, WorkloadOptions options, Action<long, long>? progress = null, CancellationToken cancellationToken = default)
+    public static async Task<RunResult> RunAsync(LoadTarget target, WorkloadOptions options, Action<long, long>? progress = null, CancellationToken cancellationToken = default)
     {
-        var container = "/" + Uri.EscapeDataString(options.Container);
+        var container = options.Container;
         await target.SendAsync(HttpMethod.Put, container, cancellationToken: cancellationToken);
         var payload = new byte[options.MaxSize];
         new Random(options.Seed).NextBytes(payload);
@@ -72,7 +143,7 @@ public static class Runner
         var prefill = Enumerable.Range(0, options.Prefill).Select(i => $"prefill-{i:D8}").ToList();
         await Parallel.ForEachAsync(prefill, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = cancellationToken }, async (name, ct) =>
         {
-            var (status, _) = await target.SendAsync(HttpMethod.Put, $"{container}/{name}", payload.AsMemory(0, (int)options.MinSize), ct);
+            var (status, _) = await target.SendAsync(HttpMethod.Put, container, name, payload.AsMemory(0, (int)options.MinSize), cancellationToken: ct);
             if (status is >= 200 and < 300) names.Enqueue(name);
         });
         var known = new NamePool(names);
@@ -91,19 +162,25 @@ public static class Runner
                 if (options.Count is { } count && Interlocked.Increment(ref started) > count) break;
                 var op = ops[random.Next(ops.Length)];
                 var size = options.MinSize == options.MaxSize ? options.MinSize : random.NextInt64(options.MinSize, options.MaxSize + 1);
-                var name = op == "put" ? $"obj-{w:D3}-{Guid.NewGuid():N}" : known.Pick(random);
+                var name = op switch
+                {
+                    "put" => $"obj-{w:D3}-{Guid.NewGuid():N}",
+                    "delete" => known.Take(random) ?? "missing",
+                    _ => known.Pick(random),
+                };
                 var t0 = Stopwatch.GetTimestamp();
                 var (status, bytes) = op switch
                 {
-                    "put" => await target.SendAsync(HttpMethod.Put, $"{container}/{name}", payload.AsMemory(0, (int)size)),
-                    "get" => await target.SendAsync(HttpMethod.Get, $"{container}/{name}"),
-                    "head" => await target.SendAsync(HttpMethod.Head, $"{container}/{name}"),
-                    "delete" => await target.SendAsync(HttpMethod.Delete, $"{container}/{name}"),
-                    "list" => await target.SendAsync(HttpMethod.Get, $"{container}?limit=100"),
+                    "put" => await target.SendAsync(HttpMethod.Put, container, name, payload.AsMemory(0, (int)size)),
+                    "get" => await target.SendAsync(HttpMethod.Get, container, name),
+                    "head" => await target.SendAsync(HttpMethod.Head, container, name),
+                    "delete" => await target.SendAsync(HttpMethod.Delete, container, name),
+                    "list" => await target.SendAsync(HttpMethod.Get, container, query: target.ListQuery(options.ListLimit)),
                     _ => throw new ArgumentException($"unknown operation '{op}'"),
                 };
                 recorder.Add(op, Stopwatch.GetElapsedTime(t0).TotalMilliseconds, status, op == "put" ? size : bytes);
                 if (op == "put" && status is >= 200 and < 300) known.Add(name);
+                if (op is "get" or "head") known.Release(name);
                 progress?.Invoke(Interlocked.Increment(ref done), (long)clock.Elapsed.TotalSeconds);
             }
         }, CancellationToken.None)).ToArray();
