@@ -25,9 +25,11 @@ ensure_packages "${NATIVE_PACKAGES[@]}" swift swift-proxy swift-object swift-con
 work=$(mktemp -d /tmp/sc-compare.XXXXXX)
 pids=()
 cleanup() {
+  status=$?
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$work"
+  # On failure the servers' logs stay for a look.
+  if [ "$status" -eq 0 ]; then rm -rf "$work"; else echo "compare-swift: logs kept in $work" >&2; fi
 }
 trap cleanup EXIT
 
@@ -69,6 +71,7 @@ bind_ip = 127.0.0.1
 bind_port = ${ports[$t]}
 workers = $([ "$t" = object ] && echo 2 || echo 1)
 swift_dir = $etc
+user = $(id -un)
 log_level = WARNING
 recon_cache_path = $work/swift-cache
 [pipeline:main]
@@ -83,6 +86,7 @@ bind_ip = 127.0.0.1
 bind_port = $swift_port
 workers = 2
 swift_dir = $etc
+user = $(id -un)
 log_level = WARNING
 [pipeline:main]
 pipeline = catch_errors gatekeeper healthcheck cache listing_formats tempauth copy slo dlo proxy-server
@@ -138,12 +142,14 @@ workloads=(
   "mixed-70-20-10|--op mixed --mix get=70,put=20,delete=10 --size 64KiB --prefill 500|ops"
 )
 
+if [ -z "$only" ] || [[ ",$only," == *",list-1000-of-10000,"* ]]; then
 echo "Filling a 10,000-object container on each side for the listing workload ..."
 for side in sc swift; do
   # shellcheck disable=SC2046
   "${loadgen[@]}" $(auth "${target[$side]}") --op put --size 1KiB --count 10000 --prefill 0 --container list10k \
     --concurrency 32 --json "$work/fill-$side.json" > /dev/null
 done
+fi
 
 mkdir -p "$work/runs"
 for w in "${workloads[@]}"; do

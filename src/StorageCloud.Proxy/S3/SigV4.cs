@@ -94,8 +94,22 @@ public static class SigV4
         return CryptographicOperations.FixedTimeEquals(expected, Encoding.ASCII.GetBytes(signed.Signature.ToLowerInvariant()));
     }
 
-    /// <summary>The key derived from the secret for a credential scope (date/region/service/aws4_request).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Secret, string Scope), byte[]> Keys = new();
+
+    /// <summary>
+    /// The key derived from the secret for a credential scope (date/region/service/aws4_request). A key serves a
+    /// whole day of requests, so derived keys are kept (half the cost of checking a signature is the derivation).
+    /// </summary>
     public static byte[] SigningKey(string secret, string scope)
+    {
+        if (Keys.TryGetValue((secret, scope), out var cached)) return cached;
+        var key = DeriveKey(secret, scope);
+        if (Keys.Count > 10_000) Keys.Clear();
+        Keys[(secret, scope)] = key;
+        return key;
+    }
+
+    private static byte[] DeriveKey(string secret, string scope)
     {
         var parts = scope.Split('/');
         var key = Hmac(Encoding.UTF8.GetBytes("AWS4" + secret), parts[0]);

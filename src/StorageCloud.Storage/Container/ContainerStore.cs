@@ -52,6 +52,8 @@ public sealed class ContainerStore(DeviceEngine engine)
 {
     private readonly RocksDb _db = engine.Index;
     private readonly Lock _lock = new();
+    private readonly Lock _queueLock = new();
+    private List<PendingRows> _queue = [];
 
     private static byte[] Key(ReadOnlySpan<byte> hash, char kind, ReadOnlySpan<byte> rest = default)
     {
@@ -204,17 +206,47 @@ public sealed class ContainerStore(DeviceEngine engine)
     /// </summary>
     public bool PutObjects(ReadOnlySpan<byte> hash, IReadOnlyList<RowUpdate> updates)
     {
+        var mine = new PendingRows(hash.ToArray(), updates);
+        lock (_queueLock) _queue.Add(mine);
+        // Group commit: whoever holds the store's lock writes every queued change in one synced batch, so
+        // concurrent object PUTs into a container share one fsync instead of queueing one fsync each.
         lock (_lock)
         {
-            var info = GetInfo(hash);
-            if (info is null) return false;
+            if (mine.Done) return mine.Applied;
+            List<PendingRows> group;
+            lock (_queueLock)
+            {
+                group = _queue;
+                _queue = [];
+            }
             using var batch = new WriteBatch();
-            var pending = new Dictionary<string, ObjectRow>(StringComparer.Ordinal);
-            foreach (var u in updates) Apply(batch, hash, info, pending, u);
-            Save(batch, hash, info);
+            var infos = new Dictionary<string, (byte[] Hash, ContainerInfo Info, Dictionary<string, ObjectRow> Rows)>(StringComparer.Ordinal);
+            foreach (var entry in group)
+            {
+                var id = Convert.ToHexString(entry.Hash);
+                if (!infos.TryGetValue(id, out var held))
+                {
+                    var info = GetInfo(entry.Hash);
+                    if (info is null) continue;
+                    infos[id] = held = (entry.Hash, info, new Dictionary<string, ObjectRow>(StringComparer.Ordinal));
+                }
+                foreach (var u in entry.Updates) Apply(batch, entry.Hash, held.Info, held.Rows, u);
+                entry.Applied = true;
+            }
+            foreach (var (h, info, _) in infos.Values) Save(batch, h, info);
             _db.Write(batch, sync: true);
-            return true;
+            foreach (var entry in group) entry.Done = true;
+            return mine.Applied;
         }
+    }
+
+    /// <summary>Row changes waiting for the next group commit.</summary>
+    private sealed class PendingRows(byte[] hash, IReadOnlyList<RowUpdate> updates)
+    {
+        public byte[] Hash { get; } = hash;
+        public IReadOnlyList<RowUpdate> Updates { get; } = updates;
+        public bool Applied { get; set; }
+        public bool Done { get; set; }
     }
 
     private void Apply(WriteBatch batch, ReadOnlySpan<byte> hash, ContainerInfo info, Dictionary<string, ObjectRow> pending, RowUpdate u)
