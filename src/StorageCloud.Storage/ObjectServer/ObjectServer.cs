@@ -90,8 +90,17 @@ public sealed partial class ObjectServer(StorageNode node, SwiftConstraints limi
             await SwiftResponses.WriteAsync(context, 507, drive: target[0]);
             return;
         }
-        var hashes = engine.GetSuffixHashes(partition);
-        var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(hashes);
+        byte[] body;
+        if (context.Request.Query["list"].ToString() is { Length: > 0 } list)
+        {
+            // ?list=abc-def: the entries of those suffixes, so a replicator pushes only what this device lacks.
+            var entries = engine.SuffixEntries(partition, list.Split('-').ToHashSet(StringComparer.Ordinal));
+            var view = new Dictionary<string, string[]>(entries.Count, StringComparer.Ordinal);
+            foreach (var (hash, state) in entries)
+                view[hash] = [state.DataTimestamp.Internal, state.MetaTimestamp.Internal, state.Deleted ? "ts" : "data"];
+            body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(view);
+        }
+        else body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(engine.GetSuffixHashes(partition));
         context.Response.StatusCode = 200;
         context.Response.ContentType = "application/json";
         context.Response.ContentLength = body.Length;

@@ -1,0 +1,69 @@
+using System.Buffers.Binary;
+using StorageCloud.Storage.Rocks;
+
+namespace StorageCloud.Storage.Engine;
+
+// What the object replicator asks of a device: its partitions, the entries of some suffixes, and dropping a
+// partition that has been handed back to its primaries.
+public sealed partial class DeviceEngine
+{
+    /// <summary>The partitions that have at least one index entry (object or tombstone) here, ascending.</summary>
+    public List<uint> Partitions()
+    {
+        var result = new List<uint>();
+        using var it = _index.NewIterator(new IteratorOptions { LowerBound = [(byte)'o'], UpperBound = [(byte)'p'], FillCache = false });
+        it.SeekToFirst();
+        while (it.Valid)
+        {
+            var partition = BinaryPrimitives.ReadUInt32BigEndian(it.Key[1..5]);
+            result.Add(partition);
+            if (partition == uint.MaxValue) break;
+            var next = new byte[5];
+            next[0] = (byte)'o';
+            BinaryPrimitives.WriteUInt32BigEndian(next.AsSpan(1), partition + 1);
+            it.Seek(next);
+        }
+        it.ThrowIfError();
+        return result;
+    }
+
+    /// <summary>The partition's index entries whose path hash ends in one of the suffixes, by hash in hex.</summary>
+    public Dictionary<string, ObjectState> SuffixEntries(uint partition, IReadOnlySet<string> suffixes)
+    {
+        var result = new Dictionary<string, ObjectState>(StringComparer.Ordinal);
+        foreach (var (hash, state) in PartitionEntries(partition))
+        {
+            var hex = Convert.ToHexStringLower(hash);
+            if (suffixes.Contains(hex[^3..])) result[hex] = state;
+        }
+        return result;
+    }
+
+    /// <summary>Forgets every index entry of a partition (its records are reclaimed by compaction), once its primaries hold it.</summary>
+    public int DropPartition(uint partition)
+    {
+        var dropped = 0;
+        foreach (var (hash, _) in PartitionEntries(partition))
+        {
+            var key = Key(partition, hash);
+            _index.Delete(key, sync: true);
+            Invalidate(key);
+            dropped++;
+        }
+        return dropped;
+    }
+
+    private List<(byte[] Hash, ObjectState State)> PartitionEntries(uint partition)
+    {
+        var lower = new byte[5];
+        lower[0] = (byte)'o';
+        BinaryPrimitives.WriteUInt32BigEndian(lower.AsSpan(1), partition);
+        var upper = partition == uint.MaxValue ? [(byte)'p'] : (byte[])lower.Clone();
+        if (partition != uint.MaxValue) BinaryPrimitives.WriteUInt32BigEndian(upper.AsSpan(1), partition + 1);
+        var list = new List<(byte[], ObjectState)>();
+        using var it = _index.NewIterator(new IteratorOptions { LowerBound = lower, UpperBound = upper, FillCache = false });
+        for (it.SeekToFirst(); it.Valid; it.Next()) list.Add((it.Key[5..21].ToArray(), ObjectState.Decode(it.Value)));
+        it.ThrowIfError();
+        return list;
+    }
+}
