@@ -93,6 +93,7 @@ public static class Appliance
             Timeout = TimeSpan.FromSeconds(10),
         };
         var containerUpdater = new ContainerUpdater(backendHttp, TimeSpan.FromSeconds(1));
+        var recon = storage is null ? null : new Recon(storage, config.RingDir);
         var reporter = new Storage.Container.AccountReporter(backendHttp);
         var containerServer = storage is not null && containerRole ? new Storage.Container.ContainerServer(storage, config.Constraints, reporter) : null;
         var accountServer = storage is not null && accountRole ? new Storage.Account.AccountServer(storage, config.Constraints) : null;
@@ -105,7 +106,8 @@ public static class Appliance
             builder.Services.AddSingleton(config.Compaction);
             builder.Services.AddSingleton(config.Reaper);
             builder.Services.AddSingleton(config.Expirer);
-            builder.Services.AddSingleton(new DaemonRoles(objectRole, containerServer, reporter, accountServer, Reaper(config, data, backendHttp)));
+            builder.Services.AddSingleton(new DaemonRoles(objectRole, containerServer, reporter, accountServer, Reaper(config, data, backendHttp),
+                objectRole ? Replicator(config, data, storage, backendHttp) : null, recon, config.ReplicatorIntervalSeconds));
             builder.Services.AddHostedService<StorageDaemons>();
         }
 
@@ -117,6 +119,10 @@ public static class Appliance
             {
                 node.UseMiddleware<TransactionIdMiddleware>(new TransactionIdOptions { TrustIncoming = true });
                 node.UseMiddleware<HealthcheckMiddleware>();
+                node.Use(async (ctx, next) =>
+                {
+                    if (!await recon!.TryHandleAsync(ctx)) await next(ctx);
+                });
                 node.Run(accountServer.HandleAsync);
             });
         }
@@ -126,6 +132,10 @@ public static class Appliance
             {
                 node.UseMiddleware<TransactionIdMiddleware>(new TransactionIdOptions { TrustIncoming = true });
                 node.UseMiddleware<HealthcheckMiddleware>();
+                node.Use(async (ctx, next) =>
+                {
+                    if (!await recon!.TryHandleAsync(ctx)) await next(ctx);
+                });
                 node.Run(containerServer.HandleAsync);
             });
         }
@@ -136,6 +146,10 @@ public static class Appliance
             {
                 node.UseMiddleware<TransactionIdMiddleware>(new TransactionIdOptions { TrustIncoming = true });
                 node.UseMiddleware<HealthcheckMiddleware>();
+                node.Use(async (ctx, next) =>
+                {
+                    if (!await recon!.TryHandleAsync(ctx)) await next(ctx);
+                });
                 node.Run(objectServer.HandleAsync);
             });
         }
@@ -199,6 +213,18 @@ public static class Appliance
             }
         }
         return new Cluster(ClusterRings.Load(config.RingDir, hasher), config.ObjectLayer);
+    }
+
+    /// <summary>
+    /// The object replicator, when the object ring is there. The node finds itself in the ring by its bind address
+    /// (127.0.0.1 when it binds every address, as the all-in-one's rings say) and its object port.
+    /// </summary>
+    private static ObjectReplicator? Replicator(StorageCloudConfig config, DataDirectory data, StorageNode storage, HttpClient http)
+    {
+        if (!File.Exists(Path.Combine(config.RingDir, ClusterRings.ObjectFile))) return null;
+        var rings = ClusterRings.Load(config.RingDir, new PathHasher(data.Secrets.HashPathPrefix, data.Secrets.HashPathSuffix));
+        var ip = config.BindAddress.Equals(IPAddress.Any) ? "127.0.0.1" : config.BindAddress.ToString();
+        return new ObjectReplicator(storage, () => rings.Object, http, ip, config.ObjectPort);
     }
 
     /// <summary>The account reaper, when this node serves accounts and the rings are there to find the data through.</summary>

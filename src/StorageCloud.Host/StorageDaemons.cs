@@ -20,7 +20,38 @@ public sealed class StorageDaemons(StorageNode node, AuditorOptions auditor, Upd
         .. ObjectDaemons(stoppingToken),
         roles.Containers is null ? Task.CompletedTask : ContainerUpdaterAsync(roles.Containers, stoppingToken),
         roles.Accounts is null || roles.Reaper is null ? Task.CompletedTask : ReaperAsync(roles.Accounts, roles.Reaper, stoppingToken),
+        roles.Replicator is null ? Task.CompletedTask : ReplicatorAsync(roles.Replicator, roles.Recon, stoppingToken),
     ]);
+
+    // The object replicator: one pass over every device, then the interval; each pass is reported to recon.
+    private async Task ReplicatorAsync(ObjectReplicator replicator, Recon? recon, CancellationToken stoppingToken)
+    {
+        if (roles.ReplicatorIntervalSeconds <= 0) return;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(roles.ReplicatorIntervalSeconds), stoppingToken);
+                var started = DateTimeOffset.UtcNow;
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                try
+                {
+                    var stats = await replicator.RunPassAsync(stoppingToken);
+                    recon?.ReplicationDone(started, clock.Elapsed, stats);
+                    if (stats.Pushed > 0 || stats.Failures > 0 || stats.Reverted > 0)
+                        logger.LogInformation("replication: {Partitions} partitions, {Pushed} pushed, {Failures} failures, {Reverted} handed back in {Seconds:F1}s",
+                            stats.Partitions, stats.Pushed, stats.Failures, stats.Reverted, clock.Elapsed.TotalSeconds);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogError(e, "replication pass failed");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
 
     // The account reaper: empties deleted accounts (their containers and objects) through the rings.
     private Task ReaperAsync(Storage.Account.AccountServer accounts, Storage.Account.AccountReaper reaper, CancellationToken stoppingToken)
@@ -110,7 +141,8 @@ public sealed class StorageDaemons(StorageNode node, AuditorOptions auditor, Upd
 
 /// <summary>Which daemons a node runs: the object ones with the object role, the container updater with the container role.</summary>
 public sealed record DaemonRoles(bool Objects, Storage.Container.ContainerServer? Containers, Storage.Container.AccountReporter? Reporter,
-    Storage.Account.AccountServer? Accounts = null, Storage.Account.AccountReaper? Reaper = null);
+    Storage.Account.AccountServer? Accounts = null, Storage.Account.AccountReaper? Reaper = null, ObjectReplicator? Replicator = null,
+    Recon? Recon = null, int ReplicatorIntervalSeconds = 30);
 
 /// <summary>Settings of the object expirer (the "Expirer" configuration section).</summary>
 public sealed record ExpirerOptions(int IntervalSeconds);

@@ -9,6 +9,47 @@ public sealed class StorageDaemonTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("sc-daemons-").FullName;
 
     [Fact]
+    public async Task The_appliance_replicates_on_its_interval_and_recon_reports_it()
+    {
+        var port = StorageCloudProcess.FreePort();
+        var objectPort = StorageCloudProcess.FreePort();
+        var data = Path.Combine(_dir, "recon");
+        await using var aio = StorageCloudProcess.Start(["aio", "--port", port.ToString(), "--object-port", objectPort.ToString(), "--data-dir", data],
+            new Dictionary<string, string> { ["STORAGECLOUD__Replicator__IntervalSeconds"] = "1" });
+        await aio.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(60));
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        using var auth = new HttpRequestMessage(HttpMethod.Get, "/auth/v1.0");
+        auth.Headers.Add("X-Auth-User", "test:tester");
+        auth.Headers.Add("X-Auth-Key", "testing");
+        using var authResponse = await http.SendAsync(auth);
+        http.DefaultRequestHeaders.Add("X-Auth-Token", authResponse.Headers.GetValues("X-Auth-Token").Single());
+        Assert.Equal(HttpStatusCode.Created, (await http.PutAsync("/v1/AUTH_test/r", null)).StatusCode);
+        for (var i = 0; i < 5; i++) Assert.Equal(HttpStatusCode.Created, (await http.PutAsync($"/v1/AUTH_test/r/o{i}", new StringContent("x"))).StatusCode);
+
+        using var recon = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{objectPort}") };
+        System.Text.Json.Nodes.JsonNode? replication = null;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            replication = System.Text.Json.Nodes.JsonNode.Parse(await recon.GetStringAsync("/recon/replication"));
+            if (replication?["replication_stats"]?["attempted"]?.GetValue<int>() > 0) break;
+            await Task.Delay(300);
+        }
+        // Every object's partition is on three of the four devices: the pass looked at them, and all agreed.
+        Assert.True(replication!["replication_stats"]!["attempted"]!.GetValue<int>() > 0, replication.ToJsonString());
+        Assert.Equal(0, replication["replication_stats"]!["failure"]!.GetValue<int>());
+        Assert.True(replication["replication_last"]!.GetValue<double>() > 1_700_000_000);
+        var disks = System.Text.Json.Nodes.JsonNode.Parse(await recon.GetStringAsync("/recon/diskusage"))!.AsArray();
+        Assert.Equal(["d1", "d2", "d3", "d4"], disks.Select(d => d!["device"]!.GetValue<string>()).Order().ToArray());
+        Assert.All(disks, d => Assert.True(d!["mounted"]!.GetValue<bool>()));
+        var rings = System.Text.Json.Nodes.JsonNode.Parse(await recon.GetStringAsync("/recon/ringmd5"))!.AsObject();
+        Assert.Equal(3, rings.Count);
+        Assert.Equal(0, System.Text.Json.Nodes.JsonNode.Parse(await recon.GetStringAsync("/recon/async"))!["async_pending"]!.GetValue<int>());
+        Assert.Equal(0, System.Text.Json.Nodes.JsonNode.Parse(await recon.GetStringAsync("/recon/quarantined"))!["objects"]!.GetValue<long>());
+        Assert.Equal(HttpStatusCode.NotFound, (await recon.GetAsync("/recon/nonsense")).StatusCode);
+    }
+
+    [Fact]
     public async Task The_reaper_in_the_appliance_empties_a_deleted_account()
     {
         var port = StorageCloudProcess.FreePort();

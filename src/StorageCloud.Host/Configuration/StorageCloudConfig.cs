@@ -36,6 +36,7 @@ public sealed record StorageCloudConfig
         ["Updater"] = ["IntervalSeconds"],
         ["Reaper"] = ["IntervalSeconds", "DelaySeconds"],
         ["Expirer"] = ["IntervalSeconds"],
+        ["Replicator"] = ["IntervalSeconds"],
         [SwiftConstraintsConfig.Section] =
         [
             "MaxFileSize", "MaxMetaNameLength", "MaxMetaValueLength", "MaxMetaCount", "MaxMetaOverallSize",
@@ -128,6 +129,9 @@ public sealed record StorageCloudConfig
 
     /// <summary>How often the account reaper looks for deleted accounts, and how long it leaves them first.</summary>
     public required ReaperOptions Reaper { get; init; }
+
+    /// <summary>Seconds between object replication passes (0 turns the replicator off).</summary>
+    public required int ReplicatorIntervalSeconds { get; init; }
 
     /// <summary>How often the object updater retries container updates that could not be delivered.</summary>
     public required UpdaterOptions Updater { get; init; }
@@ -238,6 +242,7 @@ public sealed record StorageCloudConfig
                     BytesPerSecond = ConfigValues.GetInt64(c, "Compaction:BytesPerSecond", 20_000_000, 0, long.MaxValue),
                     ReclaimAge = TimeSpan.FromSeconds(ConfigValues.GetInt64(c, "Storage:ReclaimAgeSeconds", 604_800, 0, long.MaxValue / 10_000_000)),
                 }),
+            ReplicatorIntervalSeconds = ConfigValues.GetInt32(c, "Replicator:IntervalSeconds", 30, 0, 7 * 24 * 3600),
             Updater = new UpdaterOptions(ConfigValues.GetInt32(c, "Updater:IntervalSeconds", 30, 0, 24 * 3600)),
             Expirer = new ExpirerOptions(ConfigValues.GetInt32(c, "Expirer:IntervalSeconds", 300, 0, 24 * 3600)),
             Reaper = new ReaperOptions(ConfigValues.GetInt32(c, "Reaper:IntervalSeconds", 3600, 0, 7 * 24 * 3600),
