@@ -107,7 +107,8 @@ public static class Appliance
             builder.Services.AddSingleton(config.Reaper);
             builder.Services.AddSingleton(config.Expirer);
             builder.Services.AddSingleton(new DaemonRoles(objectRole, containerServer, reporter, accountServer, Reaper(config, data, backendHttp),
-                objectRole ? Replicator(config, data, storage, backendHttp) : null, recon, config.ReplicatorIntervalSeconds));
+                objectRole ? Replicator(config, data, storage, backendHttp) : null, recon, config.ReplicatorIntervalSeconds,
+                containerServer is null ? null : ContainerReplicator(config, data, containerServer, backendHttp)));
             builder.Services.AddHostedService<StorageDaemons>();
         }
 
@@ -225,6 +226,16 @@ public static class Appliance
         var rings = ClusterRings.Load(config.RingDir, new PathHasher(data.Secrets.HashPathPrefix, data.Secrets.HashPathSuffix));
         var ip = config.BindAddress.Equals(IPAddress.Any) ? "127.0.0.1" : config.BindAddress.ToString();
         return new ObjectReplicator(storage, () => rings.Object, http, ip, config.ObjectPort);
+    }
+
+    /// <summary>The container replicator, when the container ring is there (the node finds itself as the object replicator does).</summary>
+    private static Storage.Container.ContainerReplicator? ContainerReplicator(StorageCloudConfig config, DataDirectory data,
+        Storage.Container.ContainerServer server, HttpClient http)
+    {
+        if (!File.Exists(Path.Combine(config.RingDir, ClusterRings.ContainerFile))) return null;
+        var rings = ClusterRings.Load(config.RingDir, new PathHasher(data.Secrets.HashPathPrefix, data.Secrets.HashPathSuffix));
+        var ip = config.BindAddress.Equals(IPAddress.Any) ? "127.0.0.1" : config.BindAddress.ToString();
+        return new Storage.Container.ContainerReplicator(server, () => rings.Container, http, ip, config.ContainerPort);
     }
 
     /// <summary>The account reaper, when this node serves accounts and the rings are there to find the data through.</summary>

@@ -20,11 +20,12 @@ public sealed class StorageDaemons(StorageNode node, AuditorOptions auditor, Upd
         .. ObjectDaemons(stoppingToken),
         roles.Containers is null ? Task.CompletedTask : ContainerUpdaterAsync(roles.Containers, stoppingToken),
         roles.Accounts is null || roles.Reaper is null ? Task.CompletedTask : ReaperAsync(roles.Accounts, roles.Reaper, stoppingToken),
-        roles.Replicator is null ? Task.CompletedTask : ReplicatorAsync(roles.Replicator, roles.Recon, stoppingToken),
+        roles.Replicator is null ? Task.CompletedTask : ReplicatorAsync("object", roles.Replicator.RunPassAsync, roles.Recon, stoppingToken),
+        roles.ContainerReplicator is null ? Task.CompletedTask : ReplicatorAsync("container", roles.ContainerReplicator.RunPassAsync, null, stoppingToken),
     ]);
 
-    // The object replicator: one pass over every device, then the interval; each pass is reported to recon.
-    private async Task ReplicatorAsync(ObjectReplicator replicator, Recon? recon, CancellationToken stoppingToken)
+    // A replicator: one pass over every device, then the interval; object passes are reported to recon.
+    private async Task ReplicatorAsync(string kind, Func<CancellationToken, Task<ReplicationStats>> pass, Recon? recon, CancellationToken stoppingToken)
     {
         if (roles.ReplicatorIntervalSeconds <= 0) return;
         try
@@ -36,15 +37,15 @@ public sealed class StorageDaemons(StorageNode node, AuditorOptions auditor, Upd
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 try
                 {
-                    var stats = await replicator.RunPassAsync(stoppingToken);
+                    var stats = await pass(stoppingToken);
                     recon?.ReplicationDone(started, clock.Elapsed, stats);
                     if (stats.Pushed > 0 || stats.Failures > 0 || stats.Reverted > 0)
-                        logger.LogInformation("replication: {Partitions} partitions, {Pushed} pushed, {Failures} failures, {Reverted} handed back in {Seconds:F1}s",
-                            stats.Partitions, stats.Pushed, stats.Failures, stats.Reverted, clock.Elapsed.TotalSeconds);
+                        logger.LogInformation("{Kind} replication: {Partitions} checked, {Pushed} pushed, {Failures} failures, {Reverted} handed back in {Seconds:F1}s",
+                            kind, stats.Partitions, stats.Pushed, stats.Failures, stats.Reverted, clock.Elapsed.TotalSeconds);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    logger.LogError(e, "replication pass failed");
+                    logger.LogError(e, "{Kind} replication pass failed", kind);
                 }
             }
         }
@@ -142,7 +143,7 @@ public sealed class StorageDaemons(StorageNode node, AuditorOptions auditor, Upd
 /// <summary>Which daemons a node runs: the object ones with the object role, the container updater with the container role.</summary>
 public sealed record DaemonRoles(bool Objects, Storage.Container.ContainerServer? Containers, Storage.Container.AccountReporter? Reporter,
     Storage.Account.AccountServer? Accounts = null, Storage.Account.AccountReaper? Reaper = null, ObjectReplicator? Replicator = null,
-    Recon? Recon = null, int ReplicatorIntervalSeconds = 30);
+    Recon? Recon = null, int ReplicatorIntervalSeconds = 30, Storage.Container.ContainerReplicator? ContainerReplicator = null);
 
 /// <summary>Settings of the object expirer (the "Expirer" configuration section).</summary>
 public sealed record ExpirerOptions(int IntervalSeconds);

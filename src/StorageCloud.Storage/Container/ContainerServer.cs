@@ -48,6 +48,11 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, A
         var hash = new byte[16];
         node.Hasher.HashPath(path.Account, path.Container, null, hash);
         var method = context.Request.Method;
+        if (method == "REPLICATE" && path.Object is null)
+        {
+            await MergeReplicaAsync(context, store, hash);
+            return;
+        }
         if (method is "GET" or "HEAD")
         {
             if (path.Object is null) await GetAsync(context, store, hash, path);
@@ -218,5 +223,26 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, A
         var value = end < 0 ? rest : rest[..end];
         var stripped = type[..at] + (end < 0 ? "" : rest[end..]);
         return long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) ? (bytes, stripped) : (row.Size, stripped);
+    }
+
+    /// <summary>REPLICATE /device/partition/account/container with a replica document: merged here (newest wins), 204.</summary>
+    private static async Task MergeReplicaAsync(HttpContext context, ContainerStore store, byte[] hash)
+    {
+        ContainerReplica? replica;
+        try
+        {
+            replica = await System.Text.Json.JsonSerializer.DeserializeAsync<ContainerReplica>(context.Request.Body, System.Text.Json.JsonSerializerOptions.Web, context.RequestAborted);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            replica = null;
+        }
+        if (replica?.Info is null || replica.Rows is null)
+        {
+            await SwiftResponses.WriteAsync(context, 400, "Invalid replica");
+            return;
+        }
+        store.MergeReplica(hash, replica);
+        context.Response.StatusCode = 204;
     }
 }

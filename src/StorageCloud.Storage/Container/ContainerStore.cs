@@ -48,7 +48,7 @@ public sealed class ObjectRow
 /// its object rows by name (UTF-8 byte order, so listings are range scans) and a row-sequence index for
 /// replication. Rows keep their timestamps; the newer row wins; deleted rows stay until reclaimed.
 /// </summary>
-public sealed class ContainerStore(DeviceEngine engine)
+public sealed partial class ContainerStore(DeviceEngine engine)
 {
     private readonly RocksDb _db = engine.Index;
     private readonly Lock _lock = new();
