@@ -108,7 +108,10 @@ public static class Appliance
             builder.Services.AddSingleton(config.Expirer);
             builder.Services.AddSingleton(new DaemonRoles(objectRole, containerServer, reporter, accountServer, Reaper(config, data, backendHttp),
                 objectRole ? Replicator(config, data, storage, backendHttp) : null, recon, config.ReplicatorIntervalSeconds,
-                containerServer is null ? null : ContainerReplicator(config, data, containerServer, backendHttp)));
+                containerServer is null ? null : DatabaseReplicator(config, data, ClusterRings.ContainerFile,
+                    containerServer.Stores.ToDictionary(kv => kv.Key, kv => (Storage.Listings.IReplicatedStore)kv.Value), config.ContainerPort, backendHttp),
+                accountServer is null ? null : DatabaseReplicator(config, data, ClusterRings.AccountFile,
+                    accountServer.Stores.ToDictionary(kv => kv.Key, kv => (Storage.Listings.IReplicatedStore)kv.Value), config.AccountPort, backendHttp)));
             builder.Services.AddHostedService<StorageDaemons>();
         }
 
@@ -228,14 +231,14 @@ public static class Appliance
         return new ObjectReplicator(storage, () => rings.Object, http, ip, config.ObjectPort);
     }
 
-    /// <summary>The container replicator, when the container ring is there (the node finds itself as the object replicator does).</summary>
-    private static Storage.Container.ContainerReplicator? ContainerReplicator(StorageCloudConfig config, DataDirectory data,
-        Storage.Container.ContainerServer server, HttpClient http)
+    /// <summary>The container or account replicator, when that ring is there (the node finds itself as the object replicator does).</summary>
+    private static Storage.Listings.DatabaseReplicator? DatabaseReplicator(StorageCloudConfig config, DataDirectory data, string ringFile,
+        IReadOnlyDictionary<string, Storage.Listings.IReplicatedStore> stores, int port, HttpClient http)
     {
-        if (!File.Exists(Path.Combine(config.RingDir, ClusterRings.ContainerFile))) return null;
+        if (!File.Exists(Path.Combine(config.RingDir, ringFile))) return null;
         var rings = ClusterRings.Load(config.RingDir, new PathHasher(data.Secrets.HashPathPrefix, data.Secrets.HashPathSuffix));
         var ip = config.BindAddress.Equals(IPAddress.Any) ? "127.0.0.1" : config.BindAddress.ToString();
-        return new Storage.Container.ContainerReplicator(server, () => rings.Container, http, ip, config.ContainerPort);
+        return new Storage.Listings.DatabaseReplicator(stores, ringFile == ClusterRings.ContainerFile ? () => rings.Container : () => rings.Account, http, ip, port);
     }
 
     /// <summary>The account reaper, when this node serves accounts and the rings are there to find the data through.</summary>

@@ -22,6 +22,7 @@ public sealed class StorageDaemons(StorageNode node, AuditorOptions auditor, Upd
         roles.Accounts is null || roles.Reaper is null ? Task.CompletedTask : ReaperAsync(roles.Accounts, roles.Reaper, stoppingToken),
         roles.Replicator is null ? Task.CompletedTask : ReplicatorAsync("object", roles.Replicator.RunPassAsync, roles.Recon, stoppingToken),
         roles.ContainerReplicator is null ? Task.CompletedTask : ReplicatorAsync("container", roles.ContainerReplicator.RunPassAsync, null, stoppingToken),
+        roles.AccountReplicator is null ? Task.CompletedTask : ReplicatorAsync("account", roles.AccountReplicator.RunPassAsync, null, stoppingToken),
     ]);
 
     // A replicator: one pass over every device, then the interval; object passes are reported to recon.
@@ -143,7 +144,8 @@ public sealed class StorageDaemons(StorageNode node, AuditorOptions auditor, Upd
 /// <summary>Which daemons a node runs: the object ones with the object role, the container updater with the container role.</summary>
 public sealed record DaemonRoles(bool Objects, Storage.Container.ContainerServer? Containers, Storage.Container.AccountReporter? Reporter,
     Storage.Account.AccountServer? Accounts = null, Storage.Account.AccountReaper? Reaper = null, ObjectReplicator? Replicator = null,
-    Recon? Recon = null, int ReplicatorIntervalSeconds = 30, Storage.Container.ContainerReplicator? ContainerReplicator = null);
+    Recon? Recon = null, int ReplicatorIntervalSeconds = 30, Storage.Listings.DatabaseReplicator? ContainerReplicator = null,
+    Storage.Listings.DatabaseReplicator? AccountReplicator = null);
 
 /// <summary>Settings of the object expirer (the "Expirer" configuration section).</summary>
 public sealed record ExpirerOptions(int IntervalSeconds);

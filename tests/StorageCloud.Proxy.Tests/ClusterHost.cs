@@ -135,7 +135,7 @@ public sealed class ClusterHost : IAsyncDisposable
     {
         foreach (var node in _nodes)
         {
-            if (node.Containers is null) continue;
+            if (!node.Running || node.Containers is null) continue;
             foreach (var store in node.Containers.Stores.Values) await node.Reporter!.RunPassAsync(store, CancellationToken.None);
         }
     }
@@ -188,6 +188,9 @@ public sealed class StorageNodeHost : IAsyncDisposable
     /// <summary>The container-to-account reporter (null while stopped).</summary>
     public AccountReporter? Reporter { get; private set; }
 
+    /// <summary>The node's account server (its stores), while running.</summary>
+    public Storage.Account.AccountServer? Accounts { get; private set; }
+
     /// <summary>True while the node serves requests.</summary>
     public bool Running => _app is not null;
 
@@ -222,7 +225,7 @@ public sealed class StorageNodeHost : IAsyncDisposable
         var objects = new ObjectServer(_node, SwiftConstraints.Default, updater);
         Reporter = new AccountReporter(_http);
         var containers = Containers = new ContainerServer(_node, SwiftConstraints.Default, Reporter);
-        var accounts = new Storage.Account.AccountServer(_node, SwiftConstraints.Default);
+        var accounts = Accounts = new Storage.Account.AccountServer(_node, SwiftConstraints.Default);
         app.MapWhen(ctx => ctx.Connection.LocalPort == ContainerPort, b => b.Run(containers.HandleAsync));
         app.MapWhen(ctx => ctx.Connection.LocalPort == AccountPort, b => b.Run(accounts.HandleAsync));
         app.Run(objects.HandleAsync);

@@ -43,6 +43,18 @@ public sealed class AccountServer(StorageNode node, SwiftConstraints limits)
         var hash = new byte[16];
         node.Hasher.HashPath(path.Account, null, null, hash);
         var method = context.Request.Method;
+        if (method == "REPLICATE")
+        {
+            var replica = await Listings.DatabaseReplicator.ReadReplicaAsync<AccountReplica>(context);
+            if (replica?.Info is null || replica.Rows is null)
+            {
+                await SwiftResponses.WriteAsync(context, 400, "Invalid replica");
+                return;
+            }
+            store.MergeReplica(hash, replica);
+            context.Response.StatusCode = 204;
+            return;
+        }
         if (method is "GET" or "HEAD")
         {
             await GetAsync(context, store, hash, path.Account);

@@ -41,7 +41,7 @@ public sealed class ContainerRow
 }
 
 /// <summary>The account databases of one device, in the device's RocksDB under the 'A' prefix.</summary>
-public sealed class AccountStore(DeviceEngine engine)
+public sealed partial class AccountStore(DeviceEngine engine)
 {
     private readonly RocksDb _db = engine.Index;
     private readonly Lock _lock = new();

@@ -228,15 +228,7 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, A
     /// <summary>REPLICATE /device/partition/account/container with a replica document: merged here (newest wins), 204.</summary>
     private static async Task MergeReplicaAsync(HttpContext context, ContainerStore store, byte[] hash)
     {
-        ContainerReplica? replica;
-        try
-        {
-            replica = await System.Text.Json.JsonSerializer.DeserializeAsync<ContainerReplica>(context.Request.Body, System.Text.Json.JsonSerializerOptions.Web, context.RequestAborted);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            replica = null;
-        }
+        var replica = await Listings.DatabaseReplicator.ReadReplicaAsync<ContainerReplica>(context);
         if (replica?.Info is null || replica.Rows is null)
         {
             await SwiftResponses.WriteAsync(context, 400, "Invalid replica");

@@ -15,8 +15,24 @@ public sealed record ReplicaRow(string Name, string Timestamp, long Size, string
 
 // What the container replicator needs of a store: every container, rows after a row number, merging a peer's
 // state (newest wins, so replays are harmless), per-peer sync points, and dropping a handed-back container.
-public sealed partial class ContainerStore
+public sealed partial class ContainerStore : Listings.IReplicatedStore
 {
+    /// <inheritdoc />
+    public List<(byte[] Hash, string Account, string? Container)> Databases() => All().Select(x => (x.Hash, x.Info.Account, (string?)x.Info.Container)).ToList();
+
+    /// <inheritdoc />
+    public (object Replica, int Rows, long LastRow) ReplicaSince(byte[] hash, long after, int limit)
+    {
+        var rows = RowsSince(hash, after, limit);
+        return (new ContainerReplica(GetInfo(hash)!, rows), rows.Count, rows.Count == 0 ? after : rows[^1].Row);
+    }
+
+    long Listings.IReplicatedStore.GetSyncPoint(byte[] hash, string peer) => GetSyncPoint(hash, peer);
+
+    void Listings.IReplicatedStore.SetSyncPoint(byte[] hash, string peer, long row) => SetSyncPoint(hash, peer, row);
+
+    void Listings.IReplicatedStore.Drop(byte[] hash) => Drop(hash);
+
     /// <summary>Every container record on this device.</summary>
     public List<(byte[] Hash, ContainerInfo Info)> All()
     {

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using StorageCloud.Storage.Container;
+using StorageCloud.Storage.Listings;
 
 namespace StorageCloud.Proxy.Tests.Probe;
 
@@ -15,9 +15,9 @@ public sealed class ContainerReplicatorProbeTests
     {
         foreach (var node in host.Nodes)
         {
-            var replicator = new ContainerReplicator(node.Containers!, () => host.Cluster.Rings.Container, http, "127.0.0.1", node.ContainerPort);
-            var stats = await replicator.RunPassAsync(CancellationToken.None);
-            Assert.Equal(0, stats.Failures);
+            var containers = new DatabaseReplicator(node.Containers!.Stores.ToDictionary(kv => kv.Key, kv => (IReplicatedStore)kv.Value),
+                () => host.Cluster.Rings.Container, http, "127.0.0.1", node.ContainerPort);
+            Assert.Equal(0, (await containers.RunPassAsync(CancellationToken.None)).Failures);
         }
     }
 
@@ -67,5 +67,42 @@ public sealed class ContainerReplicatorProbeTests
             foreach (var (device, store) in node.Containers!.Stores)
                 foreach (var (_, info) in store.All())
                     Assert.Contains(ring.GetPrimaryNodes(ring.GetPartition(info.Account, info.Container)), d => d.Port == node.ContainerPort && d.Device == device);
+    }
+
+    [Fact]
+    public async Task Every_account_replica_lists_the_same_containers_after_one_pass()
+    {
+        await using var host = await ClusterHost.StartAsync();
+        var (token, _) = await host.AuthAsync();
+        var ring = host.Cluster.Rings.Account;
+        var partition = ring.GetPartition("AUTH_test");
+        var down = host.Nodes.First(n => ring.GetPrimaryNodes(partition).Any(d => d.Port == n.AccountPort));
+        using (var r = await host.SendAsync(HttpMethod.Post, "/v1/AUTH_test", token, null, ("X-Account-Meta-Team", "before"))) Assert.Equal(HttpStatusCode.NoContent, r.StatusCode);
+        await down.StopAsync();
+        foreach (var c in new[] { "a1", "a2", "a3" })
+        {
+            using (var r = await host.SendAsync(HttpMethod.Put, $"/v1/AUTH_test/{c}", token)) Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+            using (var r = await host.SendAsync(HttpMethod.Put, $"/v1/AUTH_test/{c}/x", token, new StringContent("12345"))) Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        }
+        using (var r = await host.SendAsync(HttpMethod.Post, "/v1/AUTH_test", token, null, ("X-Account-Meta-Team", "after"))) Assert.Equal(HttpStatusCode.NoContent, r.StatusCode);
+        await host.ReportContainersAsync();
+        await down.StartAsync();
+
+        using var http = new HttpClient();
+        foreach (var node in host.Nodes)
+        {
+            var accounts = new DatabaseReplicator(node.Accounts!.Stores.ToDictionary(kv => kv.Key, kv => (IReplicatedStore)kv.Value),
+                () => host.Cluster.Rings.Account, http, "127.0.0.1", node.AccountPort);
+            Assert.Equal(0, (await accounts.RunPassAsync(CancellationToken.None)).Failures);
+        }
+        var listings = new List<string>();
+        foreach (var device in ring.GetPrimaryNodes(partition))
+        {
+            using var response = await http.GetAsync($"http://{device.Ip}:{device.Port}/{device.Device}/{partition}/AUTH_test?format=json");
+            var rows = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray().Select(x => $"{x!["name"]}:{x["count"]}:{x["bytes"]}");
+            listings.Add($"{string.Join(",", rows)} team={response.Headers.GetValues("X-Account-Meta-Team").Single()} bytes={response.Headers.GetValues("X-Account-Bytes-Used").Single()}");
+        }
+        Assert.True(listings.Distinct().Count() == 1, string.Join(" | ", listings));
+        Assert.Equal("a1:1:5,a2:1:5,a3:1:5 team=after bytes=15", listings[0]);
     }
 }
