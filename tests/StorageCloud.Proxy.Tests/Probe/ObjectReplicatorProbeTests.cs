@@ -129,4 +129,39 @@ public sealed class ObjectReplicatorProbeTests
             }
         }
     }
+
+    [Fact]
+    public async Task A_quarantined_or_lost_record_is_restored_from_the_other_primaries()
+    {
+        await using var host = await ClusterHost.StartAsync();
+        var (token, _) = await host.AuthAsync();
+        using (var c = await host.SendAsync(HttpMethod.Put, "/v1/AUTH_test/heal", token)) Assert.Equal(HttpStatusCode.Created, c.StatusCode);
+        foreach (var name in new[] { "quarantined", "lost" })
+            using (var r = await host.SendAsync(HttpMethod.Put, $"/v1/AUTH_test/heal/{name}", token, new StringContent($"precious {name}"))) Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        var ring = host.Cluster.Rings.Object;
+        using var http = new HttpClient();
+        var damaged = new List<(string Name, Ring.RingDevice Device, uint Partition)>();
+        foreach (var name in new[] { "quarantined", "lost" })
+        {
+            var partition = ring.GetPartition("AUTH_test", "heal", name);
+            var device = ring.GetPrimaryNodes(partition)[0];
+            var node = host.Nodes.Single(n => n.ObjectPort == device.Port);
+            var engine = node.Storage!.Devices[device.Device];
+            var hash = new byte[16];
+            node.Storage.Hasher.HashPath("AUTH_test", "heal", name, hash);
+            var state = engine.Get(partition, hash)!;
+            // As the auditor does on a bad CRC; and as if the record were simply gone.
+            if (name == "quarantined") engine.Quarantine(partition, hash, state, "test: damaged record");
+            else engine.DropPartition(partition);
+            Assert.Null(engine.Get(partition, hash));
+            damaged.Add((name, device, partition));
+        }
+        await PassAsync(host, http);
+        foreach (var (name, device, partition) in damaged)
+        {
+            using var response = await http.GetAsync($"http://{device.Ip}:{device.Port}/{device.Device}/{partition}/AUTH_test/heal/{name}");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal($"precious {name}", await response.Content.ReadAsStringAsync());
+        }
+    }
 }
