@@ -53,16 +53,13 @@ public static class SubRequest
     }
 
     /// <summary>The sub-request's body: the first write starts the response (its OnStarting callbacks run first).</summary>
-    private sealed class StartingStream(Stream inner, SubResponseFeature response) : Stream
+    private sealed class StartingStream(Stream inner, SubResponseFeature response) : Common.IO.WriteOnlyStream
     {
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             await response.StartAsync();
             await inner.WriteAsync(buffer, cancellationToken);
         }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
         public override void Write(byte[] buffer, int offset, int count)
         {
@@ -77,14 +74,6 @@ public static class SubRequest
         }
 
         public override void Flush() => inner.Flush();
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     /// <summary>The context of a sub-request: the caller's identity and transaction id, its own path, headers and bodies.</summary>

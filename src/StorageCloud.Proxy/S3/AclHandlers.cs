@@ -74,19 +74,7 @@ public static class AclHandlers
     {
         var canned = await RequestedAsync(r, readBody: true) ?? "private";
         if (canned == "authenticated-read") throw S3Error.NotImplemented();
-        var head = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!, r.Key));
-        if (!head.IsSuccess) throw S3Error.FromSwift(head.Status, r.Bucket, r.Key);
-        var headers = new List<KeyValuePair<string, string>>();
-        foreach (var (name, value) in head.Headers)
-        {
-            if (name.StartsWith("X-Object-Meta-", StringComparison.OrdinalIgnoreCase) || name.StartsWith("X-Object-Transient-Sysmeta-", StringComparison.OrdinalIgnoreCase)
-                || name is "Content-Disposition" or "Content-Encoding" or "Cache-Control" or "Content-Language" or "Expires")
-                headers.Add(new(name, value.ToString()));
-        }
-        headers.RemoveAll(h => h.Key.Equals(ObjectSysmeta, StringComparison.OrdinalIgnoreCase));
-        if (canned == "public-read") headers.Add(new(ObjectSysmeta, canned));
-        var answer = await r.SwiftAsync("POST", r.SwiftPath(r.Bucket!, r.Key), headers);
-        if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, r.Bucket, r.Key);
+        await ObjectHandlers.SetTransientSysmetaAsync(r, ObjectSysmeta, canned == "public-read" ? canned : null);
         if (canned != "private") await r.Registry.RegisterAsync(r.Bucket!, r.Principal.Account, r.Context.RequestAborted);
         r.Context.Response.StatusCode = 200;
         r.Context.Response.ContentLength = 0;

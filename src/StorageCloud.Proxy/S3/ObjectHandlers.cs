@@ -17,6 +17,27 @@ public static class ObjectHandlers
         ("response-cache-control", "Cache-Control"), ("response-content-disposition", "Content-Disposition"), ("response-content-encoding", "Content-Encoding"),
     ];
 
+    /// <summary>
+    /// Sets (or, with a null value, clears) one transient-sysmeta item of an object, by a Swift POST that carries the
+    /// object's user metadata and standard headers along (a Swift POST replaces them all).
+    /// </summary>
+    public static async Task SetTransientSysmetaAsync(S3Request r, string name, string? value)
+    {
+        var head = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!, r.Key));
+        if (!head.IsSuccess) throw S3Error.FromSwift(head.Status, r.Bucket, r.Key);
+        var headers = new List<KeyValuePair<string, string>>();
+        foreach (var (header, values) in head.Headers)
+        {
+            if (header.Equals(name, StringComparison.OrdinalIgnoreCase)) continue;
+            if (header.StartsWith("X-Object-Meta-", StringComparison.OrdinalIgnoreCase) || header.StartsWith("X-Object-Transient-Sysmeta-", StringComparison.OrdinalIgnoreCase)
+                || Array.IndexOf(PassedHeaders, header) >= 0)
+                headers.Add(new(header, values.ToString()));
+        }
+        if (value is not null) headers.Add(new(name, value));
+        var answer = await r.SwiftAsync("POST", r.SwiftPath(r.Bucket!, r.Key), headers);
+        if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, r.Bucket, r.Key);
+    }
+
     /// <summary>The ETag a Swift listing shows for an object, without parameters.</summary>
     public static string ListingETag(string? hash)
     {

@@ -90,7 +90,7 @@ public sealed class S3Request(HttpContext context, S3Principal principal, Reques
     public string OwnerId => Principal.Identity?.User ?? Principal.Account;
 
     /// <summary>A writable stream that asks once, on the first write, whether to pass bytes on or drop them.</summary>
-    private sealed class GatedStream(Stream inner, Func<bool> decide) : Stream
+    private sealed class GatedStream(Stream inner, Func<bool> decide) : Common.IO.WriteOnlyStream
     {
         public bool Opened { get; private set; }
 
@@ -116,23 +116,8 @@ public sealed class S3Request(HttpContext context, S3Principal principal, Reques
             if (Open()) await inner.WriteAsync(buffer, cancellationToken);
         }
 
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
         public override Task FlushAsync(CancellationToken cancellationToken) => Opened && Passing ? inner.FlushAsync(cancellationToken) : Task.CompletedTask;
 
-        public override void Flush()
-        {
-        }
-
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     /// <summary>Header pairs from (name, value) tuples, skipping nulls.</summary>

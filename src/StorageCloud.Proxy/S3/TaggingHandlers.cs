@@ -77,19 +77,7 @@ public static class TaggingHandlers
     public static async Task SetObjectAsync(S3Request r)
     {
         var tags = HttpMethods.IsPut(r.Context.Request.Method) ? await ReadTagSetAsync(r, 10) : [];
-        var head = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!, r.Key));
-        if (!head.IsSuccess) throw S3Error.FromSwift(head.Status, r.Bucket, r.Key);
-        var headers = new List<KeyValuePair<string, string>>();
-        foreach (var (name, value) in head.Headers)
-        {
-            if (name.StartsWith("X-Object-Meta-", StringComparison.OrdinalIgnoreCase) || name.StartsWith("X-Object-Transient-Sysmeta-", StringComparison.OrdinalIgnoreCase)
-                || name is "Content-Disposition" or "Content-Encoding" or "Cache-Control" or "Content-Language" or "Expires")
-                headers.Add(new(name, value.ToString()));
-        }
-        headers.RemoveAll(h => h.Key.Equals(ObjectSysmeta, StringComparison.OrdinalIgnoreCase));
-        if (tags.Count > 0) headers.Add(new(ObjectSysmeta, Encode(tags)));
-        var answer = await r.SwiftAsync("POST", r.SwiftPath(r.Bucket!, r.Key), headers);
-        if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, r.Bucket, r.Key);
+        await ObjectHandlers.SetTransientSysmetaAsync(r, ObjectSysmeta, tags.Count > 0 ? Encode(tags) : null);
         r.Context.Response.StatusCode = HttpMethods.IsPut(r.Context.Request.Method) ? 200 : 204;
         r.Context.Response.ContentLength = 0;
     }
