@@ -97,21 +97,14 @@ public static class Appliance
         var reporter = new Storage.Container.AccountReporter(backendHttp);
         var containerServer = storage is not null && containerRole ? new Storage.Container.ContainerServer(storage, config.Constraints, reporter) : null;
         var accountServer = storage is not null && accountRole ? new Storage.Account.AccountServer(storage, config.Constraints) : null;
+        var daemons = new DaemonPasses();
         if (storage is not null)
         {
             builder.Services.AddSingleton(storage);
-            builder.Services.AddSingleton(containerUpdater);
-            builder.Services.AddSingleton(config.Auditor);
-            builder.Services.AddSingleton(config.Updater);
-            builder.Services.AddSingleton(config.Compaction);
-            builder.Services.AddSingleton(config.Reaper);
-            builder.Services.AddSingleton(config.Expirer);
-            builder.Services.AddSingleton(new DaemonRoles(objectRole, containerServer, reporter, accountServer, Reaper(config, data, backendHttp),
-                objectRole ? Replicator(config, data, storage, backendHttp) : null, recon, config.ReplicatorIntervalSeconds,
-                containerServer is null ? null : DatabaseReplicator(config, data, ClusterRings.ContainerFile,
-                    containerServer.Stores.ToDictionary(kv => kv.Key, kv => (Storage.Listings.IReplicatedStore)kv.Value), config.ContainerPort, backendHttp),
-                accountServer is null ? null : DatabaseReplicator(config, data, ClusterRings.AccountFile,
-                    accountServer.Stores.ToDictionary(kv => kv.Key, kv => (Storage.Listings.IReplicatedStore)kv.Value), config.AccountPort, backendHttp)));
+            builder.Services.AddSingleton(daemons);
+            var roles = StorageRoles(config, data, storage, recon!, containerServer, reporter, accountServer, backendHttp);
+            builder.Services.AddSingleton<IReadOnlyList<DaemonSchedule>>(sp => StorageDaemons.Register(daemons, storage, roles, containerUpdater,
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("storagecloud.daemons")));
             builder.Services.AddHostedService<StorageDaemons>();
         }
 
@@ -125,7 +118,7 @@ public static class Appliance
                 node.UseMiddleware<HealthcheckMiddleware>();
                 node.Use(async (ctx, next) =>
                 {
-                    if (!await recon!.TryHandleAsync(ctx)) await next(ctx);
+                    if (!await recon!.TryHandleAsync(ctx) && !await daemons.TryHandleAsync(ctx)) await next(ctx);
                 });
                 node.Run(accountServer.HandleAsync);
             });
@@ -138,7 +131,7 @@ public static class Appliance
                 node.UseMiddleware<HealthcheckMiddleware>();
                 node.Use(async (ctx, next) =>
                 {
-                    if (!await recon!.TryHandleAsync(ctx)) await next(ctx);
+                    if (!await recon!.TryHandleAsync(ctx) && !await daemons.TryHandleAsync(ctx)) await next(ctx);
                 });
                 node.Run(containerServer.HandleAsync);
             });
@@ -152,7 +145,7 @@ public static class Appliance
                 node.UseMiddleware<HealthcheckMiddleware>();
                 node.Use(async (ctx, next) =>
                 {
-                    if (!await recon!.TryHandleAsync(ctx)) await next(ctx);
+                    if (!await recon!.TryHandleAsync(ctx) && !await daemons.TryHandleAsync(ctx)) await next(ctx);
                 });
                 node.Run(objectServer.HandleAsync);
             });
@@ -216,37 +209,37 @@ public static class Appliance
                 RingSetup.Ensure(config.RingDir, name, config.PartPower, config.Replicas, devices);
             }
         }
-        return new Cluster(ClusterRings.Load(config.RingDir, hasher), config.ObjectLayer);
+        return new Cluster(ClusterRings.Load(config.RingDir, hasher, checkInterval: TimeSpan.FromSeconds(config.RingCheckSeconds)), config.ObjectLayer);
     }
 
     /// <summary>
-    /// The object replicator, when the object ring is there. The node finds itself in the ring by its bind address
-    /// (127.0.0.1 when it binds every address, as the all-in-one's rings say) and its object port.
+    /// What the storage node's daemons work on. The replicators and the reaper need the rings; the node finds itself
+    /// in them by its bind address (127.0.0.1 when it binds every address, as the all-in-one's rings say) and ports.
     /// </summary>
-    private static ObjectReplicator? Replicator(StorageCloudConfig config, DataDirectory data, StorageNode storage, HttpClient http)
+    private static DaemonRoles StorageRoles(StorageCloudConfig config, DataDirectory data, StorageNode storage, Recon recon,
+        Storage.Container.ContainerServer? containers, Storage.Container.AccountReporter reporter, Storage.Account.AccountServer? accounts, HttpClient http)
     {
-        if (!File.Exists(Path.Combine(config.RingDir, ClusterRings.ObjectFile))) return null;
-        var rings = ClusterRings.Load(config.RingDir, new PathHasher(data.Secrets.HashPathPrefix, data.Secrets.HashPathSuffix));
+        var objectRole = config.Roles.Contains("object");
+        var ringsThere = File.Exists(Path.Combine(config.RingDir, ClusterRings.ObjectFile)) && File.Exists(Path.Combine(config.RingDir, ClusterRings.ContainerFile))
+            && File.Exists(Path.Combine(config.RingDir, ClusterRings.AccountFile));
+        var rings = ringsThere
+            ? ClusterRings.Load(config.RingDir, new PathHasher(data.Secrets.HashPathPrefix, data.Secrets.HashPathSuffix), checkInterval: TimeSpan.FromSeconds(config.RingCheckSeconds))
+            : null;
         var ip = config.BindAddress.Equals(IPAddress.Any) ? "127.0.0.1" : config.BindAddress.ToString();
-        return new ObjectReplicator(storage, () => rings.Object, http, ip, config.ObjectPort);
-    }
-
-    /// <summary>The container or account replicator, when that ring is there (the node finds itself as the object replicator does).</summary>
-    private static Storage.Listings.DatabaseReplicator? DatabaseReplicator(StorageCloudConfig config, DataDirectory data, string ringFile,
-        IReadOnlyDictionary<string, Storage.Listings.IReplicatedStore> stores, int port, HttpClient http)
-    {
-        if (!File.Exists(Path.Combine(config.RingDir, ringFile))) return null;
-        var rings = ClusterRings.Load(config.RingDir, new PathHasher(data.Secrets.HashPathPrefix, data.Secrets.HashPathSuffix));
-        var ip = config.BindAddress.Equals(IPAddress.Any) ? "127.0.0.1" : config.BindAddress.ToString();
-        return new Storage.Listings.DatabaseReplicator(stores, ringFile == ClusterRings.ContainerFile ? () => rings.Container : () => rings.Account, http, ip, port);
-    }
-
-    /// <summary>The account reaper, when this node serves accounts and the rings are there to find the data through.</summary>
-    private static Storage.Account.AccountReaper? Reaper(StorageCloudConfig config, DataDirectory data, HttpClient http)
-    {
-        if (!config.Roles.Contains("account") || !File.Exists(Path.Combine(config.RingDir, ClusterRings.ObjectFile))) return null;
-        var rings = ClusterRings.Load(config.RingDir, new PathHasher(data.Secrets.HashPathPrefix, data.Secrets.HashPathSuffix));
-        return new Storage.Account.AccountReaper(http, () => rings.Account, () => rings.Container, () => rings.Object);
+        static Dictionary<string, Storage.Listings.IReplicatedStore> Replicated<T>(IReadOnlyDictionary<string, T> stores) where T : Storage.Listings.IReplicatedStore =>
+            stores.ToDictionary(kv => kv.Key, kv => (Storage.Listings.IReplicatedStore)kv.Value);
+        return new DaemonRoles(objectRole, recon, config.Auditor, config.Updater, config.Expirer, config.Compaction, config.Reaper, config.Replicator)
+        {
+            Containers = containers,
+            Reporter = reporter,
+            Accounts = accounts,
+            Reaper = rings is not null && accounts is not null ? new Storage.Account.AccountReaper(http, () => rings.Account, () => rings.Container, () => rings.Object) : null,
+            ObjectReplicator = rings is not null && objectRole ? new ObjectReplicator(storage, () => rings.Object, http, ip, config.ObjectPort, config.Replicator) : null,
+            ContainerReplicator = rings is not null && containers is not null
+                ? new Storage.Listings.DatabaseReplicator(Replicated(containers.Stores), () => rings.Container, http, ip, config.ContainerPort, config.Replicator) : null,
+            AccountReplicator = rings is not null && accounts is not null
+                ? new Storage.Listings.DatabaseReplicator(Replicated(accounts.Stores), () => rings.Account, http, ip, config.AccountPort, config.Replicator) : null,
+        };
     }
 
     private static void RegisterCoreInfo(SwiftInfo info, StorageCloudConfig config)

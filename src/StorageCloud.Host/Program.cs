@@ -17,6 +17,7 @@ public static class Program
         root.Subcommands.Add(BuildAio());
         root.Subcommands.Add(BuildServe());
         root.Subcommands.Add(BuildIdentity());
+        root.Subcommands.Add(Operator.DevClusterCommand.Build());
         var version = new Command("version", "Print the version.");
         version.SetAction(_ =>
         {

@@ -6,133 +6,139 @@ using StorageCloud.Storage.ObjectServer;
 namespace StorageCloud.Host;
 
 /// <summary>
-/// The storage node's background daemons, each a pass over every mounted device repeated at its own interval:
-/// the object auditor, the object updater, the object expirer, the compactor, the container updater and the account reaper.
+/// The storage node's background daemons: each is a named pass in <see cref="DaemonPasses"/> (the object
+/// auditor, updater and expirer, the compactor, the container updater, the account reaper and the three
+/// replicators), repeated at its own interval here and runnable on request with <c>POST /daemon/&lt;name&gt;</c>.
 /// </summary>
-public sealed class StorageDaemons(StorageNode node, AuditorOptions auditor, UpdaterOptions updaterOptions, ContainerUpdater updater,
-    CompactorOptions compactor, ReaperOptions reaperOptions, ExpirerOptions expirerOptions, DaemonRoles roles, ILogger<StorageDaemons> logger) : BackgroundService
+public sealed class StorageDaemons(DaemonPasses passes, IReadOnlyList<DaemonSchedule> schedule, ILogger<StorageDaemons> logger) : BackgroundService
 {
-    private readonly ObjectExpirer _expirer = new(updater);
-
-    /// <inheritdoc/>
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.WhenAll(
-    [
-        .. ObjectDaemons(stoppingToken),
-        roles.Containers is null ? Task.CompletedTask : ContainerUpdaterAsync(roles.Containers, stoppingToken),
-        roles.Accounts is null || roles.Reaper is null ? Task.CompletedTask : ReaperAsync(roles.Accounts, roles.Reaper, stoppingToken),
-        roles.Replicator is null ? Task.CompletedTask : ReplicatorAsync("object", roles.Replicator.RunPassAsync, roles.Recon, stoppingToken),
-        roles.ContainerReplicator is null ? Task.CompletedTask : ReplicatorAsync("container", roles.ContainerReplicator.RunPassAsync, null, stoppingToken),
-        roles.AccountReplicator is null ? Task.CompletedTask : ReplicatorAsync("account", roles.AccountReplicator.RunPassAsync, null, stoppingToken),
-    ]);
-
-    // A replicator: one pass over every device, then the interval; object passes are reported to recon.
-    private async Task ReplicatorAsync(string kind, Func<CancellationToken, Task<ReplicationStats>> pass, Recon? recon, CancellationToken stoppingToken)
+    /// <summary>Registers the passes the node's roles call for and returns when each repeats.</summary>
+    public static List<DaemonSchedule> Register(DaemonPasses passes, StorageNode node, DaemonRoles roles, ContainerUpdater updater, ILogger logger)
     {
-        if (roles.ReplicatorIntervalSeconds <= 0) return;
-        try
+        var schedule = new List<DaemonSchedule>();
+        void Add(string name, int interval, bool startAtOnce, Func<CancellationToken, Task<object>> pass)
         {
-            while (!stoppingToken.IsCancellationRequested)
+            passes.Add(name, pass);
+            schedule.Add(new DaemonSchedule(name, interval, startAtOnce));
+        }
+        // A pass over every mounted device; one device's failure must not stop the daemon for the others.
+        Func<CancellationToken, Task<object>> EachDevice<T>(string name, Func<DeviceEngine, CancellationToken, Task<T>> pass) => async ct =>
+        {
+            var results = new Dictionary<string, object?>(StringComparer.Ordinal);
+            foreach (var engine in node.Devices.Values)
             {
-                await Task.Delay(TimeSpan.FromSeconds(roles.ReplicatorIntervalSeconds), stoppingToken);
-                var started = DateTimeOffset.UtcNow;
-                var clock = System.Diagnostics.Stopwatch.StartNew();
+                if (!engine.IsMounted) continue;
                 try
                 {
-                    var stats = await pass(stoppingToken);
-                    recon?.ReplicationDone(started, clock.Elapsed, stats);
-                    if (stats.Pushed > 0 || stats.Failures > 0 || stats.Reverted > 0)
-                        logger.LogInformation("{Kind} replication: {Partitions} checked, {Pushed} pushed, {Failures} failures, {Reverted} handed back in {Seconds:F1}s",
-                            kind, stats.Partitions, stats.Pushed, stats.Failures, stats.Reverted, clock.Elapsed.TotalSeconds);
+                    results[engine.Name] = await pass(engine, ct);
+                }
+                catch (Exception e) when (e is IOException or Storage.Rocks.RocksDbException)
+                {
+                    logger.LogError(e, "{Daemon} pass on {Device} failed", name, engine.Name);
+                    results[engine.Name] = new { error = e.Message };
+                }
+            }
+            return results;
+        };
+
+        if (roles.Objects)
+        {
+            var expirer = new ObjectExpirer(updater);
+            Add("object-auditor", roles.Auditor.IntervalSeconds, true, EachDevice("audit", async (engine, ct) =>
+            {
+                var result = await ObjectAuditor.RunPassAsync(engine, roles.Auditor.BytesPerSecond, ct);
+                logger.LogInformation("audit of {Device}: {Objects} objects, {Bytes} bytes, {Quarantined} quarantined in {Seconds:F1}s",
+                    engine.Name, result.Objects, result.Bytes, result.Quarantined, result.Duration.TotalSeconds);
+                return result;
+            }));
+            Add("object-updater", roles.Updater.IntervalSeconds, false, EachDevice("update", async (engine, ct) =>
+            {
+                var (delivered, failed) = await updater.RunPassAsync(engine, ct);
+                if (delivered + failed > 0)
+                    logger.LogInformation("updater on {Device}: {Delivered} container updates delivered, {Failed} still waiting", engine.Name, delivered, failed);
+                return new { delivered, failed };
+            }));
+            Add("object-expirer", roles.Expirer.IntervalSeconds, false, EachDevice("expire", async (engine, ct) =>
+            {
+                var expired = await expirer.RunPassAsync(engine, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), ct);
+                if (expired > 0) logger.LogInformation("expirer on {Device}: {Expired} objects past their X-Delete-At removed", engine.Name, expired);
+                return new { expired };
+            }));
+            Add("compactor", roles.Compaction.IntervalSeconds, false, EachDevice("compaction", async (engine, ct) =>
+            {
+                var result = await engine.CompactAsync(roles.Compaction.Pass, cancellationToken: ct);
+                if (result.SegmentsRemoved + result.TombstonesReclaimed > 0)
+                    logger.LogInformation("compaction of {Device}: {Reclaimed} tombstones reclaimed, {Rewritten} segments rewritten, {Removed} removed, {Freed} bytes freed",
+                        engine.Name, result.TombstonesReclaimed, result.SegmentsRewritten, result.SegmentsRemoved, result.BytesFreed);
+                return result;
+            }));
+        }
+        if (roles.Containers is { } containers)
+        {
+            var reporter = roles.Reporter!;
+            Add("container-updater", roles.Updater.IntervalSeconds, false, EachDevice("container update", async (engine, ct) =>
+            {
+                if (!containers.Stores.TryGetValue(engine.Name, out var store)) return new { sent = 0, failed = 0, reclaimed = 0 };
+                var (sent, failed) = await reporter.RunPassAsync(store, ct);
+                // Deleted rows older than the reclaim age have reached every replica; they can go.
+                var cutoff = DateTimeOffset.UtcNow - roles.Compaction.Pass.ReclaimAge;
+                var reclaimed = store.ReclaimDeletedRows(Common.Time.SwiftTimestamp.FromSeconds(Math.Max(0, cutoff.ToUnixTimeSeconds())));
+                if (reclaimed > 0) logger.LogInformation("container rows on {Device}: {Reclaimed} deleted rows reclaimed", engine.Name, reclaimed);
+                if (sent + failed > 0)
+                    logger.LogInformation("container updater on {Device}: {Sent} containers reported to their accounts, {Failed} still waiting", engine.Name, sent, failed);
+                return new { sent, failed, reclaimed };
+            }));
+        }
+        if (roles.Accounts is { } accounts && roles.Reaper is { } reaper)
+        {
+            Add("account-reaper", roles.ReaperOptions.IntervalSeconds, false, EachDevice("reap", async (engine, ct) =>
+            {
+                if (!accounts.Stores.TryGetValue(engine.Name, out var store)) return null;
+                var result = await reaper.RunPassAsync(engine.Name, store, TimeSpan.FromSeconds(roles.ReaperOptions.DelaySeconds), ct);
+                if (result.Accounts > 0)
+                    logger.LogInformation("reaper on {Device}: {Accounts} deleted accounts, {Containers} containers and {Objects} objects removed, {Failures} failures",
+                        engine.Name, result.Accounts, result.Containers, result.Objects, result.Failures);
+                return result;
+            }));
+        }
+        void Replicator(string kind, Func<CancellationToken, ReplicationProgress, Task<ReplicationStats>>? pass)
+        {
+            if (pass is null) return;
+            Add($"{kind}-replicator", roles.Replication.IntervalSeconds, false, async ct =>
+            {
+                var stats = await roles.Recon.TrackAsync(kind, roles.Replication, progress => pass(ct, progress));
+                if (stats.Pushed > 0 || stats.Failures > 0 || stats.Reverted > 0)
+                    logger.LogInformation("{Kind} replication: {Partitions} checked, {Pushed} pushed, {Failures} failures, {Reverted} handed back",
+                        kind, stats.Partitions, stats.Pushed, stats.Failures, stats.Reverted);
+                return stats;
+            });
+        }
+        Replicator("object", roles.ObjectReplicator is { } o ? o.RunPassAsync : null);
+        Replicator("container", roles.ContainerReplicator is { } c ? c.RunPassAsync : null);
+        Replicator("account", roles.AccountReplicator is { } a ? a.RunPassAsync : null);
+        return schedule;
+    }
+
+    /// <inheritdoc/>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.WhenAll(schedule.Select(s => RepeatAsync(s, stoppingToken)));
+
+    private async Task RepeatAsync(DaemonSchedule daemon, CancellationToken stoppingToken)
+    {
+        if (daemon.IntervalSeconds <= 0) return;
+        try
+        {
+            if (!daemon.StartAtOnce) await Task.Delay(TimeSpan.FromSeconds(daemon.IntervalSeconds), stoppingToken);
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    await passes.RunAsync(daemon.Name, stoppingToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    logger.LogError(e, "{Kind} replication pass failed", kind);
+                    logger.LogError(e, "{Daemon} pass failed", daemon.Name);
                 }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    // The account reaper: empties deleted accounts (their containers and objects) through the rings.
-    private Task ReaperAsync(Storage.Account.AccountServer accounts, Storage.Account.AccountReaper reaper, CancellationToken stoppingToken)
-        => RepeatAsync("reap", reaperOptions.IntervalSeconds, startAtOnce: false, async (engine, ct) =>
-        {
-            if (!accounts.Stores.TryGetValue(engine.Name, out var store)) return;
-            var result = await reaper.RunPassAsync(engine.Name, store, TimeSpan.FromSeconds(reaperOptions.DelaySeconds), ct);
-            if (result.Accounts > 0)
-                logger.LogInformation("reaper on {Device}: {Accounts} deleted accounts, {Containers} containers and {Objects} objects removed, {Failures} failures",
-                    engine.Name, result.Accounts, result.Containers, result.Objects, result.Failures);
-        }, stoppingToken);
-
-    // The container updater: reports containers changed since their last report to their account servers.
-    private async Task ContainerUpdaterAsync(Storage.Container.ContainerServer containers, CancellationToken stoppingToken)
-    {
-        var reporter = roles.Reporter!;
-        await RepeatAsync("container update", updaterOptions.IntervalSeconds, startAtOnce: false, async (engine, ct) =>
-        {
-            if (!containers.Stores.TryGetValue(engine.Name, out var store)) return;
-            var (sent, failed) = await reporter.RunPassAsync(store, ct);
-            // Deleted rows older than the reclaim age have reached every replica; they can go.
-            var cutoff = DateTimeOffset.UtcNow - compactor.Pass.ReclaimAge;
-            var reclaimed = store.ReclaimDeletedRows(Common.Time.SwiftTimestamp.FromSeconds(Math.Max(0, cutoff.ToUnixTimeSeconds())));
-            if (reclaimed > 0) logger.LogInformation("container rows on {Device}: {Reclaimed} deleted rows reclaimed", engine.Name, reclaimed);
-            if (sent + failed > 0)
-                logger.LogInformation("container updater on {Device}: {Sent} containers reported to their accounts, {Failed} still waiting", engine.Name, sent, failed);
-        }, stoppingToken);
-    }
-
-    private Task[] ObjectDaemons(CancellationToken stoppingToken) => !roles.Objects ? [] :
-    [
-        RepeatAsync("audit", auditor.IntervalSeconds, startAtOnce: true, async (engine, ct) =>
-        {
-            var result = await ObjectAuditor.RunPassAsync(engine, auditor.BytesPerSecond, ct);
-            logger.LogInformation("audit of {Device}: {Objects} objects, {Bytes} bytes, {Quarantined} quarantined in {Seconds:F1}s",
-                engine.Name, result.Objects, result.Bytes, result.Quarantined, result.Duration.TotalSeconds);
-        }, stoppingToken),
-        RepeatAsync("update", updaterOptions.IntervalSeconds, startAtOnce: false, async (engine, ct) =>
-        {
-            var (delivered, failed) = await updater.RunPassAsync(engine, ct);
-            if (delivered + failed > 0)
-                logger.LogInformation("updater on {Device}: {Delivered} container updates delivered, {Failed} still waiting", engine.Name, delivered, failed);
-        }, stoppingToken),
-        RepeatAsync("expire", expirerOptions.IntervalSeconds, startAtOnce: false, async (engine, ct) =>
-        {
-            var expired = await _expirer.RunPassAsync(engine, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), ct);
-            if (expired > 0) logger.LogInformation("expirer on {Device}: {Expired} objects past their X-Delete-At removed", engine.Name, expired);
-        }, stoppingToken),
-        RepeatAsync("compaction", compactor.IntervalSeconds, startAtOnce: false, async (engine, ct) =>
-        {
-            var result = await engine.CompactAsync(compactor.Pass, cancellationToken: ct);
-            if (result.SegmentsRemoved + result.TombstonesReclaimed > 0)
-                logger.LogInformation("compaction of {Device}: {Reclaimed} tombstones reclaimed, {Rewritten} segments rewritten, {Removed} removed, {Freed} bytes freed",
-                    engine.Name, result.TombstonesReclaimed, result.SegmentsRewritten, result.SegmentsRemoved, result.BytesFreed);
-        }, stoppingToken),
-    ];
-
-    private async Task RepeatAsync(string name, int intervalSeconds, bool startAtOnce, Func<DeviceEngine, CancellationToken, Task> pass, CancellationToken stoppingToken)
-    {
-        if (intervalSeconds <= 0) return;
-        try
-        {
-            if (!startAtOnce) await Task.Delay(TimeSpan.FromSeconds(intervalSeconds), stoppingToken);
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                foreach (var engine in node.Devices.Values)
-                {
-                    if (!engine.IsMounted) continue;
-                    try
-                    {
-                        await pass(engine, stoppingToken);
-                    }
-                    catch (Exception e) when (e is IOException or Storage.Rocks.RocksDbException)
-                    {
-                        // One device's failure must not stop the daemon for the others.
-                        logger.LogError(e, "{Daemon} pass on {Device} failed", name, engine.Name);
-                    }
-                }
-                await Task.Delay(TimeSpan.FromSeconds(intervalSeconds), stoppingToken);
+                await Task.Delay(TimeSpan.FromSeconds(daemon.IntervalSeconds), stoppingToken);
             }
         }
         catch (OperationCanceledException)
@@ -141,11 +147,21 @@ public sealed class StorageDaemons(StorageNode node, AuditorOptions auditor, Upd
     }
 }
 
-/// <summary>Which daemons a node runs: the object ones with the object role, the container updater with the container role.</summary>
-public sealed record DaemonRoles(bool Objects, Storage.Container.ContainerServer? Containers, Storage.Container.AccountReporter? Reporter,
-    Storage.Account.AccountServer? Accounts = null, Storage.Account.AccountReaper? Reaper = null, ObjectReplicator? Replicator = null,
-    Recon? Recon = null, int ReplicatorIntervalSeconds = 30, Storage.Listings.DatabaseReplicator? ContainerReplicator = null,
-    Storage.Listings.DatabaseReplicator? AccountReplicator = null);
+/// <summary>How often a named daemon pass repeats (0: only on request), and whether the first pass runs at start.</summary>
+public sealed record DaemonSchedule(string Name, int IntervalSeconds, bool StartAtOnce);
+
+/// <summary>What a node's daemons work on and how: the object ones with the object role, the container updater with the container role, and so on.</summary>
+public sealed record DaemonRoles(bool Objects, Recon Recon, AuditorOptions Auditor, UpdaterOptions Updater, ExpirerOptions Expirer, CompactorOptions Compaction,
+    ReaperOptions ReaperOptions, ReplicatorOptions Replication)
+{
+    public Storage.Container.ContainerServer? Containers { get; init; }
+    public Storage.Container.AccountReporter? Reporter { get; init; }
+    public Storage.Account.AccountServer? Accounts { get; init; }
+    public Storage.Account.AccountReaper? Reaper { get; init; }
+    public ObjectReplicator? ObjectReplicator { get; init; }
+    public Storage.Listings.DatabaseReplicator? ContainerReplicator { get; init; }
+    public Storage.Listings.DatabaseReplicator? AccountReplicator { get; init; }
+}
 
 /// <summary>Settings of the object expirer (the "Expirer" configuration section).</summary>
 public sealed record ExpirerOptions(int IntervalSeconds);

@@ -18,11 +18,11 @@ public sealed class ClusterRings(Func<Ring.Ring> account, Func<Ring.Ring> contai
     public Ring.Ring Object => obj();
 
     /// <summary>Rings loaded from a directory and reloaded when their files change.</summary>
-    public static ClusterRings Load(string directory, PathHasher hasher, Action<string, Exception>? onError = null)
+    public static ClusterRings Load(string directory, PathHasher hasher, Action<string, Exception>? onError = null, TimeSpan? checkInterval = null)
     {
-        var a = new Ring.ReloadingRing(Path.Combine(directory, AccountFile), hasher, onError: onError);
-        var c = new Ring.ReloadingRing(Path.Combine(directory, ContainerFile), hasher, onError: onError);
-        var o = new Ring.ReloadingRing(Path.Combine(directory, ObjectFile), hasher, onError: onError);
+        var a = new Ring.ReloadingRing(Path.Combine(directory, AccountFile), hasher, checkInterval, onError);
+        var c = new Ring.ReloadingRing(Path.Combine(directory, ContainerFile), hasher, checkInterval, onError);
+        var o = new Ring.ReloadingRing(Path.Combine(directory, ObjectFile), hasher, checkInterval, onError);
         return new ClusterRings(() => a.Current, () => c.Current, () => o.Current);
     }
 }

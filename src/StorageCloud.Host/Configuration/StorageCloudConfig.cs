@@ -23,7 +23,7 @@ public sealed record StorageCloudConfig
         ["Server"] = ["BindAddress", "ProxyPort", "ObjectPort", "ContainerPort", "AccountPort", "IdentityPort", "Roles", "TransIdSuffix", "HealthcheckDisablePath"],
         ["Storage"] = ["DataDir", "Devices", "ReclaimAgeSeconds", "FreeSpaceReserveBytes"],
         ["Compaction"] = ["IntervalSeconds", "LiveThreshold", "BytesPerSecond"],
-        ["Cluster"] = ["HashPathPrefix", "HashPathSuffix", "Replicas", "PartPower", "RingDir"],
+        ["Cluster"] = ["HashPathPrefix", "HashPathSuffix", "Replicas", "PartPower", "RingDir", "RingCheckSeconds"],
         ["Proxy"] =
         [
             "Users", "AllowAccountManagement", "AccountAutocreate", "TokenLifeSeconds", "NodeTimeoutSeconds", "ConnTimeoutSeconds",
@@ -36,7 +36,7 @@ public sealed record StorageCloudConfig
         ["Updater"] = ["IntervalSeconds"],
         ["Reaper"] = ["IntervalSeconds", "DelaySeconds"],
         ["Expirer"] = ["IntervalSeconds"],
-        ["Replicator"] = ["IntervalSeconds"],
+        ["Replicator"] = ["IntervalSeconds", "Concurrency", "ObjectsPerSecond", "BytesPerSecond"],
         [SwiftConstraintsConfig.Section] =
         [
             "MaxFileSize", "MaxMetaNameLength", "MaxMetaValueLength", "MaxMetaCount", "MaxMetaOverallSize",
@@ -130,8 +130,11 @@ public sealed record StorageCloudConfig
     /// <summary>How often the account reaper looks for deleted accounts, and how long it leaves them first.</summary>
     public required ReaperOptions Reaper { get; init; }
 
-    /// <summary>Seconds between object replication passes (0 turns the replicator off).</summary>
-    public required int ReplicatorIntervalSeconds { get; init; }
+    /// <summary>The object, container and account replicators' interval, concurrency and pace.</summary>
+    public required Storage.ObjectServer.ReplicatorOptions Replicator { get; init; }
+
+    /// <summary>How often ring files are checked for changes on disk.</summary>
+    public required int RingCheckSeconds { get; init; }
 
     /// <summary>How often the object updater retries container updates that could not be delivered.</summary>
     public required UpdaterOptions Updater { get; init; }
@@ -242,7 +245,14 @@ public sealed record StorageCloudConfig
                     BytesPerSecond = ConfigValues.GetInt64(c, "Compaction:BytesPerSecond", 20_000_000, 0, long.MaxValue),
                     ReclaimAge = TimeSpan.FromSeconds(ConfigValues.GetInt64(c, "Storage:ReclaimAgeSeconds", 604_800, 0, long.MaxValue / 10_000_000)),
                 }),
-            ReplicatorIntervalSeconds = ConfigValues.GetInt32(c, "Replicator:IntervalSeconds", 30, 0, 7 * 24 * 3600),
+            Replicator = new Storage.ObjectServer.ReplicatorOptions
+            {
+                IntervalSeconds = ConfigValues.GetInt32(c, "Replicator:IntervalSeconds", 30, 0, 7 * 24 * 3600),
+                Concurrency = ConfigValues.GetInt32(c, "Replicator:Concurrency", 4, 1, 256),
+                ObjectsPerSecond = ConfigValues.GetInt32(c, "Replicator:ObjectsPerSecond", 0, 0, 1_000_000_000),
+                BytesPerSecond = ConfigValues.GetInt64(c, "Replicator:BytesPerSecond", 0, 0, long.MaxValue),
+            },
+            RingCheckSeconds = ConfigValues.GetInt32(c, "Cluster:RingCheckSeconds", 15, 1, 3600),
             Updater = new UpdaterOptions(ConfigValues.GetInt32(c, "Updater:IntervalSeconds", 30, 0, 24 * 3600)),
             Expirer = new ExpirerOptions(ConfigValues.GetInt32(c, "Expirer:IntervalSeconds", 300, 0, 24 * 3600)),
             Reaper = new ReaperOptions(ConfigValues.GetInt32(c, "Reaper:IntervalSeconds", 3600, 0, 7 * 24 * 3600),

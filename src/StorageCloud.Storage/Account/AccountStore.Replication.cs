@@ -85,8 +85,16 @@ public sealed partial class AccountStore : Listings.IReplicatedStore
         _db.Put(Key(hash, 'y', Encoding.UTF8.GetBytes(peer)), Encoding.ASCII.GetBytes(row.ToString(CultureInfo.InvariantCulture)), sync: true);
 
     /// <inheritdoc />
-    public void Drop(byte[] hash)
+    public byte[]? Fingerprint(byte[] hash) => _db.Get(Key(hash, 'i'));
+
+    /// <inheritdoc />
+    public bool DropIfUnchanged(byte[] hash, byte[] fingerprint)
     {
-        lock (_lock) _db.DeleteRange(Key(hash, (char)0), Key(hash, (char)0xFF), sync: true);
+        lock (_lock)
+        {
+            if (_db.Get(Key(hash, 'i')) is not { } now || !now.AsSpan().SequenceEqual(fingerprint)) return false;
+            _db.DeleteRange(Key(hash, (char)0), Key(hash, (char)0xFF), sync: true);
+            return true;
+        }
     }
 }

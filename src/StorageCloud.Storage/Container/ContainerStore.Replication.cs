@@ -31,7 +31,20 @@ public sealed partial class ContainerStore : Listings.IReplicatedStore
 
     void Listings.IReplicatedStore.SetSyncPoint(byte[] hash, string peer, long row) => SetSyncPoint(hash, peer, row);
 
-    void Listings.IReplicatedStore.Drop(byte[] hash) => Drop(hash);
+    /// <inheritdoc />
+    public byte[]? Fingerprint(byte[] hash) => _db.Get(Key(hash, 'i'));
+
+    /// <inheritdoc />
+    public bool DropIfUnchanged(byte[] hash, byte[] fingerprint)
+    {
+        lock (_lock)
+        {
+            if (_db.Get(Key(hash, 'i')) is not { } now || !now.AsSpan().SequenceEqual(fingerprint)) return false;
+            _db.DeleteRange(Key(hash, (char)0), Key(hash, (char)0xFF), sync: true);
+            _db.Delete(DirtyKey(hash), sync: true);
+            return true;
+        }
+    }
 
     /// <summary>Every container record on this device.</summary>
     public List<(byte[] Hash, ContainerInfo Info)> All()
@@ -107,14 +120,4 @@ public sealed partial class ContainerStore : Listings.IReplicatedStore
     /// <summary>Records that the peer holds every row up to <paramref name="row"/>.</summary>
     public void SetSyncPoint(ReadOnlySpan<byte> hash, string peer, long row) =>
         _db.Put(Key(hash, 'y', Encoding.UTF8.GetBytes(peer)), Encoding.ASCII.GetBytes(row.ToString(CultureInfo.InvariantCulture)), sync: true);
-
-    /// <summary>Forgets the container here (record, rows, sync points), once its primaries hold it.</summary>
-    public void Drop(ReadOnlySpan<byte> hash)
-    {
-        lock (_lock)
-        {
-            _db.DeleteRange(Key(hash, (char)0), Key(hash, (char)0xFF), sync: true);
-            _db.Delete(DirtyKey(hash), sync: true);
-        }
-    }
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace StorageCloud.Storage.Engine;
 
 /// <summary>Settings of a compaction pass.</summary>
@@ -30,7 +28,7 @@ public sealed partial class DeviceEngine
     public async Task<CompactionResult> CompactAsync(CompactionOptions options, DateTimeOffset? now = null, CancellationToken cancellationToken = default)
     {
         var reclaimed = ReclaimTombstones((now ?? DateTimeOffset.UtcNow) - options.ReclaimAge);
-        var started = Stopwatch.GetTimestamp();
+        var pacer = new Common.IO.Pacer(options.BytesPerSecond);
         int rewritten = 0, removed = 0;
         long copied = 0, freed = 0;
         var live = LiveBytesBySegment();
@@ -46,7 +44,7 @@ public sealed partial class DeviceEngine
             if (liveBytes > 0 && (large || size == 0 || (double)liveBytes / size >= options.LiveThreshold)) continue;
             if (liveBytes > 0)
             {
-                copied += await RelocateAsync(segment, options.BytesPerSecond, started, copied, cancellationToken).ConfigureAwait(false);
+                copied += await RelocateAsync(segment, pacer, cancellationToken).ConfigureAwait(false);
                 rewritten++;
             }
             // Only what nothing points into now may go.
@@ -86,7 +84,7 @@ public sealed partial class DeviceEngine
         return live;
     }
 
-    private async Task<long> RelocateAsync(uint segment, long bytesPerSecond, long started, long copiedBefore, CancellationToken cancellationToken)
+    private async Task<long> RelocateAsync(uint segment, Common.IO.Pacer pacer, CancellationToken cancellationToken)
     {
         long copied = 0;
         foreach (var (partition, hash, state) in EnumerateObjects().Where(o => o.State.Location.Segment == segment).ToList())
@@ -105,11 +103,7 @@ public sealed partial class DeviceEngine
             await _log.AppendAsync(record.Header.Type, record.Header.Timestamp, record.Name, record.Metadata, record.Data,
                 new Relocation(Key(partition, hash), state.Location)).ConfigureAwait(false);
             copied += state.Location.Length;
-            if (bytesPerSecond > 0)
-            {
-                var ahead = TimeSpan.FromSeconds((double)(copiedBefore + copied) / bytesPerSecond) - Stopwatch.GetElapsedTime(started);
-                if (ahead > TimeSpan.FromMilliseconds(5)) await Task.Delay(ahead, cancellationToken).ConfigureAwait(false);
-            }
+            await pacer.WaitAsync(state.Location.Length, cancellationToken).ConfigureAwait(false);
         }
         return copied;
     }

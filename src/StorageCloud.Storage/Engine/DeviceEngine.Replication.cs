@@ -39,19 +39,32 @@ public sealed partial class DeviceEngine
         return result;
     }
 
-    /// <summary>Forgets every index entry of a partition (its records are reclaimed by compaction), once its primaries hold it.</summary>
-    public int DropPartition(uint partition)
+    /// <summary>
+    /// Forgets the index entries of a partition that its primaries now hold (their records are reclaimed by
+    /// compaction): only those still exactly as in <paramref name="handedBack"/>, so a write that reached this
+    /// device after the snapshot the primaries were synced from stays here until the next pass hands it back too.
+    /// </summary>
+    public int DropPartition(uint partition, IReadOnlyList<(byte[] Hash, ObjectState State)> handedBack)
     {
         var dropped = 0;
-        foreach (var (hash, _) in PartitionEntries(partition))
+        foreach (var (hash, state) in handedBack)
         {
             var key = Key(partition, hash);
-            _index.Delete(key, sync: true);
-            Invalidate(key);
+            lock (_indexLock)
+            {
+                if (Get(key) is not { } current || current.DataTimestamp != state.DataTimestamp || current.MetaTimestamp != state.MetaTimestamp
+                    || current.Deleted != state.Deleted)
+                    continue;
+                _index.Delete(key, sync: true);
+                Invalidate(key);
+            }
             dropped++;
         }
         return dropped;
     }
+
+    /// <summary>Every index entry of a partition (objects and tombstones), by path hash.</summary>
+    public List<(byte[] Hash, ObjectState State)> PartitionSnapshot(uint partition) => PartitionEntries(partition);
 
     private List<(byte[] Hash, ObjectState State)> PartitionEntries(uint partition)
     {

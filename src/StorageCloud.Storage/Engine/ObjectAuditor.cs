@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using StorageCloud.Common.Hashing;
+using StorageCloud.Common.IO;
 
 namespace StorageCloud.Storage.Engine;
 
@@ -18,6 +19,7 @@ public static class ObjectAuditor
     {
         var started = Stopwatch.GetTimestamp();
         long objects = 0, bytes = 0, quarantined = 0;
+        var pacer = new Pacer(bytesPerSecond);
         var buffer = ArrayPool<byte>.Shared.Rent(256 * 1024);
         try
         {
@@ -36,7 +38,7 @@ public static class ObjectAuditor
                     {
                         md5.Append(buffer.AsSpan(0, read));
                         bytes += read;
-                        await Throttle(started, bytes, bytesPerSecond, cancellationToken).ConfigureAwait(false);
+                        await pacer.WaitAsync(read, cancellationToken).ConfigureAwait(false);
                     }
                     var actual = md5.GetHexAndReset();
                     if (actual != state.ETag) problem = $"MD5 {actual} does not match ETag {state.ETag}";
@@ -57,13 +59,5 @@ public static class ObjectAuditor
             ArrayPool<byte>.Shared.Return(buffer);
         }
         return engine.LastAudit = new AuditResult(objects, bytes, quarantined, Stopwatch.GetElapsedTime(started));
-    }
-
-    private static Task Throttle(long started, long bytes, long bytesPerSecond, CancellationToken cancellationToken)
-    {
-        if (bytesPerSecond <= 0) return Task.CompletedTask;
-        var due = TimeSpan.FromSeconds((double)bytes / bytesPerSecond);
-        var ahead = due - Stopwatch.GetElapsedTime(started);
-        return ahead > TimeSpan.FromMilliseconds(5) ? Task.Delay(ahead, cancellationToken) : Task.CompletedTask;
     }
 }

@@ -21,59 +21,64 @@ public interface IReplicatedStore
     /// <summary>Records that the peer holds every row up to <paramref name="row"/>.</summary>
     void SetSyncPoint(byte[] hash, string peer, long row);
 
-    /// <summary>Forgets the database here, once its primaries hold it.</summary>
-    void Drop(byte[] hash);
+    /// <summary>The database's record as stored: it changes with every write (rows bump its row counter), so it tells whether anything arrived since.</summary>
+    byte[]? Fingerprint(byte[] hash);
+
+    /// <summary>Forgets the database here, once its primaries hold it, unless it changed since <paramref name="fingerprint"/> was taken; true when dropped.</summary>
+    bool DropIfUnchanged(byte[] hash, byte[] fingerprint);
 }
 
 /// <summary>
 /// The container and account replicators: for every database on a node's devices it sends each other primary
 /// (<c>REPLICATE /&lt;device&gt;/&lt;partition&gt;/&lt;account&gt;[/&lt;container&gt;]</c>) the record and the rows that
 /// peer has not yet been sent, in row order from a per-peer sync point, in batches (the first time, every row: the
-/// full-copy fallback). Peers merge newest-wins, so replays are harmless. A database on a handoff device is dropped
-/// once every primary has it.
+/// full-copy fallback). Peers merge newest-wins, so replays are harmless. A database on a device that is not one of
+/// its primaries is dropped once every primary has it, unless it changed meanwhile. Databases are worked on
+/// <see cref="ReplicatorOptions.Concurrency"/> at a time.
 /// </summary>
-public sealed class DatabaseReplicator(IReadOnlyDictionary<string, IReplicatedStore> stores, Func<Ring.Ring> ring, HttpClient http, string ip, int port)
+public sealed class DatabaseReplicator(IReadOnlyDictionary<string, IReplicatedStore> stores, Func<Ring.Ring> ring, HttpClient http, string ip, int port,
+    ReplicatorOptions? options = null)
 {
     /// <summary>Rows per request.</summary>
     public const int BatchRows = 1000;
 
-    /// <summary>One pass over every database on every device.</summary>
-    public async Task<ReplicationStats> RunPassAsync(CancellationToken cancellationToken)
+    private readonly ReplicatorOptions _options = options ?? new ReplicatorOptions();
+
+    /// <summary>One pass over every database on every device; <paramref name="progress"/> (when given) is updated as it goes.</summary>
+    public async Task<ReplicationStats> RunPassAsync(CancellationToken cancellationToken, ReplicationProgress? progress = null)
     {
-        int databases = 0, pushed = 0, failures = 0, reverted = 0;
+        progress ??= new ReplicationProgress(_options);
         var current = ring();
+        var jobs = new List<(string Device, IReplicatedStore Store, byte[] Hash, string Account, string? Container)>();
         foreach (var (device, store) in stores)
-        {
             foreach (var (hash, account, container) in store.Databases())
+                jobs.Add((device, store, hash, account, container));
+        await Parallel.ForEachAsync(jobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Concurrency), CancellationToken = cancellationToken },
+            async (job, ct) =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                databases++;
-                var partition = current.GetPartition(account, container);
+                progress.Partition();
+                var partition = current.GetPartition(job.Account, job.Container);
                 var primaries = current.GetPrimaryNodes(partition);
-                var local = primaries.FirstOrDefault(d => d.Device == device && d.Port == port && d.Ip == ip);
+                var local = primaries.FirstOrDefault(d => d.Device == job.Device && d.Port == port && d.Ip == ip);
+                var fingerprint = local is null ? job.Store.Fingerprint(job.Hash) : null;
                 var allSynced = true;
                 foreach (var peer in primaries)
                 {
                     if (ReferenceEquals(peer, local)) continue;
-                    var (ok, rows) = await SyncAsync(store, hash, $"{partition}{BackendPath.For(account, container)}", peer, cancellationToken);
-                    pushed += rows;
+                    var (ok, rows) = await SyncAsync(job.Store, job.Hash, $"{partition}{BackendPath.For(job.Account, job.Container)}", peer, progress, ct);
+                    progress.Pushed(rows);
                     if (!ok)
                     {
-                        failures++;
+                        progress.Failure();
                         allSynced = false;
                     }
                 }
-                if (local is null && allSynced && primaries.Count > 0)
-                {
-                    store.Drop(hash);
-                    reverted++;
-                }
-            }
-        }
-        return new ReplicationStats(databases, pushed, failures, reverted);
+                if (fingerprint is not null && allSynced && primaries.Count > 0 && job.Store.DropIfUnchanged(job.Hash, fingerprint)) progress.Reverted();
+            });
+        return progress.Snapshot();
     }
 
-    private async Task<(bool Ok, int Rows)> SyncAsync(IReplicatedStore store, byte[] hash, string path, RingDevice peer, CancellationToken cancellationToken)
+    private async Task<(bool Ok, int Rows)> SyncAsync(IReplicatedStore store, byte[] hash, string path, RingDevice peer, ReplicationProgress progress, CancellationToken cancellationToken)
     {
         var host = peer.ReplicationIp ?? peer.Ip;
         var url = $"http://{(host.Contains(':') ? $"[{host}]" : host)}:{peer.ReplicationPort ?? peer.Port}/{peer.Device}/{path}";
@@ -84,6 +89,7 @@ public sealed class DatabaseReplicator(IReadOnlyDictionary<string, IReplicatedSt
         {
             // The record goes even with no new rows: metadata and timestamps change without rows.
             var (replica, rows, last) = store.ReplicaSince(hash, since, BatchRows);
+            await progress.Objects.WaitAsync(rows, cancellationToken);
             if (!await SendAsync(url, replica, cancellationToken)) return (false, sent);
             sent += rows;
             if (rows == 0) return (true, sent);
@@ -105,7 +111,7 @@ public sealed class DatabaseReplicator(IReadOnlyDictionary<string, IReplicatedSt
             using var response = await http.SendAsync(request, cancellationToken);
             return response.IsSuccessStatusCode;
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return false;
         }

@@ -8,54 +8,60 @@ using StorageCloud.Storage.Engine;
 
 namespace StorageCloud.Storage.ObjectServer;
 
-/// <summary>What one replication pass did.</summary>
-public sealed record ReplicationStats(int Partitions, int Pushed, int Failures, int Reverted);
-
 /// <summary>
 /// The object replicator of one storage node: for every partition on its devices it compares suffix hashes with
 /// the partition's other primaries (REPLICATE), asks for the entries of the suffixes that differ, and pushes only
 /// what the peer lacks or holds older — objects as backend PUTs (then a POST when the metadata is newer), tombstones
-/// as DELETEs, all with their original timestamps, so replays are harmless. A partition on a handoff device is pushed
-/// to every primary and dropped here once all of them have it.
+/// as DELETEs, all with their original timestamps, so replays are harmless. A partition on a device that is not
+/// one of its primaries (a handoff, or a device the ring moved it away from) is pushed to every primary and dropped
+/// here once all of them have it. Partitions are worked on <see cref="ReplicatorOptions.Concurrency"/> at a time,
+/// paced by the options' rates.
 /// </summary>
-public sealed class ObjectReplicator(StorageNode node, Func<Ring.Ring> objectRing, HttpClient http, string ip, int port)
+public sealed class ObjectReplicator(StorageNode node, Func<Ring.Ring> objectRing, HttpClient http, string ip, int port, ReplicatorOptions? options = null)
 {
-    /// <summary>One pass over every mounted device.</summary>
-    public async Task<ReplicationStats> RunPassAsync(CancellationToken cancellationToken)
+    private readonly ReplicatorOptions _options = options ?? new ReplicatorOptions();
+
+    /// <summary>One pass over every mounted device; <paramref name="progress"/> (when given) is updated as it goes.</summary>
+    public async Task<ReplicationStats> RunPassAsync(CancellationToken cancellationToken, ReplicationProgress? progress = null)
     {
-        int partitions = 0, pushed = 0, failures = 0, reverted = 0;
+        progress ??= new ReplicationProgress(_options);
         var ring = objectRing();
+        var jobs = new List<(string Device, DeviceEngine Engine, uint Partition)>();
         foreach (var (device, engine) in node.Devices)
         {
             if (!engine.IsMounted) continue;
             foreach (var partition in engine.Partitions())
+                if (partition < 1u << ring.PartPower) jobs.Add((device, engine, partition));
+        }
+        await Parallel.ForEachAsync(jobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Concurrency), CancellationToken = cancellationToken },
+            (job, ct) => new ValueTask(ReplicatePartitionAsync(ring, job.Device, job.Engine, job.Partition, progress, ct)));
+        return progress.Snapshot();
+    }
+
+    private async Task ReplicatePartitionAsync(Ring.Ring ring, string device, DeviceEngine engine, uint partition, ReplicationProgress progress, CancellationToken cancellationToken)
+    {
+        progress.Partition();
+        var primaries = ring.GetPrimaryNodes(partition);
+        var local = primaries.FirstOrDefault(d => IsLocal(d, device));
+        // What a handoff hands back: the entries as they were before any primary was synced from them.
+        var handedBack = local is null ? engine.PartitionSnapshot(partition) : null;
+        var allSynced = true;
+        foreach (var peer in primaries)
+        {
+            if (ReferenceEquals(peer, local)) continue;
+            if (!await SyncAsync(engine, partition, peer, progress, cancellationToken))
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (partition >= 1u << ring.PartPower) continue;
-                partitions++;
-                var primaries = ring.GetPrimaryNodes(partition);
-                var local = primaries.FirstOrDefault(d => IsLocal(d, device));
-                var allSynced = true;
-                foreach (var peer in primaries)
-                {
-                    if (ReferenceEquals(peer, local)) continue;
-                    var (ok, count) = await SyncAsync(engine, partition, peer, cancellationToken);
-                    pushed += count;
-                    if (!ok)
-                    {
-                        failures++;
-                        allSynced = false;
-                    }
-                }
-                // Handoff revert: the primaries hold everything, so this copy is no longer needed (never the last one).
-                if (local is null && allSynced && primaries.Count > 0)
-                {
-                    engine.DropPartition(partition);
-                    reverted++;
-                }
+                progress.Failure();
+                allSynced = false;
             }
         }
-        return new ReplicationStats(partitions, pushed, failures, reverted);
+        // Handoff revert: every primary holds everything this device had, so this copy is no longer needed
+        // (never the last one: a primary that could not be reached keeps it here).
+        if (handedBack is not null && allSynced && primaries.Count > 0)
+        {
+            engine.DropPartition(partition, handedBack);
+            progress.Reverted();
+        }
     }
 
     private bool IsLocal(RingDevice d, string device) =>
@@ -66,25 +72,27 @@ public sealed class ObjectReplicator(StorageNode node, Func<Ring.Ring> objectRin
     private static string FormatHost(string host) => host.Contains(':') ? $"[{host}]" : host;
 
     /// <summary>Brings one peer's copy of the partition up to date; false when the peer could not be synced.</summary>
-    private async Task<(bool Ok, int Pushed)> SyncAsync(DeviceEngine engine, uint partition, RingDevice peer, CancellationToken cancellationToken)
+    private async Task<bool> SyncAsync(DeviceEngine engine, uint partition, RingDevice peer, ReplicationProgress progress, CancellationToken cancellationToken)
     {
         var baseUrl = $"{BaseUrl(peer)}/{peer.Device}/{partition.ToString(CultureInfo.InvariantCulture)}";
         var remoteHashes = await ReplicateAsync<Dictionary<string, string>>(baseUrl, cancellationToken);
-        if (remoteHashes is null) return (false, 0);
+        if (remoteHashes is null) return false;
         var localHashes = engine.GetSuffixHashes(partition);
-        var differing = localHashes.Where(h => !remoteHashes.TryGetValue(h.Key, out var r) || r != h.Value).Select(h => h.Key).ToHashSet(StringComparer.Ordinal);
-        if (differing.Count == 0) return (true, 0);
+        var differing = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (suffix, hash) in localHashes)
+            if (!remoteHashes.TryGetValue(suffix, out var theirs) || theirs != hash) differing.Add(suffix);
+        if (differing.Count == 0) return true;
         var remote = await ReplicateAsync<Dictionary<string, string[]>>($"{baseUrl}?list={string.Join('-', differing)}", cancellationToken);
-        if (remote is null) return (false, 0);
+        if (remote is null) return false;
         var ok = true;
-        var pushed = 0;
         foreach (var (hex, state) in engine.SuffixEntries(partition, differing))
         {
             if (remote.TryGetValue(hex, out var theirs) && !Newer(state, theirs)) continue;
-            if (await PushAsync(engine, partition, Convert.FromHexString(hex), state, baseUrl, theirs, cancellationToken)) pushed++;
+            await progress.Objects.WaitAsync(1, cancellationToken);
+            if (await PushAsync(engine, partition, Convert.FromHexString(hex), state, baseUrl, theirs, progress, cancellationToken)) progress.Pushed(1);
             else ok = false;
         }
-        return (ok, pushed);
+        return ok;
     }
 
     /// <summary>True when our entry is newer than the peer's (data, or metadata of the same data).</summary>
@@ -104,14 +112,15 @@ public sealed class ObjectReplicator(StorageNode node, Func<Ring.Ring> objectRin
             if (!response.IsSuccessStatusCode) return null;
             return JsonSerializer.Deserialize<T>(await response.Content.ReadAsByteArrayAsync(cancellationToken));
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
+        catch (Exception e) when (e is HttpRequestException or JsonException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return null;
         }
     }
 
     /// <summary>Sends one object (or tombstone) with its own timestamps; a 409 (the peer has it newer) counts as done.</summary>
-    private async Task<bool> PushAsync(DeviceEngine engine, uint partition, byte[] hash, ObjectState state, string baseUrl, string[]? theirs, CancellationToken cancellationToken)
+    private async Task<bool> PushAsync(DeviceEngine engine, uint partition, byte[] hash, ObjectState state, string baseUrl, string[]? theirs,
+        ReplicationProgress progress, CancellationToken cancellationToken)
     {
         var parts = state.Name.Split('/', 3);
         if (parts.Length != 3) return false;
@@ -124,6 +133,7 @@ public sealed class ObjectReplicator(StorageNode node, Func<Ring.Ring> objectRin
             {
                 var reader = engine.OpenData(partition, hash, state);
                 if (reader is null) return false;
+                await progress.Bytes.WaitAsync(state.Size, cancellationToken);
                 using var content = new StreamContent(reader.Data);
                 content.Headers.ContentLength = state.Size;
                 content.Headers.ContentType = MediaTypeHeaderValue.TryParse(state.ContentType, out var type) ? type : null;
@@ -135,7 +145,7 @@ public sealed class ObjectReplicator(StorageNode node, Func<Ring.Ring> objectRin
                 return await SendAsync(HttpMethod.Post, url, state.MetaTimestamp, state.Headers, null, cancellationToken);
             return true;
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
+        catch (Exception e) when (e is HttpRequestException or IOException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return false;
         }

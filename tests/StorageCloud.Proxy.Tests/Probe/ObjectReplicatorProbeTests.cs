@@ -152,7 +152,7 @@ public sealed class ObjectReplicatorProbeTests
             var state = engine.Get(partition, hash)!;
             // As the auditor does on a bad CRC; and as if the record were simply gone.
             if (name == "quarantined") engine.Quarantine(partition, hash, state, "test: damaged record");
-            else engine.DropPartition(partition);
+            else engine.DropPartition(partition, engine.PartitionSnapshot(partition));
             Assert.Null(engine.Get(partition, hash));
             damaged.Add((name, device, partition));
         }
