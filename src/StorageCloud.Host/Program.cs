@@ -18,6 +18,8 @@ public static class Program
         root.Subcommands.Add(BuildServe());
         root.Subcommands.Add(BuildIdentity());
         root.Subcommands.Add(Operator.DevClusterCommand.Build());
+        root.Subcommands.Add(Operator.ReconCommand.Build());
+        root.Subcommands.Add(Operator.DispersionCommand.Build());
         var version = new Command("version", "Print the version.");
         version.SetAction(_ =>
         {
