@@ -8,11 +8,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=deploy/lib.sh
 . "$root/deploy/lib.sh"
 
-require_dotnet
-ensure_packages "${NATIVE_PACKAGES[@]}"
-
-echo "Building StorageCloud (Release) ..." >&2
-dotnet build "$root/src/StorageCloud.Host/StorageCloud.Host.csproj" -c Release --nologo -v quiet -clp:ErrorsOnly >&2
+build_host
 
 args=("$@")
 case " $* " in
@@ -20,4 +16,4 @@ case " $* " in
   *) args+=(--data-dir "${STORAGECLOUD_DATA_DIR:-$PWD/data}") ;;
 esac
 # exec, so Ctrl-C and SIGTERM reach the appliance itself and it shuts down cleanly.
-exec dotnet "$root/src/StorageCloud.Host/bin/Release/net10.0/storagecloud.dll" aio "${args[@]}"
+exec dotnet "$STORAGECLOUD_DLL" aio "${args[@]}"

@@ -15,11 +15,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=deploy/lib.sh
 . "$root/deploy/lib.sh"
 
-require_dotnet
-ensure_packages "${NATIVE_PACKAGES[@]}"
-echo "Building StorageCloud (Release) ..." >&2
-dotnet build "$root/src/StorageCloud.Host/StorageCloud.Host.csproj" -c Release --nologo -v quiet -clp:ErrorsOnly >&2
-sc=(dotnet "$root/src/StorageCloud.Host/bin/Release/net10.0/storagecloud.dll")
+build_host
+sc=(dotnet "$STORAGECLOUD_DLL")
 
 dir="$PWD/devcluster"
 args=()

@@ -38,3 +38,12 @@ ensure_packages() {
 
 # The native libraries the appliance loads at run time.
 NATIVE_PACKAGES=(librocksdb7.8 liblz4-1)
+
+# build_host: checks the SDK and native libraries, then builds the storagecloud executable (Release); prints where it is.
+build_host() {
+  require_dotnet
+  ensure_packages "${NATIVE_PACKAGES[@]}"
+  echo "Building StorageCloud (Release) ..." >&2
+  dotnet build "$root/src/StorageCloud.Host/StorageCloud.Host.csproj" -c Release --nologo -v quiet -clp:ErrorsOnly >&2
+  STORAGECLOUD_DLL="$root/src/StorageCloud.Host/bin/Release/net10.0/storagecloud.dll"
+}

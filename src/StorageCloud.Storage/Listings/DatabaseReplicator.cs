@@ -53,6 +53,8 @@ public sealed class DatabaseReplicator(IReadOnlyDictionary<string, IReplicatedSt
         foreach (var (device, store) in stores)
             foreach (var (hash, account, container) in store.Databases())
                 jobs.Add((device, store, hash, account, container));
+        // In random order, as Swift's replicators do: nodes repairing the same peer at once then rarely push it the same thing twice.
+        Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(jobs));
         await Parallel.ForEachAsync(jobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Concurrency), CancellationToken = cancellationToken },
             async (job, ct) =>
             {

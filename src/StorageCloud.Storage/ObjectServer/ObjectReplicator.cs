@@ -33,6 +33,8 @@ public sealed class ObjectReplicator(StorageNode node, Func<Ring.Ring> objectRin
             foreach (var partition in engine.Partitions())
                 if (partition < 1u << ring.PartPower) jobs.Add((device, engine, partition));
         }
+        // In random order, as Swift's replicators do: nodes repairing the same peer at once then rarely push it the same thing twice.
+        Random.Shared.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(jobs));
         await Parallel.ForEachAsync(jobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Concurrency), CancellationToken = cancellationToken },
             (job, ct) => new ValueTask(ReplicatePartitionAsync(ring, job.Device, job.Engine, job.Partition, progress, ct)));
         return progress.Snapshot();
