@@ -136,7 +136,7 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, A
             await SwiftResponses.WriteAsync(context, 400, "Missing or invalid X-Size");
             return;
         }
-        if (!store.PutObject(hash, path.Object!, timestamp, size, headers["X-Content-Type"].ToString(), headers["X-Etag"].ToString(), deleted))
+        if (!await store.PutObjectAsync(hash, path.Object!, timestamp, size, headers["X-Content-Type"].ToString(), headers["X-Etag"].ToString(), deleted))
         {
             await SwiftResponses.WriteAsync(context, 404);
             return;

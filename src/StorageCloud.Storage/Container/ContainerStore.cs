@@ -52,8 +52,6 @@ public sealed partial class ContainerStore(DeviceEngine engine)
 {
     private readonly RocksDb _db = engine.Index;
     private readonly Lock _lock = new();
-    private readonly Lock _queueLock = new();
-    private List<PendingRows> _queue = [];
 
     private static byte[] Key(ReadOnlySpan<byte> hash, char kind, ReadOnlySpan<byte> rest = default)
     {
@@ -190,63 +188,47 @@ public sealed partial class ContainerStore(DeviceEngine engine)
         }
     }
 
-    /// <summary>
-    /// Records an object row (a PUT, or with <paramref name="deleted"/> a DELETE) if it is newer than the row
-    /// held; keeps the counts. False when the container does not exist here.
-    /// </summary>
-    public bool PutObject(ReadOnlySpan<byte> hash, string name, SwiftTimestamp timestamp, long size, string contentType, string etag, bool deleted)
-        => PutObjects(hash, [new RowUpdate(name, timestamp, size, contentType, etag, deleted)]);
+    /// <summary>Records an object row change as an object server reports it; false when the container does not exist here.</summary>
+    public Task<bool> PutObjectAsync(byte[] hash, string name, SwiftTimestamp timestamp, long size, string contentType, string etag, bool deleted)
+        => PutObjectsAsync(hash, [new RowUpdate(name, timestamp, size, contentType, etag, deleted)]);
 
     /// <summary>One object row change, as an object server or a replicating peer sends it.</summary>
     public readonly record struct RowUpdate(string Name, SwiftTimestamp Timestamp, long Size, string ContentType, string ETag, bool Deleted);
 
     /// <summary>
-    /// Merges many row changes in one durable write (replication's batches, bulk loads); each applies only if newer
-    /// than the row held. False when the container does not exist here.
+    /// Merges row changes (each applies only if newer than the row held) and completes once they are durable.
+    /// The merge and its write happen under the store's lock without a sync; the sync is the device's shared WAL
+    /// sync (group commit), so concurrent object PUTs into a container, and everything else written to the device
+    /// meanwhile, share one fsync. False when the container does not exist here.
     /// </summary>
-    public bool PutObjects(ReadOnlySpan<byte> hash, IReadOnlyList<RowUpdate> updates)
+    public async Task<bool> PutObjectsAsync(byte[] hash, IReadOnlyList<RowUpdate> updates)
     {
-        var mine = new PendingRows(hash.ToArray(), updates);
-        lock (_queueLock) _queue.Add(mine);
-        // Group commit: whoever holds the store's lock writes every queued change in one synced batch, so
-        // concurrent object PUTs into a container share one fsync instead of queueing one fsync each.
-        lock (_lock)
-        {
-            if (mine.Done) return mine.Applied;
-            List<PendingRows> group;
-            lock (_queueLock)
-            {
-                group = _queue;
-                _queue = [];
-            }
-            using var batch = new WriteBatch();
-            var infos = new Dictionary<string, (byte[] Hash, ContainerInfo Info, Dictionary<string, ObjectRow> Rows)>(StringComparer.Ordinal);
-            foreach (var entry in group)
-            {
-                var id = Convert.ToHexString(entry.Hash);
-                if (!infos.TryGetValue(id, out var held))
-                {
-                    var info = GetInfo(entry.Hash);
-                    if (info is null) continue;
-                    infos[id] = held = (entry.Hash, info, new Dictionary<string, ObjectRow>(StringComparer.Ordinal));
-                }
-                foreach (var u in entry.Updates) Apply(batch, entry.Hash, held.Info, held.Rows, u);
-                entry.Applied = true;
-            }
-            foreach (var (h, info, _) in infos.Values) Save(batch, h, info);
-            _db.Write(batch, sync: true);
-            foreach (var entry in group) entry.Done = true;
-            return mine.Applied;
-        }
+        if (!Merge(hash, updates)) return false;
+        await engine.Durability.WaitAsync().ConfigureAwait(false);
+        return true;
     }
 
-    /// <summary>Row changes waiting for the next group commit.</summary>
-    private sealed class PendingRows(byte[] hash, IReadOnlyList<RowUpdate> updates)
+    /// <summary>As <see cref="PutObjectsAsync"/>, blocking (replication merges and bulk loads).</summary>
+    public bool PutObjects(ReadOnlySpan<byte> hash, IReadOnlyList<RowUpdate> updates)
     {
-        public byte[] Hash { get; } = hash;
-        public IReadOnlyList<RowUpdate> Updates { get; } = updates;
-        public bool Applied { get; set; }
-        public bool Done { get; set; }
+        if (!Merge(hash.ToArray(), updates)) return false;
+        engine.Durability.Wait();
+        return true;
+    }
+
+    private bool Merge(byte[] hash, IReadOnlyList<RowUpdate> updates)
+    {
+        lock (_lock)
+        {
+            var info = GetInfo(hash);
+            if (info is null) return false;
+            using var batch = new WriteBatch();
+            var rows = new Dictionary<string, ObjectRow>(StringComparer.Ordinal);
+            foreach (var u in updates) Apply(batch, hash, info, rows, u);
+            Save(batch, hash, info);
+            _db.Write(batch, sync: false);
+            return true;
+        }
     }
 
     private void Apply(WriteBatch batch, ReadOnlySpan<byte> hash, ContainerInfo info, Dictionary<string, ObjectRow> pending, RowUpdate u)

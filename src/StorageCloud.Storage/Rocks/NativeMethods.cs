@@ -100,6 +100,7 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial void rocksdb_release_snapshot(DbSafeHandle db, IntPtr snapshot);
 
     [LibraryImport(Lib)] internal static partial void rocksdb_flush_cf(DbSafeHandle db, IntPtr options, IntPtr cf, out IntPtr error);
+    [LibraryImport(Lib)] internal static partial void rocksdb_flush_wal(DbSafeHandle db, byte sync, out IntPtr errptr);
     [LibraryImport(Lib)]
     internal static partial void rocksdb_compact_range_cf(DbSafeHandle db, IntPtr cf,
         byte* start, nuint startLength, byte* limit, nuint limitLength);

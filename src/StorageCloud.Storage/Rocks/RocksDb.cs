@@ -255,6 +255,16 @@ public sealed unsafe class RocksDb : IDisposable
     /// <summary>Takes a consistent point-in-time view for reads and iterators.</summary>
     public RocksSnapshot CreateSnapshot() => new(_db);
 
+    /// <summary>
+    /// Writes the write-ahead log out and, with <paramref name="sync"/>, fsyncs it: every write made before the
+    /// call, synced or not, is durable once it returns.
+    /// </summary>
+    public void FlushWal(bool sync)
+    {
+        rocksdb_flush_wal(_db, sync ? (byte)1 : (byte)0, out var error);
+        ThrowIfError(error, "flush_wal");
+    }
+
     /// <summary>Flushes the memtable of <paramref name="cf"/> to an SST file.</summary>
     public void Flush(ColumnFamily? cf = null, bool wait = true)
     {
