@@ -48,13 +48,14 @@ public static class Appliance
         });
         builder.Services.AddRoutingCore();
 
+        var local = new InProcessRoutes();
         var info = new SwiftInfo();
         RegisterCoreInfo(info, config);
         var proxyRole = config.Roles.Contains("proxy");
         Cluster? opened;
         try
         {
-            opened = proxyRole ? OpenCluster(config, data, mode) : null;
+            opened = proxyRole ? OpenCluster(config, data, mode, local) : null;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or RingBuilderException)
         {
@@ -85,10 +86,14 @@ public static class Appliance
 
         await using var storage = objectRole || containerRole || accountRole
             ? StorageNode.Open(data.Devices, new PathHasher(data.Secrets.HashPathPrefix, data.Secrets.HashPathSuffix),
-                new Storage.Engine.DeviceEngineOptions { FreeSpaceReserveBytes = config.FreeSpaceReserveBytes })
+                new Storage.Engine.DeviceEngineOptions
+                {
+                    FreeSpaceReserveBytes = config.FreeSpaceReserveBytes,
+                    Log = new Storage.Engine.SegmentLogOptions { MaxBatchDelay = TimeSpan.FromTicks(config.GroupCommitDelayMicroseconds * 10L) },
+                })
             : null;
 
-        using var backendHttp = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = TimeSpan.FromSeconds(2) })
+        using var backendHttp = new HttpClient(local.CreateHandler(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = TimeSpan.FromSeconds(2) }))
         {
             Timeout = TimeSpan.FromSeconds(10),
         };
@@ -109,47 +114,27 @@ public static class Appliance
         }
 
         var app = builder.Build();
-        // Storage roles, by port: they trust the proxy's transaction id.
-        if (accountServer is not null)
+        // Storage roles, by port: they trust the proxy's transaction id. Backend requests of this process for its
+        // own storage roles (the proxy's, container updates, replication between its devices) run in memory.
+        local.Services = app.Services;
+        var localHost = LocalRingHost(config);
+        void Serve(int port, RequestDelegate server)
         {
-            app.MapWhen(c => c.Connection.LocalPort == config.AccountPort, node =>
+            var node = ((IApplicationBuilder)app).New();
+            node.UseMiddleware<TransactionIdMiddleware>(new TransactionIdOptions { TrustIncoming = true });
+            node.UseMiddleware<HealthcheckMiddleware>();
+            node.Use(async (ctx, next) =>
             {
-                node.UseMiddleware<TransactionIdMiddleware>(new TransactionIdOptions { TrustIncoming = true });
-                node.UseMiddleware<HealthcheckMiddleware>();
-                node.Use(async (ctx, next) =>
-                {
-                    if (!await recon!.TryHandleAsync(ctx) && !await daemons.TryHandleAsync(ctx)) await next(ctx);
-                });
-                node.Run(accountServer.HandleAsync);
+                if (!await recon!.TryHandleAsync(ctx) && !await daemons.TryHandleAsync(ctx)) await next(ctx);
             });
+            node.Run(server);
+            var pipeline = node.Build();
+            app.MapWhen(c => c.Connection.LocalPort == port, branch => branch.Run(pipeline));
+            if (config.InProcessBackend) local.Add(localHost, port, pipeline);
         }
-        if (containerServer is not null)
-        {
-            app.MapWhen(c => c.Connection.LocalPort == config.ContainerPort, node =>
-            {
-                node.UseMiddleware<TransactionIdMiddleware>(new TransactionIdOptions { TrustIncoming = true });
-                node.UseMiddleware<HealthcheckMiddleware>();
-                node.Use(async (ctx, next) =>
-                {
-                    if (!await recon!.TryHandleAsync(ctx) && !await daemons.TryHandleAsync(ctx)) await next(ctx);
-                });
-                node.Run(containerServer.HandleAsync);
-            });
-        }
-        if (storage is not null && objectRole)
-        {
-            var objectServer = new ObjectServer(storage, config.Constraints, containerUpdater);
-            app.MapWhen(c => c.Connection.LocalPort == config.ObjectPort, node =>
-            {
-                node.UseMiddleware<TransactionIdMiddleware>(new TransactionIdOptions { TrustIncoming = true });
-                node.UseMiddleware<HealthcheckMiddleware>();
-                node.Use(async (ctx, next) =>
-                {
-                    if (!await recon!.TryHandleAsync(ctx) && !await daemons.TryHandleAsync(ctx)) await next(ctx);
-                });
-                node.Run(objectServer.HandleAsync);
-            });
-        }
+        if (accountServer is not null) Serve(config.AccountPort, accountServer.HandleAsync);
+        if (containerServer is not null) Serve(config.ContainerPort, containerServer.HandleAsync);
+        if (storage is not null && objectRole) Serve(config.ObjectPort, new ObjectServer(storage, config.Constraints, containerUpdater).HandleAsync);
         string? openrc = null;
         if (identityRole)
         {
@@ -195,7 +180,7 @@ public static class Appliance
     /// The cluster client over the rings. The all-in-one appliance builds its own rings over its devices (one zone
     /// each, so replicas land on distinct devices); other proxies load the operator's rings from the ring directory.
     /// </summary>
-    private static Cluster OpenCluster(StorageCloudConfig config, DataDirectory data, string mode)
+    private static Cluster OpenCluster(StorageCloudConfig config, DataDirectory data, string mode, InProcessRoutes local)
     {
         var hasher = new PathHasher(data.Secrets.HashPathPrefix, data.Secrets.HashPathSuffix);
         if (mode == "all-in-one")
@@ -209,7 +194,7 @@ public static class Appliance
                 RingSetup.Ensure(config.RingDir, name, config.PartPower, config.Replicas, devices);
             }
         }
-        return new Cluster(ClusterRings.Load(config.RingDir, hasher, checkInterval: TimeSpan.FromSeconds(config.RingCheckSeconds)), config.ObjectLayer);
+        return new Cluster(ClusterRings.Load(config.RingDir, hasher, checkInterval: TimeSpan.FromSeconds(config.RingCheckSeconds)), config.ObjectLayer, local);
     }
 
     /// <summary>
@@ -241,6 +226,12 @@ public static class Appliance
                 ? new Storage.Listings.DatabaseReplicator(Replicated(accounts.Stores), () => rings.Account, http, ip, config.AccountPort, config.Replicator) : null,
         };
     }
+
+    /// <summary>The host this node's own devices have in the rings, as a URI spells it: the bind address, or loopback when it binds every address.</summary>
+    private static string LocalRingHost(StorageCloudConfig config) =>
+        config.BindAddress.Equals(IPAddress.Any) ? "127.0.0.1"
+        : config.BindAddress.Equals(IPAddress.IPv6Any) ? "[::1]"
+        : config.BindAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{config.BindAddress}]" : config.BindAddress.ToString();
 
     private static void RegisterCoreInfo(SwiftInfo info, StorageCloudConfig config)
     {

@@ -11,13 +11,13 @@ namespace StorageCloud.ObjectLayer;
 /// </summary>
 public sealed partial class Cluster : IDisposable
 {
-    /// <summary>Creates a client over the given rings.</summary>
-    public Cluster(ClusterRings rings, ObjectLayerOptions? options = null)
+    /// <summary>Creates a client over the given rings; requests for this process's own storage listeners run in memory through <paramref name="local"/>.</summary>
+    public Cluster(ClusterRings rings, ObjectLayerOptions? options = null, Common.Http.InProcessRoutes? local = null)
     {
         Rings = rings;
         Options = options ?? new ObjectLayerOptions();
         Limiter = new ErrorLimiter(Options);
-        Nodes = new NodeClient(Options, Limiter);
+        Nodes = new NodeClient(Options, Limiter, local);
         Cache = new InfoCache(Options);
     }
 

@@ -14,11 +14,11 @@ public sealed class NodeClient : IDisposable
     private readonly ObjectLayerOptions _options;
 
     /// <summary>Creates the shared connection pool.</summary>
-    public NodeClient(ObjectLayerOptions options, ErrorLimiter limiter)
+    public NodeClient(ObjectLayerOptions options, ErrorLimiter limiter, InProcessRoutes? local = null)
     {
         _options = options;
         _limiter = limiter;
-        _http = new HttpClient(new SocketsHttpHandler
+        var network = new SocketsHttpHandler
         {
             ConnectTimeout = options.ConnectTimeout,
             Expect100ContinueTimeout = options.NodeTimeout,
@@ -26,7 +26,8 @@ public sealed class NodeClient : IDisposable
             AutomaticDecompression = System.Net.DecompressionMethods.None,
             UseCookies = false,
             AllowAutoRedirect = false,
-        })
+        };
+        _http = new HttpClient(local is null ? network : local.CreateHandler(network))
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };

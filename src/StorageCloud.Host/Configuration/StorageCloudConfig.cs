@@ -20,8 +20,8 @@ public sealed record StorageCloudConfig
     /// <summary>Every option the file and the environment may set, by section (docs/configuration.md lists them).</summary>
     public static readonly IReadOnlyDictionary<string, string[]> KnownOptions = new Dictionary<string, string[]>(StringComparer.OrdinalIgnoreCase)
     {
-        ["Server"] = ["BindAddress", "ProxyPort", "ObjectPort", "ContainerPort", "AccountPort", "IdentityPort", "Roles", "TransIdSuffix", "HealthcheckDisablePath"],
-        ["Storage"] = ["DataDir", "Devices", "ReclaimAgeSeconds", "FreeSpaceReserveBytes"],
+        ["Server"] = ["BindAddress", "ProxyPort", "ObjectPort", "ContainerPort", "AccountPort", "IdentityPort", "Roles", "TransIdSuffix", "HealthcheckDisablePath", "InProcessBackend"],
+        ["Storage"] = ["DataDir", "Devices", "ReclaimAgeSeconds", "FreeSpaceReserveBytes", "GroupCommitDelayMicroseconds"],
         ["Compaction"] = ["IntervalSeconds", "LiveThreshold", "BytesPerSecond"],
         ["Cluster"] = ["HashPathPrefix", "HashPathSuffix", "Replicas", "PartPower", "RingDir", "RingCheckSeconds"],
         ["Proxy"] =
@@ -79,6 +79,9 @@ public sealed record StorageCloudConfig
     /// <summary>Appended to generated transaction ids.</summary>
     public required string TransIdSuffix { get; init; }
 
+    /// <summary>Backend requests for this process's own storage roles run in memory instead of over loopback sockets.</summary>
+    public required bool InProcessBackend { get; init; }
+
     /// <summary>While this file exists, /healthcheck answers 503.</summary>
     public string? HealthcheckDisablePath { get; init; }
 
@@ -123,6 +126,9 @@ public sealed record StorageCloudConfig
 
     /// <summary>Writes are refused (507) when fewer bytes than this would stay free on a device.</summary>
     public required long FreeSpaceReserveBytes { get; init; }
+
+    /// <summary>How long a device's group commit may wait for more writers before its fdatasync (0: natural batching only).</summary>
+    public required int GroupCommitDelayMicroseconds { get; init; }
 
     /// <summary>How often the object expirer removes objects past their X-Delete-At.</summary>
     public required ExpirerOptions Expirer { get; init; }
@@ -215,6 +221,7 @@ public sealed record StorageCloudConfig
             Roles = roles,
             TransIdSuffix = ConfigValues.GetString(c, "Server:TransIdSuffix", ""),
             HealthcheckDisablePath = c["Server:HealthcheckDisablePath"],
+            InProcessBackend = ConfigValues.GetBool(c, "Server:InProcessBackend", true),
             DataDir = dataDir,
             Devices = ConfigValues.GetInt32(c, "Storage:Devices", 4, 1, 256),
             HashPathPrefix = string.IsNullOrEmpty(prefix) ? null : prefix,
@@ -237,6 +244,7 @@ public sealed record StorageCloudConfig
                 RecheckContainerExistence = TimeSpan.FromSeconds(ConfigValues.GetInt32(c, "Proxy:RecheckContainerSeconds", 60, 0, 86400)),
             },
             FreeSpaceReserveBytes = ConfigValues.GetInt64(c, "Storage:FreeSpaceReserveBytes", 64L * 1024 * 1024, 0, long.MaxValue),
+            GroupCommitDelayMicroseconds = ConfigValues.GetInt32(c, "Storage:GroupCommitDelayMicroseconds", 0, 0, 100_000),
             Compaction = new CompactorOptions(
                 ConfigValues.GetInt32(c, "Compaction:IntervalSeconds", 300, 0, 7 * 24 * 3600),
                 new Storage.Engine.CompactionOptions
