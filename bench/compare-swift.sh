@@ -2,20 +2,21 @@
 # Side-by-side load runs: StorageCloud's all-in-one appliance against OpenStack Swift 2.30 (Debian's packages) on
 # this machine, same client (storagecloud-loadgen), same concurrency and duration, 3 replicas and fsync on both.
 # Each workload runs A B A B A B (StorageCloud, Swift) and the table shows the median of the 3 runs and the ratio.
-#   bench/compare-swift.sh [--duration 10s] [--runs 3] [--out bench/results/compare-<date>.md] [--only put-4k,...]
+#   bench/compare-swift.sh [--duration 10s] [--runs 3] [--out bench/results/compare-<date>.md] [--only put-4k,...] [--warmup 5s]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=deploy/lib.sh
 . "$root/deploy/lib.sh"
 
-duration=10s runs=3 only="" out="$root/bench/results/compare-$(date -u +%Y%m%d-%H%M).md"
+duration=10s runs=3 only="" warmup=5s out="$root/bench/results/compare-$(date -u +%Y%m%d-%H%M).md"
 while [ $# -gt 0 ]; do
   case $1 in
     --duration) duration=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
-    *) echo "usage: $0 [--duration 10s] [--runs 3] [--out file.md] [--only workload,...]" >&2; exit 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    *) echo "usage: $0 [--duration 10s] [--runs 3] [--out file.md] [--only workload,...] [--warmup 5s]" >&2; exit 2 ;;
   esac
 done
 
@@ -155,6 +156,13 @@ mkdir -p "$work/runs"
 for w in "${workloads[@]}"; do
   IFS='|' read -r name args figure <<< "$w"
   if [ -n "$only" ] && [[ ",$only," != *",$name,"* ]]; then continue; fi
+  # An unrecorded warm-up on each side first: JIT tiering on ours, caches and connections on both.
+  if [ "$warmup" != 0 ] && [ "$warmup" != 0s ]; then
+    for side in sc swift; do
+      # shellcheck disable=SC2046,SC2086
+      "${loadgen[@]}" $(auth "${target[$side]}") $args --concurrency 16 --duration "$warmup" > /dev/null 2>&1 || true
+    done
+  fi
   for i in $(seq 1 "$runs"); do
     for side in sc swift; do
       echo "  $name run $i: $side"
