@@ -1,6 +1,5 @@
 using StorageCloud.Common.Http;
 using System.Buffers;
-using StorageCloud.Common.Hashing;
 
 namespace StorageCloud.ObjectLayer;
 
@@ -16,7 +15,7 @@ public sealed class PutResult(int status, BackendResponse? best, IReadOnlyList<i
     /// <summary>Every replica's status.</summary>
     public IReadOnlyList<int> Statuses { get; } = statuses;
 
-    /// <summary>MD5 of the body as received (hex).</summary>
+    /// <summary>MD5 of the body (hex), as every replica that stored it computed it; empty when nothing was stored.</summary>
     public string ETag { get; } = etag;
 
     /// <summary>Bytes of the body received.</summary>
@@ -31,7 +30,9 @@ public sealed partial class Cluster
     /// <summary>
     /// Streams one body to every replica at once: each replica's node is connected first (with 100-continue, so a
     /// full or failing device is replaced by a handoff before any byte is sent), then the body is read once, in
-    /// pooled chunks, hashed, and fanned out. Succeeds on a quorum of replicas. The body is never held whole.
+    /// pooled chunks, and fanned out. Succeeds on a quorum of replicas. The body is never held whole. As in Swift,
+    /// the proxy does not hash the body itself: each object server computes the MD5 of what it stored, and replicas
+    /// that disagree make the PUT fail (500).
     /// </summary>
     public async Task<PutResult> PutObjectAsync(string account, string container, string obj, IEnumerable<KeyValuePair<string, string>> headers,
         Stream body, long? contentLength, long maxBytes, CancellationToken cancellationToken = default)
@@ -57,7 +58,6 @@ public sealed partial class Cluster
         }
         await Task.WhenAll(connects).ConfigureAwait(false);
 
-        var md5 = new StreamingMd5();
         long received = 0;
         var failure = 0;
         if (Live(replicas) < quorum) failure = -1;
@@ -65,7 +65,7 @@ public sealed partial class Cluster
         {
             try
             {
-                received = await PumpAsync(body, replicas, md5, maxBytes, quorum, abort.Token).ConfigureAwait(false);
+                received = await PumpAsync(body, replicas, maxBytes, quorum, abort.Token).ConfigureAwait(false);
                 if (contentLength is { } expected && received != expected) failure = 499;
             }
             catch (PutAbort e)
@@ -95,16 +95,35 @@ public sealed partial class Cluster
         var responses = new BackendResponse[replicas.Length];
         for (var i = 0; i < replicas.Length; i++) responses[i] = await replicas[i].FinalAsync(Options.NodeTimeout).ConfigureAwait(false);
         foreach (var r in replicas) r.Content?.Dispose();
-        var etag = md5.GetHexAndReset();
-        md5.Dispose();
         if (failure != 0)
         {
             foreach (var r in responses) r.Dispose();
             var status = failure > 0 ? failure : Quorum.BestStatus([.. responses.Select(r => r.Status)], quorum);
-            return new PutResult(failure > 0 ? failure : status >= 200 && status < 300 ? 503 : status, null, [.. responses.Select(r => r.Status)], etag, received);
+            return new PutResult(failure > 0 ? failure : status >= 200 && status < 300 ? 503 : status, null, [.. responses.Select(r => r.Status)], "", received);
         }
+        var etag = AgreedETag(responses);
         var decided = WriteResult.Decide(responses, quorum);
-        return new PutResult(decided.Status, decided.Best, decided.Statuses, etag, received);
+        if (etag is null && decided.Status is >= 200 and < 300)
+        {
+            // Replicas that stored different bytes: nothing can be promised about the object.
+            decided.Dispose();
+            return new PutResult(500, null, decided.Statuses, "", received);
+        }
+        return new PutResult(decided.Status, decided.Best, decided.Statuses, etag ?? "", received);
+    }
+
+    /// <summary>The ETag every successful replica answered with; null when they disagree.</summary>
+    private static string? AgreedETag(BackendResponse[] responses)
+    {
+        string? agreed = null;
+        foreach (var r in responses)
+        {
+            if (!r.IsSuccess || r.Header("ETag") is not { } etag) continue;
+            etag = etag.Trim('"');
+            if (agreed is null) agreed = etag;
+            else if (agreed != etag) return null;
+        }
+        return agreed ?? "";
     }
 
     private static int Live(Replica[] replicas)
@@ -114,7 +133,7 @@ public sealed partial class Cluster
         return n;
     }
 
-    private async Task<long> PumpAsync(Stream body, Replica[] replicas, StreamingMd5 md5, long maxBytes, int quorum, CancellationToken cancellationToken)
+    private async Task<long> PumpAsync(Stream body, Replica[] replicas, long maxBytes, int quorum, CancellationToken cancellationToken)
     {
         long total = 0;
         while (true)
@@ -141,7 +160,6 @@ public sealed partial class Cluster
                 ArrayPool<byte>.Shared.Return(buffer);
                 throw new PutAbort(413);
             }
-            md5.Append(buffer.AsSpan(0, read));
             var live = Live(replicas);
             var chunk = new SharedChunk(buffer, read, live + 1);
             foreach (var r in replicas)
