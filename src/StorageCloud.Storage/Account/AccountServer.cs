@@ -16,6 +16,9 @@ namespace StorageCloud.Storage.Account;
 /// </summary>
 public sealed class AccountServer(StorageNode node, SwiftConstraints limits)
 {
+    /// <summary>A container report's age: the newest object change the reporting container replica has seen.</summary>
+    public const string ObjectsChangedHeader = "X-Backend-Objects-Changed-At";
+
     private readonly Dictionary<string, AccountStore> _stores = node.Devices.ToDictionary(d => d.Key, d => new AccountStore(d.Value));
 
     /// <summary>The account databases, by device name.</summary>
@@ -111,7 +114,7 @@ public sealed class AccountServer(StorageNode node, SwiftConstraints limits)
             await SwiftResponses.WriteAsync(context, 400, "Missing or invalid X-Put-Timestamp, X-Delete-Timestamp, X-Object-Count or X-Bytes-Used");
             return;
         }
-        if (!store.PutContainer(hash, path.Container!, put.Internal, deleted.Internal, objects, bytes))
+        if (!store.PutContainer(hash, path.Container!, put.Internal, deleted.Internal, objects, bytes, h[ObjectsChangedHeader].ToString()))
         {
             await SwiftResponses.WriteAsync(context, 404);
             return;

@@ -9,7 +9,7 @@ namespace StorageCloud.Storage.Account;
 public sealed record AccountReplica(AccountInfo Info, List<AccountReplicaRow> Rows);
 
 /// <summary>One container row on the wire.</summary>
-public sealed record AccountReplicaRow(string Name, string PutTimestamp, string DeleteTimestamp, long ObjectCount, long BytesUsed, long Row);
+public sealed record AccountReplicaRow(string Name, string PutTimestamp, string DeleteTimestamp, long ObjectCount, long BytesUsed, long Row, string? ObjectsChangedAt = null);
 
 // The account database's side of replication (see Listings.DatabaseReplicator).
 public sealed partial class AccountStore : Listings.IReplicatedStore
@@ -41,7 +41,7 @@ public sealed partial class AccountStore : Listings.IReplicatedStore
             {
                 var row = JsonSerializer.Deserialize<ContainerRow>(it.Value)!;
                 if (row.Row <= after) continue;
-                rows.Add(new AccountReplicaRow(Encoding.UTF8.GetString(it.Key[18..]), row.PutTimestamp, row.DeleteTimestamp, row.ObjectCount, row.BytesUsed, row.Row));
+                rows.Add(new AccountReplicaRow(Encoding.UTF8.GetString(it.Key[18..]), row.PutTimestamp, row.DeleteTimestamp, row.ObjectCount, row.BytesUsed, row.Row, row.ObjectsChangedAt));
             }
             it.ThrowIfError();
         }
@@ -73,7 +73,7 @@ public sealed partial class AccountStore : Listings.IReplicatedStore
             Save(batch, hash, info);
             _db.Write(batch, sync: true);
         }
-        foreach (var r in replica.Rows) PutContainer(hash, r.Name, r.PutTimestamp, r.DeleteTimestamp, r.ObjectCount, r.BytesUsed);
+        foreach (var r in replica.Rows) PutContainer(hash, r.Name, r.PutTimestamp, r.DeleteTimestamp, r.ObjectCount, r.BytesUsed, r.ObjectsChangedAt ?? "");
     }
 
     /// <inheritdoc />

@@ -36,6 +36,9 @@ public sealed class ContainerRow
     public long BytesUsed { get; set; }
     public long Row { get; set; }
 
+    /// <summary>The newest object change behind the counts (see <see cref="AccountStore.PutContainer"/>).</summary>
+    public string ObjectsChangedAt { get; set; } = "";
+
     /// <summary>A row is deleted when its delete is newer than its put (Swift's rule).</summary>
     public bool Deleted => string.CompareOrdinal(DeleteTimestamp, PutTimestamp) > 0;
 }
@@ -118,9 +121,13 @@ public sealed partial class AccountStore(DeviceEngine engine)
 
     /// <summary>
     /// Records a container's report (put and delete timestamps, object count, bytes) if it is newer than the row
-    /// held, keeping the account's totals; false when the account does not exist or is deleted.
+    /// held, keeping the account's totals; false when the account does not exist or is deleted. Timestamps only
+    /// move forward; the counts follow the newest report by (put, delete, newest object change, then the counts
+    /// themselves), and an equal one changes nothing, so replicas merging the same reports in any order end with the
+    /// same counts (a handoff container that never saw the objects cannot undo a primary's report).
     /// </summary>
-    public bool PutContainer(ReadOnlySpan<byte> hash, string container, string putTimestamp, string deleteTimestamp, long objects, long bytes)
+    public bool PutContainer(ReadOnlySpan<byte> hash, string container, string putTimestamp, string deleteTimestamp, long objects, long bytes,
+        string objectsChangedAt = "")
     {
         lock (_lock)
         {
@@ -128,16 +135,23 @@ public sealed partial class AccountStore(DeviceEngine engine)
             if (info is null || info.IsDeleted) return false;
             var key = Key(hash, 'r', Encoding.UTF8.GetBytes(container));
             var old = _db.Get(key) is { } b ? JsonSerializer.Deserialize<ContainerRow>(b) : null;
-            var row = new ContainerRow { PutTimestamp = putTimestamp, DeleteTimestamp = deleteTimestamp, ObjectCount = objects, BytesUsed = bytes };
+            var row = new ContainerRow { PutTimestamp = putTimestamp, DeleteTimestamp = deleteTimestamp, ObjectCount = objects, BytesUsed = bytes, ObjectsChangedAt = objectsChangedAt };
             if (old is not null)
             {
-                // Each timestamp only moves forward; the counts follow the report with the newest put.
                 row.PutTimestamp = Max(old.PutTimestamp, putTimestamp);
                 row.DeleteTimestamp = Max(old.DeleteTimestamp, deleteTimestamp);
-                if (string.CompareOrdinal(putTimestamp, old.PutTimestamp) < 0 && string.CompareOrdinal(deleteTimestamp, old.DeleteTimestamp) <= 0)
+                var order = string.CompareOrdinal(putTimestamp, old.PutTimestamp);
+                if (order == 0) order = string.CompareOrdinal(deleteTimestamp, old.DeleteTimestamp);
+                if (order == 0) order = string.CompareOrdinal(objectsChangedAt, old.ObjectsChangedAt);
+                // Last, any fixed order, so that two reports of the same age settle the same way everywhere.
+                if (order == 0) order = objects.CompareTo(old.ObjectCount);
+                if (order == 0) order = bytes.CompareTo(old.BytesUsed);
+                if (order <= 0)
                 {
+                    if (order == 0 && row.PutTimestamp == old.PutTimestamp && row.DeleteTimestamp == old.DeleteTimestamp) return true;
                     row.ObjectCount = old.ObjectCount;
                     row.BytesUsed = old.BytesUsed;
+                    row.ObjectsChangedAt = old.ObjectsChangedAt;
                 }
                 if (!old.Deleted)
                 {

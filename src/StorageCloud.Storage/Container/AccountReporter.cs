@@ -22,6 +22,7 @@ public sealed class AccountReporter(HttpClient http)
         request.Headers.TryAddWithoutValidation("X-Delete-Timestamp", info.DeleteTimestamp);
         request.Headers.TryAddWithoutValidation("X-Object-Count", info.ObjectCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
         request.Headers.TryAddWithoutValidation("X-Bytes-Used", info.BytesUsed.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.TryAddWithoutValidation(Account.AccountServer.ObjectsChangedHeader, info.ObjectsChangedAt);
         try
         {
             using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);

@@ -20,6 +20,9 @@ public sealed class ContainerInfo
     public long BytesUsed { get; set; }
     public long MaxRow { get; set; }
 
+    /// <summary>The newest object row timestamp this replica has seen: the age of its counts, so the account keeps the freshest report.</summary>
+    public string ObjectsChangedAt { get; set; } = "";
+
     /// <summary>Where the account server that lists this container is (from the proxy's X-Account-* headers).</summary>
     public string? AccountHost { get; set; }
     public string? AccountDevice { get; set; }
@@ -253,6 +256,7 @@ public sealed partial class ContainerStore(DeviceEngine engine)
                 info.ObjectCount++;
                 info.BytesUsed += size;
             }
+            if (string.CompareOrdinal(timestamp.Internal, info.ObjectsChangedAt) > 0) info.ObjectsChangedAt = timestamp.Internal;
             var row = new ObjectRow { Timestamp = timestamp.Internal, Size = deleted ? 0 : size, ContentType = contentType, ETag = etag, Deleted = deleted, Row = ++info.MaxRow };
             batch.Put(rowKey, JsonSerializer.SerializeToUtf8Bytes(row));
             batch.Put(SeqKey(hash, row.Row), nameBytes);
