@@ -105,7 +105,22 @@ internal sealed class InProcessExchange : HttpResponseFeature, IHttpResponseBody
         var context = new DefaultHttpContext(features);
         if (services is not null) context.RequestServices = services;
         _ = Task.Run(() => exchange.ProcessAsync(pipeline, context));
-        return exchange._answered.Task;
+        return cancellationToken.CanBeCanceled ? AnsweredAsync(exchange._answered.Task, cancellationToken) : exchange._answered.Task;
+    }
+
+    // As over a socket, the client's cancellation (a node timeout) ends its wait even if the server never answers;
+    // an answer that comes later is disposed, which tells the server the client left.
+    private static async Task<HttpResponseMessage> AnsweredAsync(Task<HttpResponseMessage> answered, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await answered.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _ = answered.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            throw;
+        }
     }
 
     // As Kestrel decodes a path: everything but %2F, which stays encoded so it cannot become a segment separator.

@@ -85,7 +85,7 @@ public sealed class Recon(StorageNode node, string? ringDirectory)
 
     private static Dictionary<string, int> Stats(ReplicationStats s) => new()
     {
-        ["attempted"] = s.Partitions, ["success"] = s.Partitions - s.Failures, ["failure"] = s.Failures, ["pushed"] = s.Pushed, ["reverted"] = s.Reverted,
+        ["attempted"] = s.Partitions, ["success"] = Math.Max(0, s.Partitions - s.Failures), ["failure"] = s.Failures, ["pushed"] = s.Pushed, ["reverted"] = s.Reverted,
     };
 
     private static Dictionary<string, object> DiskUsage(string device, Engine.DeviceEngine engine)

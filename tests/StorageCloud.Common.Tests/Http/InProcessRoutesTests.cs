@@ -99,6 +99,20 @@ public sealed class InProcessRoutesTests
     }
 
     [Fact]
+    public async Task A_client_that_times_out_stops_waiting_even_for_a_server_that_never_answers()
+    {
+        var release = new TaskCompletionSource();
+        var (client, _) = Client(async context =>
+        {
+            await release.Task;
+            context.Response.StatusCode = 200;
+        });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetAsync("http://127.0.0.1:6200/d1/1/a/c/o", timeout.Token));
+        release.SetResult();
+    }
+
+    [Fact]
     public async Task A_body_cut_short_by_the_client_reads_as_an_IOException()
     {
         Exception? failure = null;
