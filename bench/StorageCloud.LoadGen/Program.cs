@@ -96,6 +96,7 @@ public static class Program
             table.AddRow(o.Op, o.Count.ToString(CultureInfo.InvariantCulture), o.Errors.ToString(CultureInfo.InvariantCulture), F(o.OpsPerSecond), F(o.MiBPerSecond, "0.00"), F(o.P50Ms, "0.00"), F(o.P90Ms, "0.00"), F(o.P99Ms, "0.00"), F(o.MaxMs, "0.00"));
         AnsiConsole.Write(table);
         foreach (var (status, n) in result.ErrorsByStatus) AnsiConsole.WriteLine($"errors with status {status}: {n}");
+        foreach (var error in result.FirstErrors ?? []) AnsiConsole.WriteLine($"failed: {error}");
     }
 
     private static string F(double v, string format = "0.0") => v.ToString(format, CultureInfo.InvariantCulture);

@@ -7,7 +7,8 @@ namespace StorageCloud.LoadGen;
 public sealed record OpStats(string Op, long Count, long Errors, double OpsPerSecond, double MiBPerSecond, double P50Ms, double P90Ms, double P99Ms, double MaxMs);
 
 /// <summary>A run's figures, per operation and in total, with errors by status code; saved and compared as JSON.</summary>
-public sealed record RunResult(double Seconds, int Concurrency, IReadOnlyList<OpStats> Ops, IReadOnlyDictionary<string, long> ErrorsByStatus)
+public sealed record RunResult(double Seconds, int Concurrency, IReadOnlyList<OpStats> Ops, IReadOnlyDictionary<string, long> ErrorsByStatus,
+    IReadOnlyList<string>? FirstErrors = null)
 {
     /// <summary>All operations.</summary>
     public long Total => Ops.Sum(o => o.Count);
@@ -33,7 +34,7 @@ public sealed record RunResult(double Seconds, int Concurrency, IReadOnlyList<Op
         }
         var byStatus = recorder.Samples.Where(s => s.Status is < 200 or >= 300).GroupBy(s => s.Status.ToString(CultureInfo.InvariantCulture))
             .ToDictionary(g => g.Key, g => g.LongCount());
-        return new RunResult(seconds, options.Concurrency, ops, byStatus);
+        return new RunResult(seconds, options.Concurrency, ops, byStatus, recorder.FirstErrors);
     }
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100 * sorted.Length) - 1)];

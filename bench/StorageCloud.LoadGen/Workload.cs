@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 
 namespace StorageCloud.LoadGen;
 
@@ -35,14 +36,27 @@ public sealed record WorkloadOptions
     public int Seed { get; init; } = 1;
 }
 
-/// <summary>Every operation's latency and outcome, gathered lock-free per worker.</summary>
+/// <summary>Every operation's latency and outcome, gathered lock-free per worker, and the first failures in detail.</summary>
 public sealed class Recorder
 {
-    private readonly ConcurrentBag<(string Op, double Ms, int Status, long Bytes)> _samples = [];
+    /// <summary>Failures kept in detail, so a failed run says which requests failed and how.</summary>
+    public const int ErrorDetails = 20;
 
-    public void Add(string op, double ms, int status, long bytes) => _samples.Add((op, ms, status, bytes));
+    private readonly ConcurrentBag<(string Op, double Ms, int Status, long Bytes)> _samples = [];
+    private readonly ConcurrentQueue<string> _firstErrors = new();
+    private int _errors;
+
+    public void Add(string op, double ms, int status, long bytes, string? name = null)
+    {
+        _samples.Add((op, ms, status, bytes));
+        if (status is >= 200 and < 300 || Interlocked.Increment(ref _errors) > ErrorDetails) return;
+        _firstErrors.Enqueue(string.Create(CultureInfo.InvariantCulture, $"{op}{(name is null ? "" : " " + name)} -> {(status == 0 ? "connection failed" : status)} after {ms:0.0} ms"));
+    }
 
     public IReadOnlyCollection<(string Op, double Ms, int Status, long Bytes)> Samples => _samples;
+
+    /// <summary>The first <see cref="ErrorDetails"/> failed requests: operation, name, status, latency.</summary>
+    public IReadOnlyList<string> FirstErrors => [.. _firstErrors];
 }
 
 /// <summary>
@@ -178,7 +192,7 @@ public static class Runner
                     "list" => await target.SendAsync(HttpMethod.Get, container, query: target.ListQuery(options.ListLimit)),
                     _ => throw new ArgumentException($"unknown operation '{op}'"),
                 };
-                recorder.Add(op, Stopwatch.GetElapsedTime(t0).TotalMilliseconds, status, op == "put" ? size : bytes);
+                recorder.Add(op, Stopwatch.GetElapsedTime(t0).TotalMilliseconds, status, op == "put" ? size : bytes, op == "list" ? null : name);
                 if (op == "put" && status is >= 200 and < 300) known.Add(name);
                 if (op is "get" or "head") known.Release(name);
                 progress?.Invoke(Interlocked.Increment(ref done), (long)clock.Elapsed.TotalSeconds);

@@ -22,8 +22,8 @@ public sealed class LoadGenApplianceTests(AioFixture aio) : IClassFixture<AioFix
         Assert.Equal(["delete", "get", "head", "list", "put"], ops.Keys.Order().ToArray());
         Assert.All(ops.Values, count => Assert.True(count > 0));
         Assert.Equal(ops.Values.Sum(), result["Total"]!.GetValue<long>());
-        Assert.Equal(0, result["Errors"]!.GetValue<long>());
-        Assert.Empty(result["ErrorsByStatus"]!.AsObject());
+        Assert.True(result["Errors"]!.GetValue<long>() == 0 && result["ErrorsByStatus"]!.AsObject().Count == 0,
+            $"errors: {result["ErrorsByStatus"]!.ToJsonString()} {result["FirstErrors"]!.ToJsonString()}\nappliance: {aio.Process.Stdout} {aio.Process.Stderr}");
         Assert.InRange(result["Seconds"]!.GetValue<double>(), 5, 8);
         // What it says it did is what the appliance holds: the prefill, plus every PUT, less every DELETE.
         var listing = await aio.SwiftAsync("list", "lg5s");

@@ -41,6 +41,9 @@ public sealed class LoadGenTests(ClusterFixture fixture) : IClassFixture<Cluster
         Assert.Equal(40, result.Errors);
         Assert.Equal(1.0, result.ErrorRate);
         Assert.Equal(40, result.ErrorsByStatus["401"]);
+        // The first failures are kept in detail (operation, name, status), no more than the limit.
+        Assert.Equal(Recorder.ErrorDetails, result.FirstErrors!.Count);
+        Assert.All(result.FirstErrors, e => Assert.Matches(@"^(put obj-\d{3}-[0-9a-f]{32}|get missing) -> 401 after \d+\.\d ms$", e));
         Assert.All(result.Ops, o => Assert.Equal(0, o.MiBPerSecond));
         Assert.Equal((1024L, 1048576L), Program.ParseSize("1KiB-1MiB"));
     }
@@ -74,6 +77,7 @@ public sealed class LoadGenS3Tests(ClusterFixture fixture) : IClassFixture<Clust
         Assert.Equal(49.0, get.MiBPerSecond);
         Assert.Equal(2, get.Errors);
         Assert.Equal(2, result.ErrorsByStatus["503"]);
+        Assert.Equal(["get -> 503 after 99.0 ms", "get -> 503 after 100.0 ms"], result.FirstErrors);
         Assert.Equal(101, result.Total);
         Assert.Equal(1.0, result.Ops.Single(o => o.Op == "put").MiBPerSecond);
         Assert.Equal(2.0 / 101, result.ErrorRate, 10);
