@@ -160,6 +160,7 @@ public static class Appliance
         else app.Run(context => SwiftResponses.WriteAsync(context, 404));
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("storagecloud");
+        if (cluster is not null) cluster.Nodes.Logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("storagecloud.proxy");
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(config, data, mode, openrc));
         try
         {

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using StorageCloud.Common.Http;
 using StorageCloud.Ring;
 
@@ -33,6 +35,9 @@ public sealed class NodeClient : IDisposable
         };
     }
 
+    /// <summary>Where a node's failures are reported (Swift's "ERROR with Object server ..." lines); never given headers, so no token reaches it.</summary>
+    public ILogger Logger { get; set; } = NullLogger.Instance;
+
     /// <summary>The error limiter this client reports to.</summary>
     public ErrorLimiter Limiter => _limiter;
 
@@ -60,12 +65,15 @@ public sealed class NodeClient : IDisposable
             var status = (int)message.StatusCode;
             if (status == 507) _limiter.Limit(node);
             else if (status >= 500) _limiter.Error(node);
+            if (status >= 500) Logger.LogWarning("ERROR with server {Server}/{Device} re: {Method} {Partition}{Path}: status {Status}", node.Server, node.Device, method, partition, path, status);
             return new BackendResponse(node, message);
         }
         catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException or ObjectDisposedException)
         {
             if (cancellationToken.IsCancellationRequested && e is OperationCanceledException) throw;
             _limiter.Error(node);
+            Logger.LogWarning("ERROR with server {Server}/{Device} re: {Method} {Partition}{Path}: {Failure}", node.Server, node.Device, method, partition, path,
+                e is OperationCanceledException ? $"no answer within {_options.NodeTimeout.TotalSeconds:0.#} s" : e.Message);
             return BackendResponse.Synthetic(0, node, e.Message);
         }
     }

@@ -88,6 +88,8 @@ public sealed class FaultTests
     {
         await using var host = await ClusterHost.StartAsync(layerOptions: new ObjectLayerOptions { ErrorSuppressionLimit = 2, NodeTimeout = TimeSpan.FromSeconds(5) });
         var (token, _) = await host.AuthAsync();
+        var log = new LinesLogger();
+        host.Cluster.Nodes.Logger = log;
         using (await host.SendAsync(HttpMethod.Put, "/v1/AUTH_test/limits", token)) { }
         await host.Nodes[0].StopAsync();
         var device = host.Cluster.Rings.Object.Data.Devices.First(d => d is not null && d.Device == "d1")!;
@@ -97,6 +99,11 @@ public sealed class FaultTests
             Assert.Equal(HttpStatusCode.Created, put.StatusCode);
         }
         Assert.True(host.Cluster.Limiter.IsLimited(device));
+        // Each failure is a warning naming the node, the device and the request, as Swift's proxy logs it, and never the token.
+        var failures = log.Lines.Where(l => l.StartsWith($"Warning ERROR with server {device.Server}/d1 re: PUT ", StringComparison.Ordinal)).ToList();
+        Assert.InRange(failures.Count, 1, 12);
+        Assert.All(failures, l => Assert.Matches(@" re: PUT \d+/AUTH_test/limits/o\d+: ", l));
+        Assert.DoesNotContain(log.Lines, l => l.Contains(token, StringComparison.Ordinal));
 
         // Two of four nodes down: every partition still finds two live devices, a quorum of three replicas.
         await host.Nodes[1].StopAsync();
@@ -151,4 +158,19 @@ public sealed class FaultTests
         Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
         Assert.Equal(0, await ReplicasHolding(host, "AUTH_test", "cut", "partial"));
     }
+}
+
+/// <summary>Keeps every line logged, as "Level message".</summary>
+internal sealed class LinesLogger : Microsoft.Extensions.Logging.ILogger
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+    public IReadOnlyList<string> Lines => [.. _lines];
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+        Func<TState, Exception?, string> formatter) => _lines.Enqueue($"{logLevel} {formatter(state, exception)}");
 }
