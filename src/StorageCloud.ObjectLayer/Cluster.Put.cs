@@ -59,9 +59,9 @@ public sealed partial class Cluster
         await Task.WhenAll(connects).ConfigureAwait(false);
 
         long received = 0;
-        var failure = 0;
-        if (Live(replicas) < quorum) failure = -1;
-        else
+        var failure = EarlyRefusal(replicas, stamped);
+        if (failure == 0 && Live(replicas) < quorum) failure = -1;
+        if (failure == 0)
         {
             try
             {
@@ -112,6 +112,27 @@ public sealed partial class Cluster
         return new PutResult(decided.Status, decided.Best, decided.Statuses, etag ?? "", received);
     }
 
+    /// <summary>
+    /// Swift's rules for refusals before the body: one copy found under If-None-Match: * is a 412 for the whole PUT,
+    /// and one node holding this timestamp or a newer one (a retried or already replicated PUT) makes it a 202.
+    /// </summary>
+    private static int EarlyRefusal(Replica[] replicas, List<KeyValuePair<string, string>> headers)
+    {
+        var conflict = false;
+        var found = false;
+        foreach (var r in replicas)
+        {
+            conflict |= r.Early?.Status == 409;
+            found |= r.Early?.Status == 412;
+        }
+        if (found)
+        {
+            foreach (var (name, value) in headers)
+                if (name.Equals("If-None-Match", StringComparison.OrdinalIgnoreCase) && value.Contains('*')) return 412;
+        }
+        return conflict ? 202 : 0;
+    }
+
     /// <summary>The ETag every successful replica answered with; null when they disagree.</summary>
     private static string? AgreedETag(BackendResponse[] responses)
     {
@@ -125,6 +146,9 @@ public sealed partial class Cluster
         }
         return agreed ?? "";
     }
+
+    /// <summary>Known body lengths up to this are sent even after a refusal (SocketsHttpHandler's threshold).</summary>
+    private const long ExpectContinueSendThreshold = 1024;
 
     private static int Live(Replica[] replicas)
     {
@@ -195,7 +219,9 @@ public sealed partial class Cluster
         {
             while (order.Next() is { } node)
             {
-                var content = new ReplicaContent(length);
+                // .NET sends a body of a known length up to 1 KiB even when the node refused it before 100 Continue,
+                // so such a refusal would look like a node ready for the body; sent chunked, the wait is honoured.
+                var content = new ReplicaContent(length > ExpectContinueSendThreshold ? length : null);
                 var send = cluster.Nodes.SendAsync(node, partition, HttpMethod.Put, path, headers, content, cancellationToken);
                 var first = await Task.WhenAny(content.Started.Task, send).ConfigureAwait(false);
                 if (first != send)

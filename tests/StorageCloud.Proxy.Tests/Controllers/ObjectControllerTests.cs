@@ -187,4 +187,42 @@ public sealed class ObjectControllerTests(ClusterFixture fixture) : IClassFixtur
         var names = System.Text.Json.JsonDocument.Parse(await list.Content.ReadAsStringAsync()).RootElement.EnumerateArray().Select(e => e.GetProperty("name").GetString()).ToList();
         Assert.Equal(new[] { "..", "./x", "a/../b", "sp ace/%41", "ünï/çødé" }.OrderBy(n => Encoding.UTF8.GetBytes(n), Comparer<byte[]>.Create((x, y) => x.AsSpan().SequenceCompareTo(y))), names);
     }
+
+    [Theory]
+    [InlineData(5)]
+    [InlineData(64 * 1024)]
+    public async Task A_copy_already_on_one_node_decides_the_put_before_its_body_as_in_swift(int size)
+    {
+        var c = await fixture.NewContainerAsync();
+        var container = c["/v1/AUTH_test/".Length..];
+        var ring = Host.Cluster.Rings.Object;
+        async Task PlantAsync(string obj, double seconds)
+        {
+            // One primary alone holds a copy, as after a PUT retried by a client or replicated ahead of the proxy's.
+            var partition = ring.GetPartition("AUTH_test", container, obj);
+            using var content = new ByteArrayContent("planted"u8.ToArray());
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/plain");
+            using var planted = await Host.Cluster.Nodes.SendAsync(ring.GetPrimaryNodes(partition)[0], partition, HttpMethod.Put,
+                StorageCloud.Common.Http.BackendPath.For("AUTH_test", container, obj),
+                [new("X-Timestamp", StorageCloud.Common.Time.SwiftTimestamp.FromSeconds(seconds).Internal)], content);
+            Assert.Equal(201, planted.Status);
+        }
+
+        // Any copy found under If-None-Match: * refuses the whole PUT (412), even when the other primaries have none.
+        await PlantAsync("exists-once", DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60);
+        using (var put = await Host.SendAsync(HttpMethod.Put, c + "/exists-once", Token, new ByteArrayContent(new byte[size]), ("If-None-Match", "*")))
+            Assert.Equal(HttpStatusCode.PreconditionFailed, put.StatusCode);
+        using (var get = await Host.SendAsync(HttpMethod.Get, c + "/exists-once", Token))
+            Assert.Equal("planted", await get.Content.ReadAsStringAsync());
+
+        // A node already holding a newer write (409 to the proxy) makes the PUT a 202: accepted, and the newer copy stands.
+        await PlantAsync("newer-elsewhere", DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 3600);
+        using (var put = await Host.SendAsync(HttpMethod.Put, c + "/newer-elsewhere", Token, new ByteArrayContent(new byte[size])))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, put.StatusCode);
+            Assert.False(put.Headers.Contains("ETag"));
+        }
+        using (var get = await Host.SendAsync(HttpMethod.Get, c + "/newer-elsewhere", Token, null, ("X-Newest", "true")))
+            Assert.Equal("planted", await get.Content.ReadAsStringAsync());
+    }
 }
