@@ -3,7 +3,7 @@ using Microsoft.Win32.SafeHandles;
 
 namespace StorageCloud.Storage.Engine;
 
-/// <summary>The durability calls .NET does not expose directly: fdatasync of a file and fsync of a directory.</summary>
+/// <summary>The durability calls .NET does not expose directly: fdatasync of a file, fsync of a directory, and dropping written pages from the cache.</summary>
 internal static partial class NativeFile
 {
     [LibraryImport("libc", SetLastError = true)]
@@ -18,6 +18,10 @@ internal static partial class NativeFile
     [LibraryImport("libc", SetLastError = true)]
     private static partial int close(int fd);
 
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int posix_fadvise(int fd, long offset, long length, int advice);
+
+    private const int FadvDontNeed = 4;
     private const int ORdOnly = 0;
     private const int ODirectory = 0x10000;
 
@@ -49,6 +53,24 @@ internal static partial class NativeFile
         finally
         {
             close(fd);
+        }
+    }
+
+    /// <summary>
+    /// Asks the kernel to drop a durable range from the page cache (length 0: to the end of the file). Advisory:
+    /// a failure changes nothing but memory use, so it is ignored.
+    /// </summary>
+    public static void DropCache(SafeFileHandle file, long offset, long length)
+    {
+        var added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            _ = posix_fadvise((int)file.DangerousGetHandle(), offset, length, FadvDontNeed);
+        }
+        finally
+        {
+            if (added) file.DangerousRelease();
         }
     }
 }

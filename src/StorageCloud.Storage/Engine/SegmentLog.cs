@@ -158,7 +158,14 @@ public sealed partial class SegmentLog : IAsyncDisposable
             ArrayPool<byte>.Shared.Return(framing);
         }
         for (var i = 0; i < batch.Count; i++) batch[i].Completion.TrySetResult(committed[i].Location);
+        long largest = 0;
+        foreach (var w in batch) largest = Math.Max(largest, w.Header.DataLength);
+        // The cache keeps pages in folios of up to 2 MiB and drops only whole ones: the range reaches back over the
+        // folio the batch's first record shares with the record before it (the last one's goes with the next batch).
+        if (largest >= _options.DropCacheAboveBytes) NativeFile.DropCache(_active, Math.Max(0, start - LargestFolio), start + bytes - Math.Max(0, start - LargestFolio));
     }
+
+    private const long LargestFolio = 2 * 1024 * 1024;
 
     private void Rotate()
     {
@@ -226,6 +233,7 @@ public sealed partial class SegmentLog : IAsyncDisposable
                     RandomAccess.Write(file, buffer.AsSpan(0, RecordHeader.Size), 0);
                     NativeFile.DataSync(file);
                     Interlocked.Increment(ref _syncs);
+                    if (length >= _options.DropCacheAboveBytes) NativeFile.DropCache(file, 0, 0);
                 }
                 NativeFile.SyncDirectory(_directory);
             }

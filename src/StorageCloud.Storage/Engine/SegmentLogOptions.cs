@@ -9,6 +9,13 @@ public sealed record SegmentLogOptions
     /// <summary>Records with more data than this go into a file of their own, streamed rather than batched.</summary>
     public long LargeObjectThreshold { get; init; } = 8L * 1024 * 1024;
 
+    /// <summary>
+    /// Records with at least this much data leave the page cache once durable, as Swift's object server drops what
+    /// it wrote: large writes are rarely read back at once, and keeping them would push out the index and small
+    /// objects (and, on a VM, make every write pay for fresh memory). A first read then comes from the disk.
+    /// </summary>
+    public long DropCacheAboveBytes { get; init; } = 256 * 1024;
+
     /// <summary>Most records one group commit (one fdatasync) covers.</summary>
     public int MaxBatchRecords { get; init; } = 256;
 

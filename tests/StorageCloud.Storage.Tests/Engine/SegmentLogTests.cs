@@ -158,6 +158,8 @@ public sealed class SegmentLogTests : IDisposable
             return B("{\"k\":1}");
         });
         Assert.EndsWith(".big", log.PathOf(location.Segment));
+        // Durable, so it left the page cache; it is read back from the disk.
+        Assert.Equal(0, PageCache.ResidentPages(log.PathOf(location.Segment), 0, location.Length));
         var reader = log.OpenRecord(location);
         Assert.Equal("a/c/big", Encoding.UTF8.GetString(reader.Name.Span));
         Assert.Equal("{\"k\":1}", Encoding.UTF8.GetString(reader.Metadata.Span));
@@ -207,4 +209,57 @@ public sealed class SegmentLogTests : IDisposable
     }
 
     public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Large_records_leave_the_page_cache_once_durable_and_small_ones_stay()
+    {
+        await using var log = SegmentLog.Open(_dir.Path);
+        var big = new List<RecordLocation>();
+        for (var i = 0; i < 4; i++) big.Add(await log.AppendAsync(RecordType.Object, Ts, B($"a/c/big{i}"), B("{}"), Random(1 << 20, i)));
+        var small = await log.AppendAsync(RecordType.Object, Ts, B("a/c/small"), B("{}"), Random(16 * 1024, 9));
+        var file = SegmentFile(log, small.Segment);
+        // None of the first three stays cached (the last one's final pages go with the next large write).
+        Assert.Equal(0, PageCache.ResidentPages(file, big[0].Offset, big[2].Offset + big[2].Length - big[0].Offset));
+        Assert.Equal(PageCache.Pages(small.Offset, small.Length), PageCache.ResidentPages(file, small.Offset, small.Length));
+        // Read back from the disk, byte for byte.
+        for (var i = 0; i < 4; i++) Assert.Equal(Random(1 << 20, i), (await log.ReadAllAsync(big[i])).Data);
+    }
+}
+
+/// <summary>How much of a file's range is in the page cache (mincore over a read-only mapping).</summary>
+internal static partial class PageCache
+{
+    [System.Runtime.InteropServices.LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial int mincore(void* address, nuint length, byte* vector);
+
+    public static long Pages(long offset, long length) => (offset + length - 1) / Environment.SystemPageSize - offset / Environment.SystemPageSize + 1;
+
+    public static unsafe int ResidentPages(string path, long offset, long length)
+    {
+        var page = Environment.SystemPageSize;
+        var start = offset / page * page;
+        var span = offset + length - start;
+        using var map = System.IO.MemoryMappedFiles.MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, System.IO.MemoryMappedFiles.MemoryMappedFileAccess.Read);
+        using var view = map.CreateViewAccessor(start, span, System.IO.MemoryMappedFiles.MemoryMappedFileAccess.Read);
+        byte* pointer = null;
+        view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+        try
+        {
+            // The view may start before the asked offset (mappings begin on the allocation granularity).
+            var mapped = pointer + view.PointerOffset;
+            var pages = (int)((span + page - 1) / page);
+            var vector = new byte[pages];
+            fixed (byte* v = vector)
+            {
+                if (mincore(mapped, (nuint)span, v) != 0) throw new IOException($"mincore: {System.Runtime.InteropServices.Marshal.GetLastPInvokeErrorMessage()}");
+            }
+            var resident = 0;
+            foreach (var b in vector) resident += b & 1;
+            return resident;
+        }
+        finally
+        {
+            view.SafeMemoryMappedViewHandle.ReleasePointer();
+        }
+    }
 }
