@@ -1,5 +1,6 @@
-using StorageCloud.Common.Http;
 using System.Buffers;
+using StorageCloud.Common.Hashing;
+using StorageCloud.Common.Http;
 
 namespace StorageCloud.ObjectLayer;
 
@@ -65,7 +66,15 @@ public sealed partial class Cluster
         {
             try
             {
-                received = await PumpAsync(body, replicas, maxBytes, quorum, abort.Token).ConfigureAwait(false);
+                // Object servers in this process may ask for the body's MD5 (before their first read, so by now):
+                // hashed once here instead of once per replica.
+                using var digest = WantsDigest(replicas) ? new StreamingMd5() : null;
+                received = await PumpAsync(body, replicas, maxBytes, quorum, digest, abort.Token).ConfigureAwait(false);
+                if (digest is not null)
+                {
+                    var md5 = digest.GetHexAndReset();
+                    foreach (var r in replicas) if (r.Content is { DigestRequested: true } content) content.Md5 = md5;
+                }
                 if (contentLength is { } expected && received != expected) failure = 499;
             }
             catch (PutAbort e)
@@ -157,7 +166,13 @@ public sealed partial class Cluster
         return n;
     }
 
-    private async Task<long> PumpAsync(Stream body, Replica[] replicas, long maxBytes, int quorum, CancellationToken cancellationToken)
+    private static bool WantsDigest(Replica[] replicas)
+    {
+        foreach (var r in replicas) if (r.IsLive && r.Content!.DigestRequested) return true;
+        return false;
+    }
+
+    private async Task<long> PumpAsync(Stream body, Replica[] replicas, long maxBytes, int quorum, StreamingMd5? digest, CancellationToken cancellationToken)
     {
         long total = 0;
         while (true)
@@ -184,6 +199,7 @@ public sealed partial class Cluster
                 ArrayPool<byte>.Shared.Return(buffer);
                 throw new PutAbort(413);
             }
+            digest?.Append(buffer.AsSpan(0, read));
             var live = Live(replicas);
             var chunk = new SharedChunk(buffer, read, live + 1);
             foreach (var r in replicas)

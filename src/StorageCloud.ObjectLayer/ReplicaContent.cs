@@ -21,8 +21,10 @@ internal sealed class SharedChunk(byte[] buffer, int length, int references)
 /// The body of one replica's PUT: chunks arrive through a small bounded queue (so the slowest replica sets the
 /// pace and memory stays bounded) and are written to that node's connection as they come.
 /// </summary>
-internal sealed class ReplicaContent : HttpContent
+internal sealed class ReplicaContent : HttpContent, Common.Http.ISenderDigest
 {
+    private volatile bool _digestRequested;
+
     private readonly Channel<SharedChunk> _queue = Channel.CreateBounded<SharedChunk>(new BoundedChannelOptions(4)
     {
         SingleReader = true,
@@ -36,6 +38,14 @@ internal sealed class ReplicaContent : HttpContent
         _length = length;
         if (length is { } n) Headers.ContentLength = n;
     }
+
+    /// <summary>Whether the node (in this process) asked for the body's MD5 instead of hashing it itself.</summary>
+    public bool DigestRequested => _digestRequested;
+
+    public void RequestDigest() => _digestRequested = true;
+
+    /// <summary>Set by the PUT before <see cref="Finish"/> when <see cref="DigestRequested"/>.</summary>
+    public string? Md5 { get; set; }
 
     /// <summary>Completes when the node asked for the body (it sent 100 Continue).</summary>
     public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

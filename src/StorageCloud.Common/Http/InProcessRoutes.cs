@@ -98,6 +98,7 @@ internal sealed class InProcessExchange : HttpResponseFeature, IHttpResponseBody
         features.Set<IHttpResponseFeature>(exchange);
         features.Set<IHttpResponseBodyFeature>(exchange);
         features.Set<IHttpRequestLifetimeFeature>(exchange);
+        if (request.Content is ISenderDigest digest) features.Set(digest);
         features.Set<IHttpConnectionFeature>(new HttpConnectionFeature
         {
             ConnectionId = "in-process", LocalIpAddress = IPAddress.Loopback, LocalPort = uri.Port, RemoteIpAddress = IPAddress.Loopback,

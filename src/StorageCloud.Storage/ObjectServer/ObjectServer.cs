@@ -221,12 +221,15 @@ public sealed partial class ObjectServer(StorageNode node, SwiftConstraints limi
         }
         using var chunks = new PooledChunks();
         using var hasher = new StreamingMd5();
+        // A proxy in this process hashes the body once for every replica; asked before the first read.
+        var digest = r.Context.Features.Get<ISenderDigest>();
+        digest?.RequestDigest();
         while (chunks.Length <= threshold)
         {
             var memory = chunks.Next();
             var read = await body.ReadAsync(memory, ct);
             if (read == 0) break;
-            hasher.Append(memory.Span[..read]);
+            if (digest is null) hasher.Append(memory.Span[..read]);
             chunks.Advance(read);
         }
         if (chunks.Length > threshold)
@@ -236,7 +239,12 @@ public sealed partial class ObjectServer(StorageNode node, SwiftConstraints limi
             await r.Engine.WriteLargeAsync(r.Path.Partition, r.Hash, r.Name, timestamp, whole, Completing, limits.MaxFileSize, ct);
             return etag;
         }
-        var small = Completing(chunks.Length, hasher.GetHexAndReset());
+        if (digest is not null && digest.Md5 is null)
+        {
+            // The sender could not hash it (it had sent the body before the request): hash what is in memory.
+            foreach (var piece in chunks.AsSequence()) hasher.Append(piece.Span);
+        }
+        var small = Completing(chunks.Length, digest?.Md5 ?? hasher.GetHexAndReset());
         await r.Engine.WriteAsync(r.Path.Partition, r.Hash, RecordType.Object, small, chunks.AsSequence());
         return etag;
     }
