@@ -162,7 +162,9 @@ public sealed partial class SegmentLog : IAsyncDisposable
         foreach (var w in batch) largest = Math.Max(largest, w.Header.DataLength);
         // The cache keeps pages in folios of up to 2 MiB and drops only whole ones: the range reaches back over the
         // folio the batch's first record shares with the record before it (the last one's goes with the next batch).
-        if (largest >= _options.DropCacheAboveBytes) NativeFile.DropCache(_active, Math.Max(0, start - LargestFolio), start + bytes - Math.Max(0, start - LargestFolio));
+        if (largest < _options.DropCacheAboveBytes) return;
+        var from = Math.Max(0, start - LargestFolio);
+        NativeFile.DropCache(_active, from, start + bytes - from);
     }
 
     private const long LargestFolio = 2 * 1024 * 1024;

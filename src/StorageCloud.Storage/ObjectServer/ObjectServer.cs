@@ -241,7 +241,7 @@ public sealed partial class ObjectServer(StorageNode node, SwiftConstraints limi
         }
         if (digest is not null && digest.Md5 is null)
         {
-            // The sender could not hash it (it had sent the body before the request): hash what is in memory.
+            // The sender was asked after it had begun sending, so it did not hash: hash what is in memory.
             foreach (var piece in chunks.AsSequence()) hasher.Append(piece.Span);
         }
         var small = Completing(chunks.Length, digest?.Md5 ?? hasher.GetHexAndReset());
