@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using StorageCloud.Common.Hashing;
 using StorageCloud.Common.Http;
+using StorageCloud.Service.Http;
 using StorageCloud.Storage.ObjectServer;
 using StorageCloud.Host.Configuration;
 using StorageCloud.Identity;

@@ -12,7 +12,7 @@ namespace StorageCloud.ObjectLayer;
 public sealed partial class Cluster : IDisposable
 {
     /// <summary>Creates a client over the given rings; requests for this process's own storage listeners run in memory through <paramref name="local"/>.</summary>
-    public Cluster(ClusterRings rings, ObjectLayerOptions? options = null, Common.Http.InProcessRoutes? local = null)
+    public Cluster(ClusterRings rings, ObjectLayerOptions? options = null, Common.Http.ILocalRoutes? local = null)
     {
         Rings = rings;
         Options = options ?? new ObjectLayerOptions();

@@ -16,7 +16,7 @@ public sealed class NodeClient : IDisposable
     private readonly ObjectLayerOptions _options;
 
     /// <summary>Creates the shared connection pool.</summary>
-    public NodeClient(ObjectLayerOptions options, ErrorLimiter limiter, InProcessRoutes? local = null)
+    public NodeClient(ObjectLayerOptions options, ErrorLimiter limiter, ILocalRoutes? local = null)
     {
         _options = options;
         _limiter = limiter;

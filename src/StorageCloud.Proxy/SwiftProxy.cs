@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using StorageCloud.Common.Http;
+using StorageCloud.Service.Http;
 using StorageCloud.ObjectLayer;
 using StorageCloud.Proxy.Auth;
 using StorageCloud.Proxy.Controllers;

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using StorageCloud.Common.Constraints;
 using StorageCloud.Common.Hashing;
 using StorageCloud.Common.Http;
+using StorageCloud.Service.Http;
 using StorageCloud.ObjectLayer;
 using StorageCloud.Ring;
 using StorageCloud.Ring.Builder;

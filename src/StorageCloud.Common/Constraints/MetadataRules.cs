@@ -1,5 +1,4 @@
 using System.Text;
-using Microsoft.AspNetCore.Http;
 
 namespace StorageCloud.Common.Constraints;
 
@@ -10,7 +9,7 @@ public static class MetadataRules
     /// <param name="headers">The request headers.</param>
     /// <param name="kind">"Account", "Container" or "Object".</param>
     /// <param name="limits">The cluster's constraints.</param>
-    public static string? Check(IHeaderDictionary headers, string kind, SwiftConstraints limits)
+    public static string? Check<TValues>(IEnumerable<KeyValuePair<string, TValues>> headers, string kind, SwiftConstraints limits)
     {
         var prefix = $"X-{kind}-Meta-";
         var count = 0;
@@ -19,7 +18,7 @@ public static class MetadataRules
         {
             if (!name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) continue;
             var key = name[prefix.Length..];
-            var value = values.ToString();
+            var value = values?.ToString() ?? "";
             if (key.Length == 0) return "Metadata name cannot be empty";
             var keyBytes = Encoding.UTF8.GetByteCount(key);
             var valueBytes = Encoding.UTF8.GetByteCount(value);

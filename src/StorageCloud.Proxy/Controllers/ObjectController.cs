@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.StaticFiles;
 using StorageCloud.Common.Constraints;
 using StorageCloud.Common.Http;
+using StorageCloud.Service.Http;
 using StorageCloud.ObjectLayer;
 using StorageCloud.Proxy.Auth;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using StorageCloud.Common.Http;
+using StorageCloud.Service.Http;
 using StorageCloud.ObjectLayer;
 using StorageCloud.Proxy.Auth;
 using StorageCloud.Proxy.Middleware;

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using StorageCloud.Common.Http;
+using StorageCloud.Service.Http;
 
 namespace StorageCloud.Proxy.Middleware;
 

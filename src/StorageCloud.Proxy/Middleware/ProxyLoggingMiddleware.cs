@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using StorageCloud.Common.Http;
+using StorageCloud.Service.Http;
 
 namespace StorageCloud.Proxy.Middleware;
 

@@ -106,7 +106,7 @@ public static class SubRequest
         context.Connection.RemoteIpAddress = parent.Connection.RemoteIpAddress;
         context.Connection.LocalPort = parent.Connection.LocalPort;
         // The caller's identity and transaction id go along; what was decided about the parent request does not.
-        context.Items[Common.Http.TransactionIdMiddleware.ItemKey] = parent.Items[Common.Http.TransactionIdMiddleware.ItemKey];
+        context.Items[Service.Http.TransactionIdMiddleware.ItemKey] = parent.Items[Service.Http.TransactionIdMiddleware.ItemKey];
         Auth.SwiftAuthState.CopyIdentity(parent, context);
         if (preAuthorized is { } scope)
         {

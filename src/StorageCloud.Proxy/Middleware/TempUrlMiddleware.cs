@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using StorageCloud.Proxy.Controllers;
 using StorageCloud.Common.Http;
+using StorageCloud.Service.Http;
 using StorageCloud.ObjectLayer;
 using StorageCloud.Proxy.Auth;
 

@@ -2,6 +2,7 @@ using System.Security;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using StorageCloud.Common.Http;
+using StorageCloud.Service.Http;
 
 namespace StorageCloud.Proxy.S3;
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using StorageCloud.Common.Http;
+using StorageCloud.Service.Http;
 using StorageCloud.Proxy.Auth;
 
 namespace StorageCloud.Proxy.S3;

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using StorageCloud.Common.Constraints;
 using StorageCloud.Common.Http;
+using StorageCloud.Service.Http;
 using StorageCloud.Common.Time;
 using StorageCloud.Storage.Listings;
 using StorageCloud.Storage.ObjectServer;

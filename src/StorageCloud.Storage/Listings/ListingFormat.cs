@@ -148,7 +148,7 @@ public static class ListingFormat
         }
         if (!ListingRequest.TryParse(context.Request, maxLimit, allowPath, out var query, out var status, out var error))
         {
-            await Common.Http.SwiftResponses.WriteAsync(context, status, error);
+            await Service.Http.SwiftResponses.WriteAsync(context, status, error);
             return;
         }
         await WriteAsync(context, Listing.Run(rows, query), rootName, shape);

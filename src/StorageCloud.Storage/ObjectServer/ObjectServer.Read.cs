@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using StorageCloud.Common.Http;
+using StorageCloud.Service.Http;
 using StorageCloud.Common.Time;
 using StorageCloud.Storage.Engine;
 

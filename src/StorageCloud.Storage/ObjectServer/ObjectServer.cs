@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using StorageCloud.Common.Constraints;
 using StorageCloud.Common.Hashing;
 using StorageCloud.Common.Http;
+using StorageCloud.Service.Http;
 using StorageCloud.Common.Time;
 using StorageCloud.Storage.Engine;
 

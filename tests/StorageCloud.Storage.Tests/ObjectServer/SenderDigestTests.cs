@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using StorageCloud.Common.Constraints;
 using StorageCloud.Common.Http;
+using StorageCloud.Service.Http;
 
 namespace StorageCloud.Storage.Tests.ObjectServer;
 

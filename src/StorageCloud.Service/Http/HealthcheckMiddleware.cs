@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 
-namespace StorageCloud.Common.Http;
+namespace StorageCloud.Service.Http;
 
 /// <summary>
 /// Swift's healthcheck: GET or HEAD /healthcheck answers 200 "OK", or 503 "DISABLED BY FILE" while the

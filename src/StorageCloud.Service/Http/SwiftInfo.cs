@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
-namespace StorageCloud.Common.Http;
+namespace StorageCloud.Service.Http;
 
 /// <summary>
 /// The capabilities document served at /info, as Swift's register_swift_info builds it: one section per

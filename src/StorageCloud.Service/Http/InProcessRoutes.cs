@@ -1,10 +1,11 @@
+using StorageCloud.Common.Http;
 using System.Collections.Frozen;
 using System.IO.Pipelines;
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace StorageCloud.Common.Http;
+namespace StorageCloud.Service.Http;
 
 /// <summary>
 /// The storage listeners of this very process (the all-in-one appliance's object, container and account servers),
@@ -14,7 +15,7 @@ namespace StorageCloud.Common.Http;
 /// request body is asked for only when the server first reads it, as with 100-continue, so a server that answers
 /// before reading (507, 409) is seen to do so before any byte is sent.
 /// </summary>
-public sealed class InProcessRoutes
+public sealed class InProcessRoutes : Common.Http.ILocalRoutes
 {
     private FrozenDictionary<(string Host, int Port), RequestDelegate> _routes = FrozenDictionary<(string, int), RequestDelegate>.Empty;
 
@@ -246,7 +247,7 @@ internal sealed class InProcessExchange : HttpResponseFeature, IHttpResponseBody
     }
 
     /// <summary>The server's view of the response body.</summary>
-    private sealed class ResponseStream(InProcessExchange exchange) : IO.WriteOnlyStream
+    private sealed class ResponseStream(InProcessExchange exchange) : Common.IO.WriteOnlyStream
     {
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => exchange.WriteAsync(buffer, cancellationToken);
 
@@ -258,7 +259,7 @@ internal sealed class InProcessExchange : HttpResponseFeature, IHttpResponseBody
     }
 
     /// <summary>The client's view of the response body; disposing it before the end tells the server the client left.</summary>
-    private sealed class ResponseReadStream(PipeReader reader, CancellationTokenSource aborted) : IO.ReadOnlyStream
+    private sealed class ResponseReadStream(PipeReader reader, CancellationTokenSource aborted) : Common.IO.ReadOnlyStream
     {
         private readonly Stream _inner = reader.AsStream(leaveOpen: true);
         private bool _done;
@@ -296,7 +297,7 @@ internal sealed class InProcessExchange : HttpResponseFeature, IHttpResponseBody
     /// The server's view of the request body: the client's content is copied into a pipe, starting only when the
     /// server first reads (as a server's first read sends 100 Continue).
     /// </summary>
-    private sealed class RequestBodyStream(HttpContent? content, CancellationToken aborted) : IO.ReadOnlyStream
+    private sealed class RequestBodyStream(HttpContent? content, CancellationToken aborted) : Common.IO.ReadOnlyStream
     {
         private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: 512 * 1024, resumeWriterThreshold: 256 * 1024, useSynchronizationContext: false));
         private Stream? _reader;

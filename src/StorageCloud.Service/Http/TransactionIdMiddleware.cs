@@ -1,8 +1,9 @@
+using StorageCloud.Common.Http;
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace StorageCloud.Common.Http;
+namespace StorageCloud.Service.Http;
 
 /// <summary>
 /// First in every pipeline: gives the request a transaction id (X-Trans-Id and X-Openstack-Request-Id on the

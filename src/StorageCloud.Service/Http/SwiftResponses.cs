@@ -1,7 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
 
-namespace StorageCloud.Common.Http;
+namespace StorageCloud.Service.Http;
 
 /// <summary>Swift's standard error responses: its reason phrases and its small HTML bodies (swob's RESPONSE_REASONS).</summary>
 public static class SwiftResponses

@@ -3,8 +3,9 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using StorageCloud.Common.Http;
+using StorageCloud.Service.Http;
 
-namespace StorageCloud.Common.Tests.Http;
+namespace StorageCloud.Service.Tests.Http;
 
 /// <summary>Backend requests to this process's own listeners run in memory, with the semantics a socket would give them.</summary>
 public sealed class InProcessRoutesTests
