@@ -9,6 +9,8 @@ using Microsoft.Extensions.Logging.Console;
 using StorageCloud.Common.Hashing;
 using StorageCloud.Common.Http;
 using StorageCloud.Service.Http;
+using StorageCloud.Storage.Daemons;
+using StorageCloud.Storage.Node;
 using StorageCloud.Storage.ObjectServer;
 using StorageCloud.Host.Configuration;
 using StorageCloud.Identity;
@@ -18,6 +20,7 @@ using StorageCloud.ObjectLayer;
 using StorageCloud.Proxy;
 using StorageCloud.Ring;
 using StorageCloud.Ring.Builder;
+using StorageCloud.Storage.Replication;
 
 namespace StorageCloud.Host;
 
@@ -213,8 +216,8 @@ public static class Appliance
             ? ClusterRings.Load(config.RingDir, new PathHasher(data.Secrets.HashPathPrefix, data.Secrets.HashPathSuffix), checkInterval: TimeSpan.FromSeconds(config.RingCheckSeconds))
             : null;
         var ip = config.BindAddress.Equals(IPAddress.Any) ? "127.0.0.1" : config.BindAddress.ToString();
-        static Dictionary<string, Storage.Listings.IReplicatedStore> Replicated<T>(IReadOnlyDictionary<string, T> stores) where T : Storage.Listings.IReplicatedStore =>
-            stores.ToDictionary(kv => kv.Key, kv => (Storage.Listings.IReplicatedStore)kv.Value);
+        static Dictionary<string, Storage.Replication.IReplicatedStore> Replicated<T>(IReadOnlyDictionary<string, T> stores) where T : Storage.Replication.IReplicatedStore =>
+            stores.ToDictionary(kv => kv.Key, kv => (Storage.Replication.IReplicatedStore)kv.Value);
         return new DaemonRoles(objectRole, recon, config.Auditor, config.Updater, config.Expirer, config.Compaction, config.Reaper, config.Replicator)
         {
             Containers = containers,
@@ -223,9 +226,9 @@ public static class Appliance
             Reaper = rings is not null && accounts is not null ? new Storage.Account.AccountReaper(http, () => rings.Account, () => rings.Container, () => rings.Object) : null,
             ObjectReplicator = rings is not null && objectRole ? new ObjectReplicator(storage, () => rings.Object, http, ip, config.ObjectPort, config.Replicator) : null,
             ContainerReplicator = rings is not null && containers is not null
-                ? new Storage.Listings.DatabaseReplicator(Replicated(containers.Stores), () => rings.Container, http, ip, config.ContainerPort, config.Replicator) : null,
+                ? new Storage.Replication.DatabaseReplicator(Replicated(containers.Stores), () => rings.Container, http, ip, config.ContainerPort, config.Replicator) : null,
             AccountReplicator = rings is not null && accounts is not null
-                ? new Storage.Listings.DatabaseReplicator(Replicated(accounts.Stores), () => rings.Account, http, ip, config.AccountPort, config.Replicator) : null,
+                ? new Storage.Replication.DatabaseReplicator(Replicated(accounts.Stores), () => rings.Account, http, ip, config.AccountPort, config.Replicator) : null,
         };
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using StorageCloud.Common.Text;
 
 namespace StorageCloud.Proxy;
 
@@ -11,7 +12,6 @@ namespace StorageCloud.Proxy;
 public sealed record SwiftPath(string Version, string? Account, string? Container, string? Object, bool ValidUtf8)
 {
     private const string ItemKey = "storagecloud.swift_path";
-    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
 
     /// <summary>The path of the request, parsed on first use.</summary>
     public static SwiftPath Of(HttpContext context)
@@ -45,7 +45,7 @@ public sealed record SwiftPath(string Version, string? Account, string? Containe
         string? Part(int i)
         {
             if (i >= parts.Length || parts[i].Length == 0) return null;
-            var decoded = Decode(parts[i], out var ok);
+            var ok = PercentEncoding.TryDecode(parts[i], out var decoded);
             // Reserved names (the cluster's own hidden containers) are as out of reach as NUL is.
             valid &= ok && !decoded.Contains('\0') && (i == 0 || decoded[0] != Common.Http.BackendPath.ReservedPrefix);
             return decoded;
@@ -64,31 +64,5 @@ public sealed record SwiftPath(string Version, string? Account, string? Containe
     }
 
     /// <summary>Percent-quotes a name for a URL, leaving '/' as it is (Swift's quote()).</summary>
-    public static string QuoteKeepSlash(string name) => Uri.EscapeDataString(name).Replace("%2F", "/", StringComparison.Ordinal);
-
-    private static string Decode(string segment, out bool ok)
-    {
-        ok = true;
-        if (!segment.Contains('%')) return segment;
-        var bytes = new List<byte>(segment.Length);
-        for (var i = 0; i < segment.Length; i++)
-        {
-            var c = segment[i];
-            if (c == '%' && i + 2 < segment.Length && Uri.IsHexDigit(segment[i + 1]) && Uri.IsHexDigit(segment[i + 2]))
-            {
-                bytes.Add(Convert.ToByte(segment.Substring(i + 1, 2), 16));
-                i += 2;
-            }
-            else bytes.AddRange(Encoding.UTF8.GetBytes(c.ToString()));
-        }
-        try
-        {
-            return StrictUtf8.GetString(bytes.ToArray());
-        }
-        catch (DecoderFallbackException)
-        {
-            ok = false;
-            return "";
-        }
-    }
+    public static string QuoteKeepSlash(string name) => PercentEncoding.QuoteKeepSlash(name);
 }

@@ -13,6 +13,7 @@ using StorageCloud.Ring;
 using StorageCloud.Ring.Builder;
 using StorageCloud.Storage.Container;
 using StorageCloud.Storage.Engine;
+using StorageCloud.Storage.Node;
 using StorageCloud.Storage.ObjectServer;
 
 namespace StorageCloud.Proxy.Tests;
@@ -192,6 +193,9 @@ public sealed class StorageNodeHost : IAsyncDisposable
     /// <summary>The node's account server (its stores), while running.</summary>
     public Storage.Account.AccountServer? Accounts { get; private set; }
 
+    /// <summary>The object server's clock (expiry is judged by it); tests move it instead of sleeping.</summary>
+    public StorageCloud.Tests.ManualClock Clock { get; } = new();
+
     /// <summary>True while the node serves requests.</summary>
     public bool Running => _app is not null;
 
@@ -223,7 +227,7 @@ public sealed class StorageNodeHost : IAsyncDisposable
         });
         var app = builder.Build();
         var updater = new ContainerUpdater(_http, TimeSpan.FromSeconds(1));
-        var objects = new ObjectServer(_node, SwiftConstraints.Default, updater);
+        var objects = new ObjectServer(_node, SwiftConstraints.Default, updater, Clock);
         Reporter = new AccountReporter(_http);
         var containers = Containers = new ContainerServer(_node, SwiftConstraints.Default, Reporter);
         var accounts = Accounts = new Storage.Account.AccountServer(_node, SwiftConstraints.Default);

@@ -4,6 +4,8 @@ using StorageCloud.Common.Configuration;
 using StorageCloud.Common.Constraints;
 using StorageCloud.ObjectLayer;
 using StorageCloud.Proxy;
+using StorageCloud.Storage.Daemons;
+using StorageCloud.Storage.Replication;
 
 namespace StorageCloud.Host.Configuration;
 
@@ -137,7 +139,7 @@ public sealed record StorageCloudConfig
     public required ReaperOptions Reaper { get; init; }
 
     /// <summary>The object, container and account replicators' interval, concurrency and pace.</summary>
-    public required Storage.ObjectServer.ReplicatorOptions Replicator { get; init; }
+    public required Storage.Replication.ReplicatorOptions Replicator { get; init; }
 
     /// <summary>How often ring files are checked for changes on disk.</summary>
     public required int RingCheckSeconds { get; init; }
@@ -253,7 +255,7 @@ public sealed record StorageCloudConfig
                     BytesPerSecond = ConfigValues.GetInt64(c, "Compaction:BytesPerSecond", 20_000_000, 0, long.MaxValue),
                     ReclaimAge = TimeSpan.FromSeconds(ConfigValues.GetInt64(c, "Storage:ReclaimAgeSeconds", 604_800, 0, long.MaxValue / 10_000_000)),
                 }),
-            Replicator = new Storage.ObjectServer.ReplicatorOptions
+            Replicator = new Storage.Replication.ReplicatorOptions
             {
                 IntervalSeconds = ConfigValues.GetInt32(c, "Replicator:IntervalSeconds", 30, 0, 7 * 24 * 3600),
                 Concurrency = ConfigValues.GetInt32(c, "Replicator:Concurrency", 4, 1, 256),

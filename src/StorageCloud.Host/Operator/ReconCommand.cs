@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using StorageCloud.Ring;
+using StorageCloud.Storage.Node;
 
 namespace StorageCloud.Host.Operator;
 
@@ -56,7 +57,7 @@ public static class ReconCommand
     public static async Task<List<ReconLine>> RunAsync(string ringDir, IReadOnlyList<string> checks, TimeSpan timeout)
     {
         var rings = new Dictionary<string, RingData>(StringComparer.Ordinal);
-        foreach (var kind in Storage.ObjectServer.Recon.ReplicatorKinds) rings[kind] = RingFile.Read(Path.Combine(ringDir, $"{kind}.ring.gz"));
+        foreach (var kind in Storage.Node.Recon.ReplicatorKinds) rings[kind] = RingFile.Read(Path.Combine(ringDir, $"{kind}.ring.gz"));
         var localMd5 = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in Directory.GetFiles(ringDir, "*.ring.gz")) localMd5[Path.GetFileName(file)] = RingFile.FileMd5(file);
         using var http = new HttpClient { Timeout = timeout };
@@ -67,7 +68,7 @@ public static class ReconCommand
             switch (check)
             {
                 case "replication":
-                    foreach (var kind in Storage.ObjectServer.Recon.ReplicatorKinds)
+                    foreach (var kind in Storage.Node.Recon.ReplicatorKinds)
                         lines.Add(Replication(kind, await AskAllAsync(http, Servers(rings[kind]), $"/recon/replication/{kind}")));
                     break;
                 case "async":

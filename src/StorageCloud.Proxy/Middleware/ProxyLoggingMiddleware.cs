@@ -53,5 +53,5 @@ public sealed class ProxyLoggingMiddleware(RequestDelegate next, ILogger<ProxyLo
         }
     }
 
-    private static string Dash(string? value) => string.IsNullOrEmpty(value) ? "-" : Uri.EscapeDataString(value).Replace("%2F", "/", StringComparison.Ordinal);
+    private static string Dash(string? value) => string.IsNullOrEmpty(value) ? "-" : Common.Text.PercentEncoding.QuoteKeepSlash(value);
 }

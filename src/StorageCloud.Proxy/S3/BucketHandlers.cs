@@ -156,7 +156,7 @@ public static partial class BucketHandlers
             if (!head.IsSuccess) throw S3Error.FromSwift(head.Status, r.Bucket, null);
         }
 
-        string Out(string value) => encodeUrl ? Uri.EscapeDataString(value).Replace("%2F", "/", StringComparison.Ordinal) : value;
+        string Out(string value) => encodeUrl ? Common.Text.PercentEncoding.QuoteKeepSlash(value) : value;
         var xml = new S3Xml("ListBucketResult").Element("Name", r.Bucket).Element("Prefix", Out(prefix));
         if (v2)
         {

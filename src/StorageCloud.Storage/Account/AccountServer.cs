@@ -1,13 +1,14 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using StorageCloud.Common.Constraints;
 using StorageCloud.Common.Http;
 using StorageCloud.Service.Http;
 using StorageCloud.Common.Time;
 using StorageCloud.Storage.Listings;
+using StorageCloud.Storage.Node;
 using StorageCloud.Storage.ObjectServer;
+using StorageCloud.Storage.Replication;
 
 namespace StorageCloud.Storage.Account;
 
@@ -15,7 +16,7 @@ namespace StorageCloud.Storage.Account;
 /// Swift's account-server API on a storage node: account PUT/HEAD/GET (container listing)/POST/DELETE at
 /// /device/partition/account, and the container rows container servers PUT at .../container.
 /// </summary>
-public sealed class AccountServer(StorageNode node, SwiftConstraints limits)
+public sealed class AccountServer(StorageNode node, SwiftConstraints limits) : StorageServer(node)
 {
     /// <summary>A container report's age: the newest object change the reporting container replica has seen.</summary>
     public const string ObjectsChangedHeader = "X-Backend-Objects-Changed-At";
@@ -25,66 +26,63 @@ public sealed class AccountServer(StorageNode node, SwiftConstraints limits)
     /// <summary>The account databases, by device name.</summary>
     public IReadOnlyDictionary<string, AccountStore> Stores => _stores;
 
-    /// <summary>Handles one request.</summary>
-    public async Task HandleAsync(HttpContext context)
+    /// <inheritdoc />
+    protected override int MinPathSegments => 3;
+
+    /// <inheritdoc />
+    protected override int MaxPathSegments => 4;
+
+    /// <inheritdoc />
+    protected override string AllowedMethods => "DELETE, GET, HEAD, POST, PUT";
+
+    /// <inheritdoc />
+    protected override string? CheckNames(StoragePath path) => Encoding.UTF8.GetByteCount(path.Account) > limits.MaxAccountNameLength
+        ? $"Account name length of {Encoding.UTF8.GetByteCount(path.Account)} longer than {limits.MaxAccountNameLength}" : null;
+
+    private (AccountStore Store, byte[] Hash) Target(StorageRequest request)
     {
-        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
-        if (!StoragePath.TryParse(raw, 3, out var path, out var status, out var error, Listings.ReservedNames.Allowed(context.Request)) || path!.Object is not null)
-        {
-            await SwiftResponses.WriteAsync(context, status == 0 ? 400 : status, status == 0 ? "Invalid path" : error);
-            return;
-        }
-        if (node.Mounted(path.Device) is null || !_stores.TryGetValue(path.Device, out var store))
-        {
-            await SwiftResponses.WriteAsync(context, 507, drive: path.Device);
-            return;
-        }
-        if (Encoding.UTF8.GetByteCount(path.Account) > limits.MaxAccountNameLength)
-        {
-            await SwiftResponses.WriteAsync(context, 400, $"Account name length of {Encoding.UTF8.GetByteCount(path.Account)} longer than {limits.MaxAccountNameLength}");
-            return;
-        }
         var hash = new byte[16];
-        node.Hasher.HashPath(path.Account, null, null, hash);
-        var method = context.Request.Method;
-        if (method == "REPLICATE")
+        Node.Hasher.HashPath(request.Path.Account, null, null, hash);
+        return (_stores[request.Path.Device], hash);
+    }
+
+    /// <inheritdoc />
+    protected override async Task ReplicateAsync(StorageRequest request)
+    {
+        var replica = await DatabaseReplicator.ReadReplicaAsync<AccountReplica>(request.Context);
+        if (replica?.Info is null || replica.Rows is null)
         {
-            var replica = await Listings.DatabaseReplicator.ReadReplicaAsync<AccountReplica>(context);
-            if (replica?.Info is null || replica.Rows is null)
-            {
-                await SwiftResponses.WriteAsync(context, 400, "Invalid replica");
-                return;
-            }
-            store.MergeReplica(hash, replica);
-            context.Response.StatusCode = 204;
+            await SwiftResponses.WriteAsync(request.Context, 400, "Invalid replica");
             return;
         }
-        if (method is "GET" or "HEAD")
+        var (store, hash) = Target(request);
+        store.MergeReplica(hash, replica);
+        request.Context.Response.StatusCode = 204;
+    }
+
+    /// <inheritdoc />
+    protected override Task ReadAsync(StorageRequest request)
+    {
+        var (store, hash) = Target(request);
+        return GetAsync(request.Context, store, hash, request.Path.Account);
+    }
+
+    /// <inheritdoc />
+    protected override async Task WriteAsync(StorageRequest request)
+    {
+        var context = request.Context;
+        var (store, hash) = Target(request);
+        if (request.Path.Container is not null)
         {
-            await GetAsync(context, store, hash, path.Account);
+            await ContainerRowAsync(context, store, hash, request.Path);
             return;
         }
-        if (method is not ("PUT" or "POST" or "DELETE"))
-        {
-            context.Response.Headers.Allow = "DELETE, GET, HEAD, POST, PUT";
-            await SwiftResponses.WriteAsync(context, 405);
-            return;
-        }
-        if (path.Container is not null)
-        {
-            await ContainerRowAsync(context, store, hash, path);
-            return;
-        }
-        if (!SwiftTimestamp.TryParseHeader(context.Request.Headers["X-Timestamp"].FirstOrDefault(), out var timestamp, out var invalid))
-        {
-            await SwiftResponses.WriteAsync(context, 400, invalid);
-            return;
-        }
+        if (await WriteTimestampAsync(context) is not { } timestamp) return;
         var metadata = ListingRequest.Metadata(context.Request.Headers, "Account", []);
-        switch (method)
+        switch (request.Method)
         {
             case "PUT":
-                var outcome = store.Put(hash, path.Account, timestamp, metadata);
+                var outcome = store.Put(hash, request.Path.Account, timestamp, metadata);
                 if (outcome == AccountStore.PutOutcome.RecentlyDeleted) await SwiftResponses.WriteAsync(context, 403, "Recently deleted");
                 else await SwiftResponses.WriteAsync(context, outcome == AccountStore.PutOutcome.Created ? 201 : 202);
                 break;

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using StorageCloud.Storage.Replication;
 using StorageCloud.Storage.Rocks;
+using StorageCloud.Storage.Engine;
 
 namespace StorageCloud.Storage.Account;
 
@@ -11,14 +13,14 @@ public sealed record AccountReplica(AccountInfo Info, List<AccountReplicaRow> Ro
 /// <summary>One container row on the wire.</summary>
 public sealed record AccountReplicaRow(string Name, string PutTimestamp, string DeleteTimestamp, long ObjectCount, long BytesUsed, long Row, string? ObjectsChangedAt = null);
 
-// The account database's side of replication (see Listings.DatabaseReplicator).
-public sealed partial class AccountStore : Listings.IReplicatedStore
+// The account database's side of replication (see DatabaseReplicator).
+public sealed partial class AccountStore : IReplicatedStore
 {
     /// <inheritdoc />
     public List<(byte[] Hash, string Account, string? Container)> Databases()
     {
         var result = new List<(byte[], string, string?)>();
-        using var it = _db.NewIterator(new IteratorOptions { LowerBound = [(byte)'A'], UpperBound = [(byte)'B'], FillCache = false });
+        using var it = _db.NewIterator(KeySpace.Table(KeySpace.Accounts, fillCache: false));
         it.SeekToFirst();
         while (it.Valid)
         {

@@ -52,7 +52,7 @@ public sealed partial class AccountStore(DeviceEngine engine)
     private static byte[] Key(ReadOnlySpan<byte> hash, char kind, ReadOnlySpan<byte> rest = default)
     {
         var key = new byte[18 + rest.Length];
-        key[0] = (byte)'A';
+        key[0] = KeySpace.Accounts;
         hash[..16].CopyTo(key.AsSpan(1));
         key[17] = (byte)kind;
         rest.CopyTo(key.AsSpan(18));
@@ -181,7 +181,7 @@ public sealed partial class AccountStore(DeviceEngine engine)
     public List<(byte[] Hash, AccountInfo Info)> DeletedAccounts()
     {
         var result = new List<(byte[], AccountInfo)>();
-        using var it = _db.NewIterator(new IteratorOptions { LowerBound = [(byte)'A'], UpperBound = [(byte)'B'] });
+        using var it = _db.NewIterator(KeySpace.Table(KeySpace.Accounts));
         for (it.SeekToFirst(); it.Valid; it.Next())
         {
             var key = it.Key;

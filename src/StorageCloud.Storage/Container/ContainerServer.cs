@@ -1,13 +1,14 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using StorageCloud.Common.Constraints;
 using StorageCloud.Common.Http;
 using StorageCloud.Service.Http;
 using StorageCloud.Common.Time;
 using StorageCloud.Storage.Listings;
+using StorageCloud.Storage.Node;
 using StorageCloud.Storage.ObjectServer;
+using StorageCloud.Storage.Replication;
 
 namespace StorageCloud.Storage.Container;
 
@@ -15,7 +16,7 @@ namespace StorageCloud.Storage.Container;
 /// Swift's container-server API on a storage node: container PUT/HEAD/GET (listing)/POST/DELETE at
 /// /device/partition/account/container, and the object rows object servers PUT and DELETE at .../object.
 /// </summary>
-public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, AccountReporter reporter)
+public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, AccountReporter reporter) : StorageServer(node)
 {
     private static readonly string[] SavedHeaders =
     [
@@ -27,50 +28,47 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, A
     /// <summary>The container store of each device, for the container updater.</summary>
     public IReadOnlyDictionary<string, ContainerStore> Stores => _stores;
 
-    /// <summary>Handles one request.</summary>
-    public async Task HandleAsync(HttpContext context)
+    /// <inheritdoc />
+    protected override int MinPathSegments => 4;
+
+    /// <inheritdoc />
+    protected override string AllowedMethods => "DELETE, GET, HEAD, POST, PUT";
+
+    /// <inheritdoc />
+    protected override string? CheckNames(StoragePath path) => Encoding.UTF8.GetByteCount(path.Container!) > limits.MaxContainerNameLength
+        ? $"Container name length of {Encoding.UTF8.GetByteCount(path.Container!)} longer than {limits.MaxContainerNameLength}" : null;
+
+    private (ContainerStore Store, byte[] Hash) Target(StorageRequest request)
     {
-        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
-        if (!StoragePath.TryParse(raw, 4, out var path, out var status, out var error, Listings.ReservedNames.Allowed(context.Request)))
-        {
-            await SwiftResponses.WriteAsync(context, status, error);
-            return;
-        }
-        if (node.Mounted(path!.Device) is null || !_stores.TryGetValue(path.Device, out var store))
-        {
-            await SwiftResponses.WriteAsync(context, 507, drive: path.Device);
-            return;
-        }
-        if (Encoding.UTF8.GetByteCount(path.Container!) > limits.MaxContainerNameLength)
-        {
-            await SwiftResponses.WriteAsync(context, 400, $"Container name length of {Encoding.UTF8.GetByteCount(path.Container!)} longer than {limits.MaxContainerNameLength}");
-            return;
-        }
         var hash = new byte[16];
-        node.Hasher.HashPath(path.Account, path.Container, null, hash);
-        var method = context.Request.Method;
-        if (method == "REPLICATE" && path.Object is null)
-        {
-            await MergeReplicaAsync(context, store, hash);
-            return;
-        }
-        if (method is "GET" or "HEAD")
-        {
-            if (path.Object is null) await GetAsync(context, store, hash, path);
-            else await SwiftResponses.WriteAsync(context, 400, "Invalid path");
-            return;
-        }
-        if (method is not ("PUT" or "POST" or "DELETE"))
-        {
-            context.Response.Headers.Allow = "DELETE, GET, HEAD, POST, PUT";
-            await SwiftResponses.WriteAsync(context, 405);
-            return;
-        }
-        if (!SwiftTimestamp.TryParseHeader(context.Request.Headers["X-Timestamp"].FirstOrDefault(), out var timestamp, out var invalid))
-        {
-            await SwiftResponses.WriteAsync(context, 400, invalid);
-            return;
-        }
+        Node.Hasher.HashPath(request.Path.Account, request.Path.Container, null, hash);
+        return (_stores[request.Path.Device], hash);
+    }
+
+    /// <inheritdoc />
+    protected override Task ReplicateAsync(StorageRequest request)
+    {
+        if (request.Path.Object is not null) return NotAllowedAsync(request.Context);
+        var (store, hash) = Target(request);
+        return MergeReplicaAsync(request.Context, store, hash);
+    }
+
+    /// <inheritdoc />
+    protected override Task ReadAsync(StorageRequest request)
+    {
+        if (request.Path.Object is not null) return SwiftResponses.WriteAsync(request.Context, 400, "Invalid path");
+        var (store, hash) = Target(request);
+        return GetAsync(request.Context, store, hash, request.Path);
+    }
+
+    /// <inheritdoc />
+    protected override async Task WriteAsync(StorageRequest request)
+    {
+        var context = request.Context;
+        var path = request.Path;
+        var method = request.Method;
+        if (await WriteTimestampAsync(context) is not { } timestamp) return;
+        var (store, hash) = Target(request);
         if (path.Object is not null)
         {
             await ObjectRowAsync(context, store, hash, path, timestamp);
@@ -229,7 +227,7 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, A
     /// <summary>REPLICATE /device/partition/account/container with a replica document: merged here (newest wins), 204.</summary>
     private static async Task MergeReplicaAsync(HttpContext context, ContainerStore store, byte[] hash)
     {
-        var replica = await Listings.DatabaseReplicator.ReadReplicaAsync<ContainerReplica>(context);
+        var replica = await DatabaseReplicator.ReadReplicaAsync<ContainerReplica>(context);
         if (replica?.Info is null || replica.Rows is null)
         {
             await SwiftResponses.WriteAsync(context, 400, "Invalid replica");

@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using StorageCloud.Common.Time;
+using StorageCloud.Storage.Replication;
 using StorageCloud.Storage.Rocks;
+using StorageCloud.Storage.Engine;
 
 namespace StorageCloud.Storage.Container;
 
@@ -15,7 +17,7 @@ public sealed record ReplicaRow(string Name, string Timestamp, long Size, string
 
 // What the container replicator needs of a store: every container, rows after a row number, merging a peer's
 // state (newest wins, so replays are harmless), per-peer sync points, and dropping a handed-back container.
-public sealed partial class ContainerStore : Listings.IReplicatedStore
+public sealed partial class ContainerStore : IReplicatedStore
 {
     /// <inheritdoc />
     public List<(byte[] Hash, string Account, string? Container)> Databases() => All().Select(x => (x.Hash, x.Info.Account, (string?)x.Info.Container)).ToList();
@@ -27,9 +29,9 @@ public sealed partial class ContainerStore : Listings.IReplicatedStore
         return (new ContainerReplica(GetInfo(hash)!, rows), rows.Count, rows.Count == 0 ? after : rows[^1].Row);
     }
 
-    long Listings.IReplicatedStore.GetSyncPoint(byte[] hash, string peer) => GetSyncPoint(hash, peer);
+    long IReplicatedStore.GetSyncPoint(byte[] hash, string peer) => GetSyncPoint(hash, peer);
 
-    void Listings.IReplicatedStore.SetSyncPoint(byte[] hash, string peer, long row) => SetSyncPoint(hash, peer, row);
+    void IReplicatedStore.SetSyncPoint(byte[] hash, string peer, long row) => SetSyncPoint(hash, peer, row);
 
     /// <inheritdoc />
     public byte[]? Fingerprint(byte[] hash) => _db.Get(Key(hash, 'i'));
@@ -50,7 +52,7 @@ public sealed partial class ContainerStore : Listings.IReplicatedStore
     public List<(byte[] Hash, ContainerInfo Info)> All()
     {
         var result = new List<(byte[], ContainerInfo)>();
-        using var it = _db.NewIterator(new IteratorOptions { LowerBound = [(byte)'C'], UpperBound = [(byte)'D'], FillCache = false });
+        using var it = _db.NewIterator(KeySpace.Table(KeySpace.Containers, fillCache: false));
         it.SeekToFirst();
         while (it.Valid)
         {

@@ -59,7 +59,7 @@ public sealed partial class ContainerStore(DeviceEngine engine)
     private static byte[] Key(ReadOnlySpan<byte> hash, char kind, ReadOnlySpan<byte> rest = default)
     {
         var key = new byte[1 + 16 + 1 + rest.Length];
-        key[0] = (byte)'C';
+        key[0] = KeySpace.Containers;
         hash[..16].CopyTo(key.AsSpan(1));
         key[17] = (byte)kind;
         rest.CopyTo(key.AsSpan(18));
@@ -83,7 +83,7 @@ public sealed partial class ContainerStore(DeviceEngine engine)
     private static byte[] DirtyKey(ReadOnlySpan<byte> hash)
     {
         var key = new byte[17];
-        key[0] = (byte)'c';
+        key[0] = KeySpace.UnreportedContainers;
         hash[..16].CopyTo(key.AsSpan(1));
         return key;
     }
@@ -92,7 +92,7 @@ public sealed partial class ContainerStore(DeviceEngine engine)
     public List<(byte[] Hash, ContainerInfo Info)> Unreported()
     {
         var result = new List<(byte[], ContainerInfo)>();
-        using var it = _db.NewIterator(new IteratorOptions { LowerBound = [(byte)'c'], UpperBound = [(byte)'d'] });
+        using var it = _db.NewIterator(KeySpace.Table(KeySpace.UnreportedContainers));
         for (it.SeekToFirst(); it.Valid; it.Next())
         {
             var hash = it.Key[1..].ToArray();
@@ -278,7 +278,7 @@ public sealed partial class ContainerStore(DeviceEngine engine)
     public int ReclaimDeletedRows(SwiftTimestamp before)
     {
         var doomed = new List<(byte[] Key, byte[] SeqKey)>();
-        using (var it = _db.NewIterator(new IteratorOptions { LowerBound = [(byte)'C'], UpperBound = [(byte)'D'], FillCache = false }))
+        using (var it = _db.NewIterator(KeySpace.Table(KeySpace.Containers, fillCache: false)))
         {
             for (it.SeekToFirst(); it.Valid; it.Next())
             {

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using StorageCloud.Storage.Engine;
 
 using StorageCloud.Common.Http;
+using StorageCloud.Storage.Node;
 
 namespace StorageCloud.Storage.ObjectServer;
 

@@ -1,13 +1,13 @@
 using System.Buffers;
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using StorageCloud.Common.Constraints;
 using StorageCloud.Common.Hashing;
 using StorageCloud.Common.Http;
 using StorageCloud.Service.Http;
 using StorageCloud.Common.Time;
 using StorageCloud.Storage.Engine;
+using StorageCloud.Storage.Node;
 
 namespace StorageCloud.Storage.ObjectServer;
 
@@ -15,63 +15,55 @@ namespace StorageCloud.Storage.ObjectServer;
 /// Swift's object-server API on a storage node: PUT, GET, HEAD, POST and DELETE of
 /// /device/partition/account/container/object, with X-Timestamp ordering, as the proxy and replicator use it.
 /// </summary>
-public sealed partial class ObjectServer(StorageNode node, SwiftConstraints limits, ContainerUpdater updater)
+public sealed partial class ObjectServer(StorageNode node, SwiftConstraints limits, ContainerUpdater updater, TimeProvider? clock = null) : StorageServer(node)
 {
     /// <summary>Bodies up to this size are read and checked whole before the first byte is sent.</summary>
     public const int VerifyBeforeSendLimit = 1024 * 1024;
 
-    /// <summary>Handles one request.</summary>
-    public async Task HandleAsync(HttpContext context)
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
+    /// <inheritdoc />
+    protected override int MinPathSegments => 5;
+
+    /// <inheritdoc />
+    protected override string AllowedMethods => "DELETE, GET, HEAD, POST, PUT, REPLICATE";
+
+    /// <inheritdoc />
+    protected override async ValueTask<bool> TryHandleRawAsync(HttpContext context, string rawTarget)
     {
-        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.Value ?? "/";
-        if (context.Request.Method == "REPLICATE")
-        {
-            await ReplicateAsync(context, raw);
-            return;
-        }
-        if (!StoragePath.TryParse(raw, 5, out var path, out var status, out var error, Listings.ReservedNames.Allowed(context.Request)))
-        {
-            await SwiftResponses.WriteAsync(context, status, error);
-            return;
-        }
-        if (node.Mounted(path!.Device) is not { } engine)
-        {
-            await SwiftResponses.WriteAsync(context, 507, drive: path.Device);
-            return;
-        }
-        var method = context.Request.Method;
-        var hash = new byte[16];
-        node.Hasher.HashPath(path.Account, path.Container, path.Object, hash);
-        var request = new ObjectRequest(context, engine, path, hash);
-        if (method is "GET" or "HEAD")
-        {
-            await GetAsync(request);
-            return;
-        }
-        if (method is not ("PUT" or "POST" or "DELETE"))
-        {
-            context.Response.Headers.Allow = "DELETE, GET, HEAD, POST, PUT, REPLICATE";
-            await SwiftResponses.WriteAsync(context, 405);
-            return;
-        }
+        if (context.Request.Method != "REPLICATE") return false;
+        await ReplicateAsync(context, rawTarget);
+        return true;
+    }
+
+    /// <inheritdoc />
+    protected override Task ReadAsync(StorageRequest request) => GetAsync(For(request));
+
+    /// <inheritdoc />
+    protected override async Task WriteAsync(StorageRequest request)
+    {
         // Every write is ordered by its X-Timestamp; without a valid one there is nothing to order.
-        if (!SwiftTimestamp.TryParseHeader(context.Request.Headers["X-Timestamp"].FirstOrDefault(), out var timestamp, out var invalid))
-        {
-            await SwiftResponses.WriteAsync(context, 400, invalid);
-            return;
-        }
-        switch (method)
+        if (await WriteTimestampAsync(request.Context) is not { } timestamp) return;
+        var r = For(request);
+        switch (request.Method)
         {
             case "PUT":
-                await PutAsync(request, timestamp);
+                await PutAsync(r, timestamp);
                 break;
             case "POST":
-                await PostAsync(request, timestamp);
+                await PostAsync(r, timestamp);
                 break;
             default:
-                await DeleteAsync(request, timestamp);
+                await DeleteAsync(r, timestamp);
                 break;
         }
+    }
+
+    private ObjectRequest For(StorageRequest request)
+    {
+        var hash = new byte[16];
+        Node.Hasher.HashPath(request.Path.Account, request.Path.Container, request.Path.Object, hash);
+        return new ObjectRequest(request.Context, request.Engine, request.Path, hash);
     }
 
     /// <summary>
@@ -86,7 +78,7 @@ public sealed partial class ObjectServer(StorageNode node, SwiftConstraints limi
             await SwiftResponses.WriteAsync(context, 400, "Invalid path: " + raw);
             return;
         }
-        if (node.Mounted(target[0]) is not { } engine)
+        if (Node.Mounted(target[0]) is not { } engine)
         {
             await SwiftResponses.WriteAsync(context, 507, drive: target[0]);
             return;
@@ -115,7 +107,7 @@ public sealed partial class ObjectServer(StorageNode node, SwiftConstraints limi
         public ObjectState? Current => Engine.Get(Path.Partition, Hash);
     }
 
-    private static long Now => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+    private long Now => _clock.GetUtcNow().ToUnixTimeSeconds();
 
     private static Task Conflict(HttpContext context, SwiftTimestamp existing)
     {

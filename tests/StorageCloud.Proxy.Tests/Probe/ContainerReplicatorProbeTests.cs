@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using StorageCloud.Storage.Listings;
+using StorageCloud.Storage.Replication;
 
 namespace StorageCloud.Proxy.Tests.Probe;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using StorageCloud.Storage.ObjectServer;
+using StorageCloud.Storage.Replication;
 
 namespace StorageCloud.Proxy.Tests.Probe;
 

@@ -8,6 +8,7 @@ using StorageCloud.Common.Constraints;
 using StorageCloud.Common.Hashing;
 using StorageCloud.Common.Time;
 using StorageCloud.Storage.Engine;
+using StorageCloud.Storage.Node;
 using StorageCloud.Storage.ObjectServer;
 
 namespace StorageCloud.Storage.Tests.ObjectServer;
@@ -29,6 +30,9 @@ public sealed class ObjectServerHost : IAsyncDisposable
     }
 
     public StorageNode Node { get; }
+
+    /// <summary>The object server's clock (expiry is judged by it).</summary>
+    public StorageCloud.Tests.ManualClock Clock { get; private init; } = null!;
 
     public ContainerUpdater Updater { get; }
 
@@ -72,7 +76,8 @@ public sealed class ObjectServerHost : IAsyncDisposable
         });
         var app = builder.Build();
         var updater = new ContainerUpdater(new HttpClient { Timeout = TimeSpan.FromSeconds(5) }, TimeSpan.FromSeconds(1));
-        var server = new Storage.ObjectServer.ObjectServer(node, SwiftConstraints.Default, updater);
+        var clock = new StorageCloud.Tests.ManualClock();
+        var server = new Storage.ObjectServer.ObjectServer(node, SwiftConstraints.Default, updater, clock);
         var reporter = new Storage.Container.AccountReporter(new HttpClient { Timeout = TimeSpan.FromSeconds(5) });
         var containers = new Storage.Container.ContainerServer(node, SwiftConstraints.Default, reporter);
         var accounts = new Storage.Account.AccountServer(node, SwiftConstraints.Default);
@@ -91,6 +96,7 @@ public sealed class ObjectServerHost : IAsyncDisposable
             AccountClient = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{accountPort}") },
             Containers = containers,
             Reporter = reporter,
+            Clock = clock,
         };
     }
 

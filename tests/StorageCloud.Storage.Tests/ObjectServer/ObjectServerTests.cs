@@ -196,13 +196,14 @@ public sealed class ObjectServerTests : IAsyncLifetime
     [Fact]
     public async Task Delete_at_expires_and_if_delete_at_guards_the_delete()
     {
-        var soon = DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 2;
+        var soon = _host.Clock.GetUtcNow().ToUnixTimeSeconds() + 2;
         using (var put = await Put("/sda/6/a/c/exp", "bye"u8.ToArray(), null, ("X-Delete-At", soon.ToString())))
             Assert.Equal(HttpStatusCode.Created, put.StatusCode);
         using (var get = await Http.GetAsync("/sda/6/a/c/exp")) Assert.Equal(soon.ToString(), H(get, "X-Delete-At"));
         using (var wrong = await Http.SendAsync(Req(HttpMethod.Delete, "/sda/6/a/c/exp", ObjectServerHost.NextTimestamp(), null, ("X-If-Delete-At", "12345"))))
             Assert.Equal(HttpStatusCode.PreconditionFailed, wrong.StatusCode);
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        using (var before = await Http.GetAsync("/sda/6/a/c/exp")) Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        _host.Clock.Advance(TimeSpan.FromSeconds(3));
         using (var expired = await Http.GetAsync("/sda/6/a/c/exp")) Assert.Equal(HttpStatusCode.NotFound, expired.StatusCode);
         using (var past = await Put("/sda/6/a/c/past", "x"u8.ToArray(), null, ("X-Delete-At", "1000")))
         {

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
-namespace StorageCloud.Storage.ObjectServer;
+namespace StorageCloud.Storage.Daemons;
 
 /// <summary>
 /// A storage node's daemon passes by name (object-replicator, object-auditor, ...), each run one at a time: on its

@@ -1,6 +1,6 @@
 using StorageCloud.Common.IO;
 
-namespace StorageCloud.Storage.ObjectServer;
+namespace StorageCloud.Storage.Replication;
 
 /// <summary>What one replication pass did.</summary>
 public sealed record ReplicationStats(int Partitions, int Pushed, int Failures, int Reverted);

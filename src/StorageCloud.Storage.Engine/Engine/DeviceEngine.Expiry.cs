@@ -9,7 +9,7 @@ public sealed partial class DeviceEngine
     private static byte[] ExpiryKey(long deleteAt, uint partition, ReadOnlySpan<byte> hash)
     {
         var key = new byte[1 + 8 + 4 + 16];
-        key[0] = (byte)'x';
+        key[0] = KeySpace.ExpiryQueue;
         BinaryPrimitives.WriteInt64BigEndian(key.AsSpan(1), deleteAt);
         BinaryPrimitives.WriteUInt32BigEndian(key.AsSpan(9), partition);
         hash[..16].CopyTo(key.AsSpan(13));
@@ -28,7 +28,7 @@ public sealed partial class DeviceEngine
     {
         var result = new List<(byte[], long, uint, byte[], byte[])>();
         var upper = ExpiryKey(now + 1, 0, new byte[16]);
-        using var it = _index.NewIterator(new IteratorOptions { LowerBound = [(byte)'x'], UpperBound = upper });
+        using var it = _index.NewIterator(new IteratorOptions { LowerBound = [KeySpace.ExpiryQueue], UpperBound = upper });
         for (it.SeekToFirst(); it.Valid && result.Count < limit; it.Next())
         {
             var key = it.Key;

@@ -1,9 +1,11 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StorageCloud.Storage.Engine;
+using StorageCloud.Storage.Node;
 using StorageCloud.Storage.ObjectServer;
+using StorageCloud.Storage.Replication;
 
-namespace StorageCloud.Host;
+namespace StorageCloud.Storage.Daemons;
 
 /// <summary>
 /// The storage node's background daemons: each is a named pass in <see cref="DaemonPasses"/> (the object
@@ -154,13 +156,13 @@ public sealed record DaemonSchedule(string Name, int IntervalSeconds, bool Start
 public sealed record DaemonRoles(bool Objects, Recon Recon, AuditorOptions Auditor, UpdaterOptions Updater, ExpirerOptions Expirer, CompactorOptions Compaction,
     ReaperOptions ReaperOptions, ReplicatorOptions Replication)
 {
-    public Storage.Container.ContainerServer? Containers { get; init; }
-    public Storage.Container.AccountReporter? Reporter { get; init; }
-    public Storage.Account.AccountServer? Accounts { get; init; }
-    public Storage.Account.AccountReaper? Reaper { get; init; }
+    public Container.ContainerServer? Containers { get; init; }
+    public Container.AccountReporter? Reporter { get; init; }
+    public Account.AccountServer? Accounts { get; init; }
+    public Account.AccountReaper? Reaper { get; init; }
     public ObjectReplicator? ObjectReplicator { get; init; }
-    public Storage.Listings.DatabaseReplicator? ContainerReplicator { get; init; }
-    public Storage.Listings.DatabaseReplicator? AccountReplicator { get; init; }
+    public DatabaseReplicator? ContainerReplicator { get; init; }
+    public DatabaseReplicator? AccountReplicator { get; init; }
 }
 
 /// <summary>Settings of the object expirer (the "Expirer" configuration section).</summary>

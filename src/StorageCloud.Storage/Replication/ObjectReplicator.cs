@@ -5,8 +5,9 @@ using StorageCloud.Common.Http;
 using StorageCloud.Common.Time;
 using StorageCloud.Ring;
 using StorageCloud.Storage.Engine;
+using StorageCloud.Storage.Node;
 
-namespace StorageCloud.Storage.ObjectServer;
+namespace StorageCloud.Storage.Replication;
 
 /// <summary>
 /// The object replicator of one storage node: for every partition on its devices it compares suffix hashes with

@@ -4,7 +4,7 @@ using StorageCloud.Common.Http;
 using StorageCloud.Ring;
 using StorageCloud.Storage.ObjectServer;
 
-namespace StorageCloud.Storage.Listings;
+namespace StorageCloud.Storage.Replication;
 
 /// <summary>A container or account database as the replicator sees it.</summary>
 public interface IReplicatedStore

@@ -1,8 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using StorageCloud.Storage.Replication;
 
-namespace StorageCloud.Storage.ObjectServer;
+namespace StorageCloud.Storage.Node;
 
 /// <summary>The latest replication pass, as recon reports it.</summary>
 public sealed record ReplicationReport(DateTimeOffset Started, double DurationSeconds, ReplicationStats Stats);

@@ -11,7 +11,7 @@ public sealed partial class DeviceEngine
     public List<uint> Partitions()
     {
         var result = new List<uint>();
-        using var it = _index.NewIterator(new IteratorOptions { LowerBound = [(byte)'o'], UpperBound = [(byte)'p'], FillCache = false });
+        using var it = _index.NewIterator(KeySpace.Table(KeySpace.Objects, fillCache: false));
         it.SeekToFirst();
         while (it.Valid)
         {
@@ -19,7 +19,7 @@ public sealed partial class DeviceEngine
             result.Add(partition);
             if (partition == uint.MaxValue) break;
             var next = new byte[5];
-            next[0] = (byte)'o';
+            next[0] = KeySpace.Objects;
             BinaryPrimitives.WriteUInt32BigEndian(next.AsSpan(1), partition + 1);
             it.Seek(next);
         }
@@ -69,9 +69,9 @@ public sealed partial class DeviceEngine
     private List<(byte[] Hash, ObjectState State)> PartitionEntries(uint partition)
     {
         var lower = new byte[5];
-        lower[0] = (byte)'o';
+        lower[0] = KeySpace.Objects;
         BinaryPrimitives.WriteUInt32BigEndian(lower.AsSpan(1), partition);
-        var upper = partition == uint.MaxValue ? [(byte)'p'] : (byte[])lower.Clone();
+        var upper = partition == uint.MaxValue ? [(byte)(KeySpace.Objects + 1)] : (byte[])lower.Clone();
         if (partition != uint.MaxValue) BinaryPrimitives.WriteUInt32BigEndian(upper.AsSpan(1), partition + 1);
         var list = new List<(byte[], ObjectState)>();
         using var it = _index.NewIterator(new IteratorOptions { LowerBound = lower, UpperBound = upper, FillCache = false });

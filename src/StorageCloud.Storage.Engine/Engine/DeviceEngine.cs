@@ -87,8 +87,8 @@ public sealed partial class DeviceEngine : IAsyncDisposable
     /// <summary>Where damaged records are moved.</summary>
     public string QuarantineDirectory => System.IO.Path.Combine(Path, "quarantined");
 
-    /// <summary>The device's RocksDB, which container and account databases share under their own key prefixes.</summary>
-    internal RocksDb Index => _index;
+    /// <summary>The device's RocksDB, which container, account and chunk tables share, each under its <see cref="KeySpace"/> byte.</summary>
+    public RocksDb Index => _index;
 
     /// <summary>The device's segment log.</summary>
     public SegmentLog Log => _log;
@@ -110,7 +110,7 @@ public sealed partial class DeviceEngine : IAsyncDisposable
     public static byte[] Key(uint partition, ReadOnlySpan<byte> hash)
     {
         var key = new byte[21];
-        key[0] = (byte)'o';
+        key[0] = KeySpace.Objects;
         BinaryPrimitives.WriteUInt32BigEndian(key.AsSpan(1), partition);
         hash[..16].CopyTo(key.AsSpan(5));
         return key;
@@ -296,11 +296,11 @@ public sealed partial class DeviceEngine : IAsyncDisposable
     private SortedDictionary<string, string> ComputeSuffixHashes(uint partition)
     {
         var prefix = new byte[5];
-        prefix[0] = (byte)'o';
+        prefix[0] = KeySpace.Objects;
         BinaryPrimitives.WriteUInt32BigEndian(prefix.AsSpan(1), partition);
         var upper = (byte[])prefix.Clone();
         BinaryPrimitives.WriteUInt32BigEndian(upper.AsSpan(1), partition + 1);
-        if (partition == uint.MaxValue) upper = [(byte)'p'];
+        if (partition == uint.MaxValue) upper = [(byte)(KeySpace.Objects + 1)];
         var bySuffix = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
         using (var it = _index.NewIterator(new IteratorOptions { LowerBound = prefix, UpperBound = upper }))
         {
@@ -341,7 +341,7 @@ public sealed partial class DeviceEngine : IAsyncDisposable
     public IEnumerable<(uint Partition, byte[] Hash, ObjectState State)> EnumerateObjects()
     {
         using var snapshot = _index.CreateSnapshot();
-        using var it = _index.NewIterator(new IteratorOptions { LowerBound = [(byte)'o'], UpperBound = [(byte)'p'], Snapshot = snapshot, FillCache = false });
+        using var it = _index.NewIterator(KeySpace.Table(KeySpace.Objects, fillCache: false, snapshot: snapshot));
         for (it.SeekToFirst(); it.Valid; it.Next())
         {
             var key = it.Key;
@@ -356,7 +356,7 @@ public sealed partial class DeviceEngine : IAsyncDisposable
     /// </summary>
     public void SaveAsyncPending(string timestamp, ReadOnlySpan<byte> hash, string target, byte[] update)
     {
-        var key = Encoding.UTF8.GetBytes($"a{timestamp}/{Convert.ToHexStringLower(hash)}/{target}");
+        var key = Encoding.UTF8.GetBytes($"{(char)KeySpace.AsyncPendings}{timestamp}/{Convert.ToHexStringLower(hash)}/{target}");
         _index.Put(key, update, sync: true);
     }
 
@@ -364,7 +364,7 @@ public sealed partial class DeviceEngine : IAsyncDisposable
     public List<(byte[] Key, byte[] Update)> AsyncPendings(int limit = int.MaxValue)
     {
         var result = new List<(byte[], byte[])>();
-        using var it = _index.NewIterator(new IteratorOptions { LowerBound = [(byte)'a'], UpperBound = [(byte)'b'] });
+        using var it = _index.NewIterator(KeySpace.Table(KeySpace.AsyncPendings));
         for (it.SeekToFirst(); it.Valid && result.Count < limit; it.Next()) result.Add((it.Key.ToArray(), it.Value.ToArray()));
         it.ThrowIfError();
         return result;

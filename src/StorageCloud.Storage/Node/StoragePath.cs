@@ -1,11 +1,14 @@
 using System.Globalization;
-using System.Text;
+using StorageCloud.Common.Text;
 
-namespace StorageCloud.Storage.ObjectServer;
+namespace StorageCloud.Storage.Node;
 
 /// <summary>A storage-node request path: /device/partition/account[/container[/object]], percent-decoded.</summary>
 public sealed record StoragePath(string Device, uint Partition, string Account, string? Container, string? Object)
 {
+    /// <summary>How many segments the path names (3 for an account, 5 for an object).</summary>
+    public int Segments => Object is not null ? 5 : Container is not null ? 4 : 3;
+
     /// <summary>
     /// Parses the raw request target. Errors are Swift's: 400 "Invalid path" / "Invalid partition", 412 for names
     /// that are not UTF-8 or hold a NUL.
@@ -24,7 +27,7 @@ public sealed record StoragePath(string Device, uint Partition, string Account, 
         var decoded = new string[parts.Length];
         for (var i = 0; i < parts.Length; i++)
         {
-            if (!TryDecode(parts[i], out var segment) || segment.Contains('\0') || (i >= 2 && Listings.ReservedNames.IsReserved(segment) && !allowReserved))
+            if (!PercentEncoding.TryDecode(parts[i], out var segment) || segment.Contains('\0') || (i >= 2 && Listings.ReservedNames.IsReserved(segment) && !allowReserved))
             {
                 (status, error) = (412, "Invalid UTF8 or contains NULL");
                 return false;
@@ -39,39 +42,5 @@ public sealed record StoragePath(string Device, uint Partition, string Account, 
         path = new StoragePath(decoded[0], partition, decoded[2], decoded.Length > 3 ? decoded[3] : null, decoded.Length > 4 ? decoded[4] : null);
         (status, error) = (0, "");
         return true;
-    }
-
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
-    private static bool TryDecode(string segment, out string decoded)
-    {
-        var bytes = new List<byte>(segment.Length);
-        for (var i = 0; i < segment.Length; i++)
-        {
-            var c = segment[i];
-            if (c == '%' && i + 2 < segment.Length && Uri.IsHexDigit(segment[i + 1]) && Uri.IsHexDigit(segment[i + 2]))
-            {
-                bytes.Add(Convert.ToByte(segment.Substring(i + 1, 2), 16));
-                i += 2;
-            }
-            else if (c < 0x80)
-            {
-                bytes.Add((byte)c);
-            }
-            else
-            {
-                bytes.AddRange(Encoding.UTF8.GetBytes(c.ToString()));
-            }
-        }
-        try
-        {
-            decoded = StrictUtf8.GetString(bytes.ToArray());
-            return true;
-        }
-        catch (DecoderFallbackException)
-        {
-            decoded = "";
-            return false;
-        }
     }
 }

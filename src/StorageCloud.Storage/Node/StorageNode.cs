@@ -1,7 +1,7 @@
 using StorageCloud.Common.Hashing;
 using StorageCloud.Storage.Engine;
 
-namespace StorageCloud.Storage.ObjectServer;
+namespace StorageCloud.Storage.Node;
 
 /// <summary>A storage node's devices, each with its engine, found by the name the ring gives them.</summary>
 public sealed class StorageNode : IAsyncDisposable
