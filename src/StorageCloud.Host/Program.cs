@@ -1,6 +1,11 @@
 using System.CommandLine;
+using Microsoft.Extensions.Configuration;
 using StorageCloud.Common.Configuration;
 using StorageCloud.Host.Configuration;
+using StorageCloud.Identity;
+using StorageCloud.Proxy;
+using StorageCloud.Service.Hosting;
+using StorageCloud.Storage;
 
 namespace StorageCloud.Host;
 
@@ -10,20 +15,38 @@ public static class Program
     /// <summary>Exit code for a configuration or usage error.</summary>
     public const int ConfigError = 2;
 
+    /// <summary>
+    /// The services this executable runs, in the order they start: storage roles first (the others reach them in
+    /// memory), identity last (its catalog lists the rest). Adding a service is one line here.
+    /// </summary>
+    public static IReadOnlyList<StorageCloudService> Services() =>
+    [
+        new AccountService(),
+        new ContainerService(),
+        new ObjectService(),
+        new ProxyService(),
+        new IdentityService(),
+    ];
+
     /// <summary>Parses the command line and runs the chosen command.</summary>
-    public static async Task<int> Main(string[] args)
+    public static Task<int> Main(string[] args) => RunAsync(args, Services(), CancellationToken.None);
+
+    /// <summary>Runs a command with the given services (tests add their own); <paramref name="stop"/> ends a running appliance.</summary>
+    public static async Task<int> RunAsync(string[] args, IReadOnlyList<StorageCloudService> services, CancellationToken stop)
     {
+        var catalog = HostConfiguration.Catalog(services);
         var root = new RootCommand("StorageCloud: an object, block and image store that speaks the Swift and S3 APIs.");
-        root.Subcommands.Add(BuildAio());
-        root.Subcommands.Add(BuildServe());
-        root.Subcommands.Add(BuildIdentity());
+        root.Subcommands.Add(BuildAio(catalog, services, stop));
+        root.Subcommands.Add(BuildServe(catalog, services, stop));
+        root.Subcommands.Add(BuildIdentity(catalog));
+        root.Subcommands.Add(BuildOptions(catalog));
         root.Subcommands.Add(Operator.DevClusterCommand.Build());
         root.Subcommands.Add(Operator.ReconCommand.Build());
-        root.Subcommands.Add(Operator.DispersionCommand.Build());
+        root.Subcommands.Add(Operator.DispersionCommand.Build(catalog));
         var version = new Command("version", "Print the version.");
         version.SetAction(_ =>
         {
-            Console.Out.WriteLine($"storagecloud {Appliance.Version} (.NET {Environment.Version})");
+            Console.Out.WriteLine($"storagecloud {ProductVersion.Current} (.NET {Environment.Version})");
             return 0;
         });
         root.Subcommands.Add(version);
@@ -34,53 +57,30 @@ public static class Program
             Console.Error.WriteLine($"storagecloud: {parsed.Errors[0].Message} (see storagecloud --help)");
             return ConfigError;
         }
-        return await parsed.InvokeAsync();
+        return await parsed.InvokeAsync(cancellationToken: stop);
     }
 
-    // Values are taken as strings and checked with the rest of the configuration, so a bad option on the
-    // command line fails exactly like a bad one in the file: one line naming it, exit code 2.
-    private static readonly (string Option, string Key, string Help)[] CommonOptions =
-    [
-        ("--bind", "Server:BindAddress", "Address to listen on (default 127.0.0.1)."),
-        ("--port", "Server:ProxyPort", "Proxy port (default 8080)."),
-        ("--object-port", "Server:ObjectPort", "Object server port (default 6200)."),
-        ("--container-port", "Server:ContainerPort", "Container server port (default 6201)."),
-        ("--account-port", "Server:AccountPort", "Account server port (default 6202)."),
-        ("--identity-port", "Server:IdentityPort", "Identity (Keystone v3) port (default 5000)."),
-        ("--data-dir", "Storage:DataDir", "Data directory (default ./data)."),
-        ("--devices", "Storage:Devices", "Number of device directories d1..dN (default 4)."),
-        ("--log-level", "Logging:Level", "trace, debug, information, warning or error (default information)."),
-        ("--log-format", "Logging:Format", "simple or json (default simple)."),
-    ];
-
-    private static Command BuildAio()
+    private static Command BuildAio(OptionCatalog catalog, IReadOnlyList<StorageCloudService> services, CancellationToken stop)
     {
         var command = new Command("aio", "Run every role in one process on this machine (all-in-one).");
         var config = new Option<string?>("--config") { Description = "JSON configuration file." };
         command.Options.Add(config);
-        var options = AddCommonOptions(command);
-        command.SetAction((result, _) => RunAsync(result.GetValue(config), Overrides(result, options), StorageCloudConfig.AllRoles, "all-in-one"));
+        var options = AddOptions(command, catalog, except: HostConfig.Roles);
+        command.SetAction((result, _) => RunAsync(catalog, services, result.GetValue(config), Overrides(result, options), ServiceContext.AllInOneMode, stop));
         return command;
     }
 
-    private static Command BuildServe()
+    private static Command BuildServe(OptionCatalog catalog, IReadOnlyList<StorageCloudService> services, CancellationToken stop)
     {
-        var command = new Command("serve", "Run the given roles with a configuration file (one node of a cluster).");
+        var command = new Command("serve", $"Run the given roles ({string.Join(", ", services.Select(s => s.Name))}) with a configuration file (one node of a cluster).");
         var config = new Option<string?>("--config") { Description = "JSON configuration file." };
-        var roles = new Option<string?>("--roles") { Description = $"Comma-separated roles: {string.Join(",", StorageCloudConfig.AllRoles)}." };
         command.Options.Add(config);
-        command.Options.Add(roles);
-        var options = AddCommonOptions(command);
-        command.SetAction((result, _) =>
-        {
-            var overrides = Overrides(result, options);
-            if (result.GetValue(roles) is { } list) overrides["Server:Roles"] = list;
-            return RunAsync(result.GetValue(config), overrides, ["proxy"], "serve");
-        });
+        var options = AddOptions(command, catalog);
+        command.SetAction((result, _) => RunAsync(catalog, services, result.GetValue(config), Overrides(result, options), "serve", stop));
         return command;
     }
 
-    private static Command BuildIdentity()
+    private static Command BuildIdentity(OptionCatalog catalog)
     {
         var command = new Command("identity", "Identity service maintenance.");
         var rotate = new Command("rotate-keys", "Rotate the token keys: the staged key becomes primary, a new key is staged, the oldest beyond Identity:MaxActiveKeys is removed.");
@@ -91,34 +91,55 @@ public static class Program
         rotate.SetAction(result =>
         {
             var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-            if (result.GetValue(dataDir) is { } dir) overrides["Storage:DataDir"] = dir;
-            StorageCloudConfig loaded;
+            if (result.GetValue(dataDir) is { } dir) overrides[HostConfig.DataDir.Key] = dir;
+            Auth.AuthOptions auth;
             try
             {
-                loaded = StorageCloudConfig.Load(result.GetValue(config), overrides, ["identity"]);
+                var loaded = HostConfiguration.Load(result.GetValue(config), overrides, catalog);
+                auth = Auth.AuthConfig.Read(loaded, HostConfig.Read(loaded, ["identity"]).DataDir);
             }
             catch (ConfigurationException e)
             {
                 Console.Error.WriteLine($"storagecloud: {e.Message}");
                 return ConfigError;
             }
-            var keys = new Identity.Tokens.KeyRepository(loaded.Identity.Service.KeyRepository, loaded.Identity.Service.MaxActiveKeys);
+            var keys = new Auth.Tokens.KeyRepository(auth.KeyRepository, auth.MaxActiveKeys);
             var primary = keys.Rotate();
-            Console.Out.WriteLine($"rotated {loaded.Identity.Service.KeyRepository}: primary key {primary}, keys {string.Join(" ", keys.Indexes())} (0 is staged)");
+            Console.Out.WriteLine($"rotated {auth.KeyRepository}: primary key {primary}, keys {string.Join(" ", keys.Indexes())} (0 is staged)");
             return 0;
         });
         command.Subcommands.Add(rotate);
         return command;
     }
 
-    private static List<(Option<string?> Option, string Key)> AddCommonOptions(Command command)
+    private static Command BuildOptions(OptionCatalog catalog)
+    {
+        var command = new Command("options", "Print every configuration option, section by section, as the Markdown tables of docs/configuration.md.");
+        command.SetAction(_ =>
+        {
+            foreach (var section in catalog.Sections)
+            {
+                Console.Out.WriteLine($"### {section}");
+                Console.Out.WriteLine();
+                Console.Out.Write(catalog.MarkdownTable(section));
+                Console.Out.WriteLine();
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    // Values are taken as strings and checked with the rest of the configuration, so a bad option on the
+    // command line fails exactly like a bad one in the file: one line naming it, exit code 2.
+    private static List<(Option<string?> Option, string Key)> AddOptions(Command command, OptionCatalog catalog, ConfigOption? except = null)
     {
         var list = new List<(Option<string?>, string)>();
-        foreach (var (name, key, help) in CommonOptions)
+        foreach (var declared in catalog.CommandLine)
         {
-            var option = new Option<string?>(name) { Description = help };
+            if (declared == except) continue;
+            var option = new Option<string?>(declared.CommandLine!) { Description = $"{declared.Help} ({declared.Key}, default {declared.DefaultText})." };
             command.Options.Add(option);
-            list.Add((option, key));
+            list.Add((option, declared.Key));
         }
         return list;
     }
@@ -133,22 +154,43 @@ public static class Program
         return overrides;
     }
 
-    private static async Task<int> RunAsync(string? configFile, Dictionary<string, string?> overrides, IReadOnlyList<string> defaultRoles, string mode)
+    private static async Task<int> RunAsync(OptionCatalog catalog, IReadOnlyList<StorageCloudService> services, string? configFile,
+        Dictionary<string, string?> overrides, string mode, CancellationToken stop)
     {
-        StorageCloudConfig config;
+        IConfigurationRoot configuration;
+        HostSettings host;
         DataDirectory data;
+        List<StorageCloudService> running;
         try
         {
-            config = StorageCloudConfig.Load(configFile, overrides, defaultRoles);
-            if (mode == "all-in-one" && config.Replicas > config.Devices)
-                throw new ConfigurationException("Cluster:Replicas", $"{config.Replicas} replicas need at least as many devices (Storage:Devices is {config.Devices})");
-            data = DataDirectory.Prepare(config.DataDir, config.Devices, config.HashPathPrefix, config.HashPathSuffix);
+            configuration = HostConfiguration.Load(configFile, overrides, catalog);
+            var allInOne = mode == ServiceContext.AllInOneMode;
+            host = HostConfig.Read(configuration, allInOne ? services.Select(s => s.Name).ToList() : ["proxy"]);
+            running = [];
+            foreach (var role in host.Roles)
+            {
+                if (services.FirstOrDefault(s => s.Name == role) is not { } service)
+                    throw new ConfigurationException(HostConfig.Roles.Key, $"unknown role '{role}' (known: {string.Join(", ", services.Select(s => s.Name))})");
+                running.Add(service);
+            }
+            // The services start in the order they are listed, whatever order the roles were given in.
+            running.Sort((a, b) => IndexOf(services, a).CompareTo(IndexOf(services, b)));
+            if (allInOne && host.Replicas > host.Devices)
+                throw new ConfigurationException(HostConfig.Replicas.Key, $"{host.Replicas} replicas need at least as many devices (Storage:Devices is {host.Devices})");
+            data = DataDirectory.Prepare(host.DataDir, host.Devices, host.HashPathPrefix, host.HashPathSuffix);
         }
         catch (ConfigurationException e)
         {
             Console.Error.WriteLine($"storagecloud: {e.Message}");
             return ConfigError;
         }
-        return await Appliance.RunAsync(config, data, mode);
+        return await Appliance.RunAsync(configuration, host, mode, data, running, stop);
+    }
+
+    private static int IndexOf(IReadOnlyList<StorageCloudService> services, StorageCloudService service)
+    {
+        for (var i = 0; i < services.Count; i++)
+            if (ReferenceEquals(services[i], service)) return i;
+        return -1;
     }
 }

@@ -1,10 +1,8 @@
 using StorageCloud.Identity.Auth;
-using StorageCloud.Identity.Store;
+using StorageCloud.Auth.Store;
+using StorageCloud.Service.Hosting;
 
 namespace StorageCloud.Identity;
-
-/// <summary>A catalog entry the bootstrap registers: the service and its URL on every interface.</summary>
-public sealed record CatalogEntry(string Type, string Name, string Url);
 
 /// <summary>
 /// What `keystone-manage bootstrap` creates, done at start-up and idempotent: the Default domain, the admin and
@@ -32,14 +30,49 @@ public static class Bootstrap
         await Grant(store, "UserSystem", admin, "all", roles["admin"]);
 
         await store.InsertAsync(new RegionRow { Id = region });
+        await SyncCatalogAsync(store, region, catalog);
+    }
+
+    /// <summary>The description of catalog services the bootstrap manages.</summary>
+    public const string ManagedDescription = "Managed by StorageCloud: listed while its role runs";
+
+    // Services earlier versions registered for roles that were not built yet (their endpoints answered nothing).
+    private static readonly string[] UnmanagedLegacyNames = ["glance", "cinder", "cinderv3", "nova", "neutron"];
+
+    /// <summary>
+    /// The catalog follows the services that run: entries of running services are added (or their URLs corrected), and
+    /// managed entries of services that no longer run are removed. Services an operator created are left alone.
+    /// </summary>
+    private static async Task SyncCatalogAsync(IdentityStore store, string region, IReadOnlyList<CatalogEntry> catalog)
+    {
         var services = await store.ListAsync<ServiceRow>();
+        foreach (var existing in services)
+        {
+            var managed = existing.Description == ManagedDescription || (existing.Description.Length == 0 && UnmanagedLegacyNames.Contains(existing.Name));
+            if (!managed || catalog.Any(e => e.Type == existing.Type)) continue;
+            await store.ExecuteAsync("DELETE FROM endpoints WHERE service_id = @id", new { id = existing.Id });
+            await store.DeleteAsync<ServiceRow>(existing.Id);
+        }
         foreach (var entry in catalog)
         {
-            if (services.Any(s => s.Type == entry.Type)) continue;
-            var service = new ServiceRow { Id = NewId(), Type = entry.Type, Name = entry.Name };
-            await store.InsertAsync(service);
+            var service = services.FirstOrDefault(s => s.Type == entry.Type);
+            if (service is null)
+            {
+                service = new ServiceRow { Id = NewId(), Type = entry.Type, Name = entry.Name, Description = ManagedDescription };
+                await store.InsertAsync(service);
+            }
+            else if (service.Description != ManagedDescription && service.Description.Length > 0) continue;
+            var endpoints = await store.ListAsync<EndpointRow>(("service_id", service.Id));
             foreach (var iface in new[] { "public", "internal", "admin" })
-                await store.InsertAsync(new EndpointRow { Id = NewId(), ServiceId = service.Id, Interface = iface, RegionId = region, Url = entry.Url });
+            {
+                var endpoint = endpoints.FirstOrDefault(e => e.Interface == iface && e.RegionId == region);
+                if (endpoint is null) await store.InsertAsync(new EndpointRow { Id = NewId(), ServiceId = service.Id, Interface = iface, RegionId = region, Url = entry.Url });
+                else if (endpoint.Url != entry.Url)
+                {
+                    endpoint.Url = entry.Url;
+                    await store.UpdateAsync(endpoint);
+                }
+            }
         }
     }
 

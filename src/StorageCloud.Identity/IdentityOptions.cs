@@ -1,19 +1,14 @@
+using Microsoft.Extensions.Configuration;
+using StorageCloud.Auth;
+using StorageCloud.Common.Configuration;
+
 namespace StorageCloud.Identity;
 
-/// <summary>The identity service's settings (the Identity section of the configuration).</summary>
+/// <summary>The identity service's settings: the auth library's (database, keys, roles) and its own.</summary>
 public sealed record IdentityOptions
 {
-    /// <summary>"sqlite" (embedded, the default) or "postgres" (for more than one API node).</summary>
-    public string Database { get; init; } = "sqlite";
-
-    /// <summary>The ADO.NET connection string: a SQLite file or a PostgreSQL server.</summary>
-    public required string ConnectionString { get; init; }
-
-    /// <summary>Directory of the token keys (primary, secondary and staged), shared by every node that validates tokens.</summary>
-    public required string KeyRepository { get; init; }
-
-    /// <summary>How many keys the repository keeps: one staged, one primary, the rest secondary.</summary>
-    public int MaxActiveKeys { get; init; } = 3;
+    /// <summary>The database, key repository and roles, shared with every node that validates tokens.</summary>
+    public required AuthOptions Auth { get; init; }
 
     /// <summary>How long an issued token is valid.</summary>
     public TimeSpan TokenExpiration { get; init; } = TimeSpan.FromHours(1);
@@ -27,15 +22,46 @@ public sealed record IdentityOptions
     /// <summary>The window the failed logins are counted over, and how long a limited address waits.</summary>
     public TimeSpan LoginFailureWindow { get; init; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>How long a node trusts what it read from the database when validating tokens (other nodes' changes).</summary>
-    public TimeSpan ValidationCacheLifetime { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>The bootstrap admin's password; generated and kept in the data directory when not set.</summary>
+    public string? AdminPassword { get; init; }
 
-    /// <summary>The role whose holders act on every Swift account (keystoneauth's reseller_admin_role).</summary>
-    public string ResellerAdminRole { get; init; } = "ResellerAdmin";
+    /// <summary>The catalog's region.</summary>
+    public string Region { get; init; } = "RegionOne";
 
-    /// <summary>Roles whose holders own their project's Swift account (keystoneauth's operator_roles).</summary>
-    public IReadOnlyList<string> OperatorRoles { get; init; } = ["admin", "member"];
+    /// <summary>The host name or address the catalog's URLs use; the bind address (or 127.0.0.1) when not set.</summary>
+    public string? PublicHost { get; init; }
 
-    /// <summary>Roles whose holders may only read their project's Swift account.</summary>
-    public IReadOnlyList<string> ReaderRoles { get; init; } = ["reader"];
+    /// <summary>The role whose holders act on every Swift account.</summary>
+    public string ResellerAdminRole => Auth.ResellerAdminRole;
+}
+
+/// <summary>The identity service's own options in the "Identity" section (the auth library declares the rest).</summary>
+public static class IdentityConfig
+{
+    /// <summary>The identity service's options in the "Identity" section.</summary>
+    public static readonly OptionSection Section = new("Identity");
+
+    private static readonly Int32Option TokenExpirationSeconds = Section.Int32("TokenExpirationSeconds", 3600, 60, 30 * 86400, "how long an issued token is valid");
+    private static readonly Int32Option PasswordHashRounds = Section.Int32("PasswordHashRounds", 210_000, 1_000, 10_000_000, "PBKDF2-SHA512 rounds of new password hashes");
+    private static readonly Int32Option LoginFailureLimit = Section.Int32("LoginFailureLimit", 10, 0, 1_000_000,
+        "failed logins from one address within the window before further attempts get `429`; `0` turns it off");
+    private static readonly Int32Option LoginFailureWindowSeconds = Section.Int32("LoginFailureWindowSeconds", 60, 1, 86400, "the window failed logins are counted over");
+    private static readonly StringOption AdminPassword = Section.String("AdminPassword", null,
+        "the bootstrap `admin` user's password (only used when the user is first created)", defaultNote: "generated, kept in `<data>/identity/admin-password`");
+    private static readonly StringOption Region = Section.String("Region", "RegionOne", "the catalog's region");
+    private static readonly StringOption PublicHost = Section.String("PublicHost", null, "host name the catalog's URLs and the openrc use",
+        defaultNote: "the bind address (`127.0.0.1` for `0.0.0.0`)");
+
+    /// <summary>Reads the identity service's settings; paths default under the data directory.</summary>
+    public static IdentityOptions Read(IConfiguration c, string dataDir) => new()
+    {
+        Auth = AuthConfig.Read(c, dataDir),
+        TokenExpiration = TimeSpan.FromSeconds(TokenExpirationSeconds.Read(c)),
+        PasswordHashRounds = PasswordHashRounds.Read(c),
+        LoginFailureLimit = LoginFailureLimit.Read(c),
+        LoginFailureWindow = TimeSpan.FromSeconds(LoginFailureWindowSeconds.Read(c)),
+        AdminPassword = AdminPassword.Read(c),
+        Region = Region.Read(c, "RegionOne"),
+        PublicHost = PublicHost.Read(c),
+    };
 }

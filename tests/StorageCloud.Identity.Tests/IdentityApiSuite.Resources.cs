@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using StorageCloud.Auth;
 
 namespace StorageCloud.Identity.Tests;
 
@@ -226,7 +227,7 @@ public abstract partial class IdentityApiSuite
         var blob = JsonNode.Parse(generic!["credentials"]![0]!["blob"]!.GetValue<string>())!;
         Assert.Equal(secret, blob["secret"]!.GetValue<string>());
 
-        var resolver = (Auth.Ec2Credentials)host.Services.GetService(typeof(Auth.Ec2Credentials))!;
+        var resolver = (StorageCloud.Auth.Ec2Credentials)host.Services.GetService(typeof(StorageCloud.Auth.Ec2Credentials))!;
         var resolved = await resolver.ResolveAsync(access);
         Assert.NotNull(resolved);
         Assert.Equal(secret, resolved.Secret);

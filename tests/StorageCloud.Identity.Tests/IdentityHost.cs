@@ -7,9 +7,12 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using StorageCloud.Auth;
 using StorageCloud.Identity.Api;
-using StorageCloud.Identity.Store;
+using StorageCloud.Service.Sql;
+using StorageCloud.Auth.Store;
 using StorageCloud.Identity.Tokens;
+using StorageCloud.Service.Hosting;
 
 namespace StorageCloud.Identity.Tests;
 
@@ -56,7 +59,7 @@ public sealed class IdentityHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public string KeyDirectory => Options.KeyRepository;
+    public string KeyDirectory => Options.Auth.KeyRepository;
 
     /// <summary>Starts a host over SQLite in a temp directory, or over the given PostgreSQL connection string.</summary>
     public static async Task<IdentityHost> StartAsync(string? postgres = null, int loginFailureLimit = 10, int maxActiveKeys = 3)
@@ -65,10 +68,13 @@ public sealed class IdentityHost : IAsyncDisposable
         Directory.CreateDirectory(root);
         var options = new IdentityOptions
         {
-            Database = postgres is null ? "sqlite" : "postgres",
-            ConnectionString = postgres ?? IdentityDb.SqliteFile(Path.Combine(root, "identity.db")),
-            KeyRepository = Path.Combine(root, "keys"),
-            MaxActiveKeys = maxActiveKeys,
+            Auth = new AuthOptions
+            {
+                Database = postgres is null ? "sqlite" : "postgres",
+                ConnectionString = postgres ?? SqlDatabase.SqliteFile(Path.Combine(root, "identity.db")),
+                KeyRepository = Path.Combine(root, "keys"),
+                MaxActiveKeys = maxActiveKeys,
+            },
             // Tests hash many passwords; production keeps the default's 210,000 rounds.
             PasswordHashRounds = 1_000,
             LoginFailureLimit = loginFailureLimit,

@@ -1,3 +1,4 @@
+using StorageCloud.Auth.Tokens;
 using StorageCloud.Identity.Tokens;
 
 namespace StorageCloud.Identity.Tests;

@@ -228,7 +228,7 @@ public sealed class DevCluster
         // Detached: its own session, output appended to its log, so it outlives the command that started it.
         foreach (var arg in (string[])["sh", "-c", "exec \"$@\" >>\"$0\" 2>&1 </dev/null", LogPath(node), launcher.FileName, .. launcher.Arguments, "serve", "--config", ConfigPath(node)])
             info.ArgumentList.Add(arg);
-        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith(Configuration.StorageCloudConfig.EnvironmentPrefix, StringComparison.Ordinal)).ToList())
+        foreach (var key in info.Environment.Keys.Where(k => k.StartsWith(Configuration.HostConfiguration.EnvironmentPrefix, StringComparison.Ordinal)).ToList())
             info.Environment.Remove(key);
         File.AppendAllText(LogPath(node), $"--- devcluster start {DateTimeOffset.UtcNow:O}\n");
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {node.Name}");

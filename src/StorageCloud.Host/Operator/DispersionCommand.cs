@@ -5,8 +5,11 @@ using System.Net;
 using System.Text.Json;
 using StorageCloud.Common.Hashing;
 using StorageCloud.Common.Http;
+using StorageCloud.Common.Net;
 using StorageCloud.Host.Configuration;
 using StorageCloud.ObjectLayer;
+using StorageCloud.Ring;
+using StorageCloud.Service.Hosting;
 
 namespace StorageCloud.Host.Operator;
 
@@ -21,7 +24,7 @@ public static class DispersionCommand
     public const string ObjectContainer = "dispersion_objects", ContainerPrefix = "dispersion_";
 
     /// <summary>Builds the command.</summary>
-    public static Command Build()
+    public static Command Build(Common.Configuration.OptionCatalog catalog)
     {
         var command = new Command("dispersion", "Place sample objects across partitions (populate) and report how many of their replicas are where the rings say (report).");
         var config = new Option<string>("--config") { Description = "A node's configuration file: its Cluster secrets and RingDir (and proxy address) are used.", Required = true, Recursive = true };
@@ -34,14 +37,15 @@ public static class DispersionCommand
 
         Settings Read(ParseResult result)
         {
-            var loaded = StorageCloudConfig.Load(result.GetValue(config), new Dictionary<string, string?>(), ["proxy"]);
+            var configuration = HostConfiguration.Load(result.GetValue(config), new Dictionary<string, string?>(), catalog);
+            var loaded = HostConfig.Read(configuration, ["proxy"]);
             if (loaded.HashPathPrefix is null || loaded.HashPathSuffix is null)
                 throw new ArgumentException($"{result.GetValue(config)} sets no Cluster:HashPathPrefix and HashPathSuffix");
-            var host = loaded.BindAddress.Equals(IPAddress.Any) ? "127.0.0.1" : loaded.BindAddress.ToString();
+            var host = HostAddress.UriHostFor(loaded.BindAddress);
             var pct = result.GetValue(coverage);
             if (pct is <= 0 or > 100) throw new ArgumentException("--coverage is a percentage above 0, at most 100");
             return new Settings(ClusterRings.Load(loaded.RingDir, new PathHasher(loaded.HashPathPrefix, loaded.HashPathSuffix)),
-                result.GetValue(authUrl) ?? $"http://{host}:{loaded.ProxyPort}/auth/v1.0", result.GetValue(user)!, result.GetValue(key)!, pct);
+                result.GetValue(authUrl) ?? $"http://{host}:{Proxy.ProxyService.PortOption.Read(configuration)}/auth/v1.0", result.GetValue(user)!, result.GetValue(key)!, pct);
         }
 
         var populate = new Command("populate", "Put sample containers and objects into --coverage percent of the partitions.");

@@ -1,7 +1,10 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
-using StorageCloud.Identity.Store;
+using StorageCloud.Auth.Store;
+using StorageCloud.Auth.Tokens;
+using StorageCloud.Auth;
 using StorageCloud.Identity.Tokens;
+using StorageCloud.Service.Api;
 
 namespace StorageCloud.Identity.Api;
 
@@ -65,7 +68,7 @@ public sealed partial class IdentityApi
         {
             payload = await Authenticator.AuthenticateAsync(body);
         }
-        catch (IdentityError e) when (e.Status == 401)
+        catch (ApiError e) when (e.Status == 401)
         {
             Limiter.Failed(address);
             throw;

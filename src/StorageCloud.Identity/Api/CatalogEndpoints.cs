@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
-using StorageCloud.Identity.Store;
+using StorageCloud.Auth.Store;
+using StorageCloud.Service.Api;
 
 namespace StorageCloud.Identity.Api;
 

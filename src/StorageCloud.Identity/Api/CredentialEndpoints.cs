@@ -2,10 +2,12 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using StorageCloud.Auth.Policy;
 using StorageCloud.Identity.Auth;
 using StorageCloud.Identity.Policy;
-using StorageCloud.Identity.Store;
+using StorageCloud.Auth.Store;
 using StorageCloud.Identity.Tokens;
+using StorageCloud.Service.Api;
 
 namespace StorageCloud.Identity.Api;
 

@@ -1,32 +1,24 @@
-using System.Net;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using StorageCloud.Auth;
+using StorageCloud.Auth.Policy;
+using StorageCloud.Auth.Store;
 using StorageCloud.Identity.Auth;
+using StorageCloud.Service.Api;
 using StorageCloud.Identity.Policy;
-using StorageCloud.Identity.Store;
 using StorageCloud.Identity.Tokens;
 
 namespace StorageCloud.Identity.Api;
 
 /// <summary>One request to the identity API, with its route arguments and (once asked for) its caller.</summary>
-public sealed class IdentityRequest(HttpContext context, string[] args, IdentityApi api)
+public sealed class IdentityRequest(HttpContext context, string[] args, IdentityApi api) : ApiRequest(context, args)
 {
     private ValidatedToken? _caller;
     private bool _resolved;
 
-    /// <summary>The HTTP exchange.</summary>
-    public HttpContext Context { get; } = context;
-
-    /// <summary>The values of the route's {placeholders}, in order.</summary>
-    public string[] Args { get; } = args;
-
     /// <summary>The public base URL of the API ("http://host:5000/v3"), for links.</summary>
-    public string BaseUrl => $"{Context.Request.Scheme}://{Context.Request.Host}/v3";
-
-    /// <summary>A query parameter, or null.</summary>
-    public string? Query(string name) => Context.Request.Query.TryGetValue(name, out var v) ? v.ToString() : null;
+    public string BaseUrl => HostUrl + "/v3";
 
     /// <summary>The caller's validated token; 401 when missing or invalid.</summary>
     public async Task<ValidatedToken> CallerAsync()
@@ -50,10 +42,7 @@ public sealed class IdentityRequest(HttpContext context, string[] args, Identity
 /// </summary>
 public sealed partial class IdentityApi
 {
-    private delegate Task Handler(IdentityRequest request);
-
-    private readonly List<(string Method, string[] Segments, Handler Handler)> _routes = [];
-    private readonly ILogger _logger;
+    private readonly ApiRouter<IdentityRequest> _router;
 
     /// <summary>Builds the API over its services.</summary>
     public IdentityApi(IdentityStore store, TokenService tokens, Authenticator authenticator, LoginLimiter limiter, IdentityOptions options, ILogger<IdentityApi> logger)
@@ -63,7 +52,9 @@ public sealed partial class IdentityApi
         Authenticator = authenticator;
         Limiter = limiter;
         Options = options;
-        _logger = logger;
+        _router = new ApiRouter<IdentityRequest>(ApiErrorFormat.Keystone, (context, args) => new IdentityRequest(context, args, this), logger);
+        _router.Map("GET", "/", r => WriteAsync(r.Context, 300, new JsonObject { ["versions"] = new JsonObject { ["values"] = new JsonArray(VersionDocument(r.Context)) } }));
+        _router.Map("GET", "/v3", r => WriteAsync(r.Context, 200, new JsonObject { ["version"] = VersionDocument(r.Context) }));
         MapAuth();
         MapResources();
         MapUsers();
@@ -85,91 +76,15 @@ public sealed partial class IdentityApi
     private IdentityOptions Options { get; }
 
     /// <summary>Answers one request.</summary>
-    public async Task HandleAsync(HttpContext context)
-    {
-        var path = context.Request.Path.Value ?? "/";
-        try
-        {
-            if (path is "/" or "")
-            {
-                await WriteAsync(context, 300, new JsonObject { ["versions"] = new JsonObject { ["values"] = new JsonArray(VersionDocument(context)) } });
-                return;
-            }
-            if (path is "/v3" or "/v3/")
-            {
-                await WriteAsync(context, 200, new JsonObject { ["version"] = VersionDocument(context) });
-                return;
-            }
-            var segments = path.Trim('/').Split('/');
-            var methodMatched = false;
-            foreach (var (method, template, handler) in _routes)
-            {
-                if (!Matches(template, segments, out var args)) continue;
-                var m = context.Request.Method;
-                if (method != m && !(method == "GET" && m == "HEAD")) { methodMatched = true; continue; }
-                await handler(new IdentityRequest(context, args, this));
-                return;
-            }
-            if (methodMatched) throw new IdentityError(405, "The method is not allowed for the requested URL.");
-            throw new IdentityError(404, "The resource could not be found.");
-        }
-        catch (IdentityError e)
-        {
-            await WriteErrorAsync(context, e);
-        }
-        catch (System.Data.Common.DbException e)
-        {
-            _logger.LogError("identity database error: {Message}", e.Message);
-            await WriteErrorAsync(context, new IdentityError(503, "The identity database is unavailable."));
-        }
-    }
-
-    /// <summary>Keystone's error body.</summary>
-    public static Task WriteErrorAsync(HttpContext context, IdentityError e)
-    {
-        if (e.Status == 401) context.Response.Headers.WWWAuthenticate = $"Keystone uri=\"{context.Request.Scheme}://{context.Request.Host}/v3\"";
-        return WriteAsync(context, e.Status, new JsonObject
-        {
-            ["error"] = new JsonObject { ["code"] = e.Status, ["message"] = e.Message, ["title"] = e.Title },
-        });
-    }
+    public Task HandleAsync(HttpContext context) => _router.HandleAsync(context);
 
     /// <summary>Writes a JSON answer (headers only for HEAD).</summary>
-    public static async Task WriteAsync(HttpContext context, int status, JsonNode body)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json";
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(body);
-        context.Response.ContentLength = bytes.Length;
-        if (!HttpMethods.IsHead(context.Request.Method)) await context.Response.Body.WriteAsync(bytes, context.RequestAborted);
-    }
+    public static Task WriteAsync(HttpContext context, int status, JsonNode body) => ApiResponses.WriteJsonAsync(context, status, body);
 
     /// <summary>An empty answer (204, or 200 for HEAD checks).</summary>
-    public static Task NoContent(HttpContext context, int status = 204)
-    {
-        context.Response.StatusCode = status;
-        return Task.CompletedTask;
-    }
+    public static Task NoContent(HttpContext context, int status = 204) => ApiResponses.NoContent(context, status);
 
-    private void Map(string method, string template, Handler handler) => _routes.Add((method, template.Trim('/').Split('/'), handler));
-
-    private static bool Matches(string[] template, string[] segments, out string[] args)
-    {
-        args = [];
-        if (template.Length != segments.Length) return false;
-        var values = new List<string>();
-        for (var i = 0; i < template.Length; i++)
-        {
-            if (template[i].StartsWith('{'))
-            {
-                if (segments[i].Length == 0) return false;
-                values.Add(WebUtility.UrlDecode(segments[i]));
-            }
-            else if (template[i] != segments[i]) return false;
-        }
-        args = values.ToArray();
-        return true;
-    }
+    private void Map(string method, string template, ApiRouter<IdentityRequest>.Handler handler) => _router.Map(method, template, handler);
 
     private static JsonObject VersionDocument(HttpContext context) => new()
     {

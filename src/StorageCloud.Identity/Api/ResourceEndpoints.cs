@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
+using StorageCloud.Auth.Policy;
 using StorageCloud.Identity.Policy;
-using StorageCloud.Identity.Store;
+using StorageCloud.Auth.Store;
+using StorageCloud.Service.Api;
 
 namespace StorageCloud.Identity.Api;
 

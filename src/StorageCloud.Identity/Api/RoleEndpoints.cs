@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
-using StorageCloud.Identity.Store;
+using StorageCloud.Auth.Store;
+using StorageCloud.Auth;
 using StorageCloud.Identity.Tokens;
+using StorageCloud.Service.Api;
 
 namespace StorageCloud.Identity.Api;
 
@@ -149,7 +151,7 @@ public sealed partial class IdentityApi
             {
                 var (row, via) = expanded[i];
                 if (!roles.TryGetValue(row.RoleId, out var role)) continue;
-                foreach (var (prior, implied) in TokenService.ImpliedRoles)
+                foreach (var (prior, implied) in TokenValidator.ImpliedRoles)
                 {
                     if (role.Name != prior || !byName.TryGetValue(implied, out var impliedRole)) continue;
                     if (expanded.Any(e => e.Row.Type == row.Type && e.Row.ActorId == row.ActorId && e.Row.TargetId == row.TargetId && e.Row.RoleId == impliedRole.Id)) continue;

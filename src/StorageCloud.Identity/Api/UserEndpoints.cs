@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
+using StorageCloud.Auth.Policy;
 using StorageCloud.Identity.Auth;
 using StorageCloud.Identity.Policy;
-using StorageCloud.Identity.Store;
+using StorageCloud.Auth.Store;
+using StorageCloud.Service.Api;
 
 namespace StorageCloud.Identity.Api;
 

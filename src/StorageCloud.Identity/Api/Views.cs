@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using StorageCloud.Identity.Store;
+using StorageCloud.Auth.Store;
 
 namespace StorageCloud.Identity.Api;
 

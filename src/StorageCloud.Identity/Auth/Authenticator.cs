@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
+using StorageCloud.Auth.Tokens;
 using StorageCloud.Identity.Api;
-using StorageCloud.Identity.Store;
+using StorageCloud.Auth.Store;
 using StorageCloud.Identity.Tokens;
+using StorageCloud.Service.Api;
 
 namespace StorageCloud.Identity.Auth;
 

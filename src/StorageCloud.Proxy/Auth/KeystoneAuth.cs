@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
-using StorageCloud.Identity;
-using StorageCloud.Identity.Tokens;
+using StorageCloud.Auth;
+using StorageCloud.Auth.Tokens;
 
 namespace StorageCloud.Proxy.Auth;
 
@@ -10,8 +10,11 @@ namespace StorageCloud.Proxy.Auth;
 /// reader roles may only read it, the reseller admin role acts on every account, and ACLs name
 /// &lt;project_id&gt;:&lt;user_id&gt; (or * for either side; names too, for the default domain).
 /// </summary>
-public sealed class KeystoneAuth(TokenService tokens, IdentityOptions identity, ProxyOptions options) : ISwiftAuthProvider
+public sealed class KeystoneAuth(TokenValidator tokens, AuthOptions identity, ProxyOptions options) : ISwiftAuthProvider
 {
+    /// <summary>Keystone's default domain, where names are unambiguous.</summary>
+    private const string DefaultDomainId = "default";
+
     /// <summary>The group that grants read-only use of an account (given to reader-role holders).</summary>
     public static string ReaderGroup(string account) => ".reader:" + account;
 
@@ -27,7 +30,7 @@ public sealed class KeystoneAuth(TokenService tokens, IdentityOptions identity, 
     }
 
     /// <summary>The Swift identity of a validated identity token (shared with the S3 front end's EC2 credentials).</summary>
-    public static SwiftIdentity? IdentityOf(ValidatedToken token, IdentityOptions identity, string resellerPrefix)
+    public static SwiftIdentity? IdentityOf(ValidatedToken token, AuthOptions identity, string resellerPrefix)
     {
         if (token.Project is null) return null;
         return IdentityOf(token.User.Id, token.User.Name, token.User.DomainId, token.Project.Id, token.Project.Name, token.Project.DomainId,
@@ -36,14 +39,14 @@ public sealed class KeystoneAuth(TokenService tokens, IdentityOptions identity, 
 
     /// <summary>The Swift identity of a user acting on a project with the given roles.</summary>
     public static SwiftIdentity IdentityOf(string userId, string userName, string userDomain, string projectId, string projectName, string projectDomain,
-        IReadOnlyList<string> roles, IdentityOptions identity, string resellerPrefix)
+        IReadOnlyList<string> roles, AuthOptions identity, string resellerPrefix)
     {
         var groups = new HashSet<string>(StringComparer.Ordinal)
         {
             $"{projectId}:{userId}", $"{projectId}:*", $"*:{userId}", "*:*",
         };
         // keystoneauth matches names only where they are unambiguous: user and project in the default domain.
-        if (userDomain == Bootstrap.DefaultDomainId && projectDomain == Bootstrap.DefaultDomainId)
+        if (userDomain == DefaultDomainId && projectDomain == DefaultDomainId)
         {
             groups.Add($"{projectName}:{userName}");
             groups.Add($"{projectName}:*");

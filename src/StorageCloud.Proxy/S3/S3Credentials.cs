@@ -1,5 +1,4 @@
-using StorageCloud.Identity;
-using StorageCloud.Identity.Auth;
+using StorageCloud.Auth;
 using StorageCloud.Proxy.Auth;
 
 namespace StorageCloud.Proxy.S3;
@@ -36,7 +35,7 @@ public sealed class TempAuthS3Credentials(TempAuth tempAuth, ProxyOptions option
 }
 
 /// <summary>Identity EC2 credentials as S3 credentials: the key's project account, with the user's roles there.</summary>
-public sealed class Ec2S3Credentials(Ec2Credentials credentials, IdentityOptions identity, ProxyOptions options) : IS3CredentialSource
+public sealed class Ec2S3Credentials(Ec2Credentials credentials, AuthOptions identity, ProxyOptions options) : IS3CredentialSource
 {
     /// <inheritdoc />
     public async ValueTask<S3Principal?> FindAsync(string accessKey)

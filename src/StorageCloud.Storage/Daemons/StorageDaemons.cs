@@ -1,5 +1,6 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using StorageCloud.Service.Hosting;
+using StorageCloud.Storage.Account;
 using StorageCloud.Storage.Engine;
 using StorageCloud.Storage.Node;
 using StorageCloud.Storage.ObjectServer;
@@ -10,18 +11,67 @@ namespace StorageCloud.Storage.Daemons;
 /// <summary>
 /// The storage node's background daemons: each is a named pass in <see cref="DaemonPasses"/> (the object
 /// auditor, updater and expirer, the compactor, the container updater, the account reaper and the three
-/// replicators), repeated at its own interval here and runnable on request with <c>POST /daemon/&lt;name&gt;</c>.
+/// replicators), repeated at its own interval by the host and runnable on request with <c>POST /daemon/&lt;name&gt;</c>.
 /// </summary>
-public sealed class StorageDaemons(DaemonPasses passes, IReadOnlyList<DaemonSchedule> schedule, ILogger<StorageDaemons> logger) : BackgroundService
+public sealed class StorageDaemons(StorageNodeParts parts, ILogger<StorageDaemons> logger) : IDaemonSource
 {
-    /// <summary>Registers the passes the node's roles call for and returns when each repeats.</summary>
-    public static List<DaemonSchedule> Register(DaemonPasses passes, StorageNode node, DaemonRoles roles, ContainerUpdater updater, ILogger logger)
+    private readonly Lock _lock = new();
+    private List<ServiceDaemon>? _daemons;
+
+    /// <summary>The daemons of the roles this node runs; their passes are registered in <see cref="StorageNodeParts.Passes"/> on the first call.</summary>
+    public IEnumerable<ServiceDaemon> Daemons()
     {
-        var schedule = new List<DaemonSchedule>();
+        lock (_lock)
+        {
+            if (_daemons is null)
+            {
+                var passes = parts.Passes;
+                _daemons = [];
+                foreach (var (name, interval, atOnce) in Register(passes, parts.Node, Roles(), parts.Updater, logger))
+                    _daemons.Add(new ServiceDaemon(name, interval, atOnce, ct => passes.RunAsync(name, ct)));
+            }
+            return _daemons;
+        }
+    }
+
+    /// <summary>
+    /// What the node's daemons work on. The replicators and the reaper need the rings; the node finds itself in them
+    /// by its bind address (loopback when it binds every address, as the all-in-one's rings say) and ports.
+    /// </summary>
+    private DaemonRoles Roles()
+    {
+        var context = parts.Context;
+        var settings = parts.Settings;
+        var objects = context.Runs(StorageRoleNames.Object);
+        var containers = context.Runs(StorageRoleNames.Container) ? parts.Containers : null;
+        var accounts = context.Runs(StorageRoleNames.Account) ? parts.Accounts : null;
+        var rings = parts.LoadRings();
+        var ip = Common.Net.HostAddress.Reachable(context.Host.BindAddress).ToString();
+        static Dictionary<string, IReplicatedStore> Replicated<T>(IReadOnlyDictionary<string, T> stores) where T : IReplicatedStore =>
+            stores.ToDictionary(kv => kv.Key, kv => (IReplicatedStore)kv.Value);
+        return new DaemonRoles(objects, parts.Recon, settings.Auditor, settings.Updater, settings.Expirer, settings.Compaction, settings.Reaper, settings.Replicator)
+        {
+            Containers = containers,
+            Reporter = parts.Reporter,
+            Accounts = accounts,
+            Reaper = rings is not null && accounts is not null ? new AccountReaper(parts.Http, () => rings.Account, () => rings.Container, () => rings.Object) : null,
+            ObjectReplicator = rings is not null && objects
+                ? new ObjectReplicator(parts.Node, () => rings.Object, parts.Http, ip, context.PortOf(StorageRoleNames.Object), settings.Replicator) : null,
+            ContainerReplicator = rings is not null && containers is not null
+                ? new DatabaseReplicator(Replicated(containers.Stores), () => rings.Container, parts.Http, ip, context.PortOf(StorageRoleNames.Container), settings.Replicator) : null,
+            AccountReplicator = rings is not null && accounts is not null
+                ? new DatabaseReplicator(Replicated(accounts.Stores), () => rings.Account, parts.Http, ip, context.PortOf(StorageRoleNames.Account), settings.Replicator) : null,
+        };
+    }
+
+    /// <summary>Registers the passes the node's roles call for and returns when each repeats.</summary>
+    private static List<(string Name, int Interval, bool AtOnce)> Register(DaemonPasses passes, StorageNode node, DaemonRoles roles, ContainerUpdater updater, ILogger logger)
+    {
+        var schedule = new List<(string, int, bool)>();
         void Add(string name, int interval, bool startAtOnce, Func<CancellationToken, Task<object>> pass)
         {
             passes.Add(name, pass);
-            schedule.Add(new DaemonSchedule(name, interval, startAtOnce));
+            schedule.Add((name, interval, startAtOnce));
         }
         // A pass over every mounted device; one device's failure must not stop the daemon for the others.
         Func<CancellationToken, Task<object>> EachDevice<T>(string name, Func<DeviceEngine, CancellationToken, Task<T>> pass) => async ct =>
@@ -120,37 +170,7 @@ public sealed class StorageDaemons(DaemonPasses passes, IReadOnlyList<DaemonSche
         Replicator("account", roles.AccountReplicator is { } a ? a.RunPassAsync : null);
         return schedule;
     }
-
-    /// <inheritdoc/>
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.WhenAll(schedule.Select(s => RepeatAsync(s, stoppingToken)));
-
-    private async Task RepeatAsync(DaemonSchedule daemon, CancellationToken stoppingToken)
-    {
-        if (daemon.IntervalSeconds <= 0) return;
-        try
-        {
-            if (!daemon.StartAtOnce) await Task.Delay(TimeSpan.FromSeconds(daemon.IntervalSeconds), stoppingToken);
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                try
-                {
-                    await passes.RunAsync(daemon.Name, stoppingToken);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    logger.LogError(e, "{Daemon} pass failed", daemon.Name);
-                }
-                await Task.Delay(TimeSpan.FromSeconds(daemon.IntervalSeconds), stoppingToken);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
 }
-
-/// <summary>How often a named daemon pass repeats (0: only on request), and whether the first pass runs at start.</summary>
-public sealed record DaemonSchedule(string Name, int IntervalSeconds, bool StartAtOnce);
 
 /// <summary>What a node's daemons work on and how: the object ones with the object role, the container updater with the container role, and so on.</summary>
 public sealed record DaemonRoles(bool Objects, Recon Recon, AuditorOptions Auditor, UpdaterOptions Updater, ExpirerOptions Expirer, CompactorOptions Compaction,

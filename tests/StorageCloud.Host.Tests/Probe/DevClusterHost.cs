@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using StorageCloud.Common.Hashing;
 using StorageCloud.Host.Operator;
 using StorageCloud.ObjectLayer;
+using StorageCloud.Ring;
 
 namespace StorageCloud.Host.Tests.Probe;
 

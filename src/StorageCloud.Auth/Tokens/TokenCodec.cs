@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace StorageCloud.Identity.Tokens;
+namespace StorageCloud.Auth.Tokens;
 
 /// <summary>What a token is scoped to.</summary>
 public enum ScopeKind : byte

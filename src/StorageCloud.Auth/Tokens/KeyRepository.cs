@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 
-namespace StorageCloud.Identity.Tokens;
+namespace StorageCloud.Auth.Tokens;
 
 /// <summary>
 /// The token keys, one 256-bit key per file named by its index, as Keystone's fernet key repository: 0 is the

@@ -1,6 +1,7 @@
-using StorageCloud.Identity.Store;
+using StorageCloud.Auth.Store;
+using StorageCloud.Auth.Tokens;
 
-namespace StorageCloud.Identity.Tokens;
+namespace StorageCloud.Auth;
 
 /// <summary>A role as a token lists it.</summary>
 public sealed record RoleRef(string Id, string Name);
@@ -28,4 +29,13 @@ public sealed record ValidatedToken(
 
     /// <summary>True for a system-scoped token.</summary>
     public bool IsSystem => Payload.Scope == ScopeKind.System;
+
+    /// <summary>True when the token holds the admin role in its scope.</summary>
+    public bool IsAdmin => HasRole("admin");
+
+    /// <summary>The user's id.</summary>
+    public string UserId => User.Id;
+
+    /// <summary>The project the token is scoped to, or null.</summary>
+    public string? ProjectId => Project?.Id;
 }

@@ -1,4 +1,4 @@
-namespace StorageCloud.Identity.Store;
+namespace StorageCloud.Auth.Store;
 
 // Rows of the identity tables, as Dapper fills them. Flags are BIGINT 0/1 so both engines store them alike.
 

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
-using StorageCloud.Identity.Api;
-using StorageCloud.Identity.Store;
-using StorageCloud.Identity.Tokens;
+using System.Security.Cryptography;
+using System.Text;
+using StorageCloud.Auth.Store;
 
-namespace StorageCloud.Identity.Auth;
+namespace StorageCloud.Auth;
 
 /// <summary>Who an EC2 access key stands for: its secret (to check the signature with), user, project and roles there.</summary>
 public sealed record Ec2Identity(string Secret, UserRow User, ProjectRow Project, IReadOnlyList<RoleRef> Roles);
@@ -13,8 +13,11 @@ public sealed record Ec2Identity(string Secret, UserRow User, ProjectRow Project
 /// Resolves EC2 access keys for the S3 API, with the same checks a token gets: an enabled user in an enabled
 /// domain, an enabled project, and at least one role there. Answers are cached like validated tokens.
 /// </summary>
-public sealed class Ec2Credentials(IdentityStore store, TokenService tokens, IdentityOptions options)
+public sealed class Ec2Credentials(IdentityStore store, TokenValidator tokens, AuthOptions options)
 {
+    /// <summary>Keystone's id for an EC2 credential: the SHA-256 of its access key, in hex.</summary>
+    public static string CredentialId(string access) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(access)));
+
     private readonly ConcurrentDictionary<string, (Ec2Identity? Identity, long Generation, long At)> _cache = new(StringComparer.Ordinal);
 
     /// <summary>The identity behind the access key, or null when there is none (or it may no longer be used).</summary>
@@ -33,7 +36,7 @@ public sealed class Ec2Credentials(IdentityStore store, TokenService tokens, Ide
 
     private async Task<Ec2Identity?> LoadAsync(string access)
     {
-        var row = await store.GetAsync<CredentialRow>(IdentityApi.Ec2CredentialId(access));
+        var row = await store.GetAsync<CredentialRow>(CredentialId(access));
         if (row is null || row.Type != "ec2" || row.AccessKey != access || row.ProjectId is null) return null;
         if (JsonNode.Parse(row.Blob) is not JsonObject blob || blob["secret"] is not JsonValue s || !s.TryGetValue<string>(out var secret)) return null;
         var user = await store.GetAsync<UserRow>(row.UserId);

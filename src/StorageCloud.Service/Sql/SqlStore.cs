@@ -4,24 +4,16 @@ using System.Reflection;
 using System.Text;
 using Dapper;
 
-namespace StorageCloud.Identity.Store;
+namespace StorageCloud.Service.Sql;
 
 /// <summary>
-/// Reads and writes identity rows. Tables and columns come from the row types (ProjectId is project_id), never from
-/// requests; callers pass only filter values. Every write bumps <see cref="Generation"/>, which lets this process's
-/// caches of validated tokens drop anything read before it.
+/// Reads and writes a service's rows. Tables come from the row types (given at construction) and columns from their
+/// properties (ProjectId is project_id), never from requests; callers pass only filter values. Every write bumps
+/// <see cref="Generation"/>, which lets this process's caches drop anything read before it.
 /// </summary>
-public sealed class IdentityStore(IdentityDb db)
+public class SqlStore(SqlDatabase db, IReadOnlyDictionary<Type, string> tables)
 {
-    private static readonly ConcurrentDictionary<Type, (string Table, string[] Columns, PropertyInfo[] Properties)> Shapes = new();
-    private static readonly Dictionary<Type, string> Tables = new()
-    {
-        [typeof(DomainRow)] = "domains", [typeof(ProjectRow)] = "projects", [typeof(UserRow)] = "users",
-        [typeof(GroupRow)] = "user_groups", [typeof(RoleRow)] = "roles", [typeof(AssignmentRow)] = "assignments",
-        [typeof(RegionRow)] = "regions", [typeof(ServiceRow)] = "services", [typeof(EndpointRow)] = "endpoints",
-        [typeof(CredentialRow)] = "credentials", [typeof(AppCredentialRow)] = "application_credentials",
-        [typeof(RevocationRow)] = "revocations",
-    };
+    private static readonly ConcurrentDictionary<Type, (string[] Columns, PropertyInfo[] Properties)> Shapes = new();
 
     private long _generation;
 
@@ -31,10 +23,13 @@ public sealed class IdentityStore(IdentityDb db)
     /// <summary>The database engine in use.</summary>
     public string Engine => db.Engine;
 
+    /// <summary>The database.</summary>
+    public SqlDatabase Database => db;
+
     /// <summary>The row with this id, or null.</summary>
     public async Task<T?> GetAsync<T>(string id) where T : class
     {
-        var (table, _, _) = Shape<T>();
+        var (table, _) = Shape<T>();
         await using var c = db.Open();
         return await c.QueryFirstOrDefaultAsync<T>($"SELECT * FROM {table} WHERE id = @id", new { id });
     }
@@ -42,7 +37,7 @@ public sealed class IdentityStore(IdentityDb db)
     /// <summary>Rows whose columns equal the given values (null values are left out of the filter), ordered by id.</summary>
     public async Task<List<T>> ListAsync<T>(params (string Column, object? Value)[] filters) where T : class
     {
-        var (table, columns, _) = Shape<T>();
+        var (table, columns) = Shape<T>();
         var sql = new StringBuilder($"SELECT * FROM {table}");
         var args = new DynamicParameters();
         var first = true;
@@ -62,7 +57,7 @@ public sealed class IdentityStore(IdentityDb db)
     /// <summary>Inserts a row; false when its key (or a unique name) is already taken.</summary>
     public async Task<bool> InsertAsync<T>(T row) where T : class
     {
-        var (table, columns, _) = Shape<T>();
+        var (table, columns) = Shape<T>();
         var sql = $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ({string.Join(", ", columns.Select(c => "@" + ParameterOf(c)))}) ON CONFLICT DO NOTHING";
         await using var c = db.Open();
         var inserted = await c.ExecuteAsync(sql, row) == 1;
@@ -73,7 +68,7 @@ public sealed class IdentityStore(IdentityDb db)
     /// <summary>Writes every column of an existing row (by id); false when a unique name clashes.</summary>
     public async Task<bool> UpdateAsync<T>(T row) where T : class
     {
-        var (table, columns, _) = Shape<T>();
+        var (table, columns) = Shape<T>();
         var sets = string.Join(", ", columns.Where(c => c != "id").Select(c => $"{c} = @{ParameterOf(c)}"));
         await using var c = db.Open();
         try
@@ -94,7 +89,7 @@ public sealed class IdentityStore(IdentityDb db)
     /// <summary>Deletes the row with this id; false when there was none.</summary>
     public async Task<bool> DeleteAsync<T>(string id) where T : class
     {
-        var (table, _, _) = Shape<T>();
+        var (table, _) = Shape<T>();
         return await ExecuteAsync($"DELETE FROM {table} WHERE id = @id", new { id }) > 0;
     }
 
@@ -123,10 +118,15 @@ public sealed class IdentityStore(IdentityDb db)
         return string.Concat(parts.Select(p => char.ToUpperInvariant(p[0]) + p[1..]));
     }
 
-    private static (string Table, string[] Columns, PropertyInfo[] Properties) Shape<T>() => Shapes.GetOrAdd(typeof(T), type =>
+    private (string Table, string[] Columns) Shape<T>()
     {
-        var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance);
-        var columns = properties.Select(p => string.Concat(p.Name.Select((ch, i) => char.IsUpper(ch) && i > 0 ? "_" + char.ToLowerInvariant(ch) : char.ToLowerInvariant(ch).ToString()))).ToArray();
-        return (Tables[type], columns, properties);
-    });
+        if (!tables.TryGetValue(typeof(T), out var table)) throw new ArgumentException($"{typeof(T).Name} is not a row of this store");
+        var (columns, _) = Shapes.GetOrAdd(typeof(T), type =>
+        {
+            var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance);
+            var names = properties.Select(p => string.Concat(p.Name.Select((ch, i) => char.IsUpper(ch) && i > 0 ? "_" + char.ToLowerInvariant(ch) : char.ToLowerInvariant(ch).ToString()))).ToArray();
+            return (names, properties);
+        });
+        return (table, columns);
+    }
 }
