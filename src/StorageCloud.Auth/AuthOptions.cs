@@ -47,9 +47,16 @@ public static class AuthConfig
         "keys kept by `storagecloud identity rotate-keys`: one staged, one primary, the rest secondary");
     private static readonly Int32Option ValidationCacheSeconds = Section.Int32("ValidationCacheSeconds", 5, 0, 3600,
         "how long a node trusts a validated token or EC2 key before reading the database again (changes made in the same process apply at once)");
+    private static readonly StringOption AuthUrl = Section.String("AuthUrl", null,
+        "the identity endpoint services name in a 401's `WWW-Authenticate` (keystonemiddleware's `www_authenticate_uri`)",
+        defaultNote: "this process's identity service, or `http://<public host>:5000/v3`");
     private static readonly StringOption ResellerAdminRole = Section.String("ResellerAdminRole", "ResellerAdmin", "holders act on every Swift account");
     private static readonly ListOption OperatorRoles = Section.List("OperatorRoles", ["admin", "member"], "holders own their project's Swift account `AUTH_<project_id>`");
     private static readonly ListOption ReaderRoles = Section.List("ReaderRoles", ["reader"], "holders may only read their project's Swift account");
+
+    /// <summary>The identity endpoint a service's 401 names: the configured one, or this process's identity service.</summary>
+    public static string AuthUri(Service.Hosting.ServiceContext context) =>
+        AuthUrl.Read(context.Configuration) ?? $"http://{context.PublicHost}:{(context.Runs("identity") ? context.PortOf("identity") : 5000).ToString(System.Globalization.CultureInfo.InvariantCulture)}/v3";
 
     /// <summary>Reads the options; relative paths and the defaults are under the data directory.</summary>
     public static AuthOptions Read(IConfiguration c, string dataDir)

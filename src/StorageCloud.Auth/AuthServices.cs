@@ -1,7 +1,10 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using StorageCloud.Auth.Store;
 using StorageCloud.Auth.Tokens;
+using StorageCloud.Service.Hosting;
 
 namespace StorageCloud.Auth;
 
@@ -22,4 +25,15 @@ public static class AuthServices
         services.TryAddSingleton<Ec2Credentials>();
         return services;
     }
+
+    /// <summary>Token validation with the process's own identity settings, for a service that authenticates its callers.</summary>
+    public static IServiceCollection AddKeystoneAuth(this IServiceCollection services, ServiceContext context) =>
+        services.AddTokenValidation(AuthConfig.Read(context.Configuration, context.Host.DataDir));
+
+    /// <summary>
+    /// keystonemiddleware in a service's pipeline: callers must present a valid token, except for the requests
+    /// <paramref name="anonymous"/> lets through (version documents, say).
+    /// </summary>
+    public static IApplicationBuilder UseKeystoneAuth(this IApplicationBuilder app, ServiceContext context, Func<HttpContext, bool>? anonymous = null) =>
+        app.UseMiddleware<KeystoneAuthMiddleware>(new KeystoneAuthOptions { AuthUri = AuthConfig.AuthUri(context), Anonymous = anonymous });
 }

@@ -57,7 +57,7 @@ public sealed class IdentityService : StorageCloudService
     public override void MapPipeline(ServiceContext context, IApplicationBuilder app)
     {
         var api = app.ApplicationServices.GetRequiredService<IdentityApi>();
-        app.UseMiddleware<TransactionIdMiddleware>(new TransactionIdOptions { Suffix = context.Host.TransIdSuffix });
+        app.UseMiddleware<TransactionIdMiddleware>(new TransactionIdOptions { Style = RequestIdStyle.OpenStack });
         app.UseMiddleware<HealthcheckMiddleware>(new HealthcheckOptions { DisablePath = context.Host.HealthcheckDisablePath, Check = CheckHealthAsync });
         app.Run(api.HandleAsync);
     }

@@ -7,8 +7,10 @@ namespace StorageCloud.ObjectLayer;
 /// Counts each storage device's errors and skips a device that failed too often, for a while (Swift's
 /// error_limit). An unmounted drive (507) is limited at once.
 /// </summary>
-public sealed class ErrorLimiter(ObjectLayerOptions options)
+public sealed class ErrorLimiter(ObjectLayerOptions options, TimeProvider? clock = null)
 {
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     private sealed class Entry
@@ -23,8 +25,8 @@ public sealed class ErrorLimiter(ObjectLayerOptions options)
     public bool IsLimited(RingDevice node)
     {
         if (!_entries.TryGetValue(Key(node), out var e)) return false;
-        var age = Environment.TickCount64 - Volatile.Read(ref e.LastErrorTicks);
-        if (age > (long)options.ErrorSuppressionInterval.TotalMilliseconds)
+        var age = Now - Volatile.Read(ref e.LastErrorTicks);
+        if (age > options.ErrorSuppressionInterval.Ticks)
         {
             _entries.TryRemove(Key(node), out _);
             return false;
@@ -37,7 +39,7 @@ public sealed class ErrorLimiter(ObjectLayerOptions options)
     {
         var e = _entries.GetOrAdd(Key(node), _ => new Entry());
         Interlocked.Increment(ref e.Errors);
-        Volatile.Write(ref e.LastErrorTicks, Environment.TickCount64);
+        Volatile.Write(ref e.LastErrorTicks, Now);
     }
 
     /// <summary>Skips the device at once (its drive is unmounted or it is out of space).</summary>
@@ -45,8 +47,10 @@ public sealed class ErrorLimiter(ObjectLayerOptions options)
     {
         var e = _entries.GetOrAdd(Key(node), _ => new Entry());
         Volatile.Write(ref e.Errors, options.ErrorSuppressionLimit + 1);
-        Volatile.Write(ref e.LastErrorTicks, Environment.TickCount64);
+        Volatile.Write(ref e.LastErrorTicks, Now);
     }
+
+    private long Now => _clock.GetUtcNow().UtcTicks;
 
     /// <summary>Forgets every error (tests and operators).</summary>
     public void Reset() => _entries.Clear();

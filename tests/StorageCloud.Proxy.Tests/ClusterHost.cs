@@ -15,6 +15,7 @@ using StorageCloud.Storage.Container;
 using StorageCloud.Storage.Engine;
 using StorageCloud.Storage.Node;
 using StorageCloud.Storage.ObjectServer;
+using StorageCloud.Tests;
 
 namespace StorageCloud.Proxy.Tests;
 
@@ -25,16 +26,14 @@ namespace StorageCloud.Proxy.Tests;
 /// </summary>
 public sealed class ClusterHost : IAsyncDisposable
 {
-    private readonly string _root;
-    private readonly StorageNodeHost[] _nodes;
+    private readonly TestCluster _cluster;
     private readonly WebApplication _proxy;
 
-    private ClusterHost(string root, StorageNodeHost[] nodes, WebApplication proxy, Cluster cluster, int proxyPort)
+    private ClusterHost(TestCluster cluster, WebApplication proxy, int proxyPort)
     {
-        _root = root;
-        _nodes = nodes;
+        _cluster = cluster;
         _proxy = proxy;
-        Cluster = cluster;
+        Cluster = cluster.Cluster;
         BaseUrl = $"http://127.0.0.1:{proxyPort}";
         // Redirects (a POST to a symlink's 307) are the tests' to see, not the client's to follow.
         Client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(BaseUrl) };
@@ -53,31 +52,14 @@ public sealed class ClusterHost : IAsyncDisposable
     public IServiceProvider Services => _proxy.Services;
 
     /// <summary>Storage nodes, by index.</summary>
-    public IReadOnlyList<StorageNodeHost> Nodes => _nodes;
+    public IReadOnlyList<StorageNodeHost> Nodes => _cluster.Nodes;
 
     /// <summary>Starts the nodes, builds the rings and starts the proxy.</summary>
     public static async Task<ClusterHost> StartAsync(int nodeCount = 4, ProxyOptions? options = null, ObjectLayerOptions? layerOptions = null,
         Action<IServiceCollection>? configure = null, bool keystoneAuth = false)
     {
-        var root = Path.Combine(Path.GetTempPath(), "sc-proxy-" + Guid.NewGuid().ToString("N")[..12]);
-        Directory.CreateDirectory(root);
-        var hasher = new PathHasher("pre", "suf");
-        var nodes = new StorageNodeHost[nodeCount];
-        for (var i = 0; i < nodeCount; i++) nodes[i] = await StorageNodeHost.StartAsync(Path.Combine(root, $"d{i + 1}"), hasher);
-
-        Ring.Ring Build(Func<StorageNodeHost, int> port)
-        {
-            var builder = new RingBuilder(8, 3, 1);
-            for (var i = 0; i < nodeCount; i++)
-                builder.AddDevice(new RingDevice { Id = 0, Zone = i + 1, Ip = "127.0.0.1", Port = port(nodes[i]), Device = $"d{i + 1}", Weight = 100 });
-            builder.Rebalance(seed: 7);
-            return new Ring.Ring(builder.ToRingData(), hasher);
-        }
-        var accountRing = Build(n => n.AccountPort);
-        var containerRing = Build(n => n.ContainerPort);
-        var objectRing = Build(n => n.ObjectPort);
-        var cluster = new Cluster(new ClusterRings(() => accountRing, () => containerRing, () => objectRing),
-            layerOptions ?? new ObjectLayerOptions { NodeTimeout = TimeSpan.FromSeconds(5) });
+        var storage = await TestCluster.StartAsync(nodeCount, layerOptions);
+        var cluster = storage.Cluster;
 
         ListenOptions? listen = null;
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -101,7 +83,7 @@ public sealed class ClusterHost : IAsyncDisposable
         var app = builder.Build();
         app.UseSwiftProxy(new TransactionIdOptions());
         await app.StartAsync();
-        return new ClusterHost(root, nodes, app, cluster, listen!.IPEndPoint!.Port);
+        return new ClusterHost(storage, app, listen!.IPEndPoint!.Port);
     }
 
     /// <summary>A token and storage URL for a tempauth user.</summary>
@@ -133,123 +115,13 @@ public sealed class ClusterHost : IAsyncDisposable
     }
 
     /// <summary>One container updater pass on every node: containers report their totals to their accounts, as the daemon does.</summary>
-    public async Task ReportContainersAsync()
-    {
-        foreach (var node in _nodes)
-        {
-            if (!node.Running || node.Containers is null) continue;
-            foreach (var store in node.Containers.Stores.Values) await node.Reporter!.RunPassAsync(store, CancellationToken.None);
-        }
-    }
+    public Task ReportContainersAsync() => _cluster.ReportContainersAsync();
 
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
         await _proxy.StopAsync();
         await _proxy.DisposeAsync();
-        Cluster.Dispose();
-        foreach (var n in _nodes) await n.DisposeAsync();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        await _cluster.DisposeAsync();
     }
-}
-
-/// <summary>One storage node with one device: object, container and account servers, each on its own port.</summary>
-public sealed class StorageNodeHost : IAsyncDisposable
-{
-    private readonly string _device;
-    private readonly PathHasher _hasher;
-    private WebApplication? _app;
-    private StorageNode? _node;
-    private HttpClient? _http;
-
-    private StorageNodeHost(string device, PathHasher hasher)
-    {
-        _device = device;
-        _hasher = hasher;
-    }
-
-    public int ObjectPort { get; private set; }
-    public int ContainerPort { get; private set; }
-    public int AccountPort { get; private set; }
-
-    /// <summary>The node's device directory.</summary>
-    public string DevicePath => _device;
-
-    /// <summary>The open storage (null while stopped).</summary>
-    public StorageNode? Storage => _node;
-
-    /// <summary>The container server (null while stopped).</summary>
-    public ContainerServer? Containers { get; private set; }
-
-    /// <summary>The container-to-account reporter (null while stopped).</summary>
-    public AccountReporter? Reporter { get; private set; }
-
-    /// <summary>The node's account server (its stores), while running.</summary>
-    public Storage.Account.AccountServer? Accounts { get; private set; }
-
-    /// <summary>The object server's clock (expiry is judged by it); tests move it instead of sleeping.</summary>
-    public StorageCloud.Tests.ManualClock Clock { get; } = new();
-
-    /// <summary>True while the node serves requests.</summary>
-    public bool Running => _app is not null;
-
-    public static async Task<StorageNodeHost> StartAsync(string device, PathHasher hasher)
-    {
-        Directory.CreateDirectory(device);
-        File.WriteAllText(Path.Combine(device, DeviceEngine.MarkerFile), "");
-        var host = new StorageNodeHost(device, hasher);
-        await host.StartAsync();
-        return host;
-    }
-
-    /// <summary>Starts serving (again), on the ports it had before when restarted.</summary>
-    public async Task StartAsync()
-    {
-        _node = StorageNode.Open([_device], _hasher);
-        _http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        ListenOptions? o = null, c = null, a = null;
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Logging.ClearProviders();
-        // Stopping is a crash for requests in flight: they are cut after a moment instead of drained.
-        builder.WebHost.UseShutdownTimeout(TimeSpan.FromMilliseconds(100));
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
-        {
-            k.Limits.MaxRequestBodySize = null;
-            k.Listen(IPAddress.Loopback, ObjectPort, x => o = x);
-            k.Listen(IPAddress.Loopback, ContainerPort, x => c = x);
-            k.Listen(IPAddress.Loopback, AccountPort, x => a = x);
-        });
-        var app = builder.Build();
-        var updater = new ContainerUpdater(_http, TimeSpan.FromSeconds(1));
-        var objects = new ObjectServer(_node, SwiftConstraints.Default, updater, Clock);
-        Reporter = new AccountReporter(_http);
-        var containers = Containers = new ContainerServer(_node, SwiftConstraints.Default, Reporter);
-        var accounts = Accounts = new Storage.Account.AccountServer(_node, SwiftConstraints.Default);
-        app.MapWhen(ctx => ctx.Connection.LocalPort == ContainerPort, b => b.Run(containers.HandleAsync));
-        app.MapWhen(ctx => ctx.Connection.LocalPort == AccountPort, b => b.Run(accounts.HandleAsync));
-        app.Run(objects.HandleAsync);
-        await app.StartAsync();
-        (ObjectPort, ContainerPort, AccountPort) = (o!.IPEndPoint!.Port, c!.IPEndPoint!.Port, a!.IPEndPoint!.Port);
-        _app = app;
-    }
-
-    /// <summary>Stops serving (connections are refused) and closes the device, keeping its data.</summary>
-    public async Task StopAsync()
-    {
-        if (_app is null) return;
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        _app = null;
-        await _node!.DisposeAsync();
-        _node = null;
-        _http!.Dispose();
-    }
-
-    public async ValueTask DisposeAsync() => await StopAsync();
 }

@@ -6,9 +6,11 @@ using Microsoft.Extensions.Logging;
 namespace StorageCloud.Service.Http;
 
 /// <summary>
-/// First in every pipeline: gives the request a transaction id (X-Trans-Id and X-Openstack-Request-Id on the
-/// response, a logging scope for everything the request logs) and writes one access line when it ends.
-/// Backend roles trust the id the proxy sent so that one request can be followed across nodes.
+/// First in every pipeline: gives the request an id and a logging scope for everything the request logs, and writes
+/// one access line when it ends. Swift's roles use transaction ids (X-Trans-Id and X-Openstack-Request-Id, "tx...");
+/// the OpenStack APIs use request ids (x-openstack-request-id, "req-&lt;uuid&gt;", plus any header the reference adds,
+/// such as Nova's X-Compute-Request-Id). Backend roles trust the id the proxy sent so that one request can be
+/// followed across nodes.
 /// </summary>
 public sealed class TransactionIdMiddleware(RequestDelegate next, ILogger<TransactionIdMiddleware> logger, TransactionIdOptions options)
 {
@@ -18,10 +20,11 @@ public sealed class TransactionIdMiddleware(RequestDelegate next, ILogger<Transa
     /// <summary>Runs the rest of the pipeline inside the transaction's scope.</summary>
     public async Task InvokeAsync(HttpContext context)
     {
-        var id = ChooseId(context.Request);
+        var id = options.Style == RequestIdStyle.OpenStack ? "req-" + Guid.NewGuid().ToString("D") : ChooseId(context.Request);
         context.Items[ItemKey] = id;
-        context.Response.Headers["X-Trans-Id"] = id;
+        if (options.Style == RequestIdStyle.Swift) context.Response.Headers["X-Trans-Id"] = id;
         context.Response.Headers["X-Openstack-Request-Id"] = id;
+        foreach (var header in options.ExtraHeaders) context.Response.Headers[header] = id;
         var started = Stopwatch.GetTimestamp();
         using (logger.BeginScope(new TransactionScope(id)))
         {
@@ -82,4 +85,20 @@ public sealed record TransactionIdOptions
 
     /// <summary>Write one access line per request (off where a fuller access log follows, as in the proxy).</summary>
     public bool AccessLog { get; init; } = true;
+
+    /// <summary>Swift's transaction ids or OpenStack's request ids.</summary>
+    public RequestIdStyle Style { get; init; } = RequestIdStyle.Swift;
+
+    /// <summary>More response headers that carry the id (Nova's X-Compute-Request-Id).</summary>
+    public IReadOnlyList<string> ExtraHeaders { get; init; } = [];
+}
+
+/// <summary>Which ids a pipeline gives its requests.</summary>
+public enum RequestIdStyle
+{
+    /// <summary>"tx&lt;21 hex&gt;-&lt;10 hex time&gt;" in X-Trans-Id and X-Openstack-Request-Id.</summary>
+    Swift,
+
+    /// <summary>"req-&lt;uuid&gt;" in x-openstack-request-id.</summary>
+    OpenStack,
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using StorageCloud.ObjectLayer;
+using StorageCloud.ObjectLayer.LargeObjects;
 using StorageCloud.Proxy.Auth;
 using StorageCloud.Proxy.Controllers;
 
@@ -105,10 +106,7 @@ public sealed partial class SloMiddleware
         request.Body = new MemoryStream(manifest);
         request.ContentLength = manifest.Length;
         request.Headers.Remove("Transfer-Encoding");
-        request.Headers[SysmetaEtag] = sloEtag;
-        request.Headers[SysmetaSize] = total.ToString(CultureInfo.InvariantCulture);
-        request.Headers["X-Object-Sysmeta-Container-Update-Override-Size"] = total.ToString(CultureInfo.InvariantCulture);
-        request.Headers["X-Static-Large-Object"] = "True";
+        foreach (var (name, value) in SloManifest.ManifestHeaders(sloEtag, total)) request.Headers[name] = value;
         request.Headers.ETag = Convert.ToHexStringLower(MD5.HashData(manifest));
         context.Response.OnStarting(() =>
         {
@@ -179,7 +177,7 @@ public sealed partial class SloMiddleware
     /// <summary>The objects a manifest delete removes, segments first and the manifest last.</summary>
     private async Task CollectAsync(HttpContext context, string account, string container, string obj, List<(string, string)> targets, int depth)
     {
-        if (depth >= MaxRecursionDepth) throw new SegmentException("Max recursion depth exceeded");
+        if (depth >= SloManifest.MaxRecursionDepth) throw new SegmentException("Max recursion depth exceeded");
         using var response = await cluster.ObjectReadAsync(HttpMethod.Get, account, container, obj, [], cancellationToken: context.RequestAborted);
         if (response.Status == 200 && IsTrue(response.Header("X-Static-Large-Object")))
         {

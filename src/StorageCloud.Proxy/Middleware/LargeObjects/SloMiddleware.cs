@@ -1,9 +1,9 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using StorageCloud.Common.Http;
 using StorageCloud.ObjectLayer;
+using StorageCloud.ObjectLayer.LargeObjects;
 using StorageCloud.Proxy.Auth;
 using StorageCloud.Proxy.Controllers;
 
@@ -21,13 +21,10 @@ public sealed partial class SloMiddleware(Cluster cluster, SwiftAuthorizer autho
     public const int MaxManifestSegments = 1000;
 
     /// <summary>Largest manifest body accepted (max_manifest_size).</summary>
-    public const int MaxManifestSize = 8 * 1024 * 1024;
+    public const int MaxManifestSize = SloManifest.MaxManifestSize;
 
-    /// <summary>Deepest nesting of manifests in manifests.</summary>
-    public const int MaxRecursionDepth = 10;
-
-    internal const string SysmetaEtag = "X-Object-Sysmeta-Slo-Etag";
-    internal const string SysmetaSize = "X-Object-Sysmeta-Slo-Size";
+    private const string SysmetaEtag = SloManifest.SysmetaEtag;
+    private const string SysmetaSize = SloManifest.SysmetaSize;
 
     /// <inheritdoc />
     public Task InvokeAsync(HttpContext context, RequestDelegate next)
@@ -155,40 +152,8 @@ public sealed partial class SloMiddleware(Cluster cluster, SwiftAuthorizer autho
         }
     }
 
-    /// <summary>
-    /// The pieces that make bytes <paramref name="from"/>..<paramref name="to"/> of the large object, expanding
-    /// nested manifests (at most <see cref="MaxRecursionDepth"/> deep) only where the window reaches them.
-    /// </summary>
-    private async IAsyncEnumerable<Segment> Pieces(HttpContext context, string account, List<SloEntry> entries, long from, long to, int depth,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        long offset = 0;
-        foreach (var e in entries)
-        {
-            var length = e.Length;
-            var start = offset;
-            var end = offset + length - 1;
-            offset += length;
-            if (end < from || start > to) continue;
-            var lo = Math.Max(from, start) - start;
-            var hi = Math.Min(to, end) - start;
-            if (e.Data is not null)
-            {
-                yield return new Segment("", "", lo, hi, null, Convert.FromBase64String(e.Data).AsMemory((int)lo, (int)(hi - lo + 1)));
-                continue;
-            }
-            var (container, obj) = SplitName(e.Name!);
-            var (spanFirst, _) = e.Span();
-            if (e.SubSlo)
-            {
-                if (depth + 1 >= MaxRecursionDepth) throw new SegmentException("Max recursion depth exceeded");
-                var sub = await LoadManifestAsync(context, account, container, obj, cancellationToken);
-                await foreach (var piece in Pieces(context, account, sub, spanFirst + lo, spanFirst + hi, depth + 1, cancellationToken)) yield return piece;
-                continue;
-            }
-            yield return new Segment(container, obj, spanFirst + lo, spanFirst + hi, e.Hash);
-        }
-    }
+    private IAsyncEnumerable<Segment> Pieces(HttpContext context, string account, List<SloEntry> entries, long from, long to, int depth)
+        => SloSegments.PiecesAsync(entries, from, to, (c, o, ct) => LoadManifestAsync(context, account, c, o, ct), depth, context.RequestAborted);
 
     /// <summary>A nested manifest, read as the caller.</summary>
     private async Task<List<SloEntry>> LoadManifestAsync(HttpContext context, string account, string container, string obj, CancellationToken cancellationToken)
@@ -200,26 +165,9 @@ public sealed partial class SloMiddleware(Cluster cluster, SwiftAuthorizer autho
         return SloManifest.Deserialize(await ReadManifestBodyAsync(response, cancellationToken));
     }
 
-    private static async Task<byte[]> ReadManifestBodyAsync(BackendResponse response, CancellationToken cancellationToken)
-    {
-        await using var body = await response.ReadBodyAsync(cancellationToken);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[64 * 1024];
-        int n;
-        while ((n = await body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + n > MaxManifestSize * 2L) throw new SegmentException("manifest too large");
-            buffer.Write(chunk, 0, n);
-        }
-        return buffer.ToArray();
-    }
+    private static Task<byte[]> ReadManifestBodyAsync(BackendResponse response, CancellationToken cancellationToken) => SloManifest.ReadBodyAsync(response, cancellationToken);
 
-    internal static (string Container, string Object) SplitName(string name)
-    {
-        var trimmed = name.TrimStart('/');
-        var slash = trimmed.IndexOf('/');
-        return (trimmed[..slash], trimmed[(slash + 1)..]);
-    }
+    internal static (string Container, string Object) SplitName(string name) => SloManifest.SplitName(name);
 
-    internal static bool IsTrue(string? value) => value is not null && (value.Equals("true", StringComparison.OrdinalIgnoreCase) || value is "1" or "yes" or "on");
+    internal static bool IsTrue(string? value) => SloManifest.IsTrue(value);
 }

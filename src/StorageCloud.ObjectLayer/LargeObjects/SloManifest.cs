@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace StorageCloud.Proxy.Middleware.LargeObjects;
+namespace StorageCloud.ObjectLayer.LargeObjects;
 
 /// <summary>One entry of a client's SLO manifest: an object-backed segment (path, etag, size_bytes, range) or inline data.</summary>
 public sealed record SloInput(string? Path, string? ETag, long? SizeBytes, (long? First, long? Last)? Range, byte[]? Data);
@@ -24,9 +24,64 @@ public sealed record SloEntry(string? Name, long Bytes, string? Hash, string? Co
     public long Length => Data is not null ? Convert.FromBase64String(Data).Length : Span().Last - Span().First + 1;
 }
 
-/// <summary>Swift's SLO manifest rules: parsing and validating what clients send, the stored form, and the SLO ETag.</summary>
+/// <summary>
+/// Swift's static large objects as stored: parsing and validating what clients send, the stored manifest and its
+/// headers, and the SLO ETag. The proxy's SLO middleware and the object layer's segmented writes share it, so a
+/// large object a service writes is one any Swift client reads.
+/// </summary>
 public static class SloManifest
 {
+    /// <summary>The large object's ETag, kept on the manifest (the manifest's own ETag is its body's MD5).</summary>
+    public const string SysmetaEtag = "X-Object-Sysmeta-Slo-Etag";
+
+    /// <summary>The large object's size, kept on the manifest.</summary>
+    public const string SysmetaSize = "X-Object-Sysmeta-Slo-Size";
+
+    /// <summary>Largest manifest body accepted (max_manifest_size).</summary>
+    public const int MaxManifestSize = 8 * 1024 * 1024;
+
+    /// <summary>Deepest nesting of manifests in manifests.</summary>
+    public const int MaxRecursionDepth = 10;
+
+    /// <summary>The headers a stored manifest carries: it is a large object, with this ETag and total size.</summary>
+    public static List<KeyValuePair<string, string>> ManifestHeaders(string sloEtag, long totalBytes)
+    {
+        var total = totalBytes.ToString(CultureInfo.InvariantCulture);
+        return
+        [
+            new("X-Static-Large-Object", "True"),
+            new(SysmetaEtag, sloEtag),
+            new(SysmetaSize, total),
+            new("X-Object-Sysmeta-Container-Update-Override-Size", total),
+        ];
+    }
+
+    /// <summary>True for Swift's truthy header values.</summary>
+    public static bool IsTrue(string? value) => value is not null && (value.Equals("true", StringComparison.OrdinalIgnoreCase) || value is "1" or "yes" or "on");
+
+    /// <summary>"/container/object" split in two.</summary>
+    public static (string Container, string Object) SplitName(string name)
+    {
+        var trimmed = name.TrimStart('/');
+        var slash = trimmed.IndexOf('/');
+        return slash < 0 ? (trimmed, "") : (trimmed[..slash], trimmed[(slash + 1)..]);
+    }
+
+    /// <summary>Reads a manifest's body (bounded: a manifest is never large).</summary>
+    public static async Task<byte[]> ReadBodyAsync(BackendResponse response, CancellationToken cancellationToken)
+    {
+        await using var body = await response.ReadBodyAsync(cancellationToken).ConfigureAwait(false);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[64 * 1024];
+        int n;
+        while ((n = await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + n > MaxManifestSize * 2L) throw new SegmentException("manifest too large");
+            buffer.Write(chunk, 0, n);
+        }
+        return buffer.ToArray();
+    }
+
     private static readonly string[] PathKeys = ["path", "etag", "size_bytes", "range"];
 
     /// <summary>Parses a client manifest; returns Swift's 400 text (one "Index N: ..." line per problem) or null.</summary>
