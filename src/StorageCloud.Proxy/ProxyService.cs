@@ -6,7 +6,6 @@ using StorageCloud.Auth;
 using StorageCloud.Common.Configuration;
 using StorageCloud.Common.Constraints;
 using StorageCloud.ObjectLayer;
-using StorageCloud.Ring;
 using StorageCloud.Service.Hosting;
 using StorageCloud.Service.Http;
 
@@ -43,20 +42,9 @@ public sealed class ProxyService : StorageCloudService
         var constraints = SwiftConstraintsConfig.Load(c);
         var options = ProxyConfig.Read(c, constraints);
         var keystone = ProxyConfig.KeystoneAuth.Read(c, context.Runs("identity"));
-        var ringDir = context.Host.RingDir;
-        Cluster cluster;
-        try
-        {
-            var rings = ClusterRings.Load(ringDir, context.Data.Hasher, checkInterval: TimeSpan.FromSeconds(context.Host.RingCheckSeconds));
-            _ = (rings.Account, rings.Container, rings.Object);
-            cluster = new Cluster(rings, ObjectLayerConfig.Read(c), context.LocalRoutes);
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException)
-        {
-            throw new ServiceStartException($"the proxy needs account, container and object rings in {ringDir}: {e.Message}", 2, e);
-        }
-        if (keystone) services.AddTokenValidation(AuthConfig.Read(c, context.Host.DataDir));
-        services.AddSwiftProxy(options, cluster, keystone);
+        services.AddObjectLayer(context);
+        if (keystone) services.AddKeystoneAuth(context);
+        services.AddSwiftProxy(options, keystone);
         services.TryAddSingleton(new HealthcheckOptions { DisablePath = context.Host.HealthcheckDisablePath });
         var info = new SwiftInfo();
         RegisterCoreInfo(info, context, constraints, options);

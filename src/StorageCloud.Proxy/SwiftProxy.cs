@@ -28,13 +28,12 @@ public static class SwiftProxy
     private static bool On(ProxyOptions options, string feature) => !options.DisabledFeatures.Contains(feature);
 
     /// <summary>
-    /// Registers the proxy's services over a cluster client. With <paramref name="keystoneAuth"/>, identity tokens
-    /// are accepted beside tempauth's (the identity services must be registered too).
+    /// Registers the proxy's services over the cluster client (registered already). With <paramref name="keystoneAuth"/>,
+    /// identity tokens are accepted beside tempauth's (token validation must be registered too).
     /// </summary>
-    public static IServiceCollection AddSwiftProxy(this IServiceCollection services, ProxyOptions options, Cluster cluster, bool keystoneAuth = false)
+    public static IServiceCollection AddSwiftProxy(this IServiceCollection services, ProxyOptions options, bool keystoneAuth = false)
     {
         services.AddSingleton(options);
-        services.AddSingleton(cluster);
         services.AddSingleton<TempAuth>();
         services.AddSingleton<ISwiftAuthProvider>(sp => sp.GetRequiredService<TempAuth>());
         services.AddSingleton<IS3CredentialSource, TempAuthS3Credentials>();

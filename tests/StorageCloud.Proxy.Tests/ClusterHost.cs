@@ -79,7 +79,8 @@ public sealed class ClusterHost : IAsyncDisposable
         builder.Services.AddSingleton(info);
         builder.Services.AddSingleton(new HealthcheckOptions());
         configure?.Invoke(builder.Services);
-        builder.Services.AddSwiftProxy(proxyOptions, cluster, keystoneAuth);
+        builder.Services.AddSingleton(cluster);
+        builder.Services.AddSwiftProxy(proxyOptions, keystoneAuth);
         var app = builder.Build();
         app.UseSwiftProxy(new TransactionIdOptions());
         await app.StartAsync();

@@ -87,5 +87,5 @@ public sealed class OptionCatalog
     }
 
     // Plain values are shown as code; words such as "generated" or "unset" are shown as words.
-    private static string Code(string text) => text is "unset" or "empty" or "none" or "generated" || text.Contains(' ') && !text.Contains('`') ? text : $"`{text}`";
+    private static string Code(string text) => text is "unset" or "empty" or "none" or "generated" || text.Contains(' ') || text.Contains('`') ? text : $"`{text}`";
 }
