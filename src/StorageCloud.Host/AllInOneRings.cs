@@ -20,7 +20,7 @@ public static class AllInOneRings
         var ip = HostAddress.Reachable(host.BindAddress).ToString();
         try
         {
-            foreach (var (name, option) in (ReadOnlySpan<(string, Int32Option)>)[("account", AccountService.PortOption), ("container", ContainerService.PortOption), ("object", ObjectService.PortOption)])
+            foreach (var (name, option) in (ReadOnlySpan<(string, Int32Option)>)[("account", StorageRoleService.AccountPort), ("container", StorageRoleService.ContainerPort), ("object", StorageRoleService.ObjectPort)])
             {
                 var port = option.Read(context.Configuration);
                 var devices = new List<RingDevice>();

@@ -21,9 +21,9 @@ public static class Program
     /// </summary>
     public static IReadOnlyList<StorageCloudService> Services() =>
     [
-        new AccountService(),
-        new ContainerService(),
-        new ObjectService(),
+        StorageRoleService.Account(),
+        StorageRoleService.Container(),
+        StorageRoleService.Object(),
         new ProxyService(),
         new IdentityService(),
     ];

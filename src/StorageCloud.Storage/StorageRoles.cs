@@ -28,16 +28,47 @@ public static class StorageRoleNames
 /// healthcheck, recon and the daemon passes. The roles of one node share its devices and daemons
 /// (<see cref="StorageNodeParts"/>); backend requests of this process for its own roles run in memory.
 /// </summary>
-public abstract class StorageRoleService : StorageCloudService
+public sealed class StorageRoleService(string name, string summary, Int32Option port, Func<StorageNodeParts, RequestDelegate> server, string pathShape)
+    : StorageCloudService
 {
+    /// <summary>Server:ObjectPort.</summary>
+    public static readonly Int32Option ObjectPort = new("Server", "ObjectPort", 6200, 1, 65535,
+        "port of the object server (the `object` role): Swift's object-server API over the node's devices") { CommandLine = "--object-port" };
+
+    /// <summary>Server:ContainerPort.</summary>
+    public static readonly Int32Option ContainerPort = new("Server", "ContainerPort", 6201, 1, 65535,
+        "port of the container server (the `container` role): container databases and listings") { CommandLine = "--container-port" };
+
+    /// <summary>Server:AccountPort.</summary>
+    public static readonly Int32Option AccountPort = new("Server", "AccountPort", 6202, 1, 65535,
+        "port of the account server (the `account` role): account databases and container listings") { CommandLine = "--account-port" };
+
+    /// <summary>The object server (port 6200): Swift's object-server API over the node's devices.</summary>
+    public static StorageRoleService Object() => new(StorageRoleNames.Object, "object server: Swift's object-server API over this node's devices", ObjectPort,
+        parts => parts.Objects.HandleAsync, "/<device>/<partition>/<account>/<container>/<object>");
+
+    /// <summary>The container server (port 6201): container databases and listings.</summary>
+    public static StorageRoleService Container() => new(StorageRoleNames.Container, "container server: container databases and object listings", ContainerPort,
+        parts => parts.Containers.HandleAsync, "/<device>/<partition>/<account>/<container>");
+
+    /// <summary>The account server (port 6202): account databases and container listings.</summary>
+    public static StorageRoleService Account() => new(StorageRoleNames.Account, "account server: account databases and container listings", AccountPort,
+        parts => parts.Accounts.HandleAsync, "/<device>/<partition>/<account>");
+
+    /// <inheritdoc />
+    public override string Name => name;
+
+    /// <inheritdoc />
+    public override string Summary => summary;
+
+    /// <inheritdoc />
+    public override Int32Option Port => port;
+
     /// <inheritdoc />
     public override bool ServesBackend => true;
 
     /// <inheritdoc />
     public override IEnumerable<OptionSection> OptionSections => StorageOptions.Sections;
-
-    /// <summary>The server that answers this role's requests.</summary>
-    protected abstract RequestDelegate Server(StorageNodeParts parts);
 
     /// <inheritdoc />
     public override void Register(ServiceContext context, IServiceCollection services)
@@ -59,7 +90,7 @@ public abstract class StorageRoleService : StorageCloudService
         {
             if (!await parts.Recon.TryHandleAsync(ctx) && !await parts.Passes.TryHandleAsync(ctx)) await next(ctx);
         });
-        app.Run(Server(parts));
+        app.Run(server(parts));
     }
 
     /// <inheritdoc />
@@ -69,76 +100,8 @@ public abstract class StorageRoleService : StorageCloudService
         services.GetRequiredService<StorageDaemons>().Daemons();
         return Task.CompletedTask;
     }
-}
-
-/// <summary>The object server (port 6200): Swift's object-server API over the node's devices.</summary>
-public sealed class ObjectService : StorageRoleService
-{
-    /// <summary>Server:ObjectPort.</summary>
-    public static readonly Int32Option PortOption = new("Server", "ObjectPort", 6200, 1, 65535,
-        "port of the object server (the `object` role): Swift's object-server API over the node's devices") { CommandLine = "--object-port" };
-
-    /// <inheritdoc />
-    public override string Name => StorageRoleNames.Object;
-
-    /// <inheritdoc />
-    public override string Summary => "object server: Swift's object-server API over this node's devices";
-
-    /// <inheritdoc />
-    public override Int32Option Port => PortOption;
-
-    /// <inheritdoc />
-    protected override RequestDelegate Server(StorageNodeParts parts) => parts.Objects.HandleAsync;
 
     /// <inheritdoc />
     public override IEnumerable<string> BannerLines(ServiceContext context, IServiceProvider services) =>
-        [$"{Name,-12} http://{context.LocalHost}:{context.PortOf(Name)}/<device>/<partition>/<account>/<container>/<object>"];
-}
-
-/// <summary>The container server (port 6201): container databases and listings.</summary>
-public sealed class ContainerService : StorageRoleService
-{
-    /// <summary>Server:ContainerPort.</summary>
-    public static readonly Int32Option PortOption = new("Server", "ContainerPort", 6201, 1, 65535,
-        "port of the container server (the `container` role): container databases and listings") { CommandLine = "--container-port" };
-
-    /// <inheritdoc />
-    public override string Name => StorageRoleNames.Container;
-
-    /// <inheritdoc />
-    public override string Summary => "container server: container databases and object listings";
-
-    /// <inheritdoc />
-    public override Int32Option Port => PortOption;
-
-    /// <inheritdoc />
-    protected override RequestDelegate Server(StorageNodeParts parts) => parts.Containers.HandleAsync;
-
-    /// <inheritdoc />
-    public override IEnumerable<string> BannerLines(ServiceContext context, IServiceProvider services) =>
-        [$"{Name,-12} http://{context.LocalHost}:{context.PortOf(Name)}/<device>/<partition>/<account>/<container>"];
-}
-
-/// <summary>The account server (port 6202): account databases and container listings.</summary>
-public sealed class AccountService : StorageRoleService
-{
-    /// <summary>Server:AccountPort.</summary>
-    public static readonly Int32Option PortOption = new("Server", "AccountPort", 6202, 1, 65535,
-        "port of the account server (the `account` role): account databases and container listings") { CommandLine = "--account-port" };
-
-    /// <inheritdoc />
-    public override string Name => StorageRoleNames.Account;
-
-    /// <inheritdoc />
-    public override string Summary => "account server: account databases and container listings";
-
-    /// <inheritdoc />
-    public override Int32Option Port => PortOption;
-
-    /// <inheritdoc />
-    protected override RequestDelegate Server(StorageNodeParts parts) => parts.Accounts.HandleAsync;
-
-    /// <inheritdoc />
-    public override IEnumerable<string> BannerLines(ServiceContext context, IServiceProvider services) =>
-        [$"{Name,-12} http://{context.LocalHost}:{context.PortOf(Name)}/<device>/<partition>/<account>"];
+        [$"{Name,-12} http://{context.LocalHost}:{context.PortOf(Name)}{pathShape}"];
 }

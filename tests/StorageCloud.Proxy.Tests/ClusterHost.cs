@@ -4,17 +4,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using StorageCloud.Common.Constraints;
-using StorageCloud.Common.Hashing;
-using StorageCloud.Common.Http;
 using StorageCloud.Service.Http;
 using StorageCloud.ObjectLayer;
-using StorageCloud.Ring;
-using StorageCloud.Ring.Builder;
-using StorageCloud.Storage.Container;
-using StorageCloud.Storage.Engine;
-using StorageCloud.Storage.Node;
-using StorageCloud.Storage.ObjectServer;
 using StorageCloud.Tests;
 
 namespace StorageCloud.Proxy.Tests;
