@@ -20,7 +20,7 @@ public sealed partial class DeviceEngine
 {
     /// <summary>
     /// Forgets tombstones older than the reclaim age, then recovers space: a sealed segment (or large-record file)
-    /// that nothing in the index points at is deleted, and one whose live share fell below the threshold has its
+    /// that no object and no chunk extent points at is deleted, and one whose live share fell below the threshold has its
     /// live records copied to the end of the log first. A copy replaces an index entry only if the entry still
     /// points at the original, and a segment is deleted only once no entry points into it, so a crash at any moment
     /// loses nothing (at worst a copy is left for the next pass to collect).
@@ -81,6 +81,7 @@ public sealed partial class DeviceEngine
         var live = new Dictionary<uint, long>();
         foreach (var (_, _, state) in EnumerateObjects())
             live[state.Location.Segment] = live.GetValueOrDefault(state.Location.Segment) + state.Location.Length;
+        Chunks.AddLiveBytes(live);
         return live;
     }
 
@@ -105,6 +106,6 @@ public sealed partial class DeviceEngine
             copied += state.Location.Length;
             await pacer.WaitAsync(state.Location.Length, cancellationToken).ConfigureAwait(false);
         }
-        return copied;
+        return copied + await Chunks.RelocateAsync(segment, pacer, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -58,7 +58,11 @@ public sealed partial class DeviceEngine : IAsyncDisposable
         Directory.CreateDirectory(QuarantineDirectory);
         _quarantined = Directory.EnumerateFiles(QuarantineDirectory, "*.rec").LongCount();
         if (_log.RecoveredTailBytes > 0) DroppedAtOpen = DropEntriesPastTail();
+        Chunks = new Chunks.ChunkStore(this);
     }
+
+    /// <summary>The device's block chunks (the chunk server's store), on the same log and index as its objects.</summary>
+    public Chunks.ChunkStore Chunks { get; }
 
     /// <summary>The device directory.</summary>
     public string Path { get; }
@@ -373,9 +377,28 @@ public sealed partial class DeviceEngine : IAsyncDisposable
     /// <summary>Forgets a delivered container update.</summary>
     public void RemoveAsyncPending(byte[] key) => _index.Delete(key, sync: true);
 
-    /// <summary>Closes the log (finishing queued writes) and the index.</summary>
+    /// <summary>
+    /// Closes the device as a crash leaves it: records and index entries already written stay, block chunk changes not
+    /// flushed are dropped (as a disk's write cache loses them). For crash tests.
+    /// </summary>
+    public async ValueTask AbandonAsync()
+    {
+        await _log.DisposeAsync().ConfigureAwait(false);
+        _walSync.Dispose();
+        _index.Dispose();
+    }
+
+    /// <summary>Closes the log (finishing queued writes and storing chunk changes not flushed yet) and the index.</summary>
     public async ValueTask DisposeAsync()
     {
+        try
+        {
+            await Chunks.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or Rocks.RocksDbException)
+        {
+            // A device that cannot be written any more loses only what was never flushed, as a disk's cache would.
+        }
         await _log.DisposeAsync().ConfigureAwait(false);
         _walSync.Dispose();
         _index.Dispose();

@@ -26,8 +26,14 @@ public static class KeySpace
     /// <summary>Containers changed since they last reported to their account: 'c', container hash (16).</summary>
     public const byte UnreportedContainers = (byte)'c';
 
-    /// <summary>Block chunks (the chunk server's extent maps and versions), reserved for the block store.</summary>
+    /// <summary>
+    /// Block chunks: 'k', partition (4, big-endian), volume (16), chunk index (8, big-endian), then 'e' + offset in
+    /// the chunk (4, big-endian) for each extent, or 'v' for the chunk's version.
+    /// </summary>
     public const byte Chunks = (byte)'k';
+
+    /// <summary>Volume fences: 'f', volume (16) → the newest lease epoch a writer of the volume has shown.</summary>
+    public const byte VolumeFences = (byte)'f';
 
     /// <summary>Iterator bounds that cover exactly one table.</summary>
     public static IteratorOptions Table(byte table, bool fillCache = true, RocksSnapshot? snapshot = null) => new()

@@ -15,6 +15,9 @@ public enum RecordType : byte
 
     /// <summary>A metadata update (POST): metadata only.</summary>
     Metadata = 3,
+
+    /// <summary>Bytes of a block chunk written at an offset: the name is the chunk, the metadata its extent header and page CRCs.</summary>
+    Extent = 4,
 }
 
 /// <summary>
@@ -71,7 +74,7 @@ public readonly record struct RecordHeader(RecordType Type, int NameLength, int 
         if (BinaryPrimitives.ReadUInt32LittleEndian(source) != Magic || source[4] != Version) return false;
         if (BinaryPrimitives.ReadUInt32LittleEndian(source[40..]) != Crc32C.Compute(source[..40])) return false;
         var type = (RecordType)source[5];
-        if (type is not (RecordType.Object or RecordType.Tombstone or RecordType.Metadata)) return false;
+        if (type is not (RecordType.Object or RecordType.Tombstone or RecordType.Metadata or RecordType.Extent)) return false;
         var flags = BinaryPrimitives.ReadUInt32LittleEndian(source[12..]);
         if ((flags & ~1u) != 0) return false;
         var dataLength = BinaryPrimitives.ReadInt64LittleEndian(source[16..]);

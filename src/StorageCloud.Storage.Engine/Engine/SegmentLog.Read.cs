@@ -92,6 +92,38 @@ public sealed partial class SegmentLog
         NativeFile.SyncDirectory(_directory);
     }
 
+    /// <summary>
+    /// Reads bytes at a position of a segment, as they are (block chunks check their own page CRCs); false when the
+    /// segment is gone or shorter than asked.
+    /// </summary>
+    public bool TryReadAt(uint segment, long position, Span<byte> buffer)
+    {
+        SafeFileHandle file;
+        try
+        {
+            file = ReaderFor(segment);
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+        var done = 0;
+        while (done < buffer.Length)
+        {
+            var n = RandomAccess.Read(file, buffer[done..], position + done);
+            if (n <= 0) return false;
+            done += n;
+        }
+        return true;
+    }
+
+    /// <summary>The length of a segment's file, or -1 when it is gone.</summary>
+    public long LengthOf(uint segment)
+    {
+        var path = PathOf(segment);
+        return File.Exists(path) ? new FileInfo(path).Length : -1;
+    }
+
     /// <summary>The file that holds a segment.</summary>
     public string PathOf(uint segment)
     {

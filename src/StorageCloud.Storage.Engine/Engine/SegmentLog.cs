@@ -66,14 +66,26 @@ public sealed partial class SegmentLog : IAsyncDisposable
         => AppendAsync(type, timestamp, name, metadata, new ReadOnlySequence<byte>(data), state);
 
     /// <summary>As the other overload, with the data in pieces (pooled buffers a body was read into).</summary>
+    /// <param name="durable">
+    /// False for a write that may be acknowledged once it is written but before it is durable, as a disk with a write
+    /// cache acknowledges (block chunks); <see cref="SyncAsync"/> makes every such write durable. Objects are always durable.
+    /// </param>
     public Task<RecordLocation> AppendAsync(RecordType type, SwiftTimestamp timestamp, ReadOnlyMemory<byte> name,
-        ReadOnlyMemory<byte> metadata, ReadOnlySequence<byte> data, object? state = null)
+        ReadOnlyMemory<byte> metadata, ReadOnlySequence<byte> data, object? state = null, bool durable = true)
     {
         if (data.Length > _options.LargeObjectThreshold)
             throw new ArgumentException("data above the large-object threshold must be streamed with AppendLargeAsync", nameof(data));
-        var write = new PendingWrite(new RecordHeader(type, name.Length, metadata.Length, data.Length, timestamp), name, metadata, data, state);
+        var write = new PendingWrite(new RecordHeader(type, name.Length, metadata.Length, data.Length, timestamp), name, metadata, data, state, durable);
         if (!_queue.Writer.TryWrite(write)) throw new ObjectDisposedException(nameof(SegmentLog));
         return write.Completion.Task;
+    }
+
+    /// <summary>Completes once every record written before the call is durable (a flush of the device's write cache).</summary>
+    public Task SyncAsync()
+    {
+        var barrier = PendingWrite.Barrier();
+        if (!_queue.Writer.TryWrite(barrier)) throw new ObjectDisposedException(nameof(SegmentLog));
+        return barrier.Completion.Task;
     }
 
     private async Task CommitLoopAsync()
@@ -102,7 +114,20 @@ public sealed partial class SegmentLog : IAsyncDisposable
     private void Commit(List<PendingWrite> batch)
     {
         long bytes = 0;
-        foreach (var w in batch) bytes += w.Header.RecordLength;
+        var sync = false;
+        var records = 0;
+        foreach (var w in batch)
+        {
+            sync |= w.Durable;
+            if (w.IsBarrier) continue;
+            bytes += w.Header.RecordLength;
+            records++;
+        }
+        if (records == 0)
+        {
+            CommitBarriers(batch);
+            return;
+        }
         if (_tail > 0 && _tail + bytes > _options.MaxSegmentBytes) Rotate();
 
         var framing = ArrayPool<byte>.Shared.Rent(batch.Count * (RecordHeader.Size + RecordHeader.TrailerSize));
@@ -115,6 +140,7 @@ public sealed partial class SegmentLog : IAsyncDisposable
             for (var i = 0; i < batch.Count; i++)
             {
                 var w = batch[i];
+                if (w.IsBarrier) continue;
                 var header = framing.AsMemory(i * (RecordHeader.Size + RecordHeader.TrailerSize), RecordHeader.Size);
                 var trailer = framing.AsMemory(i * (RecordHeader.Size + RecordHeader.TrailerSize) + RecordHeader.Size, RecordHeader.TrailerSize);
                 w.Header.Write(header.Span);
@@ -134,10 +160,13 @@ public sealed partial class SegmentLog : IAsyncDisposable
                 offset += w.Header.RecordLength;
             }
             RandomAccess.Write(_active, buffers, start);
-            NativeFile.DataSync(_active);
-            Interlocked.Increment(ref _syncs);
+            if (sync)
+            {
+                NativeFile.DataSync(_active);
+                Interlocked.Increment(ref _syncs);
+            }
             _tail = start + bytes;
-            _options.BeforeAcknowledge?.Invoke(committed);
+            _options.BeforeAcknowledge?.Invoke(records == batch.Count ? committed : [.. committed.Where((_, i) => !batch[i].IsBarrier)]);
         }
         catch (Exception e)
         {
@@ -159,7 +188,7 @@ public sealed partial class SegmentLog : IAsyncDisposable
         }
         for (var i = 0; i < batch.Count; i++) batch[i].Completion.TrySetResult(committed[i].Location);
         long largest = 0;
-        foreach (var w in batch) largest = Math.Max(largest, w.Header.DataLength);
+        foreach (var w in batch) if (!w.IsBarrier) largest = Math.Max(largest, w.Header.DataLength);
         // The cache keeps pages in folios of up to 2 MiB and drops only whole ones: the range reaches back over the
         // folio the batch's first record shares with the record before it (the last one's goes with the next batch).
         if (largest < _options.DropCacheAboveBytes) return;
@@ -169,11 +198,30 @@ public sealed partial class SegmentLog : IAsyncDisposable
 
     private const long LargestFolio = 2 * 1024 * 1024;
 
+    // A batch of barriers only: one fdatasync makes every write before them durable.
+    private void CommitBarriers(List<PendingWrite> batch)
+    {
+        try
+        {
+            NativeFile.DataSync(_active);
+            Interlocked.Increment(ref _syncs);
+        }
+        catch (Exception e)
+        {
+            foreach (var w in batch) w.Completion.TrySetException(e);
+            return;
+        }
+        foreach (var w in batch) w.Completion.TrySetResult(default);
+    }
+
     private void Rotate()
     {
         var next = (uint)Interlocked.Increment(ref _lastSegment);
         var handle = File.OpenHandle(SegmentPath(next, large: false), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
         NativeFile.SyncDirectory(_directory);
+        // A sealed segment is durable whole: recovery checks only the active segment's tail, and writes acknowledged
+        // before they were durable may still be in the cache.
+        NativeFile.DataSync(_active);
         var old = _active;
         _active = handle;
         _activeSegment = next;
@@ -267,8 +315,14 @@ public sealed partial class SegmentLog : IAsyncDisposable
         }
     }
 
-    private sealed class PendingWrite(RecordHeader header, ReadOnlyMemory<byte> name, ReadOnlyMemory<byte> metadata, ReadOnlySequence<byte> data, object? state)
+    private sealed class PendingWrite(RecordHeader header, ReadOnlyMemory<byte> name, ReadOnlyMemory<byte> metadata, ReadOnlySequence<byte> data,
+        object? state, bool durable)
     {
+        /// <summary>A request to make everything written so far durable, with no record of its own.</summary>
+        public static PendingWrite Barrier() => new(default, default, default, default, null, durable: true) { IsBarrier = true };
+
+        public bool IsBarrier { get; private init; }
+        public bool Durable { get; } = durable;
         public RecordHeader Header { get; } = header;
         public ReadOnlyMemory<byte> Name { get; } = name;
         public ReadOnlyMemory<byte> Metadata { get; } = metadata;
