@@ -40,6 +40,9 @@ public static class StorageOptions
     private static readonly Int64Option ReclaimAgeSeconds = Storage.Int64("ReclaimAgeSeconds", 604_800, 0, long.MaxValue / 10_000_000,
         "tombstones older than this (a week) are forgotten by compaction, as Swift's `reclaim_age`");
 
+    private static readonly Int32Option ChunkFlushSeconds = Storage.Int32("ChunkFlushSeconds", 5, 0, 3600,
+        "block chunks are acknowledged before they are durable, as a disk with a write cache; every this many seconds what is not flushed yet is made durable (`0`: only when a client flushes)");
+
     private static readonly Int32Option CompactionInterval = Compaction.Int32("IntervalSeconds", 300, 0, Week, "seconds between passes (0 turns compaction off)");
     private static readonly Int32Option LiveThreshold = Compaction.Int32("LiveThreshold", 50, 1, 100, "percent: a segment with a smaller live share is rewritten");
     private static readonly Int64Option CompactionBytesPerSecond = Compaction.Int64("BytesPerSecond", 20_000_000, 0, long.MaxValue, "the most bytes per second a pass copies (0: no limit)");
@@ -86,6 +89,7 @@ public static class StorageOptions
         Updater = new UpdaterOptions(UpdaterInterval.Read(c)),
         Reaper = new ReaperOptions(ReaperInterval.Read(c), ReaperDelay.Read(c)),
         Expirer = new ExpirerOptions(ExpirerInterval.Read(c)),
+        ChunkFlushSeconds = ChunkFlushSeconds.Read(c),
         Replicator = new ReplicatorOptions
         {
             IntervalSeconds = ReplicatorInterval.Read(c),
@@ -122,4 +126,7 @@ public sealed record StorageSettings
 
     /// <summary>The replicators' interval, concurrency and pace.</summary>
     public required ReplicatorOptions Replicator { get; init; }
+
+    /// <summary>Seconds between flushes of the block chunks' write cache.</summary>
+    public required int ChunkFlushSeconds { get; init; }
 }

@@ -45,7 +45,7 @@ public sealed class StorageRoleService(string name, string summary, Int32Option 
 
     /// <summary>The object server (port 6200): Swift's object-server API over the node's devices.</summary>
     public static StorageRoleService Object() => new(StorageRoleNames.Object, "object server: Swift's object-server API over this node's devices", ObjectPort,
-        parts => parts.Objects.HandleAsync, "/<device>/<partition>/<account>/<container>/<object>");
+        parts => parts.HandleObjectPortAsync, "/<device>/<partition>/<account>/<container>/<object>  (block chunks under /.chunk/)");
 
     /// <summary>The container server (port 6201): container databases and listings.</summary>
     public static StorageRoleService Container() => new(StorageRoleNames.Container, "container server: container databases and object listings", ContainerPort,
@@ -78,6 +78,10 @@ public sealed class StorageRoleService(string name, string summary, Int32Option 
         services.TryAddSingleton(sp => sp.GetRequiredService<StorageNodeParts>().Node);
         services.TryAddSingleton<StorageDaemons>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDaemonSource, StorageDaemons>(sp => sp.GetRequiredService<StorageDaemons>()));
+        // A block gateway in this process reaches the object role's devices directly.
+        if (name == StorageRoleNames.Object && context.Host.InProcessBackend)
+            services.TryAddSingleton<Chunks.ILocalChunkStores>(sp => new LocalChunkStores(sp.GetRequiredService<StorageNodeParts>().Node,
+                Common.Net.HostAddress.Reachable(context.Host.BindAddress).ToString(), port.Read(context.Configuration)));
     }
 
     /// <inheritdoc />

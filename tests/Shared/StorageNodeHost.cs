@@ -92,7 +92,8 @@ public sealed class StorageNodeHost : IAsyncDisposable
         var accounts = Accounts = new Storage.Account.AccountServer(_node, SwiftConstraints.Default);
         app.MapWhen(ctx => ctx.Connection.LocalPort == ContainerPort, b => b.Run(containers.HandleAsync));
         app.MapWhen(ctx => ctx.Connection.LocalPort == AccountPort, b => b.Run(accounts.HandleAsync));
-        app.Run(objects.HandleAsync);
+        var chunks = new StorageCloud.Storage.ChunkServer.ChunkServer(_node);
+        app.Run(ctx => StorageCloud.Storage.ChunkServer.ChunkServer.Handles(ctx) ? chunks.HandleAsync(ctx) : objects.HandleAsync(ctx));
         await app.StartAsync();
         (ObjectPort, ContainerPort, AccountPort) = (o!.IPEndPoint!.Port, c!.IPEndPoint!.Port, a!.IPEndPoint!.Port);
         _app = app;

@@ -61,6 +61,9 @@ public sealed class StorageDaemons(StorageNodeParts parts, ILogger<StorageDaemon
                 ? new DatabaseReplicator(Replicated(containers.Stores), () => rings.Container, parts.Http, ip, context.PortOf(StorageRoleNames.Container), settings.Replicator) : null,
             AccountReplicator = rings is not null && accounts is not null
                 ? new DatabaseReplicator(Replicated(accounts.Stores), () => rings.Account, parts.Http, ip, context.PortOf(StorageRoleNames.Account), settings.Replicator) : null,
+            ChunkReplicator = rings is not null && objects
+                ? new ChunkReplicator(parts.Node, () => rings.Object, parts.Http, ip, context.PortOf(StorageRoleNames.Object), settings.Replicator) : null,
+            ChunkFlushSeconds = settings.ChunkFlushSeconds,
         };
     }
 
@@ -102,6 +105,19 @@ public sealed class StorageDaemons(StorageNodeParts parts, ILogger<StorageDaemon
                 logger.LogInformation("audit of {Device}: {Objects} objects, {Bytes} bytes, {Quarantined} quarantined in {Seconds:F1}s",
                     engine.Name, result.Objects, result.Bytes, result.Quarantined, result.Duration.TotalSeconds);
                 return result;
+            }));
+            Add("chunk-auditor", roles.Auditor.IntervalSeconds, true, EachDevice("chunk audit", async (engine, ct) =>
+            {
+                var (extents, bytes, stale) = await engine.Chunks.AuditAsync(new Common.IO.Pacer(roles.Auditor.BytesPerSecond), ct);
+                if (stale > 0) logger.LogWarning("chunk audit of {Device}: {Stale} chunks failed their CRC checks and were made stale for repair", engine.Name, stale);
+                return new { extents, bytes, stale };
+            }));
+            // Block chunks behave as a disk with a write cache; this bounds how much an unflushed crash can lose.
+            Add("chunk-flusher", roles.ChunkFlushSeconds, false, EachDevice("chunk flush", async (engine, ct) =>
+            {
+                var dirty = engine.Chunks.DirtyCount;
+                if (dirty > 0) await engine.Chunks.FlushAsync();
+                return new { flushed = dirty };
             }));
             Add("object-updater", roles.Updater.IntervalSeconds, false, EachDevice("update", async (engine, ct) =>
             {
@@ -168,6 +184,7 @@ public sealed class StorageDaemons(StorageNodeParts parts, ILogger<StorageDaemon
         Replicator("object", roles.ObjectReplicator is { } o ? o.RunPassAsync : null);
         Replicator("container", roles.ContainerReplicator is { } c ? c.RunPassAsync : null);
         Replicator("account", roles.AccountReplicator is { } a ? a.RunPassAsync : null);
+        Replicator("chunk", roles.ChunkReplicator is { } k ? k.RunPassAsync : null);
         return schedule;
     }
 }
@@ -183,6 +200,10 @@ public sealed record DaemonRoles(bool Objects, Recon Recon, AuditorOptions Audit
     public ObjectReplicator? ObjectReplicator { get; init; }
     public DatabaseReplicator? ContainerReplicator { get; init; }
     public DatabaseReplicator? AccountReplicator { get; init; }
+    public ChunkReplicator? ChunkReplicator { get; init; }
+
+    /// <summary>Seconds between flushes of the block chunks' write cache (0: only when a client flushes).</summary>
+    public int ChunkFlushSeconds { get; init; }
 }
 
 /// <summary>Settings of the object expirer (the "Expirer" configuration section).</summary>

@@ -48,7 +48,7 @@ public sealed class Recon(StorageNode node, string? ringDirectory)
         object? body = path["/recon/".Length..] switch
         {
             "replication" => Replication("object"),
-            ['r', 'e', 'p', 'l', 'i', 'c', 'a', 't', 'i', 'o', 'n', '/', .. var kind] when Array.IndexOf(ReplicatorKinds, kind) >= 0 => Replication(kind),
+            ['r', 'e', 'p', 'l', 'i', 'c', 'a', 't', 'i', 'o', 'n', '/', .. var kind] when Array.IndexOf(ReplicatorKinds, kind) >= 0 || kind == "chunk" => Replication(kind),
             "async" => new Dictionary<string, int> { ["async_pending"] = node.Devices.Values.Sum(e => e.AsyncPendingCount) },
             "quarantined" => new Dictionary<string, long> { ["objects"] = node.Devices.Values.Sum(e => e.QuarantinedCount) },
             "diskusage" => node.Devices.Select(d => DiskUsage(d.Key, d.Value)).ToList(),

@@ -18,6 +18,7 @@ public sealed class StorageNodeParts : IAsyncDisposable
     private readonly Lazy<ObjectServer.ObjectServer> _objects;
     private readonly Lazy<ContainerServer> _containers;
     private readonly Lazy<AccountServer> _accounts;
+    private readonly Lazy<ChunkServer.ChunkServer> _chunks;
 
     /// <summary>Opens the devices of the data directory.</summary>
     public StorageNodeParts(ServiceContext context, StorageSettings settings)
@@ -35,6 +36,7 @@ public sealed class StorageNodeParts : IAsyncDisposable
         _objects = new(() => new ObjectServer.ObjectServer(Node, settings.Constraints, Updater));
         _containers = new(() => new ContainerServer(Node, settings.Constraints, Reporter));
         _accounts = new(() => new AccountServer(Node, settings.Constraints));
+        _chunks = new(() => new ChunkServer.ChunkServer(Node));
     }
 
     /// <summary>The process's context.</summary>
@@ -69,6 +71,13 @@ public sealed class StorageNodeParts : IAsyncDisposable
 
     /// <summary>The account server (made on first use).</summary>
     public AccountServer Accounts => _accounts.Value;
+
+    /// <summary>The chunk server, in a path space of the object port (made on first use).</summary>
+    public ChunkServer.ChunkServer Chunks => _chunks.Value;
+
+    /// <summary>The object port's server: block chunks under /.chunk/, objects otherwise.</summary>
+    public Task HandleObjectPortAsync(Microsoft.AspNetCore.Http.HttpContext context) =>
+        ChunkServer.ChunkServer.Handles(context) ? Chunks.HandleAsync(context) : Objects.HandleAsync(context);
 
     /// <summary>The rings, when the ring directory has all three; replicators and the reaper need them.</summary>
     public ClusterRings? LoadRings() => ClusterRings.ExistIn(Context.Host.RingDir)
