@@ -13,8 +13,10 @@ require_dotnet
 # python3-swiftclient (the `swift` CLI), python3-openstackclient (`openstack`), awscli (`aws`), python3-boto3,
 # s3cmd, rclone and curl: the
 # compatibility tests drive the appliance with them. postgresql: the identity store's suite also runs on PostgreSQL
-# (the tests start their own server on loopback).
-TEST_PACKAGES=("${NATIVE_PACKAGES[@]}" swift python3-swift python3-swiftclient python3-openstackclient awscli python3-boto3 s3cmd rclone curl postgresql)
+# (the tests start their own server on loopback). qemu-utils (qemu-img, qemu-io), libnbd-bin (nbdinfo, nbdcopy)
+# and fio: the block service's NBD exports are driven by them.
+TEST_PACKAGES=("${NATIVE_PACKAGES[@]}" swift python3-swift python3-swiftclient python3-openstackclient awscli python3-boto3 s3cmd rclone curl postgresql
+  qemu-utils libnbd-bin fio)
 ensure_packages "${TEST_PACKAGES[@]}"
 
 results="$root/TestResults"

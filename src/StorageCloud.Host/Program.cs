@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Configuration;
+using StorageCloud.Block;
 using StorageCloud.Common.Configuration;
 using StorageCloud.Host.Configuration;
 using StorageCloud.Identity;
@@ -25,6 +26,7 @@ public static class Program
         StorageRoleService.Container(),
         StorageRoleService.Object(),
         new ProxyService(),
+        new BlockService(),
         new IdentityService(),
     ];
 
@@ -43,6 +45,7 @@ public static class Program
         root.Subcommands.Add(Operator.DevClusterCommand.Build());
         root.Subcommands.Add(Operator.ReconCommand.Build());
         root.Subcommands.Add(Operator.DispersionCommand.Build(catalog));
+        root.Subcommands.Add(Operator.VolumeCommand.Build());
         var version = new Command("version", "Print the version.");
         version.SetAction(_ =>
         {

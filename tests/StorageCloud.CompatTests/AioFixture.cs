@@ -11,6 +11,12 @@ public sealed class AioFixture : IAsyncLifetime
 
     public int Port { get; private set; }
 
+    /// <summary>The volume service's port (the block admin API).</summary>
+    public int VolumePort { get; private set; }
+
+    /// <summary>The NBD server's port.</summary>
+    public int NbdPort { get; private set; }
+
     public string Url => $"http://127.0.0.1:{Port}";
 
     public string DataDir => Path.Combine(Root, "data");
@@ -26,7 +32,10 @@ public sealed class AioFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Port = StorageCloudProcess.FreePort();
-        Process = StorageCloudProcess.Start(["aio", "--port", Port.ToString(), "--data-dir", DataDir, "--log-level", "warning"]);
+        VolumePort = StorageCloudProcess.FreePort();
+        NbdPort = StorageCloudProcess.FreePort();
+        Process = StorageCloudProcess.Start(["aio", "--port", Port.ToString(), "--volume-port", VolumePort.ToString(), "--nbd-port", NbdPort.ToString(),
+            "--data-dir", DataDir, "--log-level", "warning"]);
         await Process.WaitUntilListeningAsync(Port, TimeSpan.FromSeconds(60));
     }
 
@@ -41,6 +50,23 @@ public sealed class AioFixture : IAsyncLifetime
         {
         }
     }
+
+    /// <summary>The variables of the openrc the appliance wrote.</summary>
+    public Dictionary<string, string> OpenRc()
+    {
+        var env = new Dictionary<string, string>();
+        foreach (var line in File.ReadAllLines(Path.Combine(DataDir, "openrc")))
+        {
+            if (!line.StartsWith("export ", StringComparison.Ordinal)) continue;
+            var eq = line.IndexOf('=');
+            env[line["export ".Length..eq]] = line[(eq + 1)..];
+        }
+        return env;
+    }
+
+    /// <summary>Runs `storagecloud` (the appliance's own executable) with the openrc's credentials.</summary>
+    public Task<(int Exit, string Stdout, string Stderr)> StorageCloudAsync(params string[] args) =>
+        CliRunner.RunAsync("dotnet", [StorageCloudProcess.ExecutablePath, .. args], OpenRc(), Root);
 
     /// <summary>Runs the swift CLI against the appliance; fails the test with its output when it fails.</summary>
     public async Task<string> SwiftAsync(params string[] args)

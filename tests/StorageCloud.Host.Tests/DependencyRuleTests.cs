@@ -20,6 +20,7 @@ public sealed class DependencyRuleTests
         ["StorageCloud.Storage"] = 3,
         ["StorageCloud.Proxy"] = 3,
         ["StorageCloud.Identity"] = 3,
+        ["StorageCloud.Block"] = 3,
         ["StorageCloud.Host"] = 4,
     };
 

@@ -1,0 +1,66 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using StorageCloud.Common.Configuration;
+using StorageCloud.Service.Sql;
+
+namespace StorageCloud.Block;
+
+/// <summary>The block service's settings, read and checked.</summary>
+public sealed record BlockSettings
+{
+    /// <summary>Where the NBD server listens.</summary>
+    public required IPEndPoint Nbd { get; init; }
+
+    /// <summary>"sqlite" or "postgres".</summary>
+    public required string Database { get; init; }
+
+    /// <summary>The volumes database.</summary>
+    public required string ConnectionString { get; init; }
+
+    /// <summary>How long a writer's lease lasts unless renewed.</summary>
+    public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Largest volume.</summary>
+    public long MaxVolumeBytes { get; init; } = 16L << 40;
+}
+
+/// <summary>The "Block" section.</summary>
+public static class BlockConfig
+{
+    /// <summary>The section.</summary>
+    public static readonly OptionSection Section = new("Block");
+
+    private static readonly Int32Option NbdPort = Section.Port("NbdPort", 10809, "port of the NBD server that exports volumes (under their ids)", "--nbd-port");
+    private static readonly StringOption NbdBind = Section.String("NbdBind", null,
+        "address the NBD server binds to; on loopback it serves every volume, on any other address a volume only to the hosts it is attached to",
+        defaultNote: "`Server:BindAddress`");
+    private static readonly ChoiceOption Database = Section.Choice("Database", "sqlite", ["sqlite", "postgres"], "`sqlite` (embedded) or `postgres` (for more than one API node)");
+    private static readonly StringOption ConnectionString = Section.String("ConnectionString", null, "ADO.NET connection string of the volumes database; required for `postgres`",
+        defaultNote: "`<data>/block/block.db` (SQLite)");
+    private static readonly Int32Option LeaseSeconds = Section.Int32("LeaseSeconds", 30, 5, 3600,
+        "how long a gateway's write lease on a volume lasts unless renewed; another gateway may take an expired lease over (and fence the old writer)");
+    private static readonly Int64Option MaxVolumeBytes = Section.Int64("MaxVolumeBytes", 16L << 40, 512, long.MaxValue / 2, "largest volume, in bytes");
+
+    /// <summary>Reads the section; the database defaults under the data directory and the NBD address to the bind address.</summary>
+    public static BlockSettings Read(IConfiguration c, string dataDir, IPAddress bind)
+    {
+        var database = Database.Read(c);
+        var connection = ConnectionString.Read(c);
+        if (connection is null)
+        {
+            if (database == "postgres") throw new ConfigurationException(ConnectionString.Key, "is required with Block:Database postgres");
+            connection = SqlDatabase.SqliteFile(Path.Combine(dataDir, "block", "block.db"));
+        }
+        var address = bind;
+        if (NbdBind.Read(c) is { } text && !IPAddress.TryParse(text, out address))
+            throw new ConfigurationException(NbdBind.Key, $"must be an IP address (got '{text}')");
+        return new BlockSettings
+        {
+            Nbd = new IPEndPoint(address!, NbdPort.Read(c)),
+            Database = database,
+            ConnectionString = connection,
+            Lease = TimeSpan.FromSeconds(LeaseSeconds.Read(c)),
+            MaxVolumeBytes = MaxVolumeBytes.Read(c),
+        };
+    }
+}

@@ -1,0 +1,91 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using StorageCloud.Auth;
+using StorageCloud.Block.Api;
+using StorageCloud.Block.Chunks;
+using StorageCloud.Block.Devices;
+using StorageCloud.Block.Nbd;
+using StorageCloud.Block.Volumes;
+using StorageCloud.Common.Configuration;
+using StorageCloud.Common.Net;
+using StorageCloud.ObjectLayer;
+using StorageCloud.Service.Hosting;
+using StorageCloud.Service.Http;
+using StorageCloud.Service.Sql;
+using StorageCloud.Storage.Chunks;
+
+namespace StorageCloud.Block;
+
+/// <summary>
+/// The volume role: volumes as chunks on the storage nodes, written by this gateway under a fenced lease, exported
+/// over NBD (port 10809), with the block admin API on port 8776 (where the Cinder API will live).
+/// </summary>
+public sealed class BlockService : StorageCloudService
+{
+    /// <summary>Server:VolumePort.</summary>
+    public static readonly Int32Option PortOption = new("Server", "VolumePort", 8776, 1, 65535,
+        "port of the volume service (the `volume` role): the block admin API under `/block`") { CommandLine = "--volume-port" };
+
+    private BlockSettings? _settings;
+
+    /// <inheritdoc />
+    public override string Name => "volume";
+
+    /// <inheritdoc />
+    public override string Summary => "volume: block volumes on the storage nodes, exported over NBD";
+
+    /// <inheritdoc />
+    public override Int32Option Port => PortOption;
+
+    /// <inheritdoc />
+    public override IEnumerable<OptionSection> OptionSections => [BlockConfig.Section, AuthConfig.Section, ObjectLayerConfig.Section];
+
+    /// <inheritdoc />
+    public override void Register(ServiceContext context, IServiceCollection services)
+    {
+        var settings = _settings = BlockConfig.Read(context.Configuration, context.Host.DataDir, context.Host.BindAddress);
+        services.AddObjectLayer(context);
+        services.AddKeystoneAuth(context);
+        services.AddSingleton(settings);
+        services.AddSingleton(_ => new VolumeStore(new SqlDatabase(settings.Database, settings.ConnectionString, VolumeStore.Component, VolumeStore.Migrations)));
+        services.AddSingleton(sp =>
+        {
+            var cluster = sp.GetRequiredService<Cluster>();
+            var http = new HttpClient(context.LocalRoutes.CreateHandler(new SocketsHttpHandler
+            {
+                ConnectTimeout = TimeSpan.FromSeconds(2),
+                PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+                MaxConnectionsPerServer = 64,
+            }))
+            { Timeout = TimeSpan.FromSeconds(15) };
+            return new ChunkPlacement(() => cluster.Rings.Object, sp.GetService<ILocalChunkStores>(), http);
+        });
+        services.AddSingleton<VolumeDevices>();
+        services.AddHostedService(sp => sp.GetRequiredService<VolumeDevices>());
+        var loopback = System.Net.IPAddress.IsLoopback(settings.Nbd.Address);
+        services.AddSingleton<INbdExports>(sp => new NbdExports(sp.GetRequiredService<VolumeStore>(), sp.GetRequiredService<VolumeDevices>(), loopback));
+        services.AddHostedService(sp => new NbdServer(settings.Nbd, sp.GetRequiredService<INbdExports>(), sp.GetRequiredService<ILogger<NbdServer>>()));
+        services.AddSingleton(sp => new BlockApi(sp.GetRequiredService<VolumeStore>(), sp.GetRequiredService<VolumeDevices>(), sp.GetRequiredService<ChunkPlacement>(),
+            settings, NbdHost(context, settings), sp.GetRequiredService<ILogger<BlockApi>>()));
+    }
+
+    /// <inheritdoc />
+    public override void MapPipeline(ServiceContext context, IApplicationBuilder app)
+    {
+        app.UseMiddleware<TransactionIdMiddleware>(new TransactionIdOptions { Style = RequestIdStyle.OpenStack });
+        app.UseMiddleware<HealthcheckMiddleware>(new HealthcheckOptions { DisablePath = context.Host.HealthcheckDisablePath });
+        app.UseKeystoneAuth(context);
+        app.Run(app.ApplicationServices.GetRequiredService<BlockApi>().HandleAsync);
+    }
+
+    /// <inheritdoc />
+    public override IEnumerable<string> BannerLines(ServiceContext context, IServiceProvider services) =>
+    [
+        $"{Name,-12} {context.UrlOf(Name)}/block/volumes   (admin API; storagecloud volume create --size 1GiB)",
+        $"{"nbd",-12} nbd://{NbdHost(context, _settings!)}:{_settings!.Nbd.Port}/<volume-id>   (qemu-img, nbdinfo, nbd-client)",
+    ];
+
+    private static string NbdHost(ServiceContext context, BlockSettings settings) => HostAddress.UriHostFor(settings.Nbd.Address);
+}

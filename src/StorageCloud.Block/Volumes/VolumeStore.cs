@@ -1,0 +1,81 @@
+using StorageCloud.Service.Sql;
+
+namespace StorageCloud.Block.Volumes;
+
+/// <summary>A volume's row: its size and state, and the lease of its one writer.</summary>
+public sealed class VolumeRow
+{
+    public string Id { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string ProjectId { get; set; } = "";
+    public long Size { get; set; }
+    public string Status { get; set; } = "available";
+    public string CreatedAt { get; set; } = "";
+    /// <summary>Who holds the write lease (a gateway's id), or null.</summary>
+    public string? LeaseHolder { get; set; }
+    /// <summary>The lease's epoch: every new holder takes the next one, and storage nodes refuse older ones.</summary>
+    public long LeaseEpoch { get; set; }
+    /// <summary>Unix seconds when the lease ends unless renewed.</summary>
+    public long LeaseExpires { get; set; }
+}
+
+/// <summary>A host a volume is attached to: an NBD server bound beyond loopback serves the volume only to it.</summary>
+public sealed class AttachmentRow
+{
+    public string Id { get; set; } = "";
+    public string VolumeId { get; set; } = "";
+    public string Host { get; set; } = "";
+}
+
+/// <summary>
+/// The block service's metadata in SQL (SQLite embedded, PostgreSQL for several API nodes): volumes, their leases and
+/// attachments. A lease is taken with one conditional UPDATE, so two gateways can never both believe they hold it.
+/// </summary>
+public sealed class VolumeStore(SqlDatabase db) : SqlStore(db, Tables)
+{
+    private static readonly Dictionary<Type, string> Tables = new() { [typeof(VolumeRow)] = "volumes", [typeof(AttachmentRow)] = "attachments" };
+
+    /// <summary>The component name schema_versions records.</summary>
+    public const string Component = "block";
+
+    /// <summary>The migrations, oldest first.</summary>
+    public static readonly IReadOnlyList<SqlMigration> Migrations =
+    [
+        new(1,
+        [
+            """
+            CREATE TABLE IF NOT EXISTS volumes (id TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '', project_id TEXT NOT NULL DEFAULT '',
+                size BIGINT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL, lease_holder TEXT, lease_epoch BIGINT NOT NULL DEFAULT 0,
+                lease_expires BIGINT NOT NULL DEFAULT 0)
+            """,
+            "CREATE TABLE IF NOT EXISTS attachments (id TEXT PRIMARY KEY, volume_id TEXT NOT NULL, host TEXT NOT NULL, UNIQUE (volume_id, host))",
+        ]),
+    ];
+
+    /// <summary>
+    /// Takes the volume's lease for <paramref name="holder"/> when it is free, expired, already its own, or when
+    /// <paramref name="force"/> (an operator's takeover): the epoch moves on by one. Returns the new epoch, or null
+    /// when another holder's lease is still live.
+    /// </summary>
+    public async Task<long?> AcquireLeaseAsync(string volumeId, string holder, TimeSpan duration, bool force, DateTimeOffset now)
+    {
+        var updated = await ExecuteAsync(
+            """
+            UPDATE volumes SET lease_holder = @holder, lease_epoch = lease_epoch + 1, lease_expires = @expires
+            WHERE id = @id AND (@force = 1 OR lease_holder IS NULL OR lease_holder = @holder OR lease_expires < @now)
+            """,
+            new { id = volumeId, holder, expires = (now + duration).ToUnixTimeSeconds(), force = force ? 1 : 0, now = now.ToUnixTimeSeconds() });
+        if (updated == 0) return null;
+        return (await GetAsync<VolumeRow>(volumeId))?.LeaseEpoch;
+    }
+
+    /// <summary>Extends a lease still held at <paramref name="epoch"/>; false when it was taken over.</summary>
+    public async Task<bool> RenewLeaseAsync(string volumeId, string holder, long epoch, TimeSpan duration, DateTimeOffset now) =>
+        await ExecuteAsync("UPDATE volumes SET lease_expires = @expires WHERE id = @id AND lease_holder = @holder AND lease_epoch = @epoch",
+            new { id = volumeId, holder, epoch, expires = (now + duration).ToUnixTimeSeconds() }) == 1;
+
+    /// <summary>Gives up a lease still held at <paramref name="epoch"/> (the epoch stays, so the next holder goes past it).</summary>
+    public Task ReleaseLeaseAsync(string volumeId, string holder, long epoch) =>
+        ExecuteAsync("UPDATE volumes SET lease_holder = NULL, lease_expires = 0 WHERE id = @id AND lease_holder = @holder AND lease_epoch = @epoch",
+            new { id = volumeId, holder, epoch });
+}
