@@ -29,6 +29,52 @@ public static class Crc32C
     public static uint Append(uint crc, ReadOnlySpan<byte> data)
         => ~(IsHardwareAccelerated ? UpdateHardware(~crc, data) : UpdateSoftware(~crc, data));
 
+    /// <summary>
+    /// The CRC of A followed by B, from the CRC of A, the CRC of B and B's length, without reading either: a record
+    /// whose pages were checksummed already gets its whole CRC for a few multiplications per page.
+    /// </summary>
+    public static uint Combine(uint crcA, uint crcB, long lengthB)
+        => lengthB == 0 ? crcA : MultiplyModP(ShiftOperator(lengthB), crcA) ^ crcB;
+
+    /// <summary>As <see cref="Combine"/>, for B of one fixed length whose operator <see cref="ShiftOperator"/> gave.</summary>
+    public static uint Combine(uint crcA, uint crcB, uint shiftOperator) => MultiplyModP(shiftOperator, crcA) ^ crcB;
+
+    /// <summary>x^(8 * <paramref name="length"/>) modulo the polynomial: appending that many bytes multiplies a CRC by it.</summary>
+    public static uint ShiftOperator(long length)
+    {
+        // x^(2^k) for k = 3, 4, ...: squaring walks the powers of two; bit i of the byte length picks x^(8 * 2^i).
+        var result = 1u << 31; // the polynomial 1 (bits are reflected: bit 31 is x^0)
+        for (var k = 3; length != 0; length >>= 1, k++)
+            if ((length & 1) != 0) result = MultiplyModP(PowersOfTwo[k], result);
+        return result;
+    }
+
+    private static readonly uint[] PowersOfTwo = BuildPowersOfTwo();
+
+    private static uint[] BuildPowersOfTwo()
+    {
+        var powers = new uint[64];
+        powers[0] = 1u << 30; // x^1
+        for (var k = 1; k < powers.Length; k++) powers[k] = MultiplyModP(powers[k - 1], powers[k - 1]);
+        return powers;
+    }
+
+    // Carry-less product of two polynomials modulo the CRC polynomial, in the reflected bit order.
+    private static uint MultiplyModP(uint a, uint b)
+    {
+        uint product = 0;
+        for (var bit = 1u << 31; bit != 0 && a != 0; bit >>= 1)
+        {
+            if ((a & bit) != 0)
+            {
+                product ^= b;
+                a ^= bit;
+            }
+            b = (b & 1) != 0 ? (b >> 1) ^ Polynomial : b >> 1;
+        }
+        return product;
+    }
+
     /// <summary>The table-driven path, kept callable so tests can check it against the hardware one.</summary>
     public static uint AppendSoftware(uint crc, ReadOnlySpan<byte> data) => ~UpdateSoftware(~crc, data);
 

@@ -63,6 +63,25 @@ public class Crc32CTests
     }
 
     [Fact]
+    public void Combining_two_crcs_equals_the_crc_of_both_pieces()
+    {
+        var random = new Random(5);
+        var data = new byte[70_000];
+        random.NextBytes(data);
+        foreach (var (a, b) in new[] { (0, 0), (0, 1), (1, 0), (7, 4096), (4096, 4096), (13, 65_536), (69_000, 1000), (3, 69_997) })
+        {
+            var whole = Crc32C.Compute(data.AsSpan(0, a + b));
+            Assert.Equal(whole, Crc32C.Combine(Crc32C.Compute(data.AsSpan(0, a)), Crc32C.Compute(data.AsSpan(a, b)), b));
+            Assert.Equal(whole, Crc32C.Combine(Crc32C.Compute(data.AsSpan(0, a)), Crc32C.Compute(data.AsSpan(a, b)), Crc32C.ShiftOperator(b)));
+        }
+        // Pages combined one by one, as chunk records are, give the record's CRC.
+        var pages = Crc32C.Compute(data.AsSpan(0, 4096));
+        var shift = Crc32C.ShiftOperator(4096);
+        for (var page = 1; page < 17; page++) pages = Crc32C.Combine(pages, Crc32C.Compute(data.AsSpan(page * 4096, 4096)), shift);
+        Assert.Equal(Crc32C.Compute(data.AsSpan(0, 17 * 4096)), pages);
+    }
+
+    [Fact]
     public void Detects_a_single_flipped_bit()
     {
         var data = new byte[8192];
