@@ -21,7 +21,11 @@ internal static partial class NativeFile
     [LibraryImport("libc", SetLastError = true)]
     private static partial int posix_fadvise(int fd, long offset, long length, int advice);
 
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int sync_file_range(int fd, long offset, long nbytes, uint flags);
+
     private const int FadvDontNeed = 4;
+    private const uint SyncFileRangeWrite = 2;
     private const int ORdOnly = 0;
     private const int ODirectory = 0x10000;
 
@@ -67,6 +71,24 @@ internal static partial class NativeFile
         {
             file.DangerousAddRef(ref added);
             _ = posix_fadvise((int)file.DangerousGetHandle(), offset, length, FadvDontNeed);
+        }
+        finally
+        {
+            if (added) file.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// Starts writing a range's dirty pages to the disk without waiting (advisory, not a durability point: only
+    /// <see cref="DataSync"/> is), so they can be dropped from the cache soon after.
+    /// </summary>
+    public static void StartWriteback(SafeFileHandle file, long offset, long length)
+    {
+        var added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            _ = sync_file_range((int)file.DangerousGetHandle(), offset, length, SyncFileRangeWrite);
         }
         finally
         {

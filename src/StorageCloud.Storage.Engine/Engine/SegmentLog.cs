@@ -70,12 +70,17 @@ public sealed partial class SegmentLog : IAsyncDisposable
     /// False for a write that may be acknowledged once it is written but before it is durable, as a disk with a write
     /// cache acknowledges (block chunks); <see cref="SyncAsync"/> makes every such write durable. Objects are always durable.
     /// </param>
+    /// <param name="dataCrc">The data's CRC when the caller has it already (block chunks checksum every page): the
+    /// record's CRC is then combined from it instead of reading the data again.</param>
     public Task<RecordLocation> AppendAsync(RecordType type, SwiftTimestamp timestamp, ReadOnlyMemory<byte> name,
-        ReadOnlyMemory<byte> metadata, ReadOnlySequence<byte> data, object? state = null, bool durable = true)
+        ReadOnlyMemory<byte> metadata, ReadOnlySequence<byte> data, object? state = null, bool durable = true, uint? dataCrc = null)
     {
         if (data.Length > _options.LargeObjectThreshold)
             throw new ArgumentException("data above the large-object threshold must be streamed with AppendLargeAsync", nameof(data));
-        var write = new PendingWrite(new RecordHeader(type, name.Length, metadata.Length, data.Length, timestamp), name, metadata, data, state, durable);
+        var write = new PendingWrite(new RecordHeader(type, name.Length, metadata.Length, data.Length, timestamp), name, metadata, data, state, durable)
+        {
+            DataCrc = dataCrc,
+        };
         if (!_queue.Writer.TryWrite(write)) throw new ObjectDisposedException(nameof(SegmentLog));
         return write.Completion.Task;
     }
@@ -151,9 +156,10 @@ public sealed partial class SegmentLog : IAsyncDisposable
                 if (!w.Metadata.IsEmpty) buffers.Add(w.Metadata);
                 foreach (var piece in w.Data)
                 {
-                    crc = Crc32C.Append(crc, piece.Span);
+                    if (w.DataCrc is null) crc = Crc32C.Append(crc, piece.Span);
                     if (!piece.IsEmpty) buffers.Add(piece);
                 }
+                if (w.DataCrc is { } dataCrc) crc = Crc32C.Combine(crc, dataCrc, w.Header.DataLength);
                 System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer.Span, crc);
                 buffers.Add(trailer);
                 committed[i] = new CommittedRecord(new RecordLocation(_activeSegment, offset, w.Header.RecordLength), w.State);
@@ -192,9 +198,26 @@ public sealed partial class SegmentLog : IAsyncDisposable
         // The cache keeps pages in folios of up to 2 MiB and drops only whole ones: the range reaches back over the
         // folio the batch's first record shares with the record before it (the last one's goes with the next batch).
         if (largest < _options.DropCacheAboveBytes) return;
-        var from = Math.Max(0, start - LargestFolio);
-        NativeFile.DropCache(_active, from, start + bytes - from);
+        if (sync)
+        {
+            var from = Math.Max(0, start - LargestFolio);
+            NativeFile.DropCache(_active, from, start + bytes - from);
+            _writebackFrom = -1;
+            return;
+        }
+        // Not durable yet (block writes behind a write cache): dirty pages cannot be dropped, so start their
+        // writeback now and drop what earlier batches sent, which has mostly reached the disk by the time we return.
+        NativeFile.StartWriteback(_active, start, bytes);
+        if (_writebackFrom >= 0 && _writebackFrom < start)
+        {
+            var from = Math.Max(0, _writebackFrom - LargestFolio);
+            NativeFile.DropCache(_active, from, start - from);
+        }
+        _writebackFrom = start;
     }
+
+    // Where the not-yet-durable large writes whose writeback was started begin (-1: none since the last drop).
+    private long _writebackFrom = -1;
 
     private const long LargestFolio = 2 * 1024 * 1024;
 
@@ -223,9 +246,12 @@ public sealed partial class SegmentLog : IAsyncDisposable
         // before they were durable may still be in the cache.
         NativeFile.DataSync(_active);
         var old = _active;
+        // The large writes whose writeback was started are on the disk now: their pages can go.
+        if (_writebackFrom >= 0) NativeFile.DropCache(old, Math.Max(0, _writebackFrom - LargestFolio), 0);
         _active = handle;
         _activeSegment = next;
         _tail = 0;
+        _writebackFrom = -1;
         old.Dispose();
     }
 
@@ -323,6 +349,7 @@ public sealed partial class SegmentLog : IAsyncDisposable
 
         public bool IsBarrier { get; private init; }
         public bool Durable { get; } = durable;
+        public uint? DataCrc { get; init; }
         public RecordHeader Header { get; } = header;
         public ReadOnlyMemory<byte> Name { get; } = name;
         public ReadOnlyMemory<byte> Metadata { get; } = metadata;
