@@ -21,7 +21,7 @@ public interface IChunkReplica
     RingDevice Device { get; }
 
     /// <summary>Writes bytes, turning version <paramref name="from"/> into <paramref name="version"/>.</summary>
-    Task<ChunkAnswer> WriteAsync(ChunkId id, ulong from, ChunkVersion version, uint offset, ReadOnlyMemory<byte> data, bool fua, CancellationToken ct);
+    Task<ChunkAnswer> WriteAsync(ChunkId id, ulong from, ChunkVersion version, uint offset, ChunkPayload data, bool fua, CancellationToken ct);
 
     /// <summary>Makes a hole, turning version <paramref name="from"/> into <paramref name="version"/>.</summary>
     Task<ChunkAnswer> ZeroAsync(ChunkId id, ulong from, ChunkVersion version, uint offset, uint length, bool fua, CancellationToken ct);
@@ -56,7 +56,7 @@ internal sealed class LocalChunkReplica(RingDevice device, ChunkStore store) : I
 {
     public RingDevice Device => device;
 
-    public Task<ChunkAnswer> WriteAsync(ChunkId id, ulong from, ChunkVersion version, uint offset, ReadOnlyMemory<byte> data, bool fua, CancellationToken ct) =>
+    public Task<ChunkAnswer> WriteAsync(ChunkId id, ulong from, ChunkVersion version, uint offset, ChunkPayload data, bool fua, CancellationToken ct) =>
         Guard(() => store.WriteAsync(id, from, version, offset, data, fua, ct));
 
     public Task<ChunkAnswer> ZeroAsync(ChunkId id, ulong from, ChunkVersion version, uint offset, uint length, bool fua, CancellationToken ct) =>
@@ -115,9 +115,9 @@ internal sealed class HttpChunkReplica(RingDevice device, HttpClient http) : ICh
 
     private static string V(ulong value) => value.ToString(CultureInfo.InvariantCulture);
 
-    public Task<ChunkAnswer> WriteAsync(ChunkId id, ulong from, ChunkVersion version, uint offset, ReadOnlyMemory<byte> data, bool fua, CancellationToken ct) =>
+    public Task<ChunkAnswer> WriteAsync(ChunkId id, ulong from, ChunkVersion version, uint offset, ChunkPayload data, bool fua, CancellationToken ct) =>
         SendAsync(HttpMethod.Put, ChunkUrl(id, $"offset={V(offset)}&from={V(from)}&version={V(version.Version)}&epoch={V(version.Epoch)}{(fua ? "&fua=1" : "")}"),
-            new ReadOnlyMemoryContent(data), ct);
+            new ReadOnlyMemoryContent(data.Data), ct);
 
     public Task<ChunkAnswer> ZeroAsync(ChunkId id, ulong from, ChunkVersion version, uint offset, uint length, bool fua, CancellationToken ct) =>
         SendAsync(HttpMethod.Post, ChunkUrl(id, $"zero&offset={V(offset)}&length={V(length)}&from={V(from)}&version={V(version.Version)}&epoch={V(version.Epoch)}{(fua ? "&fua=1" : "")}"),

@@ -115,7 +115,8 @@ public sealed partial class VolumeDevice : IBlockDevice
         var tasks = new List<Task>();
         foreach (var (index, inner, start, length) in Split(offset, data.Length))
         {
-            var piece = data.Slice(start, length);
+            // One payload for every replica: its page CRCs are computed once.
+            var piece = new ChunkPayload(data.Slice(start, length));
             tasks.Add(ChangeChunkAsync(index, (replica, id, from, version, ct) => replica.WriteAsync(id, from, version, inner, piece, fua, ct), cancellationToken));
         }
         await Task.WhenAll(tasks);
@@ -134,7 +135,7 @@ public sealed partial class VolumeDevice : IBlockDevice
             {
                 if (zeros is not null)
                 {
-                    var piece = zeros.AsMemory(0, pieceLength);
+                    var piece = new ChunkPayload(zeros.AsMemory(0, pieceLength));
                     tasks.Add(ChangeChunkAsync(index, (replica, id, from, version, ct) => replica.WriteAsync(id, from, version, inner, piece, fua, ct), cancellationToken));
                 }
                 else if (State(index).Known != 0)

@@ -151,19 +151,15 @@ internal static class ChunkFormat
     }
 
     /// <summary>An extent record's metadata: where it goes in the chunk, the writer's epoch, the version, and a CRC per page of data.</summary>
-    public static byte[] Metadata(uint offset, ChunkVersion version, ReadOnlySpan<byte> data)
+    public static byte[] Metadata(uint offset, ChunkVersion version, ChunkPayload payload)
     {
-        var pages = (data.Length + PageSize - 1) / PageSize;
-        var metadata = new byte[MetadataHeader + 4 * pages];
+        var crcs = payload.PageCrcs;
+        var metadata = new byte[MetadataHeader + 4 * crcs.Length];
         BinaryPrimitives.WriteUInt32BigEndian(metadata, offset);
         BinaryPrimitives.WriteUInt64BigEndian(metadata.AsSpan(4), version.Epoch);
         BinaryPrimitives.WriteUInt64BigEndian(metadata.AsSpan(12), version.Version);
-        BinaryPrimitives.WriteUInt32BigEndian(metadata.AsSpan(20), (uint)pages);
-        for (var i = 0; i < pages; i++)
-        {
-            var page = data.Slice(i * PageSize, Math.Min(PageSize, data.Length - i * PageSize));
-            BinaryPrimitives.WriteUInt32BigEndian(metadata.AsSpan(MetadataHeader + 4 * i), Crc32C.Compute(page));
-        }
+        BinaryPrimitives.WriteUInt32BigEndian(metadata.AsSpan(20), (uint)crcs.Length);
+        for (var i = 0; i < crcs.Length; i++) BinaryPrimitives.WriteUInt32BigEndian(metadata.AsSpan(MetadataHeader + 4 * i), crcs[i]);
         return metadata;
     }
 

@@ -10,12 +10,13 @@ public sealed partial class ChunkStore
     internal void AddLiveBytes(Dictionary<uint, long> live)
     {
         foreach (var (_, _, extent) in StoredExtents()) live[extent.Segment] = live.GetValueOrDefault(extent.Segment) + extent.Length;
-        foreach (var dirty in _dirty.Values)
+        // Unstored changes point at records the index does not name yet.
+        foreach (var cached in _maps.Values)
         {
-            lock (dirty)
+            lock (cached)
             {
-                if (dirty.Removed) continue;
-                foreach (var (_, extent) in dirty.Map.Pieces) live[extent.Segment] = live.GetValueOrDefault(extent.Segment) + extent.Length;
+                if (cached.Removed || !cached.Dirty) continue;
+                foreach (var (_, extent) in cached.Map.Pieces) live[extent.Segment] = live.GetValueOrDefault(extent.Segment) + extent.Length;
             }
         }
     }
@@ -35,10 +36,10 @@ public sealed partial class ChunkStore
             record.Chunks.Add(id);
         }
         foreach (var (id, _, extent) in StoredExtents()) Note(id, extent);
-        foreach (var (id, dirty) in _dirty)
+        foreach (var (id, cached) in _maps)
         {
-            lock (dirty)
-                foreach (var (_, extent) in dirty.Map.Pieces) Note(id, extent);
+            lock (cached)
+                foreach (var (_, extent) in cached.Map.Pieces) Note(id, extent);
         }
         long copied = 0;
         foreach (var (offset, (length, chunks)) in records)
@@ -81,12 +82,12 @@ public sealed partial class ChunkStore
                 Index.Write(batch, sync: false);
                 await _engine.Durability.WaitAsync().ConfigureAwait(false);
             }
-            if (_dirty.TryGetValue(id, out var dirty))
+            if (_maps.TryGetValue(id, out var cached))
             {
-                lock (dirty)
+                lock (cached)
                 {
-                    foreach (var (offset, extent) in dirty.Map.Pieces.ToList())
-                        if (extent.Segment == from.Segment && extent.RecordOffset == from.Offset) dirty.Map.Replace(offset, extent.MovedTo(to));
+                    foreach (var (offset, extent) in cached.Map.Pieces.ToList())
+                        if (extent.Segment == from.Segment && extent.RecordOffset == from.Offset) cached.Map.Replace(offset, extent.MovedTo(to));
                 }
             }
         }

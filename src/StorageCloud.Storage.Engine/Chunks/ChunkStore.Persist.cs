@@ -8,44 +8,53 @@ namespace StorageCloud.Storage.Chunks;
 public sealed partial class ChunkStore
 {
     /// <summary>
-    /// Stores the maps of <paramref name="ids"/> in the index. Order is what makes a crash safe: the maps are copied
-    /// first, then the log is made durable (every record a copied map points at was written before it was put in the
-    /// map), and only then are the maps written, with one WAL sync. One persist runs at a time, so an older copy can
-    /// never overwrite a newer one.
+    /// Stores what changed in the maps of <paramref name="ids"/> in the index. Order is what makes a crash safe: the
+    /// changes are taken first, then the log is made durable (every record a change points at was written before
+    /// it), and only then are the changes written, with one WAL sync. One persist runs at a time, so an older change
+    /// can never overwrite a newer one.
     /// </summary>
     private async Task PersistAsync(IReadOnlyList<ChunkId> ids, bool syncLog)
     {
         await _persist.WaitAsync().ConfigureAwait(false);
         try
         {
-            var copies = new List<(ChunkId Id, DirtyChunk Dirty, long Generation, ChunkVersion Version, List<(uint, ExtentRef)> Pieces)>(ids.Count);
+            var copies = new List<(ChunkId Id, CachedMap Cached, long Generation, ChunkVersion Version, List<(uint Offset, ExtentRef? Extent)> Changes)>(ids.Count);
             foreach (var id in ids)
             {
-                if (!_dirty.TryGetValue(id, out var dirty)) continue;
-                lock (dirty)
+                if (!_maps.TryGetValue(id, out var cached)) continue;
+                lock (cached)
                 {
-                    if (dirty.Removed) continue;
-                    copies.Add((id, dirty, dirty.Generation, dirty.Version, [.. dirty.Map.Pieces]));
+                    if (cached.Removed || !cached.Dirty) continue;
+                    copies.Add((id, cached, cached.Generation, cached.Version, cached.Map.TakeChanges()));
                 }
             }
             if (syncLog) await _engine.Log.SyncAsync().ConfigureAwait(false);
             if (copies.Count > 0)
             {
-                using var batch = new WriteBatch();
-                foreach (var (id, _, _, version, pieces) in copies) WriteChunk(batch, id, version, pieces);
-                Index.Write(batch, sync: false);
-            }
-            await _engine.Durability.WaitAsync().ConfigureAwait(false);
-            foreach (var (id, dirty, generation, _, _) in copies)
-            {
-                lock (dirty)
+                try
                 {
-                    // Changed again since the copy: it stays in memory for the next flush.
-                    if (dirty.Generation != generation) continue;
-                    dirty.Removed = true;
-                    _dirty.TryRemove(new KeyValuePair<ChunkId, DirtyChunk>(id, dirty));
+                    using var batch = new WriteBatch();
+                    foreach (var (id, _, _, version, changes) in copies) WriteChanges(batch, id, version, changes);
+                    Index.Write(batch, sync: false);
+                }
+                catch
+                {
+                    foreach (var (_, cached, _, _, changes) in copies)
+                        lock (cached)
+                            cached.Map.Retouch(changes.Select(c => c.Offset));
+                    throw;
                 }
             }
+            await _engine.Durability.WaitAsync().ConfigureAwait(false);
+            foreach (var (_, cached, generation, _, _) in copies)
+            {
+                lock (cached)
+                {
+                    // Changed again since the copy: it stays dirty for the next flush.
+                    if (cached.Generation == generation) cached.Dirty = false;
+                }
+            }
+            EvictStoredMaps();
         }
         finally
         {
@@ -53,14 +62,31 @@ public sealed partial class ChunkStore
         }
     }
 
-    /// <summary>Replaces the chunk's stored extents and version in a batch.</summary>
-    private static void WriteChunk(WriteBatch batch, ChunkId id, ChunkVersion version, IEnumerable<(uint Offset, ExtentRef Extent)> pieces)
+    // Keeps the cache of maps within its bound by dropping maps that are stored (never one with unstored changes).
+    private void EvictStoredMaps()
     {
-        var from = ChunkFormat.ExtentKey(id, 0);
-        var to = ChunkFormat.ExtentKey(id, 0);
-        to[^5]++;
-        batch.DeleteRange(from, to);
-        foreach (var (offset, extent) in pieces) batch.Put(ChunkFormat.ExtentKey(id, offset), extent.Encode());
+        var excess = _maps.Count - MaxCachedMaps;
+        if (excess <= 0) return;
+        foreach (var (id, cached) in _maps)
+        {
+            lock (cached)
+            {
+                if (cached.Dirty || cached.Removed) continue;
+                cached.Removed = true;
+                _maps.TryRemove(new KeyValuePair<ChunkId, CachedMap>(id, cached));
+            }
+            if (--excess <= 0) return;
+        }
+    }
+
+    /// <summary>Puts a chunk's changed extents and its version in a batch.</summary>
+    private static void WriteChanges(WriteBatch batch, ChunkId id, ChunkVersion version, List<(uint Offset, ExtentRef? Extent)> changes)
+    {
+        foreach (var (offset, extent) in changes)
+        {
+            if (extent is { } piece) batch.Put(ChunkFormat.ExtentKey(id, offset), piece.Encode());
+            else batch.Delete(ChunkFormat.ExtentKey(id, offset));
+        }
         if (version.Version == 0) batch.Delete(ChunkFormat.VersionKey(id));
         else batch.Put(ChunkFormat.VersionKey(id), version.Encode());
     }
@@ -115,15 +141,15 @@ public sealed partial class ChunkStore
             it.ThrowIfError();
         }
         // Chunks changed since the last flush answer with the version in memory.
-        foreach (var (id, dirty) in _dirty)
+        foreach (var (id, cached) in _maps)
         {
             if (partition is { } only && id.Partition != only) continue;
-            lock (dirty)
+            lock (cached)
             {
-                if (dirty.Removed) continue;
+                if (cached.Removed || !cached.Dirty) continue;
                 var at = results.FindIndex(r => r.Item1 == id);
-                if (at >= 0) results[at] = (id, dirty.Version);
-                else if (dirty.Version.Version > 0) results.Add((id, dirty.Version));
+                if (at >= 0) results[at] = (id, cached.Version);
+                else if (cached.Version.Version > 0) results.Add((id, cached.Version));
             }
         }
         return results;
@@ -139,11 +165,15 @@ public sealed partial class ChunkStore
         await gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            if (_dirty.TryRemove(id, out var dirty))
-                lock (dirty)
-                    dirty.Removed = true;
+            if (_maps.TryRemove(id, out var cached))
+                lock (cached)
+                    cached.Removed = true;
+            var from = ChunkFormat.ExtentKey(id, 0);
+            var to = ChunkFormat.ExtentKey(id, 0);
+            to[^5]++;
             using var batch = new WriteBatch();
-            WriteChunk(batch, id, default, []);
+            batch.DeleteRange(from, to);
+            batch.Delete(ChunkFormat.VersionKey(id));
             Index.Write(batch, sync: true);
         }
         finally
@@ -195,14 +225,15 @@ public sealed partial class ChunkStore
             foreach (var (offset, data) in pieces)
             {
                 if (data.Length == 0) continue;
-                var metadata = ChunkFormat.Metadata(offset, version, data);
+                var payload = new ChunkPayload(data);
+                var metadata = ChunkFormat.Metadata(offset, version, payload);
                 var location = await _engine.Log.AppendAsync(RecordType.Extent, SwiftTimestamp.Now(), name, metadata,
-                    new System.Buffers.ReadOnlySequence<byte>(data), state: null, durable: true).ConfigureAwait(false);
+                    new System.Buffers.ReadOnlySequence<byte>(data), state: null, durable: true, dataCrc: payload.DataCrc).ConfigureAwait(false);
                 map.Write(offset, ChunkFormat.WholeRecord(location, metadata.Length, data.Length));
             }
             Mutate(id, m =>
             {
-                foreach (var offset in m.Offsets.ToList()) m.Cut(offset, ChunkId.Size - offset);
+                m.Cut(0, ChunkId.Size);
                 foreach (var (offset, extent) in map.Pieces) m.Write(offset, extent);
             }, version);
             await PersistAsync([id], syncLog: false).ConfigureAwait(false);

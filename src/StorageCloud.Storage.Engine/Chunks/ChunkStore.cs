@@ -43,7 +43,7 @@ public sealed partial class ChunkStore
 {
     private readonly DeviceEngine _engine;
     private readonly SemaphoreSlim[] _locks = new SemaphoreSlim[256];
-    private readonly ConcurrentDictionary<ChunkId, DirtyChunk> _dirty = new();
+    private readonly ConcurrentDictionary<ChunkId, CachedMap> _maps = new();
     private readonly ConcurrentDictionary<Guid, ulong> _fences = new();
     private readonly SemaphoreSlim _persist = new(1, 1);
     private readonly Lock _fenceLock = new();
@@ -63,7 +63,21 @@ public sealed partial class ChunkStore
     public long CorruptCount => Interlocked.Read(ref _corrupt);
 
     /// <summary>Chunks changed since the last flush.</summary>
-    public int DirtyCount => _dirty.Count;
+    public int DirtyCount
+    {
+        get
+        {
+            var dirty = 0;
+            foreach (var map in _maps.Values) if (map.Dirty) dirty++;
+            return dirty;
+        }
+    }
+
+    /// <summary>
+    /// Maps of chunks kept in memory once stored (so writes to a chunk do not reload its map); past this many, the
+    /// stored ones are dropped. A map holds at most 1,024 extents of 4 KiB, so this bounds the cache near 120 MB.
+    /// </summary>
+    public int MaxCachedMaps { get; set; } = 2048;
 
     private RocksDb Index => _engine.Index;
 
@@ -73,21 +87,21 @@ public sealed partial class ChunkStore
     /// Writes <paramref name="data"/> at <paramref name="offset"/>, turning version <paramref name="from"/> (which this
     /// replica must hold) into <paramref name="version"/>; with <paramref name="fua"/>, durable before it returns.
     /// </summary>
-    public async Task<ChunkAnswer> WriteAsync(ChunkId id, ulong from, ChunkVersion version, uint offset, ReadOnlyMemory<byte> data, bool fua, CancellationToken cancellationToken = default)
+    public async Task<ChunkAnswer> WriteAsync(ChunkId id, ulong from, ChunkVersion version, uint offset, ChunkPayload data, bool fua, CancellationToken cancellationToken = default)
     {
-        CheckRange(offset, (uint)data.Length);
-        if (data.IsEmpty) throw new ArgumentException("an empty write", nameof(data));
+        CheckRange(offset, (uint)data.Data.Length);
+        if (data.Data.IsEmpty) throw new ArgumentException("an empty write", nameof(data));
         var gate = LockOf(id);
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (Admit(id, from, version) is { } refused) return refused;
-            var metadata = ChunkFormat.Metadata(offset, version, data.Span);
+            var metadata = ChunkFormat.Metadata(offset, version, data);
             var name = new byte[ChunkId.EncodedLength];
             id.Write(name);
             var location = await _engine.Log.AppendAsync(RecordType.Extent, SwiftTimestamp.Now(), name, metadata,
-                new System.Buffers.ReadOnlySequence<byte>(data), state: null, durable: fua).ConfigureAwait(false);
-            var extent = ChunkFormat.WholeRecord(location, metadata.Length, data.Length);
+                new System.Buffers.ReadOnlySequence<byte>(data.Data), state: null, durable: fua, dataCrc: data.DataCrc).ConfigureAwait(false);
+            var extent = ChunkFormat.WholeRecord(location, metadata.Length, data.Data.Length);
             Mutate(id, map => map.Write(offset, extent), version);
             if (fua) await PersistAsync([id], syncLog: false).ConfigureAwait(false);
             return new ChunkAnswer(ChunkStatus.Ok, version, FenceOf(id.Volume));
@@ -156,10 +170,10 @@ public sealed partial class ChunkStore
     /// <summary>The chunk's version (0 for a chunk never written here).</summary>
     public ChunkVersion VersionOf(ChunkId id)
     {
-        if (_dirty.TryGetValue(id, out var dirty))
+        if (_maps.TryGetValue(id, out var cached))
         {
-            lock (dirty)
-                if (!dirty.Removed) return dirty.Version;
+            lock (cached)
+                if (!cached.Removed) return cached.Version;
         }
         return StoredVersion(id);
     }
@@ -189,7 +203,12 @@ public sealed partial class ChunkStore
     }
 
     /// <summary>Makes every write acknowledged so far durable: the log first, then the extent maps, then the index's WAL.</summary>
-    public Task FlushAsync() => PersistAsync([.. _dirty.Keys], syncLog: true);
+    public Task FlushAsync()
+    {
+        var dirty = new List<ChunkId>();
+        foreach (var (id, map) in _maps) if (map.Dirty) dirty.Add(id);
+        return PersistAsync(dirty, syncLog: true);
+    }
 
     // A change is admitted only from a writer whose epoch is not fenced off, and only to the version it was made for.
     private ChunkAnswer? Admit(ChunkId id, ulong from, ChunkVersion version)
@@ -212,21 +231,30 @@ public sealed partial class ChunkStore
         return stored is null ? default : ChunkVersion.Decode(stored);
     }
 
-    /// <summary>The chunk's version and the pieces of [offset, +length), from memory if it changed since the last flush.</summary>
+    /// <summary>The chunk's version and the pieces of [offset, +length): from memory if its map is there, else from the index.</summary>
     private (ChunkVersion Version, List<(uint Offset, ExtentRef Extent)> Pieces) Snapshot(ChunkId id, uint offset, uint length)
     {
-        if (_dirty.TryGetValue(id, out var dirty))
+        if (_maps.TryGetValue(id, out var cached))
         {
-            lock (dirty)
+            lock (cached)
             {
-                if (!dirty.Removed) return (dirty.Version, [.. dirty.Map.Overlapping(offset, offset + length)]);
+                if (!cached.Removed) return (cached.Version, [.. cached.Map.Overlapping(offset, offset + length)]);
             }
         }
         using var snapshot = Index.CreateSnapshot();
         var stored = Index.Get(ChunkFormat.VersionKey(id), snapshot: snapshot);
         var version = stored is null ? default : ChunkVersion.Decode(stored);
-        var map = LoadMap(id, snapshot);
-        return (version, [.. map.Overlapping(offset, offset + length)]);
+        // Only the keys the range needs: the last piece starting at or before it, and those starting inside it.
+        var pieces = new ExtentMap();
+        var upper = ChunkFormat.ExtentKey(id, 0);
+        upper[^5]++;
+        if ((long)offset + length < ChunkId.Size) upper = ChunkFormat.ExtentKey(id, offset + length);
+        using var it = Index.NewIterator(new IteratorOptions { LowerBound = ChunkFormat.ExtentKey(id, 0), UpperBound = upper, Snapshot = snapshot });
+        it.SeekForPrev(ChunkFormat.ExtentKey(id, offset));
+        if (!it.Valid) it.SeekToFirst();
+        for (; it.Valid; it.Next()) pieces.Load(BinaryPrimitives.ReadUInt32BigEndian(it.Key[^4..]), ExtentRef.Decode(it.Value));
+        it.ThrowIfError();
+        return (version, [.. pieces.Overlapping(offset, offset + length)]);
     }
 
     private ExtentMap LoadMap(ChunkId id, RocksSnapshot? snapshot = null)
@@ -242,18 +270,19 @@ public sealed partial class ChunkStore
         return map;
     }
 
-    // Applies a change to the chunk's map in memory (loading it first when it is clean); the next flush stores it.
+    // Applies a change to the chunk's map in memory (loading it first when it is not there); the next flush stores it.
     private void Mutate(ChunkId id, Action<ExtentMap> change, ChunkVersion version)
     {
         while (true)
         {
-            var dirty = _dirty.GetOrAdd(id, _ => new DirtyChunk(LoadMap(id), StoredVersion(id)));
-            lock (dirty)
+            var cached = _maps.GetOrAdd(id, _ => new CachedMap(LoadMap(id), StoredVersion(id)));
+            lock (cached)
             {
-                if (dirty.Removed) continue;
-                change(dirty.Map);
-                dirty.Version = version;
-                dirty.Generation++;
+                if (cached.Removed) continue;
+                change(cached.Map);
+                cached.Version = version;
+                cached.Generation++;
+                cached.Dirty = true;
                 return;
             }
         }
@@ -289,12 +318,15 @@ public sealed partial class ChunkStore
         }
     }
 
-    /// <summary>A chunk changed since the last flush: its map and version in memory.</summary>
-    private sealed class DirtyChunk(ExtentMap map, ChunkVersion version)
+    /// <summary>A chunk's map and version in memory: changed since the last flush (dirty), or as stored.</summary>
+    private sealed class CachedMap(ExtentMap map, ChunkVersion version)
     {
         public ExtentMap Map { get; } = map;
         public ChunkVersion Version { get; set; } = version;
         public long Generation { get; set; }
+        public bool Dirty { get; set; }
+
+        /// <summary>Dropped from the cache: readers and writers go to the index (or load a new copy).</summary>
         public bool Removed { get; set; }
     }
 }

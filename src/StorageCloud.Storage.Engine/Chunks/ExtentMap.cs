@@ -3,11 +3,13 @@ namespace StorageCloud.Storage.Chunks;
 /// <summary>
 /// A chunk's extents in memory: non-overlapping pieces sorted by their offset in the chunk. A write replaces what it
 /// covers (the pieces it overlaps are cut, never copied), a zero leaves a hole, and what no piece covers reads as
-/// zeros and costs nothing.
+/// zeros and costs nothing. The offsets a change sets or removes are remembered, so the index is updated with only
+/// what changed (a 4 KiB write to a chunk of a thousand extents stores one or three keys, never the thousand).
 /// </summary>
 internal sealed class ExtentMap
 {
     private readonly SortedList<uint, ExtentRef> _extents = [];
+    private readonly HashSet<uint> _touched = [];
 
     /// <summary>The pieces, by offset.</summary>
     public IList<uint> Offsets => _extents.Keys;
@@ -31,7 +33,7 @@ internal sealed class ExtentMap
     public void Write(uint offset, ExtentRef extent)
     {
         Cut(offset, extent.Length);
-        _extents[offset] = extent;
+        Set(offset, extent);
     }
 
     /// <summary>Makes <paramref name="length"/> bytes at <paramref name="offset"/> a hole.</summary>
@@ -46,8 +48,8 @@ internal sealed class ExtentMap
             var beforeEnd = (long)start + before.Length;
             if (beforeEnd > offset)
             {
-                _extents[start] = before with { Length = offset - start };
-                if (beforeEnd > end) _extents[(uint)end] = before.Advance((uint)(end - start));
+                Set(start, before with { Length = offset - start });
+                if (beforeEnd > end) Set((uint)end, before.Advance((uint)(end - start)));
             }
         }
         index = FirstAtOrAfter(offset);
@@ -55,10 +57,11 @@ internal sealed class ExtentMap
         {
             var (start, piece) = (_extents.Keys[index], _extents.Values[index]);
             _extents.RemoveAt(index);
+            _touched.Add(start);
             var pieceEnd = (long)start + piece.Length;
             if (pieceEnd > end)
             {
-                _extents[(uint)end] = piece.Advance((uint)(end - start));
+                Set((uint)end, piece.Advance((uint)(end - start)));
                 break;
             }
         }
@@ -77,8 +80,29 @@ internal sealed class ExtentMap
             yield return Clip(_extents.Keys[index], _extents.Values[index], from, to);
     }
 
-    /// <summary>Replaces the piece at <paramref name="offset"/> (compaction moved its record).</summary>
+    /// <summary>Whether changes were made since the last <see cref="TakeChanges"/>.</summary>
+    public bool Changed => _touched.Count > 0;
+
+    /// <summary>What changed since the last call, by offset: the piece there now, or null where there is none any more.</summary>
+    public List<(uint Offset, ExtentRef? Extent)> TakeChanges()
+    {
+        var changes = new List<(uint, ExtentRef?)>(_touched.Count);
+        foreach (var offset in _touched) changes.Add((offset, _extents.TryGetValue(offset, out var extent) ? extent : null));
+        _touched.Clear();
+        return changes;
+    }
+
+    /// <summary>Marks offsets changed again (their changes could not be stored).</summary>
+    public void Retouch(IEnumerable<uint> offsets) => _touched.UnionWith(offsets);
+
+    /// <summary>Replaces the piece at <paramref name="offset"/> (compaction moved its record; the index is moved by the caller).</summary>
     public void Replace(uint offset, ExtentRef extent) => _extents[offset] = extent;
+
+    private void Set(uint offset, ExtentRef extent)
+    {
+        _extents[offset] = extent;
+        _touched.Add(offset);
+    }
 
     private static (uint, ExtentRef) Clip(uint start, ExtentRef extent, uint from, uint to)
     {

@@ -208,7 +208,7 @@ public sealed class ChunkServer(StorageNode node)
         try
         {
             await context.Request.Body.ReadExactlyAsync(buffer.AsMemory(0, (int)length.Value), context.RequestAborted);
-            var answer = await store.WriteAsync(id, ULong(context, "from"), Version(context), UInt(context, "offset"), buffer.AsMemory(0, (int)length.Value), Fua(context), context.RequestAborted);
+            var answer = await store.WriteAsync(id, ULong(context, "from"), Version(context), UInt(context, "offset"), new ChunkPayload(buffer.AsMemory(0, (int)length.Value)), Fua(context), context.RequestAborted);
             await AnswerAsync(context, answer, 201);
         }
         finally
