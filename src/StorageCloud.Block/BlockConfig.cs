@@ -20,6 +20,12 @@ public sealed record BlockSettings
     /// <summary>How long a writer's lease lasts unless renewed.</summary>
     public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// This gateway's name in volume leases. The service keeps it in its data directory, so a gateway restarted after
+    /// a crash takes its own leases back at once (with a new epoch) instead of waiting for them to expire.
+    /// </summary>
+    public string Holder { get; init; } = Guid.NewGuid().ToString("N");
+
     /// <summary>Largest volume.</summary>
     public long MaxVolumeBytes { get; init; } = 16L << 40;
 }

@@ -45,7 +45,10 @@ public sealed class BlockService : StorageCloudService
     /// <inheritdoc />
     public override void Register(ServiceContext context, IServiceCollection services)
     {
-        var settings = _settings = BlockConfig.Read(context.Configuration, context.Host.DataDir, context.Host.BindAddress);
+        var settings = _settings = BlockConfig.Read(context.Configuration, context.Host.DataDir, context.Host.BindAddress) with
+        {
+            Holder = LoadOrCreateHolder(Path.Combine(context.Host.DataDir, "block", "gateway-id")),
+        };
         services.AddObjectLayer(context);
         services.AddKeystoneAuth(context);
         services.AddSingleton(settings);
@@ -69,6 +72,16 @@ public sealed class BlockService : StorageCloudService
         services.AddHostedService(sp => new NbdServer(settings.Nbd, sp.GetRequiredService<INbdExports>(), sp.GetRequiredService<ILogger<NbdServer>>()));
         services.AddSingleton(sp => new BlockApi(sp.GetRequiredService<VolumeStore>(), sp.GetRequiredService<VolumeDevices>(), sp.GetRequiredService<ChunkPlacement>(),
             settings, NbdHost(context, settings), sp.GetRequiredService<ILogger<BlockApi>>()));
+    }
+
+    private static string LoadOrCreateHolder(string path)
+    {
+        if (File.Exists(path) && File.ReadAllText(path).Trim() is { Length: 32 } existing) return existing;
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var holder = Guid.NewGuid().ToString("N");
+        File.WriteAllText(path + ".tmp", holder);
+        File.Move(path + ".tmp", path, overwrite: true);
+        return holder;
     }
 
     /// <inheritdoc />

@@ -29,7 +29,7 @@ public sealed class VolumeDevices(VolumeStore volumes, ChunkPlacement placement,
     private readonly SemaphoreSlim _lock = new(1, 1);
 
     /// <summary>This gateway's name in leases.</summary>
-    public string Holder { get; } = Guid.NewGuid().ToString("N");
+    public string Holder => settings.Holder;
 
     private sealed class Entry(VolumeDevice device)
     {
