@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace StorageCloud.Block.Tests;
+namespace StorageCloud.Tests;
 
 /// <summary>A small NBD client that speaks the protocol byte by byte, to test what real clients do not (bad input).</summary>
 public sealed class NbdTestClient : IAsyncDisposable
@@ -29,6 +29,42 @@ public sealed class NbdTestClient : IAsyncDisposable
         Assert.Equal(3, BinaryPrimitives.ReadUInt16BigEndian(hello.AsSpan(16)));
         await client.WriteAsync([0, 0, 0, 3]);
         return client;
+    }
+
+    /// <summary>Connects and opens an export with NBD_OPT_GO, without structured replies (every reply is simple).</summary>
+    public static async Task<NbdTestClient> OpenAsync(IPEndPoint endpoint, string export)
+    {
+        var client = await ConnectAsync(endpoint);
+        var go = await client.OptionAsync(7, GoData(export));
+        Assert.True(go[^1].Type == 1, $"NBD_OPT_GO {export}: reply type 0x{go[^1].Type:x}");
+        return client;
+    }
+
+    /// <summary>NBD_CMD_WRITE (with FUA when asked) and its simple reply: the error, 0 when written.</summary>
+    public async Task<uint> WriteBlockAsync(ulong handle, ulong offset, byte[] data, bool fua = false)
+    {
+        await SendRequestAsync(1, handle, offset, (uint)data.Length, fua ? (ushort)1 : (ushort)0, data);
+        var (error, answered) = await ReadSimpleAsync();
+        Assert.Equal(handle, answered);
+        return error;
+    }
+
+    /// <summary>NBD_CMD_FLUSH and its simple reply: the error, 0 when every completed write is durable.</summary>
+    public async Task<uint> FlushAsync(ulong handle)
+    {
+        await SendRequestAsync(3, handle, 0, 0);
+        var (error, answered) = await ReadSimpleAsync();
+        Assert.Equal(handle, answered);
+        return error;
+    }
+
+    /// <summary>NBD_CMD_READ with a simple reply; fails the test on an error.</summary>
+    public async Task<byte[]> ReadBlockAsync(ulong handle, ulong offset, int length)
+    {
+        await SendRequestAsync(0, handle, offset, (uint)length);
+        var (error, answered) = await ReadSimpleAsync();
+        Assert.True(error == 0 && answered == handle, $"NBD read of {length} at {offset}: error {error}, handle {answered}");
+        return await ReadAsync(length);
     }
 
     public async Task<byte[]> ReadAsync(int count)

@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using StorageCloud.Block.Devices;
 using StorageCloud.Block.Nbd;
+using StorageCloud.Tests;
 
 namespace StorageCloud.Block.Tests;
 

@@ -52,17 +52,7 @@ public sealed class AioFixture : IAsyncLifetime
     }
 
     /// <summary>The variables of the openrc the appliance wrote.</summary>
-    public Dictionary<string, string> OpenRc()
-    {
-        var env = new Dictionary<string, string>();
-        foreach (var line in File.ReadAllLines(Path.Combine(DataDir, "openrc")))
-        {
-            if (!line.StartsWith("export ", StringComparison.Ordinal)) continue;
-            var eq = line.IndexOf('=');
-            env[line["export ".Length..eq]] = line[(eq + 1)..];
-        }
-        return env;
-    }
+    public Dictionary<string, string> OpenRc() => StorageCloudProcess.OpenRc(DataDir);
 
     /// <summary>Runs `storagecloud` (the appliance's own executable) with the openrc's credentials.</summary>
     public Task<(int Exit, string Stdout, string Stderr)> StorageCloudAsync(params string[] args) =>

@@ -79,6 +79,19 @@ public sealed partial class StorageCloudProcess : IAsyncDisposable
         return (exit, process.Stdout, process.Stderr);
     }
 
+    /// <summary>The variables of the openrc an appliance wrote in its data directory (its admin's credentials).</summary>
+    public static Dictionary<string, string> OpenRc(string dataDir)
+    {
+        var env = new Dictionary<string, string>();
+        foreach (var line in File.ReadAllLines(Path.Combine(dataDir, "openrc")))
+        {
+            if (!line.StartsWith("export ", StringComparison.Ordinal)) continue;
+            var eq = line.IndexOf('=');
+            env[line["export ".Length..eq]] = line[(eq + 1)..];
+        }
+        return env;
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);

@@ -37,6 +37,9 @@ public sealed record DevClusterSpec
 
     /// <summary>Extra configuration for every node ("Section:Key" → value), e.g. Replicator:IntervalSeconds.</summary>
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The roles of the API node (the proxy by default; add identity and volume for block volumes over NBD).</summary>
+    public string ProxyRoles { get; init; } = "proxy";
 }
 
 /// <summary>
@@ -110,6 +113,7 @@ public sealed class DevCluster
             HashPathPrefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
             HashPathSuffix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
             Settings = new Dictionary<string, string>(spec.Settings),
+            ProxyRoles = spec.ProxyRoles,
         };
         var cluster = new DevCluster(directory, state);
         System.IO.Directory.CreateDirectory(cluster.Directory);
@@ -182,7 +186,7 @@ public sealed class DevCluster
         var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
         {
             ["Server:BindAddress"] = node.Ip,
-            ["Server:Roles"] = node.IsProxy ? "proxy" : "object,container,account",
+            ["Server:Roles"] = node.IsProxy ? _state.ProxyRoles : "object,container,account",
             ["Storage:DataDir"] = DataDir(node),
             ["Storage:Devices"] = Math.Max(1, node.Devices).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Cluster:HashPathPrefix"] = _state.HashPathPrefix,
@@ -335,6 +339,7 @@ public sealed class DevCluster
         public string HashPathPrefix { get; set; } = "";
         public string HashPathSuffix { get; set; } = "";
         public Dictionary<string, string> Settings { get; set; } = [];
+        public string ProxyRoles { get; set; } = "proxy";
         public List<DevNode> Nodes { get; set; } = [];
         public List<DevNode> Removed { get; set; } = [];
     }

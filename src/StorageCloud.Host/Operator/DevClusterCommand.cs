@@ -11,7 +11,7 @@ namespace StorageCloud.Host.Operator;
 public static class DevClusterCommand
 {
     /// <summary>Daemon passes in the order <c>replicate</c> runs them.</summary>
-    public static readonly string[] Replicators = ["object-replicator", "container-replicator", "account-replicator"];
+    public static readonly string[] Replicators = ["object-replicator", "container-replicator", "account-replicator", "chunk-replicator"];
 
     /// <summary>Builds the command.</summary>
     public static Command Build()
@@ -25,11 +25,13 @@ public static class DevClusterCommand
         var devices = new Option<int>("--devices") { Description = "Devices per storage node (default 2).", DefaultValueFactory = _ => 2 };
         var prefix = new Option<string>("--ip-prefix") { Description = "Loopback prefix: the proxy is <prefix>.1, node N is <prefix>.(10+N) (default 127.0.1).", DefaultValueFactory = _ => "127.0.1" };
         var partPower = new Option<int>("--part-power") { Description = "Ring partition power (default 8).", DefaultValueFactory = _ => 8 };
+        var proxyRoles = new Option<string>("--proxy-roles") { Description = "Roles of the API node (default proxy; proxy,identity,volume adds Keystone and block volumes over NBD).", DefaultValueFactory = _ => "proxy" };
         var set = new Option<string[]>("--set") { Description = "Extra configuration for every node, Section:Key=Value (repeatable).", AllowMultipleArgumentsPerToken = true };
         init.Options.Add(nodes);
         init.Options.Add(devices);
         init.Options.Add(prefix);
         init.Options.Add(partPower);
+        init.Options.Add(proxyRoles);
         init.Options.Add(set);
         init.SetAction(result => Run(() =>
         {
@@ -43,7 +45,7 @@ public static class DevClusterCommand
             var cluster = DevCluster.Init(result.GetValue(dir)!, new DevClusterSpec
             {
                 Nodes = result.GetValue(nodes), DevicesPerNode = result.GetValue(devices), IpPrefix = result.GetValue(prefix)!,
-                PartPower = result.GetValue(partPower), Settings = settings,
+                PartPower = result.GetValue(partPower), Settings = settings, ProxyRoles = result.GetValue(proxyRoles)!,
             });
             Console.Out.WriteLine($"made a development cluster in {cluster.Directory}; rings in {cluster.RingDir}");
             PrintStatus(cluster);

@@ -37,7 +37,7 @@ public sealed class DevClusterHost : IAsyncDisposable
 
     public string Account => "AUTH_test";
 
-    public static async Task<DevClusterHost> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
+    public static async Task<DevClusterHost> StartAsync(IReadOnlyDictionary<string, string>? settings = null, string proxyRoles = "proxy")
     {
         var root = Directory.CreateTempSubdirectory("sc-devcluster-").FullName;
         var all = new Dictionary<string, string>
@@ -49,7 +49,7 @@ public sealed class DevClusterHost : IAsyncDisposable
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) all[key] = value;
         // A loopback prefix of its own, so clusters of tests that run at once never meet.
         var prefix = $"127.{Random.Shared.Next(100, 250)}.{Random.Shared.Next(0, 256)}";
-        var cluster = DevCluster.Init(Path.Combine(root, "cluster"), new DevClusterSpec { IpPrefix = prefix, Settings = all });
+        var cluster = DevCluster.Init(Path.Combine(root, "cluster"), new DevClusterSpec { IpPrefix = prefix, Settings = all, ProxyRoles = proxyRoles });
         var host = new DevClusterHost(root, cluster);
         try
         {
