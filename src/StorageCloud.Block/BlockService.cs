@@ -97,7 +97,7 @@ public sealed class BlockService : StorageCloudService
     public override IEnumerable<string> BannerLines(ServiceContext context, IServiceProvider services) =>
     [
         $"{Name,-12} {context.UrlOf(Name)}/block/volumes   (admin API; storagecloud volume create --size 1GiB)",
-        $"{"nbd",-12} nbd://{NbdHost(context, _settings!)}:{_settings!.Nbd.Port}/<volume-id>   (qemu-img, nbdinfo, nbd-client)",
+        $"{"nbd",-12} nbd://{NbdHost(context, _settings!)}:{_settings!.Nbd.Port}/<volume-id>   (e.g. qemu-img info -f raw nbd://...; nbdinfo, nbd-client)",
     ];
 
     private static string NbdHost(ServiceContext context, BlockSettings settings) => HostAddress.UriHostFor(settings.Nbd.Address);

@@ -42,7 +42,7 @@ public sealed class NbdClientTests(AioFixture aio) : IClassFixture<AioFixture>
     public async Task Qemu_img_converts_to_and_from_a_volume_and_qemu_io_verifies_patterns_zeroes_and_discards()
     {
         var volume = await CreateVolumeAsync("64MiB");
-        var info = await RunAsync("/usr/bin/qemu-img", "info", "--output=json", Uri(volume));
+        var info = await RunAsync("/usr/bin/qemu-img", "info", "-f", "raw", "--output=json", Uri(volume));
         Assert.Equal(64L * 1024 * 1024, JsonNode.Parse(info)!["virtual-size"]!.GetValue<long>());
 
         var source = SourceImage(16, 1);

@@ -64,31 +64,24 @@ internal static partial class NativeFile
     /// Asks the kernel to drop a durable range from the page cache (length 0: to the end of the file). Advisory:
     /// a failure changes nothing but memory use, so it is ignored.
     /// </summary>
-    public static void DropCache(SafeFileHandle file, long offset, long length)
-    {
-        var added = false;
-        try
-        {
-            file.DangerousAddRef(ref added);
-            _ = posix_fadvise((int)file.DangerousGetHandle(), offset, length, FadvDontNeed);
-        }
-        finally
-        {
-            if (added) file.DangerousRelease();
-        }
-    }
+    public static void DropCache(SafeFileHandle file, long offset, long length) =>
+        OnRange(file, offset, length, static (fd, o, l) => posix_fadvise(fd, o, l, FadvDontNeed));
 
     /// <summary>
     /// Starts writing a range's dirty pages to the disk without waiting (advisory, not a durability point: only
     /// <see cref="DataSync"/> is), so they can be dropped from the cache soon after.
     /// </summary>
-    public static void StartWriteback(SafeFileHandle file, long offset, long length)
+    public static void StartWriteback(SafeFileHandle file, long offset, long length) =>
+        OnRange(file, offset, length, static (fd, o, l) => sync_file_range(fd, o, l, SyncFileRangeWrite));
+
+    /// <summary>An advisory call on a file's range, with the handle kept open meanwhile; its result is ignored.</summary>
+    private static void OnRange(SafeFileHandle file, long offset, long length, Func<int, long, long, int> call)
     {
         var added = false;
         try
         {
             file.DangerousAddRef(ref added);
-            _ = sync_file_range((int)file.DangerousGetHandle(), offset, length, SyncFileRangeWrite);
+            _ = call((int)file.DangerousGetHandle(), offset, length);
         }
         finally
         {
