@@ -70,7 +70,8 @@ public sealed class BlockService : StorageCloudService
         var loopback = System.Net.IPAddress.IsLoopback(settings.Nbd.Address);
         services.AddSingleton<INbdExports>(sp => new NbdExports(sp.GetRequiredService<VolumeStore>(), sp.GetRequiredService<VolumeDevices>(), loopback));
         services.AddHostedService(sp => new NbdServer(settings.Nbd, sp.GetRequiredService<INbdExports>(), sp.GetRequiredService<ILogger<NbdServer>>()));
-        services.AddSingleton(sp => new BlockApi(sp.GetRequiredService<VolumeStore>(), sp.GetRequiredService<VolumeDevices>(), sp.GetRequiredService<ChunkPlacement>(),
+        services.AddSingleton<VolumeManager>();
+        services.AddSingleton(sp => new BlockApi(sp.GetRequiredService<VolumeManager>(), sp.GetRequiredService<VolumeDevices>(),
             settings, NbdHost(context, settings), sp.GetRequiredService<ILogger<BlockApi>>()));
     }
 

@@ -30,14 +30,14 @@ public sealed class BlockApi
     private readonly ApiRouter<ApiRequest> _router;
     private readonly VolumeStore _volumes;
     private readonly VolumeDevices _devices;
-    private readonly ChunkPlacement _placement;
+    private readonly VolumeManager _manager;
     private readonly BlockSettings _settings;
     private readonly string _nbdHost;
 
     /// <summary>Builds the routes.</summary>
-    public BlockApi(VolumeStore volumes, VolumeDevices devices, ChunkPlacement placement, BlockSettings settings, string nbdHost, ILogger<BlockApi> logger)
+    public BlockApi(VolumeManager manager, VolumeDevices devices, BlockSettings settings, string nbdHost, ILogger<BlockApi> logger)
     {
-        (_volumes, _devices, _placement, _settings, _nbdHost) = (volumes, devices, placement, settings, nbdHost);
+        (_volumes, _devices, _manager, _settings, _nbdHost) = (manager.Store, devices, manager, settings, nbdHost);
         _router = new ApiRouter<ApiRequest>(ApiErrorFormat.VolumeFault, (c, a) => new ApiRequest(c, a), logger);
         _router.Map("GET", "/block/volumes", ListAsync);
         _router.Map("POST", "/block/volumes", CreateAsync);
@@ -89,11 +89,11 @@ public sealed class BlockApi
             Name = JsonBody.OptionalString(body, "name", "volume") ?? "",
             ProjectId = Caller.Of(r.Context)?.ProjectId ?? "",
             Size = size,
+            UserId = Caller.Of(r.Context)?.UserId ?? "",
             Status = "available",
-            CreatedAt = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff", CultureInfo.InvariantCulture),
         };
         if (row.Name.Length > 255) throw ApiError.Invalid("Invalid input for field/attribute name: longer than 255 characters.");
-        await _volumes.InsertAsync(row);
+        await _manager.CreateAsync(row, parentLayer: null);
         await ApiResponses.WriteJsonAsync(r.Context, 202, new JsonObject { ["volume"] = View(row) });
     }
 
@@ -107,31 +107,14 @@ public sealed class BlockApi
     {
         Enforce(r);
         var row = await FindAsync(r);
-        if (!await _devices.CloseAsync(Guid.Parse(row.Id))) throw ApiError.Conflict($"Volume {row.Id} is in use by an NBD client.");
-        row.Status = "deleting";
-        await _volumes.UpdateAsync(row);
-        var id = Guid.Parse(row.Id);
-        var failed = 0;
-        foreach (var device in _placement.AllDevices())
+        try
         {
-            try
-            {
-                await device.DeleteVolumeAsync(id, r.Context.RequestAborted);
-            }
-            catch (ChunkReplicaException)
-            {
-                failed++;
-            }
+            await _manager.DeleteAsync(row);
         }
-        if (failed > 0)
+        catch (VolumeStateException e)
         {
-            // The chunks of the devices that could not be reached stay; the row stays too, so a retry finishes the job.
-            row.Status = "error_deleting";
-            await _volumes.UpdateAsync(row);
-            throw new ApiError(503, $"Volume {row.Id}: {failed} devices could not be reached; delete it again later.");
+            throw ApiError.Conflict(e.Message);
         }
-        await _volumes.ExecuteAsync("DELETE FROM attachments WHERE volume_id = @id", new { id = row.Id });
-        await _volumes.DeleteAsync<VolumeRow>(row.Id);
         await ApiResponses.NoContent(r.Context, 202);
     }
 

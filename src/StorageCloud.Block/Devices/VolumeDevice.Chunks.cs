@@ -13,15 +13,17 @@ public sealed partial class VolumeDevice
     /// the next one; acknowledged once a quorum took it. A replica that took it is current; one that refused (it held
     /// another version) is repaired at once from a current one; a replica that failed is left for the replicator.
     /// </summary>
-    private async Task ChangeChunkAsync(ulong index, ChunkChange change, CancellationToken cancellationToken)
+    private async Task ChangeChunkAsync(ulong index, bool covers, ChunkChange change, CancellationToken cancellationToken)
     {
         ThrowIfFenced();
         var state = State(index);
-        var (id, replicas) = _placement.Locate(Id, index);
+        var (id, replicas) = _placement.Locate(_layer, index);
         var quorum = ChunkPlacement.Quorum(replicas.Count);
         await state.Gate.WaitAsync(cancellationToken);
         try
         {
+            // The first change to a chunk a layer below holds starts from a copy of it, unless it replaces it whole.
+            if (state.Known == 0 && !covers && _parent?.Holder(index) is { } below) await CopyUpAsync(index, state, below, cancellationToken);
             var from = state.Known;
             var version = new ChunkVersion(NextVersion(state), Epoch);
             var live = replicas.Where(r => !IsDown(r)).ToList();
@@ -65,7 +67,10 @@ public sealed partial class VolumeDevice
         return floor | ++state.Sequence;
     }
 
-    /// <summary>Reads from a replica holding the chunk's current version (this process's own first); a chunk never written reads as zeros.</summary>
+    /// <summary>
+    /// Reads from a replica holding the chunk's current version (this process's own first); a chunk the top layer
+    /// never wrote reads through to the layer below that holds it, and one no layer holds reads as zeros.
+    /// </summary>
     private async Task ReadChunkAsync(ulong index, uint inner, Memory<byte> destination, CancellationToken cancellationToken)
     {
         var state = State(index);
@@ -74,10 +79,11 @@ public sealed partial class VolumeDevice
             var known = state.Known;
             if (known == 0)
             {
-                destination.Span.Clear();
+                if (_parent?.Holder(index) is { } below) await ReadBelowAsync(index, below, inner, destination, cancellationToken);
+                else destination.Span.Clear();
                 return;
             }
-            var (id, replicas) = _placement.Locate(Id, index);
+            var (id, replicas) = _placement.Locate(_layer, index);
             var stale = new List<IChunkReplica>();
             foreach (var replica in Ordered(replicas))
             {
@@ -102,10 +108,26 @@ public sealed partial class VolumeDevice
         throw BlockDeviceException.Unavailable($"volume {Name}: no replica of chunk {index} holds its current version");
     }
 
-    private async Task<List<(uint Offset, uint Length)>> AllocatedAsync(ulong index, uint inner, uint length, CancellationToken cancellationToken)
+    private async Task ReadBelowAsync(ulong index, (FrozenLayer Layer, ulong Version) below, uint inner, Memory<byte> destination, CancellationToken cancellationToken)
     {
-        var (id, replicas) = _placement.Locate(Id, index);
-        var known = State(index).Known;
+        var (id, replicas) = _placement.Locate(below.Layer.Id, index);
+        foreach (var replica in Ordered(replicas))
+        {
+            try
+            {
+                if ((await replica.ReadAsync(id, below.Version, inner, destination, cancellationToken)).Status == ChunkStatus.Ok) return;
+            }
+            catch (ChunkReplicaException e)
+            {
+                MarkDown(replica, e);
+            }
+        }
+        throw BlockDeviceException.Unavailable($"volume {Name}: no replica of chunk {index} of layer {below.Layer.Id} holds its version");
+    }
+
+    private async Task<List<(uint Offset, uint Length)>> AllocatedAsync(Guid layer, ulong index, ulong known, uint inner, uint length, CancellationToken cancellationToken)
+    {
+        var (id, replicas) = _placement.Locate(layer, index);
         foreach (var replica in Ordered(replicas))
         {
             try

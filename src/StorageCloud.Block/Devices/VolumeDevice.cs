@@ -15,16 +15,21 @@ namespace StorageCloud.Block.Devices;
 /// </summary>
 public sealed partial class VolumeDevice : IBlockDevice
 {
-    private readonly ConcurrentDictionary<ulong, ChunkState> _chunks = new();
+    private ConcurrentDictionary<ulong, ChunkState> _chunks = new();
     private readonly ConcurrentDictionary<IChunkReplica, long> _downUntil = new();
     private readonly ChunkPlacement _placement;
     private readonly ILogger _logger;
     private volatile bool _fenced;
+    private long _size;
+    private Guid _layer;
+    private FrozenLayer? _parent;
 
-    private VolumeDevice(Guid id, long size, uint epoch, ChunkPlacement placement, ILogger logger)
+    private VolumeDevice(Guid id, Guid layer, FrozenLayer? parent, long size, uint epoch, ChunkPlacement placement, ILogger logger)
     {
         Id = id;
-        Size = size;
+        _layer = layer;
+        _parent = parent;
+        _size = size;
         Epoch = epoch;
         _placement = placement;
         _logger = logger;
@@ -37,7 +42,20 @@ public sealed partial class VolumeDevice : IBlockDevice
     public string Name => Id.ToString("D");
 
     /// <inheritdoc />
-    public long Size { get; }
+    public long Size => Volatile.Read(ref _size);
+
+    /// <summary>The layer this writer writes (the volume's chunks on the storage nodes are this layer's).</summary>
+    public Guid Layer => _layer;
+
+    /// <summary>The frozen layers below, read through where the top layer never wrote a chunk; null for a volume without snapshots or a parent.</summary>
+    public FrozenLayer? Parent => _parent;
+
+    /// <summary>Makes the volume larger (an extend); it never shrinks.</summary>
+    public void Grow(long size)
+    {
+        if (size < Size) throw new ArgumentOutOfRangeException(nameof(size), "a volume never shrinks");
+        Volatile.Write(ref _size, size);
+    }
 
     /// <summary>The lease epoch this writer holds.</summary>
     public uint Epoch { get; }
@@ -47,23 +65,25 @@ public sealed partial class VolumeDevice : IBlockDevice
 
     private static readonly TimeSpan DownFor = TimeSpan.FromSeconds(5);
 
+    /// <summary>Starts writing a volume that is its own only layer (no snapshot, no parent).</summary>
+    public static Task<VolumeDevice> OpenAsync(Guid id, long size, uint epoch, ChunkPlacement placement, ILogger logger, CancellationToken cancellationToken) =>
+        OpenAsync(id, id, null, size, epoch, placement, logger, cancellationToken);
+
     /// <summary>
-    /// Starts writing the volume at lease epoch <paramref name="epoch"/>: every device is fenced at the epoch (so an
-    /// older writer can never write again), then asked for the volume's chunk versions; the newest version of each
-    /// chunk among its replicas is the current one (a write acknowledged by a quorum is on at least one replica of any
-    /// quorum). At most <c>replicas − quorum</c> devices may fail to answer.
+    /// Starts writing the volume's top layer <paramref name="layer"/> at lease epoch <paramref name="epoch"/>: every
+    /// device is fenced at the epoch (so an older writer can never write again), then asked for the layer's chunk
+    /// versions; the newest version of each chunk among its replicas is the current one (a write acknowledged by a
+    /// quorum is on at least one replica of any quorum). At most <c>replicas − quorum</c> devices may fail to answer.
     /// </summary>
-    public static async Task<VolumeDevice> OpenAsync(Guid id, long size, uint epoch, ChunkPlacement placement, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<VolumeDevice> OpenAsync(Guid id, Guid layer, FrozenLayer? parent, long size, uint epoch, ChunkPlacement placement, ILogger logger,
+        CancellationToken cancellationToken)
     {
-        var device = new VolumeDevice(id, size, epoch, placement, logger);
-        var devices = placement.AllDevices();
-        var replicas = placement.Replicas;
-        var allowed = replicas - ChunkPlacement.Quorum(replicas);
-        var fences = await Task.WhenAll(devices.Select(async d =>
+        var device = new VolumeDevice(id, layer, parent, size, epoch, placement, logger);
+        var fences = await Task.WhenAll(placement.AllDevices().Select(async d =>
         {
             try
             {
-                return (ulong?)await d.FenceAsync(id, epoch, cancellationToken);
+                return (ulong?)await d.FenceAsync(layer, epoch, cancellationToken);
             }
             catch (ChunkReplicaException)
             {
@@ -71,77 +91,75 @@ public sealed partial class VolumeDevice : IBlockDevice
             }
         }));
         if (fences.Any(f => f > epoch)) throw BlockDeviceException.Fenced(device.Name);
-        var listings = await Task.WhenAll(devices.Select(async d =>
-        {
-            try
-            {
-                return await d.VolumeChunksAsync(id, cancellationToken);
-            }
-            catch (ChunkReplicaException e)
-            {
-                logger.LogWarning("volume {Volume}: {Device} did not list its chunks: {Reason}", id, d.Device.Device, e.Message);
-                return null;
-            }
-        }));
-        var missing = listings.Count(l => l is null);
-        if (missing > allowed)
-            throw BlockDeviceException.Unavailable($"volume {device.Name}: {missing} devices did not answer; at most {allowed} may be away when a writer starts");
-        foreach (var listing in listings)
-        {
-            if (listing is null) continue;
-            foreach (var (chunk, version) in listing)
-            {
-                var state = device.State(chunk.Index);
-                if (version.Version > state.Known) state.Known = version.Version;
-            }
-        }
+        foreach (var (index, version) in await FrozenLayer.ChunkVersionsAsync(layer, placement, logger, cancellationToken))
+            device.State(index).Known = version;
         return device;
     }
 
     /// <inheritdoc />
     public async ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
-        CheckRange(offset, destination.Length);
-        var tasks = new List<Task>();
-        foreach (var (index, inner, start, length) in Split(offset, destination.Length))
-            tasks.Add(ReadChunkAsync(index, inner, destination.Slice(start, length), cancellationToken));
-        await Task.WhenAll(tasks);
+        await EnterAsync(cancellationToken);
+        try
+        {
+            CheckRange(offset, destination.Length);
+            var tasks = new List<Task>();
+            foreach (var (index, inner, start, length) in Split(offset, destination.Length))
+                tasks.Add(ReadChunkAsync(index, inner, destination.Slice(start, length), cancellationToken));
+            await Task.WhenAll(tasks);
+        }
+        finally
+        {
+            Exit();
+        }
     }
 
     /// <inheritdoc />
     public async ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, bool fua, CancellationToken cancellationToken)
     {
-        CheckRange(offset, data.Length);
-        var tasks = new List<Task>();
-        foreach (var (index, inner, start, length) in Split(offset, data.Length))
+        await EnterAsync(cancellationToken);
+        try
         {
-            // One payload for every replica: its page CRCs are computed once.
-            var piece = new ChunkPayload(data.Slice(start, length));
-            tasks.Add(ChangeChunkAsync(index, (replica, id, from, version, ct) => replica.WriteAsync(id, from, version, inner, piece, fua, ct), cancellationToken));
+            CheckRange(offset, data.Length);
+            var tasks = new List<Task>();
+            foreach (var (index, inner, start, length) in Split(offset, data.Length))
+            {
+                // One payload for every replica: its page CRCs are computed once.
+                var piece = new ChunkPayload(data.Slice(start, length));
+                tasks.Add(ChangeChunkAsync(index, Covers(index, inner, length),
+                    (replica, id, from, version, ct) => replica.WriteAsync(id, from, version, inner, piece, fua, ct), cancellationToken));
+            }
+            await Task.WhenAll(tasks);
         }
-        await Task.WhenAll(tasks);
+        finally
+        {
+            Exit();
+        }
     }
 
     /// <inheritdoc />
     public async ValueTask ZeroAsync(long offset, long length, bool allocate, bool fua, CancellationToken cancellationToken)
     {
-        CheckRange(offset, length);
-        var tasks = new List<Task>();
+        await EnterAsync(cancellationToken);
         var zeros = allocate ? ArrayPool<byte>.Shared.Rent(ChunkId.Size) : null;
         try
         {
+            CheckRange(offset, length);
+            var tasks = new List<Task>();
             if (zeros is not null) Array.Clear(zeros);
             foreach (var (index, inner, _, pieceLength) in Split(offset, length))
             {
+                var covers = Covers(index, inner, pieceLength);
                 if (zeros is not null)
                 {
                     var piece = new ChunkPayload(zeros.AsMemory(0, pieceLength));
-                    tasks.Add(ChangeChunkAsync(index, (replica, id, from, version, ct) => replica.WriteAsync(id, from, version, inner, piece, fua, ct), cancellationToken));
+                    tasks.Add(ChangeChunkAsync(index, covers, (replica, id, from, version, ct) => replica.WriteAsync(id, from, version, inner, piece, fua, ct), cancellationToken));
                 }
-                else if (State(index).Known != 0)
+                else if (State(index).Known != 0 || _parent?.Holder(index) is not null)
                 {
-                    // A chunk never written is a hole already.
-                    tasks.Add(ChangeChunkAsync(index, (replica, id, from, version, ct) => replica.ZeroAsync(id, from, version, inner, (uint)pieceLength, fua, ct), cancellationToken));
+                    // A chunk no layer ever wrote is a hole already.
+                    tasks.Add(ChangeChunkAsync(index, covers,
+                        (replica, id, from, version, ct) => replica.ZeroAsync(id, from, version, inner, (uint)pieceLength, fua, ct), cancellationToken));
                 }
             }
             await Task.WhenAll(tasks);
@@ -149,11 +167,25 @@ public sealed partial class VolumeDevice : IBlockDevice
         finally
         {
             if (zeros is not null) ArrayPool<byte>.Shared.Return(zeros);
+            Exit();
         }
     }
 
     /// <inheritdoc />
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        await EnterAsync(cancellationToken);
+        try
+        {
+            await FlushDevicesAsync(cancellationToken);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private async Task FlushDevicesAsync(CancellationToken cancellationToken)
     {
         ThrowIfFenced();
         var devices = _placement.AllDevices();
@@ -177,34 +209,48 @@ public sealed partial class VolumeDevice : IBlockDevice
     /// <inheritdoc />
     public async ValueTask<List<(long Length, bool Hole)>> AllocationAsync(long offset, long length, CancellationToken cancellationToken)
     {
-        CheckRange(offset, Math.Min(length, Size - offset));
-        var runs = new List<(long Length, bool Hole)>();
-        void Add(long runLength, bool hole)
+        await EnterAsync(cancellationToken);
+        try
         {
-            if (runLength <= 0) return;
-            if (runs.Count > 0 && runs[^1].Hole == hole) runs[^1] = (runs[^1].Length + runLength, hole);
-            else runs.Add((runLength, hole));
+            CheckRange(offset, Math.Min(length, Size - offset));
+            var runs = new List<(long Length, bool Hole)>();
+            void Add(long runLength, bool hole)
+            {
+                if (runLength <= 0) return;
+                if (runs.Count > 0 && runs[^1].Hole == hole) runs[^1] = (runs[^1].Length + runLength, hole);
+                else runs.Add((runLength, hole));
+            }
+            foreach (var (index, inner, _, pieceLength) in Split(offset, Math.Min(length, Size - offset)))
+            {
+                var known = State(index).Known;
+                var layer = _layer;
+                if (known == 0 && _parent?.Holder(index) is { } below) (layer, known) = (below.Layer.Id, below.Version);
+                if (known == 0)
+                {
+                    Add(pieceLength, hole: true);
+                    continue;
+                }
+                var data = await AllocatedAsync(layer, index, known, inner, (uint)pieceLength, cancellationToken);
+                var at = inner;
+                foreach (var (start, runLength) in data)
+                {
+                    Add(start - at, hole: true);
+                    Add(runLength, hole: false);
+                    at = start + runLength;
+                }
+                Add(inner + pieceLength - at, hole: true);
+            }
+            return runs;
         }
-        foreach (var (index, inner, _, pieceLength) in Split(offset, Math.Min(length, Size - offset)))
+        finally
         {
-            var state = State(index);
-            if (state.Known == 0)
-            {
-                Add(pieceLength, hole: true);
-                continue;
-            }
-            var data = await AllocatedAsync(index, inner, (uint)pieceLength, cancellationToken);
-            var at = inner;
-            foreach (var (start, runLength) in data)
-            {
-                Add(start - at, hole: true);
-                Add(runLength, hole: false);
-                at = start + runLength;
-            }
-            Add(inner + pieceLength - at, hole: true);
+            Exit();
         }
-        return runs;
     }
+
+    /// <summary>True when a change replaces everything chunk <paramref name="index"/> holds within the volume (no copy-up is needed first).</summary>
+    private bool Covers(ulong index, uint inner, long length) =>
+        inner == 0 && length >= Math.Min(ChunkId.Size, Size - (long)index * ChunkId.Size);
 
     private void CheckRange(long offset, long length)
     {

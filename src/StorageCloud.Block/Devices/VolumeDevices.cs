@@ -26,6 +26,7 @@ public sealed class VolumeDevices(VolumeStore volumes, ChunkPlacement placement,
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly Dictionary<Guid, Entry> _open = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, FrozenLayer> _frozen = new();
     private readonly SemaphoreSlim _lock = new(1, 1);
 
     /// <summary>This gateway's name in leases.</summary>
@@ -58,7 +59,9 @@ public sealed class VolumeDevices(VolumeStore volumes, ChunkPlacement placement,
                 if (row is null) return null;
                 var epoch = await volumes.AcquireLeaseAsync(row.Id, Holder, settings.Lease, takeOver, _clock.GetUtcNow())
                     ?? throw new BlockDeviceException(BlockDeviceException.PermissionDenied, $"volume {row.Id} is being written by another gateway");
-                var device = await VolumeDevice.OpenAsync(volume, row.Size, checked((uint)epoch), placement, logger, cancellationToken);
+                var layer = Guid.Parse(row.LayerId.Length > 0 ? row.LayerId : row.Id);
+                var parent = await OpenParentAsync(layer, cancellationToken);
+                var device = await VolumeDevice.OpenAsync(volume, layer, parent, row.Size, checked((uint)epoch), placement, logger, cancellationToken);
                 _open[volume] = entry = new Entry(device);
             }
             entry.Users++;
@@ -75,6 +78,63 @@ public sealed class VolumeDevices(VolumeStore volumes, ChunkPlacement placement,
                     _lock.Release();
                 }
             });
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    /// <summary>
+    /// The frozen layers below <paramref name="layer"/> (read once per process and shared: nothing changes them),
+    /// or null when it has none.
+    /// </summary>
+    public async Task<FrozenLayer?> OpenParentAsync(Guid layer, CancellationToken cancellationToken)
+    {
+        var row = await volumes.GetAsync<LayerRow>(layer.ToString("D"));
+        if (row?.ParentId is not { } parentText) return null;
+        var parent = Guid.Parse(parentText);
+        if (_frozen.TryGetValue(parent, out var cached)) return cached;
+        var below = await OpenParentAsync(parent, cancellationToken);
+        var opened = await FrozenLayer.OpenAsync(parent, below, placement, logger, cancellationToken);
+        return _frozen.GetOrAdd(parent, opened);
+    }
+
+    /// <summary>
+    /// Freezes the volume's chunks as they are now (every acknowledged write included) and moves the volume to a new
+    /// layer above them: a snapshot, or the parent of a clone. Opens the volume here (taking its lease) if needed.
+    /// Returns the frozen layer's id.
+    /// </summary>
+    public async Task<Guid> FreezeAsync(Guid volume, CancellationToken cancellationToken)
+    {
+        await using var handle = await AcquireAsync(volume, cancellationToken)
+            ?? throw new BlockDeviceException(BlockDeviceException.InputOutput, $"volume {volume} does not exist");
+        var device = handle.Device;
+        var frozen = await device.FreezeAsync(async next =>
+        {
+            var now = DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+            await volumes.InsertAsync(new LayerRow { Id = next.ToString("D"), ParentId = device.Layer.ToString("D"), CreatedAt = now });
+            if (await volumes.ExecuteAsync("UPDATE volumes SET layer_id = @next WHERE id = @id AND layer_id = @layer",
+                    new { next = next.ToString("D"), id = volume.ToString("D"), layer = device.Layer.ToString("D") }) != 1)
+            {
+                await volumes.DeleteAsync<LayerRow>(next.ToString("D"));
+                throw new BlockDeviceException(BlockDeviceException.InputOutput, $"volume {volume} moved to another layer meanwhile");
+            }
+        }, cancellationToken);
+        _frozen.TryAdd(frozen.Id, frozen);
+        return frozen.Id;
+    }
+
+    /// <summary>Forgets a frozen layer whose chunks were deleted.</summary>
+    public void Forget(Guid layer) => _frozen.TryRemove(layer, out _);
+
+    /// <summary>Grows the volume's open device, if open here (an extend while in use).</summary>
+    public async Task GrowAsync(Guid volume, long size)
+    {
+        await _lock.WaitAsync();
+        try
+        {
+            if (_open.TryGetValue(volume, out var entry)) entry.Device.Grow(size);
         }
         finally
         {

@@ -17,6 +17,26 @@ public sealed class VolumeRow
     public long LeaseEpoch { get; set; }
     /// <summary>Unix seconds when the lease ends unless renewed.</summary>
     public long LeaseExpires { get; set; }
+    /// <summary>The layer the volume writes (its chunks' id on the storage nodes); layers below it are in <c>layers</c>.</summary>
+    public string LayerId { get; set; } = "";
+    public string Description { get; set; } = "";
+    public string UserId { get; set; } = "";
+    public string VolumeType { get; set; } = "";
+    public string AvailabilityZone { get; set; } = "nova";
+    public int Bootable { get; set; }
+    /// <summary>The volume's metadata as a JSON object.</summary>
+    public string Metadata { get; set; } = "{}";
+    public string? SourceVolid { get; set; }
+    public string? SnapshotId { get; set; }
+    public string UpdatedAt { get; set; } = "";
+}
+
+/// <summary>A layer of chunks and the frozen layer below it (see <see cref="Devices.FrozenLayer"/>).</summary>
+public sealed class LayerRow
+{
+    public string Id { get; set; } = "";
+    public string? ParentId { get; set; }
+    public string CreatedAt { get; set; } = "";
 }
 
 /// <summary>A host a volume is attached to: an NBD server bound beyond loopback serves the volume only to it.</summary>
@@ -33,7 +53,17 @@ public sealed class AttachmentRow
 /// </summary>
 public sealed class VolumeStore(SqlDatabase db) : SqlStore(db, Tables)
 {
-    private static readonly Dictionary<Type, string> Tables = new() { [typeof(VolumeRow)] = "volumes", [typeof(AttachmentRow)] = "attachments" };
+    private static readonly Dictionary<Type, string> Tables = new()
+    {
+        [typeof(VolumeRow)] = "volumes",
+        [typeof(AttachmentRow)] = "attachments",
+        [typeof(LayerRow)] = "layers",
+        [typeof(SnapshotRow)] = "snapshots",
+        [typeof(VolumeTypeRow)] = "volume_types",
+        [typeof(QuotaRow)] = "quotas",
+        [typeof(TransferRow)] = "transfers",
+        [typeof(VolumeAttachmentRow)] = "volume_attachments",
+    };
 
     /// <summary>The component name schema_versions records.</summary>
     public const string Component = "block";
@@ -49,6 +79,41 @@ public sealed class VolumeStore(SqlDatabase db) : SqlStore(db, Tables)
                 lease_expires BIGINT NOT NULL DEFAULT 0)
             """,
             "CREATE TABLE IF NOT EXISTS attachments (id TEXT PRIMARY KEY, volume_id TEXT NOT NULL, host TEXT NOT NULL, UNIQUE (volume_id, host))",
+        ]),
+        new(2,
+        [
+            "ALTER TABLE volumes ADD COLUMN layer_id TEXT NOT NULL DEFAULT ''",
+            "UPDATE volumes SET layer_id = id",
+            "ALTER TABLE volumes ADD COLUMN description TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE volumes ADD COLUMN user_id TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE volumes ADD COLUMN volume_type TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE volumes ADD COLUMN availability_zone TEXT NOT NULL DEFAULT 'nova'",
+            "ALTER TABLE volumes ADD COLUMN bootable INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE volumes ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}'",
+            "ALTER TABLE volumes ADD COLUMN source_volid TEXT",
+            "ALTER TABLE volumes ADD COLUMN snapshot_id TEXT",
+            "ALTER TABLE volumes ADD COLUMN updated_at TEXT NOT NULL DEFAULT ''",
+            "CREATE TABLE IF NOT EXISTS layers (id TEXT PRIMARY KEY, parent_id TEXT, created_at TEXT NOT NULL)",
+            "INSERT INTO layers (id, parent_id, created_at) SELECT id, NULL, created_at FROM volumes",
+            """
+            CREATE TABLE IF NOT EXISTS snapshots (id TEXT PRIMARY KEY, volume_id TEXT NOT NULL, project_id TEXT NOT NULL, user_id TEXT NOT NULL,
+                layer_id TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL, size BIGINT NOT NULL, status TEXT NOT NULL,
+                metadata TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS volume_types (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL,
+                is_public INTEGER NOT NULL, extra_specs TEXT NOT NULL, created_at TEXT NOT NULL)
+            """,
+            "CREATE TABLE IF NOT EXISTS quotas (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, resource TEXT NOT NULL, hard_limit BIGINT NOT NULL)",
+            """
+            CREATE TABLE IF NOT EXISTS transfers (id TEXT PRIMARY KEY, volume_id TEXT NOT NULL UNIQUE, project_id TEXT NOT NULL, name TEXT NOT NULL,
+                salt TEXT NOT NULL, key_hash TEXT NOT NULL, created_at TEXT NOT NULL)
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS volume_attachments (id TEXT PRIMARY KEY, volume_id TEXT NOT NULL, project_id TEXT NOT NULL,
+                instance_uuid TEXT, attached_host TEXT, mountpoint TEXT, attach_mode TEXT NOT NULL, connector TEXT, status TEXT NOT NULL,
+                attach_time TEXT, detach_time TEXT)
+            """,
         ]),
     ];
 

@@ -1,0 +1,71 @@
+namespace StorageCloud.Block.Volumes;
+
+/// <summary>A snapshot: the frozen layer the volume held when it was taken (no data is copied).</summary>
+public sealed class SnapshotRow
+{
+    public string Id { get; set; } = "";
+    public string VolumeId { get; set; } = "";
+    public string ProjectId { get; set; } = "";
+    public string UserId { get; set; } = "";
+    public string LayerId { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string Description { get; set; } = "";
+    /// <summary>Bytes (the volume's size when taken).</summary>
+    public long Size { get; set; }
+    public string Status { get; set; } = "available";
+    /// <summary>JSON object.</summary>
+    public string Metadata { get; set; } = "{}";
+    public string CreatedAt { get; set; } = "";
+    public string UpdatedAt { get; set; } = "";
+}
+
+/// <summary>A volume type: a name and extra specs (records only: every type stores on the same chunks).</summary>
+public sealed class VolumeTypeRow
+{
+    public string Id { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string Description { get; set; } = "";
+    public int IsPublic { get; set; } = 1;
+    /// <summary>JSON object.</summary>
+    public string ExtraSpecs { get; set; } = "{}";
+    public string CreatedAt { get; set; } = "";
+}
+
+/// <summary>A project's limit for one resource (volumes, gigabytes, snapshots, backups, backup_gigabytes); absent means the default.</summary>
+public sealed class QuotaRow
+{
+    public string Id { get; set; } = "";
+    public string ProjectId { get; set; } = "";
+    public string Resource { get; set; } = "";
+    public long HardLimit { get; set; }
+}
+
+/// <summary>A pending transfer of a volume to another project: the key is kept only as a salted hash.</summary>
+public sealed class TransferRow
+{
+    public string Id { get; set; } = "";
+    public string VolumeId { get; set; } = "";
+    public string ProjectId { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string Salt { get; set; } = "";
+    public string KeyHash { get; set; } = "";
+    public string CreatedAt { get; set; } = "";
+}
+
+/// <summary>A Cinder attachment of a volume to an instance (reserved, then given a connector, then complete).</summary>
+public sealed class VolumeAttachmentRow
+{
+    public string Id { get; set; } = "";
+    public string VolumeId { get; set; } = "";
+    public string ProjectId { get; set; } = "";
+    public string? InstanceUuid { get; set; }
+    public string? AttachedHost { get; set; }
+    public string? Mountpoint { get; set; }
+    public string AttachMode { get; set; } = "rw";
+    /// <summary>The connector the client gave, as JSON.</summary>
+    public string? Connector { get; set; }
+    /// <summary>reserved, attaching, attached, detached.</summary>
+    public string Status { get; set; } = "reserved";
+    public string? AttachTime { get; set; }
+    public string? DetachTime { get; set; }
+}
