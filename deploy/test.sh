@@ -10,12 +10,13 @@ cd "$root"
 require_dotnet
 # Native libraries, plus the real clients and reference tools the tests drive.
 # swift + python3-swift: the ring tests compare placement with OpenStack Swift's own builder and Ring class.
-# python3-swiftclient (the `swift` CLI), python3-openstackclient (`openstack`), awscli (`aws`), python3-boto3,
+# python3-swiftclient (the `swift` CLI), python3-openstackclient (`openstack`), python3-cinderclient (`cinder`, for
+# quotas while no compute service runs), awscli (`aws`), python3-boto3,
 # s3cmd, rclone and curl: the
 # compatibility tests drive the appliance with them. postgresql: the identity store's suite also runs on PostgreSQL
 # (the tests start their own server on loopback). qemu-utils (qemu-img, qemu-io), libnbd-bin (nbdinfo, nbdcopy)
 # and fio: the block service's NBD exports are driven by them.
-TEST_PACKAGES=("${NATIVE_PACKAGES[@]}" swift python3-swift python3-swiftclient python3-openstackclient awscli python3-boto3 s3cmd rclone curl postgresql
+TEST_PACKAGES=("${NATIVE_PACKAGES[@]}" swift python3-swift python3-swiftclient python3-openstackclient python3-cinderclient awscli python3-boto3 s3cmd rclone curl postgresql
   qemu-utils libnbd-bin fio)
 ensure_packages "${TEST_PACKAGES[@]}"
 

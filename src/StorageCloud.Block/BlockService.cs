@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using StorageCloud.Auth;
 using StorageCloud.Block.Api;
 using StorageCloud.Block.Chunks;
+using StorageCloud.Block.Cinder;
 using StorageCloud.Block.Devices;
 using StorageCloud.Block.Nbd;
 using StorageCloud.Block.Volumes;
@@ -20,13 +21,13 @@ namespace StorageCloud.Block;
 
 /// <summary>
 /// The volume role: volumes as chunks on the storage nodes, written by this gateway under a fenced lease, exported
-/// over NBD (port 10809), with the block admin API on port 8776 (where the Cinder API will live).
+/// over NBD (port 10809), with the Cinder v3 API and the block admin API on port 8776.
 /// </summary>
 public sealed class BlockService : StorageCloudService
 {
     /// <summary>Server:VolumePort.</summary>
     public static readonly Int32Option PortOption = new("Server", "VolumePort", 8776, 1, 65535,
-        "port of the volume service (the `volume` role): the block admin API under `/block`") { CommandLine = "--volume-port" };
+        "port of the volume service (the `volume` role): the Cinder v3 API under `/v3` and the block admin API under `/block`") { CommandLine = "--volume-port" };
 
     private BlockSettings? _settings;
 
@@ -71,6 +72,7 @@ public sealed class BlockService : StorageCloudService
         services.AddSingleton<INbdExports>(sp => new NbdExports(sp.GetRequiredService<VolumeStore>(), sp.GetRequiredService<VolumeDevices>(), loopback));
         services.AddHostedService(sp => new NbdServer(settings.Nbd, sp.GetRequiredService<INbdExports>(), sp.GetRequiredService<ILogger<NbdServer>>()));
         services.AddSingleton<VolumeManager>();
+        services.AddSingleton(sp => new CinderApi(sp.GetRequiredService<VolumeManager>(), settings, NbdHost(context, settings), sp.GetRequiredService<ILogger<CinderApi>>()));
         services.AddSingleton(sp => new BlockApi(sp.GetRequiredService<VolumeManager>(), sp.GetRequiredService<VolumeDevices>(),
             settings, NbdHost(context, settings), sp.GetRequiredService<ILogger<BlockApi>>()));
     }
@@ -90,14 +92,23 @@ public sealed class BlockService : StorageCloudService
     {
         app.UseMiddleware<TransactionIdMiddleware>(new TransactionIdOptions { Style = RequestIdStyle.OpenStack });
         app.UseMiddleware<HealthcheckMiddleware>(new HealthcheckOptions { DisablePath = context.Host.HealthcheckDisablePath });
-        app.UseKeystoneAuth(context);
-        app.Run(app.ApplicationServices.GetRequiredService<BlockApi>().HandleAsync);
+        app.UseKeystoneAuth(context, anonymous: CinderApi.IsAnonymous);
+        var admin = app.ApplicationServices.GetRequiredService<BlockApi>();
+        var cinder = app.ApplicationServices.GetRequiredService<CinderApi>();
+        app.Run(c => c.Request.Path.StartsWithSegments("/block") ? admin.HandleAsync(c) : cinder.HandleAsync(c));
+    }
+
+    /// <inheritdoc />
+    public override IEnumerable<CatalogEntry> CatalogEntries(ServiceContext context)
+    {
+        var url = context.UrlOf(Name) + "/v3/%(project_id)s";
+        return [new("volumev3", "cinderv3", url), new("block-storage", "cinder", url)];
     }
 
     /// <inheritdoc />
     public override IEnumerable<string> BannerLines(ServiceContext context, IServiceProvider services) =>
     [
-        $"{Name,-12} {context.UrlOf(Name)}/block/volumes   (admin API; storagecloud volume create --size 1GiB)",
+        $"{Name,-12} {context.UrlOf(Name)}/v3   (Cinder v3: openstack volume create --size 1 disk1; admin API /block/volumes)",
         $"{"nbd",-12} nbd://{NbdHost(context, _settings!)}:{_settings!.Nbd.Port}/<volume-id>   (e.g. qemu-img info -f raw nbd://...; nbdinfo, nbd-client)",
     ];
 

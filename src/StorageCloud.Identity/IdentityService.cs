@@ -75,7 +75,7 @@ public sealed class IdentityService : StorageCloudService
         {
             var password = AdminPassword(options, context.Host.DataDir);
             await Bootstrap.RunAsync(services.GetRequiredService<IdentityStore>(), options, password, options.Region, catalog);
-            _openrc = WriteOpenrc(context, options, password);
+            _openrc = WriteOpenrc(context, options, password, catalog);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or IOException or InvalidDataException or UnauthorizedAccessException)
         {
@@ -104,9 +104,20 @@ public sealed class IdentityService : StorageCloudService
         return password;
     }
 
-    private static string WriteOpenrc(ServiceContext context, IdentityOptions options, string password)
+    /// <summary>The official service types the openstack CLI may look up whether or not a command uses them.</summary>
+    private static readonly string[] OfficialTypes = ["identity", "object-store", "block-storage", "image", "compute", "network"];
+
+    /// <summary>
+    /// Writes the openrc and a clouds.yaml beside it that names the services this cloud does not run
+    /// (<c>has_image: false</c>...): the openstack CLI builds some clients whether or not a command uses them (volume
+    /// create builds the image client), and openstacksdk skips a service so marked instead of failing.
+    /// </summary>
+    private static string WriteOpenrc(ServiceContext context, IdentityOptions options, string password, IReadOnlyList<CatalogEntry> catalog)
     {
         var openrc = Path.Combine(context.Host.DataDir, "openrc");
+        var clouds = Path.Combine(context.Host.DataDir, "clouds.yaml");
+        var absent = OfficialTypes.Where(t => !catalog.Any(e => e.Type == t)).Select(t => $"    has_{t.Replace('-', '_')}: false\n");
+        WritePrivate(clouds, $"# The services this StorageCloud runs, for the openstack CLI (openrc points at this file).\nclouds:\n  storagecloud:\n    region_name: {options.Region}\n{string.Concat(absent)}");
         WritePrivate(openrc, $"""
             # StorageCloud admin credentials: source this file, then run openstack commands.
             export OS_AUTH_URL={AuthUrl(context)}
@@ -117,6 +128,8 @@ public sealed class IdentityService : StorageCloudService
             export OS_PROJECT_DOMAIN_NAME=Default
             export OS_IDENTITY_API_VERSION=3
             export OS_REGION_NAME={options.Region}
+            export OS_CLIENT_CONFIG_FILE={clouds}
+            export OS_CLOUD=storagecloud
 
             """);
         return openrc;

@@ -1,0 +1,182 @@
+using System.Text.Json.Nodes;
+using StorageCloud.Block.Volumes;
+using StorageCloud.Service.Api;
+
+namespace StorageCloud.Block.Cinder;
+
+public sealed partial class CinderApi
+{
+    private static readonly string[] SnapshotSortKeys = ["created_at", "id", "name", "size", "status", "updated_at", "display_name"];
+
+    private void MapSnapshots()
+    {
+        Project("GET", "/snapshots", r => ListSnapshotsAsync(r, detail: false));
+        Project("GET", "/snapshots/detail", r => ListSnapshotsAsync(r, detail: true));
+        Project("POST", "/snapshots", CreateSnapshotAsync);
+        Project("GET", "/snapshots/{id}", ShowSnapshotAsync);
+        Project("PUT", "/snapshots/{id}", UpdateSnapshotAsync);
+        Project("DELETE", "/snapshots/{id}", DeleteSnapshotAsync);
+        Project("POST", "/snapshots/{id}/action", SnapshotActionAsync);
+        MapMetadata("snapshots", async r =>
+        {
+            var row = await FindSnapshotAsync(r);
+            return (row.ProjectId, row.Metadata, json =>
+            {
+                row.Metadata = json;
+                row.UpdatedAt = VolumeManager.Now();
+                return _store.UpdateAsync(row);
+            });
+        });
+    }
+
+    private async Task<SnapshotRow> FindSnapshotAsync(ApiRequest r, string? id = null)
+    {
+        id ??= r.Args[1];
+        var row = Guid.TryParse(id, out var guid) ? await _store.GetAsync<SnapshotRow>(guid.ToString("D")) : null;
+        if (row is null || !Visible(r, row.ProjectId)) throw ApiError.NotFound($"Snapshot {id} could not be found.");
+        return row;
+    }
+
+    private JsonObject SnapshotView(ApiRequest r, SnapshotRow row)
+    {
+        var view = new JsonObject
+        {
+            ["id"] = row.Id,
+            ["name"] = row.Name,
+            ["description"] = row.Description,
+            ["volume_id"] = row.VolumeId,
+            ["status"] = row.Status,
+            ["size"] = Gigabytes(row.Size),
+            ["created_at"] = row.CreatedAt,
+            ["updated_at"] = Timestamp(row.UpdatedAt),
+            ["metadata"] = MetadataView(row.Metadata),
+            ["os-extended-snapshot-attributes:progress"] = row.Status == "available" ? "100%" : "0%",
+            ["os-extended-snapshot-attributes:project_id"] = row.ProjectId,
+        };
+        var version = Version(r);
+        if (version.AtLeast(new ApiVersion(3, 14))) view["group_snapshot_id"] = null;
+        if (version.AtLeast(new ApiVersion(3, 41))) view["user_id"] = row.UserId;
+        return view;
+    }
+
+    private async Task ListSnapshotsAsync(ApiRequest r, bool detail)
+    {
+        Enforce(r, "read");
+        var rows = await _store.ListAsync<SnapshotRow>(("project_id", AllTenants(r) ? r.Query("project_id") : ProjectOf(r)),
+            ("status", r.Query("status")), ("volume_id", r.Query("volume_id")));
+        IEnumerable<SnapshotRow> selected = rows;
+        if ((r.Query("name") ?? r.Query("display_name")) is { } name) selected = selected.Where(s => s.Name == name);
+        var sort = Pagination.Sort(r.Context.Request, SnapshotSortKeys, new SortKey("created_at", true));
+        var sorted = Sorted(selected.ToList(), sort, (s, key) => key switch
+        {
+            "id" => s.Id,
+            "name" or "display_name" => s.Name,
+            "size" => s.Size.ToString("D20", System.Globalization.CultureInfo.InvariantCulture),
+            "status" => s.Status,
+            "updated_at" => s.UpdatedAt,
+            _ => s.CreatedAt,
+        });
+        var (page, more) = Pagination.Page(sorted, s => s.Id, r.Query("marker"), Pagination.Limit(r.Context.Request, 1000),
+            m => ApiError.BadRequest($"Marker {m} could not be found."));
+        var items = new JsonArray();
+        foreach (var row in page)
+        {
+            var view = SnapshotView(r, row);
+            if (!detail)
+            {
+                view.Remove("os-extended-snapshot-attributes:progress");
+                view.Remove("os-extended-snapshot-attributes:project_id");
+            }
+            items.Add(view);
+        }
+        var result = new JsonObject { ["snapshots"] = items };
+        if (more) result["snapshots_links"] = Pagination.NextLinks(r.Context.Request, r.HostUrl, page[^1].Id);
+        await ApiResponses.WriteJsonAsync(r.Context, 200, result);
+    }
+
+    private async Task CreateSnapshotAsync(ApiRequest r)
+    {
+        Enforce(r, "write");
+        var body = await BodyAsync(r, "snapshot");
+        var volume = await FindVolumeAsync(r, JsonBody.String(body, "volume_id", "snapshot"));
+        var force = body["force"] is not null && Bool(body, "force");
+        if (volume.Status != "available" && !(force && volume.Status == "in-use"))
+            throw ApiError.BadRequest($"Invalid volume: Volume {volume.Id} status must be available{(volume.Status == "in-use" ? " (use force for an in-use volume)" : "")}, but current status is: {volume.Status}.");
+        var snapshot = new SnapshotRow
+        {
+            ProjectId = volume.ProjectId,
+            UserId = Me(r).UserId,
+            Name = ShortString(body, "name", "snapshot") ?? ShortString(body, "display_name", "snapshot") ?? "",
+            Description = JsonBody.OptionalString(body, "description", "snapshot") ?? JsonBody.OptionalString(body, "display_description", "snapshot") ?? "",
+            Metadata = Json(Metadata(body, "metadata")),
+        };
+        await _quotaGate.WaitAsync();
+        try
+        {
+            await CheckQuotaAsync(r, volume.ProjectId, volumes: 0, gigabytes: Gigabytes(volume.Size), snapshots: 1);
+            snapshot = await _manager.SnapshotAsync(volume, snapshot, r.Context.RequestAborted);
+        }
+        finally
+        {
+            _quotaGate.Release();
+        }
+        await ApiResponses.WriteJsonAsync(r.Context, 202, new JsonObject { ["snapshot"] = SnapshotView(r, snapshot) });
+    }
+
+    private async Task ShowSnapshotAsync(ApiRequest r)
+    {
+        Enforce(r, "read");
+        await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["snapshot"] = SnapshotView(r, await FindSnapshotAsync(r)) });
+    }
+
+    private async Task UpdateSnapshotAsync(ApiRequest r)
+    {
+        Enforce(r, "write");
+        var row = await FindSnapshotAsync(r);
+        var body = await BodyAsync(r, "snapshot");
+        if (body.Count == 0) throw ApiError.BadRequest("Invalid input received: a snapshot update needs name or description.");
+        if ((ShortString(body, "name", "snapshot") ?? ShortString(body, "display_name", "snapshot")) is { } name) row.Name = name;
+        if ((JsonBody.OptionalString(body, "description", "snapshot") ?? JsonBody.OptionalString(body, "display_description", "snapshot")) is { } description)
+            row.Description = description;
+        row.UpdatedAt = VolumeManager.Now();
+        await _store.UpdateAsync(row);
+        await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["snapshot"] = SnapshotView(r, row) });
+    }
+
+    private async Task DeleteSnapshotAsync(ApiRequest r)
+    {
+        Enforce(r, "write");
+        var row = await FindSnapshotAsync(r);
+        if (row.Status is not ("available" or "error" or "error_deleting"))
+            throw ApiError.BadRequest($"Invalid snapshot: Snapshot status must be available or error (is {row.Status}).");
+        await _manager.DeleteSnapshotAsync(row);
+        await ApiResponses.NoContent(r.Context, 202);
+    }
+
+    private async Task SnapshotActionAsync(ApiRequest r)
+    {
+        var row = await FindSnapshotAsync(r);
+        var body = await JsonBody.ReadAsync(r.Context);
+        if (body.Count != 1) throw ApiError.BadRequest("Malformed request body: an action body has exactly one key.");
+        var (action, node) = body.First();
+        var args = node as JsonObject ?? [];
+        Enforce(r, "admin", row.ProjectId);
+        switch (action)
+        {
+            case "os-reset_status":
+                var status = JsonBody.String(args, "status", action);
+                if (status is not ("available" or "error" or "creating" or "deleting" or "error_deleting"))
+                    throw ApiError.BadRequest($"Invalid input received: '{status}' is not a snapshot status.");
+                row.Status = status;
+                row.UpdatedAt = VolumeManager.Now();
+                await _store.UpdateAsync(row);
+                break;
+            case "os-force_delete":
+                await _manager.DeleteSnapshotAsync(row);
+                break;
+            default:
+                throw ApiError.BadRequest($"There is no such action: {action}");
+        }
+        await ApiResponses.NoContent(r.Context, 202);
+    }
+}
