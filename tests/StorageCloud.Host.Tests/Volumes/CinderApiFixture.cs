@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+namespace StorageCloud.Host.Tests.Volumes;
+
+/// <summary>
+/// One `storagecloud aio` on free ports for the Cinder API tests, with the admin's token and two projects that each
+/// have a member user of their own (the tests' tenants).
+/// </summary>
+public sealed class CinderApiFixture : IAsyncLifetime
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("sc-cinder-").FullName;
+    private StorageCloudProcess _process = null!;
+
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
+
+    public int IdentityPort { get; } = StorageCloudProcess.FreePort();
+
+    public int VolumePort { get; } = StorageCloudProcess.FreePort();
+
+    public int NbdPort { get; } = StorageCloudProcess.FreePort();
+
+    public string VolumeUrl => $"http://127.0.0.1:{VolumePort}";
+
+    /// <summary>The admin (admin role on the admin project).</summary>
+    public (string Token, string Project) Admin { get; private set; }
+
+    /// <summary>A member of project A.</summary>
+    public (string Token, string Project) A { get; private set; }
+
+    /// <summary>A member of project B.</summary>
+    public (string Token, string Project) B { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        var data = Path.Combine(_root, "data");
+        _process = StorageCloudProcess.Start(["aio", "--port", StorageCloudProcess.FreePort().ToString(), "--identity-port", IdentityPort.ToString(),
+            "--volume-port", VolumePort.ToString(), "--nbd-port", NbdPort.ToString(), "--data-dir", data, "--log-level", "warning"]);
+        await _process.WaitUntilListeningAsync(VolumePort, TimeSpan.FromSeconds(60));
+        await _process.WaitUntilListeningAsync(IdentityPort, TimeSpan.FromSeconds(30));
+        var password = (await File.ReadAllTextAsync(Path.Combine(data, "identity", "admin-password"))).Trim();
+        Admin = await LoginAsync("admin", password, "admin");
+        A = await TenantAsync("cinder-a");
+        B = await TenantAsync("cinder-b");
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http.Dispose();
+        await _process.DisposeAsync();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private string IdentityUrl => $"http://127.0.0.1:{IdentityPort}/v3";
+
+    private async Task<(string Token, string Project)> LoginAsync(string user, string password, string project)
+    {
+        var body = new JsonObject
+        {
+            ["auth"] = new JsonObject
+            {
+                ["identity"] = new JsonObject
+                {
+                    ["methods"] = new JsonArray("password"),
+                    ["password"] = new JsonObject { ["user"] = new JsonObject { ["name"] = user, ["domain"] = new JsonObject { ["id"] = "default" }, ["password"] = password } },
+                },
+                ["scope"] = new JsonObject { ["project"] = new JsonObject { ["name"] = project, ["domain"] = new JsonObject { ["id"] = "default" } } },
+            },
+        };
+        using var response = await Http.PostAsJsonAsync(IdentityUrl + "/auth/tokens", body);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var token = await response.Content.ReadFromJsonAsync<JsonObject>();
+        return (response.Headers.GetValues("X-Subject-Token").Single(), token!["token"]!["project"]!["id"]!.GetValue<string>());
+    }
+
+    private async Task<JsonObject> IdentityAsync(HttpMethod method, string path, JsonNode? body = null)
+    {
+        using var request = new HttpRequestMessage(method, IdentityUrl + path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Add("X-Auth-Token", Admin.Token);
+        using var response = await Http.SendAsync(request);
+        Assert.True(response.IsSuccessStatusCode, $"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return response.StatusCode == HttpStatusCode.NoContent ? [] : (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+    }
+
+    private async Task<(string Token, string Project)> TenantAsync(string name)
+    {
+        var project = (await IdentityAsync(HttpMethod.Post, "/projects", new JsonObject { ["project"] = new JsonObject { ["name"] = name, ["domain_id"] = "default" } }))["project"]!["id"]!.GetValue<string>();
+        var user = (await IdentityAsync(HttpMethod.Post, "/users", new JsonObject { ["user"] = new JsonObject { ["name"] = name + "-user", ["domain_id"] = "default", ["password"] = "pw-" + name } }))["user"]!["id"]!.GetValue<string>();
+        var role = (await IdentityAsync(HttpMethod.Get, "/roles?name=member"))["roles"]![0]!["id"]!.GetValue<string>();
+        await IdentityAsync(HttpMethod.Put, $"/projects/{project}/users/{user}/roles/{role}");
+        return await LoginAsync(name + "-user", "pw-" + name, name);
+    }
+
+    /// <summary>Sends a request to the volume API; returns the status and the JSON body (or null).</summary>
+    public async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? token, JsonNode? body = null,
+        string? version = null, string? rawBody = null)
+    {
+        using var request = new HttpRequestMessage(method, VolumeUrl + path);
+        if (rawBody is not null) request.Content = new StringContent(rawBody, System.Text.Encoding.UTF8, "application/json");
+        else if (body is not null) request.Content = JsonContent.Create(body);
+        if (token is not null) request.Headers.Add("X-Auth-Token", token);
+        if (version is not null) request.Headers.Add("OpenStack-API-Version", "volume " + version);
+        using var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+}
