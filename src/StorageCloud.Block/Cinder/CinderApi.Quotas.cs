@@ -22,13 +22,51 @@ public sealed partial class CinderApi
         Project("GET", "/limits", LimitsAsync);
     }
 
+    /// <summary>The quota rows of the default quota class (the limits of every project that sets none of its own).</summary>
+    private const string DefaultClass = "class:default";
+
+    /// <summary>A project's limits: Cinder's defaults, then the default class's, then the project's own.</summary>
     private async Task<Dictionary<string, long>> LimitsOfAsync(string project)
     {
         var limits = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var (resource, value) in QuotaDefaults) limits[resource] = value;
         foreach (var type in await _store.ListAsync<VolumeTypeRow>())
             foreach (var resource in new[] { "volumes", "gigabytes", "snapshots" }) limits[$"{resource}_{type.Name}"] = -1;
-        foreach (var row in await _store.ListAsync<QuotaRow>(("project_id", project))) limits[row.Resource] = row.HardLimit;
+        foreach (var row in await _store.ListAsync<QuotaRow>(("project_id", DefaultClass))) limits[row.Resource] = row.HardLimit;
+        if (project != DefaultClass)
+            foreach (var row in await _store.ListAsync<QuotaRow>(("project_id", project))) limits[row.Resource] = row.HardLimit;
+        return limits;
+    }
+
+    /// <summary>Stores the limits a quota_set (or quota_class_set) body gives; Cinder's 400 for unknown keys, bad values and limits below use.</summary>
+    private async Task<Dictionary<string, long>> SetLimitsAsync(string project, JsonObject body, bool checkUsage)
+    {
+        var limits = await LimitsOfAsync(project);
+        var bad = body.Select(p => p.Key).Where(k => k is not ("tenant_id" or "id" or "class_name") && !limits.ContainsKey(k)).ToList();
+        if (bad.Count > 0) throw ApiError.BadRequest($"Bad key(s) in quota set: {string.Join(", ", bad)}");
+        await _quotaGate.WaitAsync();
+        try
+        {
+            var used = checkUsage ? await UsageOfAsync(project) : [];
+            foreach (var (resource, node) in body)
+            {
+                if (resource is "tenant_id" or "id" or "class_name") continue;
+                long value;
+                if (node is JsonValue v && v.TryGetValue<long>(out var n)) value = n;
+                else if (node is JsonValue s && s.TryGetValue<string>(out var text) && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed)) value = parsed;
+                else throw ApiError.BadRequest($"Invalid input received: Quota value for {resource} must be an integer.");
+                if (value < -1 || value > int.MaxValue) throw ApiError.BadRequest($"Invalid input received: Quota limit {value} for {resource} must be -1 or between 0 and {int.MaxValue}.");
+                if (value >= 0 && used.TryGetValue(resource, out var inUse) && value < inUse)
+                    throw ApiError.BadRequest($"Invalid input received: Quota {resource} limit must be equal or greater than existing resources. Current usage is {inUse} and the requested limit is {value}.");
+                var row = new QuotaRow { Id = $"{project}:{resource}", ProjectId = project, Resource = resource, HardLimit = value };
+                if (!await _store.InsertAsync(row)) await _store.UpdateAsync(row);
+                limits[resource] = value;
+            }
+        }
+        finally
+        {
+            _quotaGate.Release();
+        }
         return limits;
     }
 
@@ -106,45 +144,18 @@ public sealed partial class CinderApi
         await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["quota_set"] = set });
     }
 
-    private static Task QuotaDefaultsAsync(ApiRequest r)
+    private async Task QuotaDefaultsAsync(ApiRequest r)
     {
         QuotaTarget(r, write: false);
         var set = new JsonObject { ["id"] = r.Args[1] };
-        foreach (var (resource, value) in QuotaDefaults) set[resource] = value;
-        return ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["quota_set"] = set });
+        foreach (var (resource, value) in await LimitsOfAsync(DefaultClass)) set[resource] = value;
+        await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["quota_set"] = set });
     }
 
     private async Task UpdateQuotasAsync(ApiRequest r)
     {
         var target = QuotaTarget(r, write: true);
-        var body = await BodyAsync(r, "quota_set");
-        var limits = await LimitsOfAsync(target);
-        var bad = body.Select(p => p.Key).Where(k => k is not ("tenant_id" or "id") && !limits.ContainsKey(k)).ToList();
-        if (bad.Count > 0) throw ApiError.BadRequest($"Bad key(s) in quota set: {string.Join(", ", bad)}");
-        await _quotaGate.WaitAsync();
-        try
-        {
-            var used = await UsageOfAsync(target);
-            foreach (var (resource, node) in body)
-            {
-                if (resource is "tenant_id" or "id") continue;
-                long value;
-                if (node is JsonValue v && v.TryGetValue<long>(out var n)) value = n;
-                else if (node is JsonValue s && s.TryGetValue<string>(out var text) && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed)) value = parsed;
-                else throw ApiError.BadRequest($"Invalid input received: Quota value for {resource} must be an integer.");
-                if (value < -1 || value > int.MaxValue) throw ApiError.BadRequest($"Invalid input received: Quota limit {value} for {resource} must be -1 or between 0 and {int.MaxValue}.");
-                if (value >= 0 && used.TryGetValue(resource, out var inUse) && value < inUse)
-                    throw ApiError.BadRequest($"Invalid input received: Quota {resource} limit must be equal or greater than existing resources. Current usage is {inUse} and the requested limit is {value}.");
-                var id = $"{target}:{resource}";
-                var row = new QuotaRow { Id = id, ProjectId = target, Resource = resource, HardLimit = value };
-                if (!await _store.InsertAsync(row)) await _store.UpdateAsync(row);
-                limits[resource] = value;
-            }
-        }
-        finally
-        {
-            _quotaGate.Release();
-        }
+        var limits = await SetLimitsAsync(target, await BodyAsync(r, "quota_set"), checkUsage: true);
         var set = new JsonObject();
         foreach (var (resource, limit) in limits) set[resource] = limit;
         await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["quota_set"] = set });

@@ -37,7 +37,8 @@ public sealed partial class CinderApi
         return row;
     }
 
-    private JsonObject SnapshotView(ApiRequest r, SnapshotRow row)
+    /// <summary>A snapshot as Cinder shows it; <paramref name="extended"/> (show and the detailed list) adds its extension's progress and project.</summary>
+    private static JsonObject SnapshotView(ApiRequest r, SnapshotRow row, bool extended = true)
     {
         var view = new JsonObject
         {
@@ -50,9 +51,12 @@ public sealed partial class CinderApi
             ["created_at"] = row.CreatedAt,
             ["updated_at"] = Timestamp(row.UpdatedAt),
             ["metadata"] = MetadataView(row.Metadata),
-            ["os-extended-snapshot-attributes:progress"] = row.Status == "available" ? "100%" : "0%",
-            ["os-extended-snapshot-attributes:project_id"] = row.ProjectId,
         };
+        if (extended)
+        {
+            view["os-extended-snapshot-attributes:progress"] = row.Status == "available" ? "100%" : "0%";
+            view["os-extended-snapshot-attributes:project_id"] = row.ProjectId;
+        }
         var version = Version(r);
         if (version.AtLeast(new ApiVersion(3, 14))) view["group_snapshot_id"] = null;
         if (version.AtLeast(new ApiVersion(3, 41))) view["user_id"] = row.UserId;
@@ -81,13 +85,7 @@ public sealed partial class CinderApi
         var items = new JsonArray();
         foreach (var row in page)
         {
-            var view = SnapshotView(r, row);
-            if (!detail)
-            {
-                view.Remove("os-extended-snapshot-attributes:progress");
-                view.Remove("os-extended-snapshot-attributes:project_id");
-            }
-            items.Add(view);
+            items.Add(SnapshotView(r, row, extended: detail));
         }
         var result = new JsonObject { ["snapshots"] = items };
         if (more) result["snapshots_links"] = Pagination.NextLinks(r.Context.Request, r.HostUrl, page[^1].Id);
@@ -98,7 +96,8 @@ public sealed partial class CinderApi
     {
         Enforce(r, "write");
         var body = await BodyAsync(r, "snapshot");
-        var volume = await FindVolumeAsync(r, JsonBody.String(body, "volume_id", "snapshot"));
+        // A missing volume id is a volume that cannot be found, as Cinder answers.
+        var volume = await FindVolumeAsync(r, JsonBody.OptionalString(body, "volume_id", "snapshot") ?? "None");
         var force = body["force"] is not null && Bool(body, "force");
         if (volume.Status != "available" && !(force && volume.Status == "in-use"))
             throw ApiError.BadRequest($"Invalid volume: Volume {volume.Id} status must be available{(volume.Status == "in-use" ? " (use force for an in-use volume)" : "")}, but current status is: {volume.Status}.");
@@ -120,7 +119,7 @@ public sealed partial class CinderApi
         {
             _quotaGate.Release();
         }
-        await ApiResponses.WriteJsonAsync(r.Context, 202, new JsonObject { ["snapshot"] = SnapshotView(r, snapshot) });
+        await ApiResponses.WriteJsonAsync(r.Context, 202, new JsonObject { ["snapshot"] = SnapshotView(r, snapshot, extended: false) });
     }
 
     private async Task ShowSnapshotAsync(ApiRequest r)
@@ -140,7 +139,7 @@ public sealed partial class CinderApi
             row.Description = description;
         row.UpdatedAt = VolumeManager.Now();
         await _store.UpdateAsync(row);
-        await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["snapshot"] = SnapshotView(r, row) });
+        await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["snapshot"] = SnapshotView(r, row, extended: false) });
     }
 
     private async Task DeleteSnapshotAsync(ApiRequest r)

@@ -49,7 +49,8 @@ public sealed partial class CinderApi
         throw ApiError.NotFound($"Volume type with name {idOrName} could not be found.");
     }
 
-    private static JsonObject TypeView(ApiRequest r, VolumeTypeRow row)
+    /// <summary>A type as Cinder shows it; an update's answer leaves out the access extension's attribute, as Cinder's does.</summary>
+    private static JsonObject TypeView(ApiRequest r, VolumeTypeRow row, bool access = true)
     {
         var view = new JsonObject
         {
@@ -57,9 +58,8 @@ public sealed partial class CinderApi
             ["name"] = row.Name,
             ["description"] = row.Description.Length > 0 ? row.Description : null,
             ["is_public"] = row.IsPublic != 0,
-            ["os-volume-type-access:is_public"] = row.IsPublic != 0,
-            ["qos_specs_id"] = null,
         };
+        if (access) view["os-volume-type-access:is_public"] = row.IsPublic != 0;
         // Cinder shows extra specs to admins only.
         if (Me(r).IsAdmin) view["extra_specs"] = ParseObject(row.ExtraSpecs);
         return view;
@@ -132,7 +132,7 @@ public sealed partial class CinderApi
         if (JsonBody.OptionalString(body, "description", "volume_type") is { } description) row.Description = description;
         if (body["is_public"] is not null) row.IsPublic = Bool(body, "is_public") ? 1 : 0;
         if (!await _store.UpdateAsync(row)) throw ApiError.Conflict($"Volume Type {row.Name} already exists.");
-        await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["volume_type"] = TypeView(r, row) });
+        await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["volume_type"] = TypeView(r, row, access: false) });
     }
 
     private async Task DeleteTypeAsync(ApiRequest r)

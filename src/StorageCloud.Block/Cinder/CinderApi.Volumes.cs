@@ -17,6 +17,7 @@ public sealed partial class CinderApi
         Project("GET", "/volumes", r => ListVolumesAsync(r, detail: false));
         Project("GET", "/volumes/detail", r => ListVolumesAsync(r, detail: true));
         Project("POST", "/volumes", CreateVolumeAsync);
+        Project("GET", "/volumes/summary", VolumeSummaryAsync);
         Project("GET", "/volumes/{id}", ShowVolumeAsync);
         Project("PUT", "/volumes/{id}", UpdateVolumeAsync);
         Project("DELETE", "/volumes/{id}", DeleteVolumeAsync);
@@ -42,7 +43,8 @@ public sealed partial class CinderApi
         return row;
     }
 
-    private async Task<JsonObject> VolumeViewAsync(ApiRequest r, VolumeRow row)
+    /// <summary>A volume as Cinder shows it; <paramref name="extended"/> (show and list) adds the tenant, host and migration attributes its extensions add.</summary>
+    private async Task<JsonObject> VolumeViewAsync(ApiRequest r, VolumeRow row, bool extended = true)
     {
         var attachments = new JsonArray();
         foreach (var a in await _store.ListAsync<VolumeAttachmentRow>(("volume_id", row.Id), ("status", "attached")))
@@ -80,9 +82,9 @@ public sealed partial class CinderApi
             ["source_volid"] = row.SourceVolid,
             ["user_id"] = row.UserId,
             ["volume_type"] = row.VolumeType.Length > 0 ? row.VolumeType : DefaultTypeName,
-            ["os-vol-tenant-attr:tenant_id"] = row.ProjectId,
         };
-        if (Me(r).IsAdmin)
+        if (extended) view["os-vol-tenant-attr:tenant_id"] = row.ProjectId;
+        if (extended && Me(r).IsAdmin)
         {
             view["os-vol-host-attr:host"] = "storagecloud@nbd#chunks";
             view["os-vol-mig-status-attr:migstat"] = null;
@@ -93,7 +95,7 @@ public sealed partial class CinderApi
         if (version.AtLeast(new ApiVersion(3, 21))) view["provider_id"] = null;
         if (version.AtLeast(new ApiVersion(3, 48)))
         {
-            view["service_uuid"] = _settings.Holder;
+            view["service_uuid"] = Guid.Parse(_settings.Holder).ToString("D");
             view["shared_targets"] = false;
         }
         return view;
@@ -219,7 +221,7 @@ public sealed partial class CinderApi
         {
             _quotaGate.Release();
         }
-        await ApiResponses.WriteJsonAsync(r.Context, 202, new JsonObject { ["volume"] = await VolumeViewAsync(r, row) });
+        await ApiResponses.WriteJsonAsync(r.Context, 202, new JsonObject { ["volume"] = await VolumeViewAsync(r, row, extended: false) });
     }
 
     private async Task ShowVolumeAsync(ApiRequest r)
@@ -240,7 +242,7 @@ public sealed partial class CinderApi
         if (body["metadata"] is not null) row.Metadata = Json(Metadata(body, "metadata"));
         row.UpdatedAt = VolumeManager.Now();
         await _store.UpdateAsync(row);
-        await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["volume"] = await VolumeViewAsync(r, row) });
+        await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["volume"] = await VolumeViewAsync(r, row, extended: false) });
     }
 
     private async Task DeleteVolumeAsync(ApiRequest r)

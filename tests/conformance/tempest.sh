@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Runs Tempest (Debian's `tempest` package, release 33) against a running StorageCloud appliance and prints the
+# counts. Usage: tests/conformance/tempest.sh DATA_DIR [REGEX]
+#   DATA_DIR  the appliance's data directory (its openrc names the identity URL and the admin's password)
+#   REGEX     the tests to run (default: '^tempest\.api\.volume')
+# The workspace (tempest.conf, logs, the subunit stream) is left in DATA_DIR/../tempest for reading failures:
+#   stestr --here=DATA_DIR/../tempest last --subunit | subunit2csv ...  or  tempest last-run
+set -euo pipefail
+data=$(cd "${1:?usage: tempest.sh DATA_DIR [REGEX]}" && pwd)
+regex=${2:-'^tempest\.api\.volume'}
+command -v tempest >/dev/null || { echo "tempest is not installed (apt-get install tempest)" >&2; exit 2; }
+# shellcheck disable=SC1091
+. "$data/openrc"
+workspace="$(dirname "$data")/tempest"
+rm -rf "$workspace"
+# Each run registers its own workspace name (tempest init refuses a name it knows) and forgets it at the end.
+name="storagecloud-$$-$(date +%s)"
+tempest init --name "$name" "$workspace" >/dev/null
+trap 'tempest workspace remove --name "$name" >/dev/null 2>&1 || true' EXIT
+volume_url=$(openstack catalog show volumev3 -f json | python3 -c 'import json,sys; e=json.load(sys.stdin)["endpoints"]; print(e if isinstance(e,str) else e[0]["url"])' 2>/dev/null || true)
+cat > "$workspace/etc/tempest.conf" <<CONF
+[DEFAULT]
+log_dir = $workspace/logs
+log_file = tempest.log
+
+[auth]
+use_dynamic_credentials = true
+admin_username = $OS_USERNAME
+admin_password = $OS_PASSWORD
+admin_project_name = $OS_PROJECT_NAME
+admin_domain_name = Default
+tempest_roles = member
+create_isolated_networks = false
+
+[identity]
+uri_v3 = $OS_AUTH_URL
+auth_version = v3
+region = $OS_REGION_NAME
+v3_endpoint_type = public
+
+[identity-feature-enabled]
+api_v2 = false
+
+[service_available]
+cinder = true
+swift = false
+glance = false
+nova = false
+neutron = false
+
+[volume]
+catalog_type = volumev3
+endpoint_type = public
+min_microversion = 3.0
+max_microversion = 3.60
+build_timeout = 60
+build_interval = 1
+storage_protocol = nbd
+vendor_name = StorageCloud
+volume_size = 1
+backend_names = nbd
+
+[volume-feature-enabled]
+backup = false
+snapshot = true
+clone = true
+manage_volume = false
+manage_snapshot = false
+extend_attached_volume = true
+extend_volume_with_snapshot = true
+multi_backend = false
+api_v3 = true
+volume_revert = false
+consistency_group = false
+cluster_active_active = false
+CONF
+cd "$workspace"
+set +e
+tempest run --regex "$regex" --concurrency "${TEMPEST_CONCURRENCY:-2}" > "$workspace/run.log" 2>&1
+set -e
+grep -E "^ - (Passed|Failed|Skipped)|^Totals|Sum of execute" "$workspace/run.log" || tail -20 "$workspace/run.log"
+echo "volume endpoint: ${volume_url:-?}; full log: $workspace/run.log"
