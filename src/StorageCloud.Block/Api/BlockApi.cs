@@ -61,6 +61,8 @@ public sealed class BlockApi
         ["status"] = row.Status,
         ["created_at"] = row.CreatedAt,
         ["lease_epoch"] = row.LeaseEpoch,
+        // The layer the volume writes: its chunks on the storage nodes are named after it (ring account ".block").
+        ["layer"] = row.LayerId,
         ["export"] = $"nbd://{_nbdHost}:{_settings.Nbd.Port.ToString(CultureInfo.InvariantCulture)}/{row.Id}",
     };
 

@@ -23,10 +23,12 @@ public sealed class VolumeProbeTests
         var volume = (await VolumeAsync(host, "create", "--size", "64MiB", "--name", "probe"))["volume"]!;
         var id = Guid.Parse(volume["id"]!.GetValue<string>());
         var export = volume["export"]!.GetValue<string>();
+        // Chunks are named after the layer the volume writes (a fresh volume's only layer).
+        var layer = Guid.Parse(volume["layer"]!.GetValue<string>());
         Assert.Equal($"nbd://{proxy.Ip}:10809/{id}", export);
 
         // The victim holds chunk 0; with 4 nodes and 3 replicas it holds most of the 12 chunks fio writes.
-        var chunks = Enumerable.Range(0, 12).Select(i => Locate(host, id, i)).ToList();
+        var chunks = Enumerable.Range(0, 12).Select(i => Locate(host, layer, i)).ToList();
         var victim = host.NodeOf(chunks[0].Devices[0]);
         // fio writes 48 MiB in 16 KiB random writes over ~3 s, then reads every block back and checks its CRC.
         var fio = Start("fio", "--name=probe", "--ioengine=nbd", $"--uri={export}", "--rw=randwrite", "--bs=16k", "--size=48M",
