@@ -41,7 +41,7 @@ public sealed partial class CinderApi
                 row.Metadata = metadata.ToJsonString();
                 break;
             case "os-retype":
-                row.VolumeType = (await ResolveTypeAsync(JsonBody.String(args, "new_type", "os-retype"))).Name;
+                row.VolumeType = (await ResolveTypeAsync(r, JsonBody.String(args, "new_type", "os-retype"))).Name;
                 break;
             case "os-reserve":
                 Transition(row, "available", "attaching");
@@ -81,7 +81,8 @@ public sealed partial class CinderApi
         }
         row.UpdatedAt = VolumeManager.Now();
         await _store.UpdateAsync(row);
-        await ApiResponses.NoContent(r.Context, 202);
+        // Cinder answers os-set_bootable with 200, the other actions with 202.
+        await ApiResponses.NoContent(r.Context, action == "os-set_bootable" ? 200 : 202);
     }
 
     private static bool Bool(JsonObject args, string name)

@@ -9,14 +9,14 @@ public sealed partial class CinderApi
 
     private void MapInfo()
     {
+        MapServices();
+        MapMessages();
+        MapQos();
         Project("GET", "/os-availability-zone", AvailabilityZonesAsync);
-        Project("GET", "/os-services", ServicesAsync);
         Project("GET", "/extensions", ExtensionsAsync);
-        Project("GET", "/os-hosts", HostsAsync);
         Project("GET", "/scheduler-stats/get_pools", PoolsAsync);
         Project("GET", "/os-quota-class-sets/{class}", QuotaClassAsync);
         Project("PUT", "/os-quota-class-sets/{class}", QuotaClassAsync);
-        Project("GET", "/messages", MessagesAsync);
     }
 
     /// <summary>GET /volumes/summary (3.12): how many volumes the caller's project (or every project, for an admin with all_tenants) holds, and their GiB.</summary>
@@ -46,40 +46,20 @@ public sealed partial class CinderApi
         await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["volume-summary"] = summary });
     }
 
-    /// <summary>GET /os-hosts (admin): this gateway as Cinder's one volume host.</summary>
-    private static Task HostsAsync(ApiRequest r)
-    {
-        Enforce(r, "admin");
-        var hosts = new JsonArray();
-        foreach (var (service, host) in new[] { ("cinder-scheduler", "storagecloud"), ("cinder-volume", "storagecloud@nbd") })
-        {
-            hosts.Add(new JsonObject
-            {
-                ["service-status"] = "available",
-                ["service"] = service,
-                ["zone"] = "nova",
-                ["service-state"] = "enabled",
-                ["host_name"] = host,
-                ["last-update"] = Volumes.VolumeManager.Now(),
-            });
-        }
-        return ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["hosts"] = hosts });
-    }
-
     /// <summary>GET /scheduler-stats/get_pools (admin): the one pool, the storage nodes' chunks.</summary>
     private Task PoolsAsync(ApiRequest r)
     {
         Enforce(r, "admin");
-        var pool = new JsonObject { ["name"] = "storagecloud@nbd#chunks" };
+        var pool = new JsonObject { ["name"] = PoolHost };
         if (r.Query("detail") is "True" or "true" or "1")
         {
             pool["capabilities"] = new JsonObject
             {
                 ["pool_name"] = "chunks",
-                ["volume_backend_name"] = "nbd",
-                ["vendor_name"] = "StorageCloud",
-                ["driver_version"] = "1.0",
-                ["storage_protocol"] = "nbd",
+                ["volume_backend_name"] = BackendName,
+                ["vendor_name"] = VendorName,
+                ["driver_version"] = DriverVersion,
+                ["storage_protocol"] = StorageProtocol,
                 ["total_capacity_gb"] = "infinite",
                 ["free_capacity_gb"] = "infinite",
                 ["reserved_percentage"] = 0,
@@ -111,46 +91,11 @@ public sealed partial class CinderApi
         await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["quota_class_set"] = set });
     }
 
-    /// <summary>GET /messages (3.3): user messages; operations here fail in the request itself, so there are none.</summary>
-    private static Task MessagesAsync(ApiRequest r)
-    {
-        Enforce(r, "read");
-        if (!Version(r).AtLeast(new ApiVersion(3, 3))) throw ApiError.NotFound("The resource could not be found.");
-        return ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["messages"] = new JsonArray() });
-    }
-
     private static Task AvailabilityZonesAsync(ApiRequest r)
     {
         Enforce(r, "read");
         var zone = new JsonObject { ["zoneName"] = "nova", ["zoneState"] = new JsonObject { ["available"] = true } };
         return ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["availabilityZoneInfo"] = new JsonArray(zone) });
-    }
-
-    /// <summary>The volume service as Cinder's services: the API, the scheduler and one volume backend (this gateway's chunks).</summary>
-    private Task ServicesAsync(ApiRequest r)
-    {
-        Enforce(r, "admin");
-        var services = new JsonArray();
-        foreach (var (binary, host) in new[] { ("cinder-scheduler", "storagecloud"), ("cinder-volume", "storagecloud@nbd") })
-        {
-            if (r.Query("binary") is { } wanted && wanted != binary) continue;
-            // A host filter names the host with or without its backend ("storagecloud" matches "storagecloud@nbd").
-            if (r.Query("host") is { } wantedHost && wantedHost != host && !host.StartsWith(wantedHost + "@", StringComparison.Ordinal)) continue;
-            var service = new JsonObject
-            {
-                ["binary"] = binary,
-                ["host"] = host,
-                ["zone"] = "nova",
-                ["status"] = "enabled",
-                ["state"] = "up",
-                ["updated_at"] = Volumes.VolumeManager.Now(),
-                ["disabled_reason"] = null,
-            };
-            if (Version(r).AtLeast(new ApiVersion(3, 7))) service["cluster"] = null;
-            if (Version(r).AtLeast(new ApiVersion(3, 49))) service["backend_state"] = binary == "cinder-volume" ? "up" : null;
-            services.Add(service);
-        }
-        return ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["services"] = services });
     }
 
     private Task ExtensionsAsync(ApiRequest r)
@@ -160,9 +105,12 @@ public sealed partial class CinderApi
         foreach (var (alias, name) in new[]
                  {
                      ("os-availability-zone", "AvailabilityZones"), ("os-extended-snapshot-attributes", "ExtendedSnapshotAttributes"),
-                     ("os-quota-sets", "Quotas"), ("os-types-manage", "TypesManage"), ("os-types-extra-specs", "TypesExtraSpecs"),
-                     ("os-volume-actions", "VolumeActions"), ("os-volume-transfer", "VolumeTransfer"), ("os-vol-tenant-attr", "VolumeTenantAttribute"),
-                     ("os-admin-actions", "AdminActions"), ("os-services", "Services"),
+                     ("os-quota-sets", "Quotas"), ("os-quota-class-sets", "QuotaClasses"), ("os-types-manage", "TypesManage"),
+                     ("os-types-extra-specs", "TypesExtraSpecs"), ("os-volume-type-access", "VolumeTypeAccess"), ("encryption", "VolumeTypeEncryption"),
+                     ("qos-specs", "Qos_specs_manage"), ("os-volume-actions", "VolumeActions"), ("os-volume-transfer", "VolumeTransfer"),
+                     ("os-vol-tenant-attr", "VolumeTenantAttribute"), ("os-vol-host-attr", "VolumeHostAttribute"),
+                     ("os-vol-mig-status-attr", "VolumeMigStatusAttribute"), ("os-admin-actions", "AdminActions"), ("os-services", "Services"),
+                     ("os-hosts", "Hosts"), ("scheduler-stats", "Scheduler_stats"), ("capabilities", "Capabilities"),
                  })
         {
             extensions.Add(new JsonObject

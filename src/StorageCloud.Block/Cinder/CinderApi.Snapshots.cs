@@ -54,7 +54,7 @@ public sealed partial class CinderApi
         };
         if (extended)
         {
-            view["os-extended-snapshot-attributes:progress"] = row.Status == "available" ? "100%" : "0%";
+            view["os-extended-snapshot-attributes:progress"] = row.Progress.Length > 0 ? row.Progress : row.Status == "available" ? "100%" : "0%";
             view["os-extended-snapshot-attributes:project_id"] = row.ProjectId;
         }
         var version = Version(r);
@@ -81,7 +81,7 @@ public sealed partial class CinderApi
             _ => s.CreatedAt,
         });
         var (page, more) = Pagination.Page(sorted, s => s.Id, r.Query("marker"), Pagination.Limit(r.Context.Request, 1000),
-            m => ApiError.BadRequest($"Marker {m} could not be found."));
+            m => ApiError.NotFound($"Marker {m} could not be found."), Pagination.Offset(r.Context.Request));
         var items = new JsonArray();
         foreach (var row in page)
         {
@@ -159,14 +159,32 @@ public sealed partial class CinderApi
         if (body.Count != 1) throw ApiError.BadRequest("Malformed request body: an action body has exactly one key.");
         var (action, node) = body.First();
         var args = node as JsonObject ?? [];
-        Enforce(r, "admin", row.ProjectId);
+        // os-update_snapshot_status is how the owner's client (Nova's assisted snapshots) reports progress; the rest is for admins.
+        Enforce(r, action == "os-update_snapshot_status" ? "write" : "admin", row.ProjectId);
         switch (action)
         {
+            case "os-update_snapshot_status":
+                var next = JsonBody.String(args, "status", action);
+                var allowed = row.Status switch
+                {
+                    "creating" => next is "creating" or "available" or "error",
+                    "deleting" => next is "deleting" or "error_deleting",
+                    _ => false,
+                };
+                if (!allowed) throw ApiError.BadRequest($"Invalid input received: Snapshot status {row.Status} not allowed to change to {next}.");
+                var progress = JsonBody.OptionalString(args, "progress", action);
+                if (progress is { Length: > 255 }) throw ApiError.BadRequest("Invalid input received: progress is longer than 255 characters.");
+                row.Status = next;
+                if (progress is not null) row.Progress = progress;
+                row.UpdatedAt = VolumeManager.Now();
+                await _store.UpdateAsync(row);
+                break;
             case "os-reset_status":
                 var status = JsonBody.String(args, "status", action);
                 if (status is not ("available" or "error" or "creating" or "deleting" or "error_deleting"))
                     throw ApiError.BadRequest($"Invalid input received: '{status}' is not a snapshot status.");
                 row.Status = status;
+                row.Progress = "";
                 row.UpdatedAt = VolumeManager.Now();
                 await _store.UpdateAsync(row);
                 break;

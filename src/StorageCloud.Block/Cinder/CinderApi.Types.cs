@@ -21,6 +21,9 @@ public sealed partial class CinderApi
         Project("GET", "/types/{id}/extra_specs/{key}", ExtraSpecKeyAsync);
         Project("PUT", "/types/{id}/extra_specs/{key}", ExtraSpecKeyAsync);
         Project("DELETE", "/types/{id}/extra_specs/{key}", ExtraSpecKeyAsync);
+        Project("GET", "/types/{id}/os-volume-type-access", ListTypeAccessAsync);
+        Project("POST", "/types/{id}/action", TypeActionAsync);
+        MapEncryption();
     }
 
     /// <summary>The default type's row, created on first use.</summary>
@@ -38,16 +41,26 @@ public sealed partial class CinderApi
         return (await _store.ListAsync<VolumeTypeRow>(("name", DefaultTypeName)))[0];
     }
 
-    /// <summary>A type by id or name (the default when none is given); 404 as Cinder answers an unknown one.</summary>
-    private async Task<VolumeTypeRow> ResolveTypeAsync(string? idOrName)
+    /// <summary>
+    /// A type by id or name (the default when none is given) that the request's project may use; 404 as Cinder answers
+    /// an unknown one, or a private one the project was not given.
+    /// </summary>
+    private async Task<VolumeTypeRow> ResolveTypeAsync(ApiRequest r, string? idOrName)
     {
         if (idOrName is null or "default") return await DefaultTypeAsync();
-        if (Guid.TryParse(idOrName, out var id) && await _store.GetAsync<VolumeTypeRow>(id.ToString("D")) is { } byId) return byId;
-        var byName = await _store.ListAsync<VolumeTypeRow>(("name", idOrName));
-        if (byName.Count > 0) return byName[0];
-        if (idOrName == DefaultTypeName) return await DefaultTypeAsync();
-        throw ApiError.NotFound($"Volume type with name {idOrName} could not be found.");
+        VolumeTypeRow? row = null;
+        if (Guid.TryParse(idOrName, out var id)) row = await _store.GetAsync<VolumeTypeRow>(id.ToString("D"));
+        if (row is null && (await _store.ListAsync<VolumeTypeRow>(("name", idOrName))) is [var byName, ..]) row = byName;
+        if (row is null && idOrName == DefaultTypeName) row = await DefaultTypeAsync();
+        if (row is null || !await MayUseTypeAsync(r, row)) throw ApiError.NotFound($"Volume type with name {idOrName} could not be found.");
+        return row;
     }
+
+    /// <summary>Public types are everyone's; a private one is the admins' and the projects it was given to.</summary>
+    private async Task<bool> MayUseTypeAsync(ApiRequest r, VolumeTypeRow row) =>
+        row.IsPublic != 0 || Me(r).IsAdmin || await _store.GetAsync<VolumeTypeAccessRow>(AccessId(row.Id, ProjectOf(r))) is not null;
+
+    private static string AccessId(string typeId, string projectId) => typeId + ":" + projectId;
 
     /// <summary>A type as Cinder shows it; an update's answer leaves out the access extension's attribute, as Cinder's does.</summary>
     private static JsonObject TypeView(ApiRequest r, VolumeTypeRow row, bool access = true)
@@ -71,7 +84,7 @@ public sealed partial class CinderApi
         if (id == "default") return await DefaultTypeAsync();
         await DefaultTypeAsync();
         var row = Guid.TryParse(id, out var guid) ? await _store.GetAsync<VolumeTypeRow>(guid.ToString("D")) : null;
-        if (row is null || (row.IsPublic == 0 && !Me(r).IsAdmin)) throw ApiError.NotFound($"Volume type {id} could not be found.");
+        if (row is null || !await MayUseTypeAsync(r, row)) throw ApiError.NotFound($"Volume type {id} could not be found.");
         return row;
     }
 
@@ -84,7 +97,7 @@ public sealed partial class CinderApi
         var items = new JsonArray();
         foreach (var row in rows.OrderBy(t => t.Name, StringComparer.Ordinal))
         {
-            if (!Me(r).IsAdmin && row.IsPublic == 0) continue;
+            if (!await MayUseTypeAsync(r, row)) continue;
             if (wantPublic is { } want && (row.IsPublic != 0) != want && Me(r).IsAdmin) continue;
             items.Add(TypeView(r, row));
         }
@@ -141,6 +154,8 @@ public sealed partial class CinderApi
         var row = await FindTypeAsync(r);
         if (row.Name == DefaultTypeName) throw ApiError.BadRequest("Default volume type can not be deleted.");
         if ((await _store.ListAsync<VolumeRow>(("volume_type", row.Name))).Count > 0) throw ApiError.BadRequest("Target volume type is still in use.");
+        foreach (var access in await _store.ListAsync<VolumeTypeAccessRow>(("volume_type_id", row.Id))) await _store.DeleteAsync<VolumeTypeAccessRow>(access.Id);
+        await _store.DeleteAsync<VolumeTypeEncryptionRow>(row.Id);
         await _store.DeleteAsync<VolumeTypeRow>(row.Id);
         await ApiResponses.NoContent(r.Context, 202);
     }
@@ -154,9 +169,13 @@ public sealed partial class CinderApi
         {
             var body = await JsonBody.ReadAsync(r.Context);
             if (body["extra_specs"] is null) throw ApiError.BadRequest("Malformed request body: extra_specs is missing.");
-            foreach (var (k, v) in Metadata(body, "extra_specs")) specs[k] = v;
+            var given = Metadata(body, "extra_specs");
+            foreach (var (k, v) in given) specs[k] = v;
             row.ExtraSpecs = Json(specs);
             await _store.UpdateAsync(row);
+            // Cinder answers a POST with the specs it was given, not the type's whole set.
+            await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["extra_specs"] = ParseObject(Json(given)) });
+            return;
         }
         await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["extra_specs"] = ParseObject(row.ExtraSpecs) });
     }
@@ -188,5 +207,43 @@ public sealed partial class CinderApi
         await _store.UpdateAsync(row);
         if (method == "DELETE") await ApiResponses.NoContent(r.Context, 202);
         else await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { [key] = specs[key]!.DeepClone() });
+    }
+
+    private async Task ListTypeAccessAsync(ApiRequest r)
+    {
+        Enforce(r, "admin");
+        var row = await FindTypeAsync(r);
+        if (row.IsPublic != 0) throw ApiError.NotFound("Access list not available for public volume types.");
+        var items = new JsonArray();
+        foreach (var access in await _store.ListAsync<VolumeTypeAccessRow>(("volume_type_id", row.Id)))
+            items.Add(new JsonObject { ["volume_type_id"] = row.Id, ["project_id"] = access.ProjectId });
+        await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["volume_type_access"] = items });
+    }
+
+    /// <summary>POST /types/{id}/action: addProjectAccess or removeProjectAccess on a private type.</summary>
+    private async Task TypeActionAsync(ApiRequest r)
+    {
+        Enforce(r, "admin");
+        var row = await FindTypeAsync(r);
+        var body = await JsonBody.ReadAsync(r.Context);
+        if (body.Count != 1) throw ApiError.BadRequest("Malformed request body: an action body has exactly one key.");
+        var (action, node) = body.First();
+        var project = JsonBody.String(node as JsonObject ?? [], "project", action);
+        if (row.IsPublic != 0) throw ApiError.BadRequest("Invalid volume type: Type access modification is not applicable to public volume type.");
+        var id = AccessId(row.Id, project);
+        switch (action)
+        {
+            case "addProjectAccess":
+                if (!await _store.InsertAsync(new VolumeTypeAccessRow { Id = id, VolumeTypeId = row.Id, ProjectId = project }))
+                    throw ApiError.Conflict($"Volume type access for {row.Id}/{project} combination already exists.");
+                break;
+            case "removeProjectAccess":
+                if (!await _store.DeleteAsync<VolumeTypeAccessRow>(id))
+                    throw ApiError.NotFound($"Volume type access not found for {row.Id}/{project} combination.");
+                break;
+            default:
+                throw ApiError.BadRequest($"There is no such action: {action}");
+        }
+        await ApiResponses.NoContent(r.Context, 202);
     }
 }

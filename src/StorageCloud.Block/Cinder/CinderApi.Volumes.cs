@@ -84,9 +84,10 @@ public sealed partial class CinderApi
             ["volume_type"] = row.VolumeType.Length > 0 ? row.VolumeType : DefaultTypeName,
         };
         if (extended) view["os-vol-tenant-attr:tenant_id"] = row.ProjectId;
+        if (Me(r).IsAdmin) view["migration_status"] = null;
         if (extended && Me(r).IsAdmin)
         {
-            view["os-vol-host-attr:host"] = "storagecloud@nbd#chunks";
+            view["os-vol-host-attr:host"] = PoolHost;
             view["os-vol-mig-status-attr:migstat"] = null;
             view["os-vol-mig-status-attr:name_id"] = null;
         }
@@ -127,7 +128,7 @@ public sealed partial class CinderApi
             _ => v.CreatedAt,
         });
         var (page, more) = Pagination.Page(sorted, v => v.Id, r.Query("marker"), Pagination.Limit(r.Context.Request, 1000),
-            m => ApiError.BadRequest($"Marker {m} could not be found."));
+            m => ApiError.NotFound($"Marker {m} could not be found."), Pagination.Offset(r.Context.Request));
         var items = new JsonArray();
         foreach (var row in page)
             items.Add(detail ? await VolumeViewAsync(r, row) : new JsonObject { ["id"] = row.Id, ["name"] = row.Name, ["links"] = Links(r, "volumes", row.Id) });
@@ -183,7 +184,11 @@ public sealed partial class CinderApi
             throw ApiError.BadRequest($"Invalid input received: Volume size '{sizeGiB}'GB cannot be smaller than the {(snapshot is not null ? "snapshot" : "original volume")} size {Gigabytes(baseBytes)}GB. They must be >= original size.");
         var zone = JsonBody.OptionalString(body, "availability_zone", "volume") ?? "nova";
         if (zone != "nova") throw ApiError.BadRequest($"Invalid input received: Availability zone '{zone}' is invalid.");
-        var type = await ResolveTypeAsync(JsonBody.OptionalString(body, "volume_type", "volume"));
+        var type = await ResolveTypeAsync(r, JsonBody.OptionalString(body, "volume_type", "volume"));
+        if (await _store.GetAsync<VolumeTypeEncryptionRow>(type.Id) is not null)
+            throw ApiError.BadRequest($"Invalid input received: volume type {type.Name} is encrypted, and this appliance runs no key manager to encrypt volumes with.");
+        // The scheduler's answer: a type asking for what the backend lacks makes a volume in error and a user message.
+        var unsatisfied = UnsatisfiedSpec(type);
         var row = new VolumeRow
         {
             ProjectId = project,
@@ -191,7 +196,7 @@ public sealed partial class CinderApi
             Name = ShortString(body, "name", "volume") ?? ShortString(body, "display_name", "volume") ?? "",
             Description = JsonBody.OptionalString(body, "description", "volume") ?? JsonBody.OptionalString(body, "display_description", "volume") ?? "",
             Size = sizeGiB * GiB,
-            Status = "available",
+            Status = unsatisfied is null ? "available" : "error",
             AvailabilityZone = zone,
             VolumeType = type.Name,
             Metadata = Json(Metadata(body, "metadata")),
@@ -221,6 +226,9 @@ public sealed partial class CinderApi
         {
             _quotaGate.Release();
         }
+        if (unsatisfied is not null)
+            await AddMessageAsync(r, project, row.Id, "VOLUME_VOLUME_001_002",
+                $"schedule allocate volume: Could not find any available weighted backend (the type asks for {unsatisfied}).");
         await ApiResponses.WriteJsonAsync(r.Context, 202, new JsonObject { ["volume"] = await VolumeViewAsync(r, row, extended: false) });
     }
 

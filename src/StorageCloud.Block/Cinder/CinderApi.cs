@@ -41,7 +41,7 @@ public sealed partial class CinderApi
     public CinderApi(VolumeManager manager, BlockSettings settings, string nbdHost, ILogger<CinderApi> logger)
     {
         (_manager, _store, _settings, _nbdHost) = (manager, manager.Store, settings, nbdHost);
-        _router = new ApiRouter<ApiRequest>(ApiErrorFormat.VolumeFault, (c, a) => new ApiRequest(c, a), logger);
+        _router = new ApiRouter<ApiRequest>(ApiErrorFormat.VolumeFault, (c, a) => new ApiRequest(c, a), logger) { TrailingSlashNamesNothing = true };
         _router.Map("GET", "/", VersionsAsync);
         _router.Map("GET", "/v3", VersionAsync);
         MapVolumes();

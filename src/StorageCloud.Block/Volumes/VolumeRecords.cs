@@ -17,6 +17,8 @@ public sealed class SnapshotRow
     public string Metadata { get; set; } = "{}";
     public string CreatedAt { get; set; } = "";
     public string UpdatedAt { get; set; } = "";
+    /// <summary>The progress a client reported with os-update_snapshot_status ("80%"); empty means from the status.</summary>
+    public string Progress { get; set; } = "";
 }
 
 /// <summary>A volume type: a name and extra specs (records only: every type stores on the same chunks).</summary>
@@ -29,6 +31,66 @@ public sealed class VolumeTypeRow
     /// <summary>JSON object.</summary>
     public string ExtraSpecs { get; set; } = "{}";
     public string CreatedAt { get; set; } = "";
+    /// <summary>The QoS specs associated with the type, or null.</summary>
+    public string? QosSpecsId { get; set; }
+}
+
+/// <summary>A project allowed to use a private volume type (id: type id, a colon, project id).</summary>
+public sealed class VolumeTypeAccessRow
+{
+    public string Id { get; set; } = "";
+    public string VolumeTypeId { get; set; } = "";
+    public string ProjectId { get; set; } = "";
+}
+
+/// <summary>QoS specs: a named set of limits for a consumer (records: the chunk store applies no per-volume limits yet).</summary>
+public sealed class QosSpecsRow
+{
+    public string Id { get; set; } = "";
+    public string Name { get; set; } = "";
+    /// <summary>front-end, back-end or both.</summary>
+    public string Consumer { get; set; } = "back-end";
+    /// <summary>JSON object.</summary>
+    public string Specs { get; set; } = "{}";
+    public string CreatedAt { get; set; } = "";
+}
+
+/// <summary>A volume type's encryption (id: the type's id). Volumes of such a type are refused: nothing here would encrypt them.</summary>
+public sealed class VolumeTypeEncryptionRow
+{
+    public string Id { get; set; } = "";
+    public string EncryptionId { get; set; } = "";
+    public string? Provider { get; set; }
+    public string? Cipher { get; set; }
+    public long? KeySize { get; set; }
+    public string ControlLocation { get; set; } = "front-end";
+    public string CreatedAt { get; set; } = "";
+    public string? UpdatedAt { get; set; }
+}
+
+/// <summary>An operator's switch on one of the volume service's services (id: the binary, as cinder-volume).</summary>
+public sealed class ServiceStateRow
+{
+    public string Id { get; set; } = "";
+    public int Disabled { get; set; }
+    public string? DisabledReason { get; set; }
+    public int Frozen { get; set; }
+    public string UpdatedAt { get; set; } = "";
+}
+
+/// <summary>A user message: why an operation the API accepted failed later (Cinder's /messages, 3.3+).</summary>
+public sealed class UserMessageRow
+{
+    public string Id { get; set; } = "";
+    public string ProjectId { get; set; } = "";
+    public string ResourceType { get; set; } = "VOLUME";
+    public string? ResourceUuid { get; set; }
+    public string EventId { get; set; } = "";
+    public string MessageLevel { get; set; } = "ERROR";
+    public string UserMessage { get; set; } = "";
+    public string RequestId { get; set; } = "";
+    public string CreatedAt { get; set; } = "";
+    public string GuaranteedUntil { get; set; } = "";
 }
 
 /// <summary>A project's limit for one resource (volumes, gigabytes, snapshots, backups, backup_gigabytes); absent means the default.</summary>

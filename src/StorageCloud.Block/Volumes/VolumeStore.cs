@@ -63,6 +63,11 @@ public sealed class VolumeStore(SqlDatabase db) : SqlStore(db, Tables)
         [typeof(QuotaRow)] = "quotas",
         [typeof(TransferRow)] = "transfers",
         [typeof(VolumeAttachmentRow)] = "volume_attachments",
+        [typeof(VolumeTypeAccessRow)] = "volume_type_access",
+        [typeof(QosSpecsRow)] = "qos_specs",
+        [typeof(VolumeTypeEncryptionRow)] = "volume_type_encryption",
+        [typeof(ServiceStateRow)] = "service_states",
+        [typeof(UserMessageRow)] = "messages",
     };
 
     /// <summary>The component name schema_versions records.</summary>
@@ -113,6 +118,23 @@ public sealed class VolumeStore(SqlDatabase db) : SqlStore(db, Tables)
             CREATE TABLE IF NOT EXISTS volume_attachments (id TEXT PRIMARY KEY, volume_id TEXT NOT NULL, project_id TEXT NOT NULL,
                 instance_uuid TEXT, attached_host TEXT, mountpoint TEXT, attach_mode TEXT NOT NULL, connector TEXT, status TEXT NOT NULL,
                 attach_time TEXT, detach_time TEXT)
+            """,
+        ]),
+        new(3,
+        [
+            "ALTER TABLE snapshots ADD COLUMN progress TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE volume_types ADD COLUMN qos_specs_id TEXT",
+            "CREATE TABLE IF NOT EXISTS volume_type_access (id TEXT PRIMARY KEY, volume_type_id TEXT NOT NULL, project_id TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS qos_specs (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, consumer TEXT NOT NULL, specs TEXT NOT NULL, created_at TEXT NOT NULL)",
+            """
+            CREATE TABLE IF NOT EXISTS volume_type_encryption (id TEXT PRIMARY KEY, encryption_id TEXT NOT NULL, provider TEXT, cipher TEXT,
+                key_size BIGINT, control_location TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT)
+            """,
+            "CREATE TABLE IF NOT EXISTS service_states (id TEXT PRIMARY KEY, disabled INTEGER NOT NULL, disabled_reason TEXT, frozen INTEGER NOT NULL, updated_at TEXT NOT NULL)",
+            """
+            CREATE TABLE IF NOT EXISTS messages (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, resource_type TEXT NOT NULL, resource_uuid TEXT,
+                event_id TEXT NOT NULL, message_level TEXT NOT NULL, user_message TEXT NOT NULL, request_id TEXT NOT NULL, created_at TEXT NOT NULL,
+                guaranteed_until TEXT NOT NULL)
             """,
         ]),
     ];

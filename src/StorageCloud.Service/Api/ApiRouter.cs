@@ -34,6 +34,12 @@ public sealed class ApiRouter<TRequest>(ApiErrorFormat errors, Func<HttpContext,
     /// <summary>The API's error shape.</summary>
     public ApiErrorFormat Errors => errors;
 
+    /// <summary>
+    /// When set, a path of two or more segments with a trailing slash names nothing (404), as in Cinder, where
+    /// <c>GET /volumes/</c> is not the list: an empty id must not reach the collection's handler.
+    /// </summary>
+    public bool TrailingSlashNamesNothing { get; init; }
+
     /// <summary>Adds a route; GET routes answer HEAD too. Templates name placeholders in braces: "/v3/users/{id}".</summary>
     public void Map(string method, string template, Handler handler) => _routes.Add((method, template.Trim('/').Split('/'), handler));
 
@@ -57,7 +63,10 @@ public sealed class ApiRouter<TRequest>(ApiErrorFormat errors, Func<HttpContext,
 
     private async Task DispatchAsync(HttpContext context)
     {
-        var segments = (context.Request.Path.Value ?? "/").Trim('/').Split('/');
+        var path = context.Request.Path.Value ?? "/";
+        if (TrailingSlashNamesNothing && path.Length > 1 && path[^1] == '/' && path.AsSpan(1, path.Length - 2).Contains('/'))
+            throw new ApiError(404, "The resource could not be found.");
+        var segments = path.Trim('/').Split('/');
         var methodMatched = false;
         foreach (var (method, template, handler) in _routes)
         {

@@ -16,12 +16,18 @@ public static class Pagination
 {
     /// <summary>The <c>limit</c> parameter capped at <paramref name="max"/>, or null when absent; 400 when not a positive integer.</summary>
     public static int? Limit(HttpRequest request, int max)
+        => Count(request, "limit") is { } limit ? Math.Min(limit, max) : null;
+
+    /// <summary>The <c>offset</c> parameter, 0 when absent; 400 when not a non-negative integer.</summary>
+    public static int Offset(HttpRequest request) => Count(request, "offset") ?? 0;
+
+    private static int? Count(HttpRequest request, string name)
     {
-        if (!request.Query.TryGetValue("limit", out var raw)) return null;
-        if (!int.TryParse(raw.ToString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var limit))
-            throw ApiError.BadRequest("limit param must be an integer");
-        if (limit < 0) throw ApiError.BadRequest("limit param must be positive");
-        return Math.Min(limit, max);
+        if (!request.Query.TryGetValue(name, out var raw)) return null;
+        if (!int.TryParse(raw.ToString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+            throw ApiError.BadRequest($"{name} param must be an integer");
+        if (value < 0) throw ApiError.BadRequest($"{name} param must be positive");
+        return value;
     }
 
     /// <summary>
@@ -69,9 +75,11 @@ public static class Pagination
     /// <summary>
     /// One page of <paramref name="items"/> (already filtered and sorted): the items after the marker, at most
     /// <paramref name="limit"/>; an unknown marker is answered by <paramref name="markerNotFound"/>. True in
-    /// <c>More</c> when the page is full, so a "next" link is due.
+    /// <c>More</c> when the page is full, so a "next" link is due. <paramref name="offset"/> skips that many more items
+    /// after the marker (Cinder's <c>offset</c>).
     /// </summary>
-    public static (List<T> Page, bool More) Page<T>(IReadOnlyList<T> items, Func<T, string> id, string? marker, int? limit, Func<string, ApiError> markerNotFound)
+    public static (List<T> Page, bool More) Page<T>(IReadOnlyList<T> items, Func<T, string> id, string? marker, int? limit, Func<string, ApiError> markerNotFound,
+        int offset = 0)
     {
         var start = 0;
         if (marker is not null)
@@ -85,19 +93,20 @@ public static class Pagination
             }
             if (start < 0) throw markerNotFound(marker);
         }
+        start = (int)Math.Min(items.Count, (long)start + offset);
         var count = Math.Min(items.Count - start, limit ?? int.MaxValue);
         var page = new List<T>(Math.Max(count, 0));
         for (var i = 0; i < count; i++) page.Add(items[start + i]);
         return (page, limit is { } l && l > 0 && count == l);
     }
 
-    /// <summary>The "next" link of a full page: this request's URL with its query kept and the marker set to the page's last id.</summary>
+    /// <summary>The "next" link of a full page: this request's URL with its query kept (but an offset, which the marker replaces) and the marker set to the page's last id.</summary>
     public static JsonArray NextLinks(HttpRequest request, string baseUrl, string lastId)
     {
         var sb = new StringBuilder(baseUrl).Append(request.Path.Value).Append('?');
         foreach (var (name, values) in request.Query)
         {
-            if (name == "marker") continue;
+            if (name is "marker" or "offset") continue;
             foreach (var value in values) sb.Append(Uri.EscapeDataString(name)).Append('=').Append(Uri.EscapeDataString(value ?? "")).Append('&');
         }
         sb.Append("marker=").Append(Uri.EscapeDataString(lastId));
