@@ -115,7 +115,8 @@ public sealed partial class CinderApi
     private async Task SaveServiceStateAsync(ServiceStateRow state)
     {
         state.UpdatedAt = VolumeManager.Now();
-        if (!await _store.UpdateAsync(state)) await _store.InsertAsync(state);
+        // UpdateAsync is true for a row that is not there yet: insert first.
+        if (!await _store.InsertAsync(state)) await _store.UpdateAsync(state);
     }
 
     /// <summary>GET /os-hosts (admin): the scheduler and the volume backend as Cinder's hosts.</summary>
