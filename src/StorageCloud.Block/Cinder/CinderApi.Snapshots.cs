@@ -58,7 +58,7 @@ public sealed partial class CinderApi
             view["os-extended-snapshot-attributes:project_id"] = row.ProjectId;
         }
         var version = Version(r);
-        if (version.AtLeast(new ApiVersion(3, 14))) view["group_snapshot_id"] = null;
+        if (version.AtLeast(new ApiVersion(3, 14))) view["group_snapshot_id"] = row.GroupSnapshotId;
         if (version.AtLeast(new ApiVersion(3, 41))) view["user_id"] = row.UserId;
         return view;
     }
@@ -148,6 +148,8 @@ public sealed partial class CinderApi
         var row = await FindSnapshotAsync(r);
         if (row.Status is not ("available" or "error" or "error_deleting"))
             throw ApiError.BadRequest($"Invalid snapshot: Snapshot status must be available or error (is {row.Status}).");
+        if (row.GroupSnapshotId is not null)
+            throw ApiError.BadRequest($"Invalid snapshot: Snapshot {row.Id} is part of group snapshot {row.GroupSnapshotId}; delete the group snapshot instead.");
         await _manager.DeleteSnapshotAsync(row);
         await ApiResponses.NoContent(r.Context, 202);
     }

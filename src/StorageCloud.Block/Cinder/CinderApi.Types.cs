@@ -16,11 +16,15 @@ public sealed partial class CinderApi
         Project("GET", "/types/{id}", ShowTypeAsync);
         Project("PUT", "/types/{id}", UpdateTypeAsync);
         Project("DELETE", "/types/{id}", DeleteTypeAsync);
-        Project("GET", "/types/{id}/extra_specs", ExtraSpecsAsync);
-        Project("POST", "/types/{id}/extra_specs", ExtraSpecsAsync);
-        Project("GET", "/types/{id}/extra_specs/{key}", ExtraSpecKeyAsync);
-        Project("PUT", "/types/{id}/extra_specs/{key}", ExtraSpecKeyAsync);
-        Project("DELETE", "/types/{id}/extra_specs/{key}", ExtraSpecKeyAsync);
+        MapSpecs("/types/{id}/extra_specs", "extra_specs", postStatus: 200, async r =>
+        {
+            var row = await FindTypeAsync(r);
+            return new SpecsOwner($"Volume Type {row.Id} has no extra specs with key", row.ExtraSpecs, json =>
+            {
+                row.ExtraSpecs = json;
+                return _store.UpdateAsync(row);
+            });
+        });
         Project("GET", "/types/{id}/os-volume-type-access", ListTypeAccessAsync);
         Project("POST", "/types/{id}/action", TypeActionAsync);
         MapEncryption();
@@ -153,60 +157,13 @@ public sealed partial class CinderApi
         Enforce(r, "admin");
         var row = await FindTypeAsync(r);
         if (row.Name == DefaultTypeName) throw ApiError.BadRequest("Default volume type can not be deleted.");
-        if ((await _store.ListAsync<VolumeRow>(("volume_type", row.Name))).Count > 0) throw ApiError.BadRequest("Target volume type is still in use.");
+        if ((await _store.ListAsync<VolumeRow>(("volume_type", row.Name))).Count > 0
+            || (await _store.ListAsync<GroupRow>()).Any(g => TypesOf(g).Contains(row.Id)))
+            throw ApiError.BadRequest("Target volume type is still in use.");
         foreach (var access in await _store.ListAsync<VolumeTypeAccessRow>(("volume_type_id", row.Id))) await _store.DeleteAsync<VolumeTypeAccessRow>(access.Id);
         await _store.DeleteAsync<VolumeTypeEncryptionRow>(row.Id);
         await _store.DeleteAsync<VolumeTypeRow>(row.Id);
         await ApiResponses.NoContent(r.Context, 202);
-    }
-
-    private async Task ExtraSpecsAsync(ApiRequest r)
-    {
-        var row = await FindTypeAsync(r);
-        Enforce(r, r.Context.Request.Method == "POST" ? "admin" : "read");
-        var specs = Metadata(new JsonObject { ["extra_specs"] = ParseObject(row.ExtraSpecs) }, "extra_specs");
-        if (r.Context.Request.Method == "POST")
-        {
-            var body = await JsonBody.ReadAsync(r.Context);
-            if (body["extra_specs"] is null) throw ApiError.BadRequest("Malformed request body: extra_specs is missing.");
-            var given = Metadata(body, "extra_specs");
-            foreach (var (k, v) in given) specs[k] = v;
-            row.ExtraSpecs = Json(specs);
-            await _store.UpdateAsync(row);
-            // Cinder answers a POST with the specs it was given, not the type's whole set.
-            await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["extra_specs"] = ParseObject(Json(given)) });
-            return;
-        }
-        await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["extra_specs"] = ParseObject(row.ExtraSpecs) });
-    }
-
-    private async Task ExtraSpecKeyAsync(ApiRequest r)
-    {
-        var row = await FindTypeAsync(r);
-        var method = r.Context.Request.Method;
-        Enforce(r, method is "GET" or "HEAD" ? "read" : "admin");
-        var key = r.Args[2];
-        var specs = ParseObject(row.ExtraSpecs);
-        if (method is "GET" or "HEAD")
-        {
-            if (specs[key] is not { } value) throw ApiError.NotFound($"Volume Type {row.Id} has no extra specs with key {key}.");
-            await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { [key] = value.DeepClone() });
-            return;
-        }
-        if (method == "PUT")
-        {
-            var given = Metadata(new JsonObject { ["spec"] = await JsonBody.ReadAsync(r.Context) }, "spec");
-            if (given.Count != 1 || !given.ContainsKey(key)) throw ApiError.BadRequest("Request body and URI mismatch");
-            specs[key] = given[key];
-        }
-        else if (!specs.Remove(key))
-        {
-            throw ApiError.NotFound($"Volume Type {row.Id} has no extra specs with key {key}.");
-        }
-        row.ExtraSpecs = specs.ToJsonString();
-        await _store.UpdateAsync(row);
-        if (method == "DELETE") await ApiResponses.NoContent(r.Context, 202);
-        else await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { [key] = specs[key]!.DeepClone() });
     }
 
     private async Task ListTypeAccessAsync(ApiRequest r)

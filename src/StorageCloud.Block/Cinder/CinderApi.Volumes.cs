@@ -92,7 +92,7 @@ public sealed partial class CinderApi
             view["os-vol-mig-status-attr:name_id"] = null;
         }
         var version = Version(r);
-        if (version.AtLeast(new ApiVersion(3, 13))) view["group_id"] = null;
+        if (version.AtLeast(new ApiVersion(3, 13))) view["group_id"] = row.GroupId;
         if (version.AtLeast(new ApiVersion(3, 21))) view["provider_id"] = null;
         if (version.AtLeast(new ApiVersion(3, 48)))
         {
@@ -106,7 +106,7 @@ public sealed partial class CinderApi
     {
         Enforce(r, "read");
         var rows = await _store.ListAsync<VolumeRow>(("project_id", AllTenants(r) ? r.Query("project_id") : ProjectOf(r)),
-            ("status", r.Query("status")), ("availability_zone", r.Query("availability_zone")));
+            ("status", r.Query("status")), ("availability_zone", r.Query("availability_zone")), ("group_id", r.Query("group_id")));
         IEnumerable<VolumeRow> selected = rows;
         if ((r.Query("name") ?? r.Query("display_name")) is { } name) selected = selected.Where(v => v.Name == name);
         if (r.Query("bootable") is { } bootable) selected = selected.Where(v => (v.Bootable != 0) == bootable.ToLowerInvariant() is "true" or "1");
@@ -189,6 +189,14 @@ public sealed partial class CinderApi
             throw ApiError.BadRequest($"Invalid input received: volume type {type.Name} is encrypted, and this appliance runs no key manager to encrypt volumes with.");
         // The scheduler's answer: a type asking for what the backend lacks makes a volume in error and a user message.
         var unsatisfied = UnsatisfiedSpec(type);
+        GroupRow? group = null;
+        if (Version(r).AtLeast(GroupsVersion) && JsonBody.OptionalString(body, "group_id", "volume") is { } groupId)
+        {
+            group = await FindGroupAsync(r, groupId);
+            if (group.Status != "available") throw ApiError.BadRequest($"Invalid group: Group {group.Id} status must be available, but current status is: {group.Status}.");
+            if (!TypesOf(group).Contains(type.Id))
+                throw ApiError.BadRequest($"Invalid input received: Invalid volume_type provided: {type.Id}. Requested volume type is not compatible with group {group.Id}.");
+        }
         var row = new VolumeRow
         {
             ProjectId = project,
@@ -203,6 +211,7 @@ public sealed partial class CinderApi
             SnapshotId = snapshot?.Id,
             SourceVolid = source?.Id,
             Bootable = source?.Bootable ?? 0,
+            GroupId = group?.Id,
         };
         await _quotaGate.WaitAsync();
         try

@@ -50,6 +50,7 @@ public sealed partial class CinderApi
         MapQuotas();
         MapTransfers();
         MapAttachments();
+        MapGroups();
         MapInfo();
     }
 

@@ -19,6 +19,8 @@ public sealed class SnapshotRow
     public string UpdatedAt { get; set; } = "";
     /// <summary>The progress a client reported with os-update_snapshot_status ("80%"); empty means from the status.</summary>
     public string Progress { get; set; } = "";
+    /// <summary>The group snapshot this snapshot was taken for, or null.</summary>
+    public string? GroupSnapshotId { get; set; }
 }
 
 /// <summary>A volume type: a name and extra specs (records only: every type stores on the same chunks).</summary>
@@ -130,4 +132,48 @@ public sealed class VolumeAttachmentRow
     public string Status { get; set; } = "reserved";
     public string? AttachTime { get; set; }
     public string? DetachTime { get; set; }
+}
+
+/// <summary>A group type: a name and group specs (records; groups of every type behave alike).</summary>
+public sealed class GroupTypeRow
+{
+    public string Id { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string Description { get; set; } = "";
+    public int IsPublic { get; set; } = 1;
+    /// <summary>JSON object.</summary>
+    public string GroupSpecs { get; set; } = "{}";
+    public string CreatedAt { get; set; } = "";
+}
+
+/// <summary>A generic volume group: volumes of the listed types, snapshotted together and cloned together.</summary>
+public sealed class GroupRow
+{
+    public string Id { get; set; } = "";
+    public string ProjectId { get; set; } = "";
+    public string UserId { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string Description { get; set; } = "";
+    public string GroupTypeId { get; set; } = "";
+    /// <summary>JSON array of volume type ids.</summary>
+    public string VolumeTypes { get; set; } = "[]";
+    public string Status { get; set; } = "available";
+    public string AvailabilityZone { get; set; } = "nova";
+    public string? GroupSnapshotId { get; set; }
+    public string? SourceGroupId { get; set; }
+    public string CreatedAt { get; set; } = "";
+}
+
+/// <summary>A group snapshot: one snapshot of each of the group's volumes, taken together.</summary>
+public sealed class GroupSnapshotRow
+{
+    public string Id { get; set; } = "";
+    public string GroupId { get; set; } = "";
+    public string ProjectId { get; set; } = "";
+    public string UserId { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string Description { get; set; } = "";
+    public string GroupTypeId { get; set; } = "";
+    public string Status { get; set; } = "available";
+    public string CreatedAt { get; set; } = "";
 }

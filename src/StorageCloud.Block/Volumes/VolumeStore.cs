@@ -29,6 +29,8 @@ public sealed class VolumeRow
     public string? SourceVolid { get; set; }
     public string? SnapshotId { get; set; }
     public string UpdatedAt { get; set; } = "";
+    /// <summary>The generic volume group the volume belongs to, or null.</summary>
+    public string? GroupId { get; set; }
 }
 
 /// <summary>A layer of chunks and the frozen layer below it (see <see cref="Devices.FrozenLayer"/>).</summary>
@@ -68,6 +70,9 @@ public sealed class VolumeStore(SqlDatabase db) : SqlStore(db, Tables)
         [typeof(VolumeTypeEncryptionRow)] = "volume_type_encryption",
         [typeof(ServiceStateRow)] = "service_states",
         [typeof(UserMessageRow)] = "messages",
+        [typeof(GroupTypeRow)] = "group_types",
+        [typeof(GroupRow)] = "volume_groups",
+        [typeof(GroupSnapshotRow)] = "group_snapshots",
     };
 
     /// <summary>The component name schema_versions records.</summary>
@@ -124,6 +129,21 @@ public sealed class VolumeStore(SqlDatabase db) : SqlStore(db, Tables)
         [
             "ALTER TABLE snapshots ADD COLUMN progress TEXT NOT NULL DEFAULT ''",
             "ALTER TABLE volume_types ADD COLUMN qos_specs_id TEXT",
+            "ALTER TABLE volumes ADD COLUMN group_id TEXT",
+            "ALTER TABLE snapshots ADD COLUMN group_snapshot_id TEXT",
+            """
+            CREATE TABLE IF NOT EXISTS group_types (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL,
+                is_public INTEGER NOT NULL, group_specs TEXT NOT NULL, created_at TEXT NOT NULL)
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS volume_groups (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, user_id TEXT NOT NULL, name TEXT NOT NULL,
+                description TEXT NOT NULL, group_type_id TEXT NOT NULL, volume_types TEXT NOT NULL, status TEXT NOT NULL,
+                availability_zone TEXT NOT NULL, group_snapshot_id TEXT, source_group_id TEXT, created_at TEXT NOT NULL)
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS group_snapshots (id TEXT PRIMARY KEY, group_id TEXT NOT NULL, project_id TEXT NOT NULL, user_id TEXT NOT NULL,
+                name TEXT NOT NULL, description TEXT NOT NULL, group_type_id TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL)
+            """,
             "CREATE TABLE IF NOT EXISTS volume_type_access (id TEXT PRIMARY KEY, volume_type_id TEXT NOT NULL, project_id TEXT NOT NULL)",
             "CREATE TABLE IF NOT EXISTS qos_specs (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, consumer TEXT NOT NULL, specs TEXT NOT NULL, created_at TEXT NOT NULL)",
             """
