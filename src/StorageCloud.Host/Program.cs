@@ -4,6 +4,7 @@ using StorageCloud.Block;
 using StorageCloud.Common.Configuration;
 using StorageCloud.Host.Configuration;
 using StorageCloud.Identity;
+using StorageCloud.Image;
 using StorageCloud.Proxy;
 using StorageCloud.Service.Hosting;
 using StorageCloud.Storage;
@@ -27,6 +28,7 @@ public static class Program
         StorageRoleService.Object(),
         new ProxyService(),
         new BlockService(),
+        new ImageService(),
         new IdentityService(),
     ];
 

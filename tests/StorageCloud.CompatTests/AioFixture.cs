@@ -17,6 +17,9 @@ public sealed class AioFixture : IAsyncLifetime
     /// <summary>The NBD server's port.</summary>
     public int NbdPort { get; private set; }
 
+    /// <summary>The image service's port (Glance v2).</summary>
+    public int ImagePort { get; private set; }
+
     public string Url => $"http://127.0.0.1:{Port}";
 
     public string DataDir => Path.Combine(Root, "data");
@@ -34,7 +37,9 @@ public sealed class AioFixture : IAsyncLifetime
         Port = StorageCloudProcess.FreePort();
         VolumePort = StorageCloudProcess.FreePort();
         NbdPort = StorageCloudProcess.FreePort();
+        ImagePort = StorageCloudProcess.FreePort();
         Process = StorageCloudProcess.Start(["aio", "--port", Port.ToString(), "--volume-port", VolumePort.ToString(), "--nbd-port", NbdPort.ToString(),
+            "--image-port", ImagePort.ToString(),
             "--data-dir", DataDir, "--log-level", "warning"]);
         await Process.WaitUntilListeningAsync(Port, TimeSpan.FromSeconds(60));
     }

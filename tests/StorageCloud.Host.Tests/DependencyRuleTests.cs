@@ -21,6 +21,7 @@ public sealed class DependencyRuleTests
         ["StorageCloud.Proxy"] = 3,
         ["StorageCloud.Identity"] = 3,
         ["StorageCloud.Block"] = 3,
+        ["StorageCloud.Image"] = 3,
         ["StorageCloud.Host"] = 4,
     };
 

@@ -14,7 +14,11 @@ public static class JsonBody
     public const int MaxBytes = 114_688;
 
     /// <summary>The request's JSON object body.</summary>
-    public static async Task<JsonObject> ReadAsync(HttpContext context, int maxBytes = MaxBytes)
+    public static async Task<JsonObject> ReadAsync(HttpContext context, int maxBytes = MaxBytes) =>
+        await ReadNodeAsync(context, maxBytes) as JsonObject ?? throw ApiError.Invalid("Expecting to find a JSON object in request body.");
+
+    /// <summary>The request's JSON body, whatever its shape (a JSON patch is an array); 400 when it is not JSON.</summary>
+    public static async Task<JsonNode?> ReadNodeAsync(HttpContext context, int maxBytes = MaxBytes)
     {
         if (context.Request.ContentLength > maxBytes) throw new ApiError(413, "Request is too large.");
         using var buffer = new MemoryStream();
@@ -27,7 +31,7 @@ public static class JsonBody
         }
         try
         {
-            return JsonNode.Parse(buffer.ToArray()) as JsonObject ?? throw ApiError.Invalid("Expecting to find a JSON object in request body.");
+            return JsonNode.Parse(buffer.ToArray());
         }
         catch (JsonException)
         {

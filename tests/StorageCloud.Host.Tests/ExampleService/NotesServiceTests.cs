@@ -85,7 +85,8 @@ public sealed class NotesServiceTests : IDisposable
         var notesService = new NotesService();
         await using var aio = await StartAsync(
             ["aio", "--data-dir", data, "--port", $"{proxy}", "--object-port", $"{Free()}", "--container-port", $"{Free()}", "--account-port", $"{Free()}",
-             "--identity-port", $"{identity}", "--notes-port", $"{notes}", "--log-level", "warning"],
+             "--identity-port", $"{identity}", "--notes-port", $"{notes}", "--volume-port", $"{Free()}", "--nbd-port", $"{Free()}", "--image-port", $"{Free()}",
+             "--log-level", "warning"],
             [.. Program.Services(), notesService], notes);
         var (token, project) = await LoginAsync(identity, File.ReadAllText(Path.Combine(data, "identity", "admin-password")).Trim());
         using var http = new HttpClient();
@@ -137,7 +138,7 @@ public sealed class NotesServiceTests : IDisposable
         using (var catalog = await http.SendAsync(Request(HttpMethod.Get, $"http://127.0.0.1:{identity}/v3/auth/catalog", token)))
         {
             var types = (await catalog.Content.ReadFromJsonAsync<JsonObject>())!["catalog"]!.AsArray().Select(e => e!["type"]!.GetValue<string>()).Order().ToList();
-            Assert.Equal(["block-storage", "ec2", "identity", "notes", "object-store", "s3", "volumev3"], types);
+            Assert.Equal(["block-storage", "ec2", "identity", "image", "notes", "object-store", "s3", "volumev3"], types);
         }
         Assert.True(notesService.Api!.Passes > 0, "the service's daemon ran");
 

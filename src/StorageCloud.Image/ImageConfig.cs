@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Configuration;
+using StorageCloud.Common.Configuration;
+using StorageCloud.Service.Sql;
+
+namespace StorageCloud.Image;
+
+/// <summary>The image service's settings, read and checked.</summary>
+public sealed record ImageSettings
+{
+    /// <summary>"sqlite" or "postgres".</summary>
+    public required string Database { get; init; }
+
+    /// <summary>The images database.</summary>
+    public required string ConnectionString { get; init; }
+
+    /// <summary>Largest image.</summary>
+    public long MaxImageBytes { get; init; } = 1L << 40;
+
+    /// <summary>Bytes per segment of an image's data in the object store.</summary>
+    public long SegmentBytes { get; init; } = 256L << 20;
+
+    /// <summary>Images a project may own.</summary>
+    public int MaxImagesPerProject { get; init; } = 1000;
+
+    /// <summary>Bytes of image data a project may own (stored and staged).</summary>
+    public long MaxBytesPerProject { get; init; } = 10L << 40;
+}
+
+/// <summary>The "Image" section.</summary>
+public static class ImageConfig
+{
+    /// <summary>The section.</summary>
+    public static readonly OptionSection Section = new("Image");
+
+    private static readonly ChoiceOption Database = Section.Choice("Database", "sqlite", ["sqlite", "postgres"], "`sqlite` (embedded) or `postgres` (for more than one API node)");
+    private static readonly StringOption ConnectionString = Section.String("ConnectionString", null, "ADO.NET connection string of the images database; required for `postgres`",
+        defaultNote: "`<data>/image/image.db` (SQLite)");
+    private static readonly Int64Option MaxImageBytes = Section.Int64("MaxImageBytes", 1L << 40, 1, long.MaxValue / 2, "largest image, in bytes; a larger upload is refused with 413");
+    private static readonly Int64Option SegmentBytes = Section.Int64("SegmentBytes", 256L << 20, 1 << 20, 5L << 30, "bytes per segment of an image's data in the object store");
+    private static readonly Int32Option MaxImagesPerProject = Section.Int32("MaxImagesPerProject", 1000, 0, int.MaxValue, "images a project may own (quota)");
+    private static readonly Int64Option MaxBytesPerProject = Section.Int64("MaxBytesPerProject", 10L << 40, 0, long.MaxValue / 2, "bytes of image data a project may own, stored and staged (quota)");
+
+    /// <summary>Reads the section; the database defaults under the data directory.</summary>
+    public static ImageSettings Read(IConfiguration c, string dataDir)
+    {
+        var database = Database.Read(c);
+        var connection = ConnectionString.Read(c);
+        if (connection is null)
+        {
+            if (database == "postgres") throw new ConfigurationException(ConnectionString.Key, "is required with Image:Database postgres");
+            connection = SqlDatabase.SqliteFile(Path.Combine(dataDir, "image", "image.db"));
+        }
+        return new ImageSettings
+        {
+            Database = database,
+            ConnectionString = connection,
+            MaxImageBytes = MaxImageBytes.Read(c),
+            SegmentBytes = SegmentBytes.Read(c),
+            MaxImagesPerProject = MaxImagesPerProject.Read(c),
+            MaxBytesPerProject = MaxBytesPerProject.Read(c),
+        };
+    }
+}
