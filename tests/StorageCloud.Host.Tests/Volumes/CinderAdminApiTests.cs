@@ -8,7 +8,7 @@ namespace StorageCloud.Host.Tests.Volumes;
 /// project access, the scheduler's capability filter and the user message it leaves, QoS specs, type encryption
 /// (recorded, and no volume made that would claim it), services and hosts, and list paging.
 /// </summary>
-public sealed class CinderAdminApiTests(CinderApiFixture cloud) : IClassFixture<CinderApiFixture>
+public sealed class CinderAdminApiTests(CloudFixture cloud) : IClassFixture<CloudFixture>
 {
     private string Admin(string path) => $"/v3/{cloud.Admin.Project}{path}";
 

@@ -9,7 +9,7 @@ namespace StorageCloud.Host.Tests.Volumes;
 /// apart (another project's volumes answer 404), admin-only actions, quotas (413 with Cinder's body), bad input
 /// (Cinder's 400/404 bodies, nothing half-created), and attachments whose connection info is a working NBD export.
 /// </summary>
-public sealed class CinderApiTests(CinderApiFixture cloud) : IClassFixture<CinderApiFixture>
+public sealed class CinderApiTests(CloudFixture cloud) : IClassFixture<CloudFixture>
 {
     private static JsonObject Volume(object size, string name = "v", string? type = null)
     {

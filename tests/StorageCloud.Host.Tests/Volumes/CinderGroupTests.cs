@@ -9,7 +9,7 @@ namespace StorageCloud.Host.Tests.Volumes;
 /// volumes of their types, group snapshots that keep each volume's data as it was, and groups cloned from a group
 /// snapshot or from another group, checked byte for byte through NBD.
 /// </summary>
-public sealed class CinderGroupTests(CinderApiFixture cloud) : IClassFixture<CinderApiFixture>
+public sealed class CinderGroupTests(CloudFixture cloud) : IClassFixture<CloudFixture>
 {
     private const string Latest = "3.60";
 

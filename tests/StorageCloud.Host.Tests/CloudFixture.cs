@@ -2,13 +2,13 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 
-namespace StorageCloud.Host.Tests.Volumes;
+namespace StorageCloud.Host.Tests;
 
 /// <summary>
-/// One `storagecloud aio` on free ports for the Cinder API tests, with the admin's token and two projects that each
-/// have a member user of their own (the tests' tenants).
+/// One `storagecloud aio` on free ports for the OpenStack API tests (Cinder, Glance), with the admin's token and two
+/// projects that each have a member user of their own (the tests' tenants).
 /// </summary>
-public sealed class CinderApiFixture : IAsyncLifetime
+public sealed class CloudFixture : IAsyncLifetime
 {
     private readonly string _root = Directory.CreateTempSubdirectory("sc-cinder-").FullName;
     private StorageCloudProcess _process = null!;
@@ -20,6 +20,13 @@ public sealed class CinderApiFixture : IAsyncLifetime
     public int VolumePort { get; } = StorageCloudProcess.FreePort();
 
     public int NbdPort { get; } = StorageCloudProcess.FreePort();
+
+    public int ImagePort { get; } = StorageCloudProcess.FreePort();
+
+    public string ImageUrl => $"http://127.0.0.1:{ImagePort}";
+
+    /// <summary>The largest image data this appliance takes (Image:MaxImageBytes).</summary>
+    public const long MaxImageBytes = 16 << 20;
 
     public string VolumeUrl => $"http://127.0.0.1:{VolumePort}";
 
@@ -36,9 +43,12 @@ public sealed class CinderApiFixture : IAsyncLifetime
     {
         var data = Path.Combine(_root, "data");
         _process = StorageCloudProcess.Start(["aio", "--port", StorageCloudProcess.FreePort().ToString(), "--identity-port", IdentityPort.ToString(),
-            "--volume-port", VolumePort.ToString(), "--nbd-port", NbdPort.ToString(), "--data-dir", data, "--log-level", "warning"]);
+            "--volume-port", VolumePort.ToString(), "--nbd-port", NbdPort.ToString(), "--image-port", ImagePort.ToString(), "--data-dir", data, "--log-level", "warning"],
+            // Small enough for a test to reach: the image service refuses larger image data with 413.
+            new Dictionary<string, string> { ["STORAGECLOUD__Image__MaxImageBytes"] = MaxImageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         await _process.WaitUntilListeningAsync(VolumePort, TimeSpan.FromSeconds(60));
         await _process.WaitUntilListeningAsync(IdentityPort, TimeSpan.FromSeconds(30));
+        await _process.WaitUntilListeningAsync(ImagePort, TimeSpan.FromSeconds(30));
         var password = (await File.ReadAllTextAsync(Path.Combine(data, "identity", "admin-password"))).Trim();
         Admin = await LoginAsync("admin", password, "admin");
         A = await TenantAsync("cinder-a");
@@ -99,10 +109,16 @@ public sealed class CinderApiFixture : IAsyncLifetime
     }
 
     /// <summary>Sends a request to the volume API; returns the status and the JSON body (or null).</summary>
-    public async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? token, JsonNode? body = null,
+    public Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? token, JsonNode? body = null,
+        string? version = null, string? rawBody = null) => SendToAsync(VolumeUrl, method, path, token, body, version, rawBody);
+
+    /// <summary>Sends a request to the API at <paramref name="baseUrl"/>; returns the status and the JSON body (or null).</summary>
+    public async Task<(HttpStatusCode Status, JsonNode? Body)> SendToAsync(string baseUrl, HttpMethod method, string path, string? token, JsonNode? body = null,
         string? version = null, string? rawBody = null)
     {
-        using var request = new HttpRequestMessage(method, VolumeUrl + path);
+        using var request = new HttpRequestMessage(method, baseUrl + path);
+        // Glance answers errors as JSON only when asked to (its default is a text page).
+        request.Headers.Accept.ParseAdd("application/json");
         if (rawBody is not null) request.Content = new StringContent(rawBody, System.Text.Encoding.UTF8, "application/json");
         else if (body is not null) request.Content = JsonContent.Create(body);
         if (token is not null) request.Headers.Add("X-Auth-Token", token);
