@@ -8,68 +8,25 @@ namespace StorageCloud.CompatTests;
 /// written and read through the volumes' NBD exports by qemu-io: a snapshot keeps what the volume held, a volume from
 /// the snapshot and a clone of the volume read it, a transferred volume keeps its data in its new project.
 /// </summary>
-public sealed class OpenStackVolumeTests(AioFixture aio) : IClassFixture<AioFixture>
+public sealed class OpenStackVolumeTests(AioFixture aio) : OpenStackCliTestBase(aio), IClassFixture<AioFixture>
 {
-    private const string OpenStack = "/usr/bin/openstack";
-
-    private Dictionary<string, string> Env(string? user = null, string? project = null, string password = "secret-pass")
-    {
-        var env = aio.OpenRc();
-        if (user is not null)
-        {
-            env["OS_USERNAME"] = user;
-            env["OS_PASSWORD"] = password;
-            env["OS_PROJECT_NAME"] = project!;
-        }
-        env["PATH"] = "/usr/bin:/bin";
-        return env;
-    }
-
-    private async Task<string> Os(Dictionary<string, string> env, params string[] args)
-    {
-        var (exit, stdout, stderr) = await CliRunner.RunAsync(OpenStack, args, env, aio.Root);
-        Assert.True(exit == 0, $"openstack {string.Join(' ', args)} exited {exit}: {stdout} {stderr}");
-        return stdout;
-    }
-
-    private async Task<string> OsFails(Dictionary<string, string> env, params string[] args)
-    {
-        var (exit, stdout, stderr) = await CliRunner.RunAsync(OpenStack, args, env, aio.Root);
-        Assert.True(exit != 0, $"openstack {string.Join(' ', args)} should fail: {stdout}");
-        return stdout + stderr;
-    }
-
     private async Task<string> Cinder(Dictionary<string, string> env, params string[] args)
     {
-        var (exit, stdout, stderr) = await CliRunner.RunAsync("/usr/bin/cinder", args, env, aio.Root);
+        var (exit, stdout, stderr) = await CliRunner.RunAsync("/usr/bin/cinder", args, env, Aio.Root);
         Assert.True(exit == 0, $"cinder {string.Join(' ', args)} exited {exit}: {stdout} {stderr}");
         return stdout;
     }
-
-    private async Task<JsonNode> OsJson(Dictionary<string, string> env, params string[] args) => JsonNode.Parse(await Os(env, [.. args, "-f", "json"]))!;
 
     /// <summary>Runs qemu-io commands on a volume's NBD export; fails on any pattern mismatch.</summary>
     private async Task QemuIo(string volume, params string[] commands)
     {
         var args = new List<string> { "-f", "raw" };
         foreach (var c in commands) args.AddRange(["-c", c]);
-        args.Add($"nbd://127.0.0.1:{aio.NbdPort}/{volume}");
-        var (exit, stdout, stderr) = await CliRunner.RunAsync("/usr/bin/qemu-io", args, new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" }, aio.Root);
+        args.Add($"nbd://127.0.0.1:{Aio.NbdPort}/{volume}");
+        var (exit, stdout, stderr) = await CliRunner.RunAsync("/usr/bin/qemu-io", args, new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" }, Aio.Root);
         Assert.True(exit == 0, $"qemu-io {string.Join(' ', args)} exited {exit}: {stdout} {stderr}");
         Assert.DoesNotContain("Pattern verification failed", stdout + stderr);
         Assert.DoesNotContain("error", stdout + stderr, StringComparison.OrdinalIgnoreCase);
-    }
-
-    private static string Id(JsonNode node) => node["id"]!.GetValue<string>();
-
-    /// <summary>A project with a member user of its own.</summary>
-    private async Task<Dictionary<string, string>> ProjectWithMemberAsync(string name)
-    {
-        var admin = Env();
-        await Os(admin, "project", "create", "--domain", "Default", name);
-        await Os(admin, "user", "create", "--domain", "Default", "--password", "secret-pass", name + "-user");
-        await Os(admin, "role", "add", "--user", name + "-user", "--project", name, "member");
-        return Env(name + "-user", name);
     }
 
     [Fact]
@@ -112,7 +69,7 @@ public sealed class OpenStackVolumeTests(AioFixture aio) : IClassFixture<AioFixt
         Assert.Equal("alice", shown["properties"]!["owner"]!.GetValue<string>());
         await Os(alice, "volume", "unset", "--property", "owner", "vol1b");
         Assert.Null((await OsJson(alice, "volume", "show", "vol1b"))["properties"]!["owner"]);
-        var (_, info, _) = await CliRunner.RunAsync("/usr/bin/qemu-img", ["info", "-f", "raw", "--output=json", $"nbd://127.0.0.1:{aio.NbdPort}/{volId}"]);
+        var (_, info, _) = await CliRunner.RunAsync("/usr/bin/qemu-img", ["info", "-f", "raw", "--output=json", $"nbd://127.0.0.1:{Aio.NbdPort}/{volId}"]);
         Assert.Equal(2L << 30, JsonNode.Parse(info)!["virtual-size"]!.GetValue<long>());
         await QemuIo(volId, "read -P 0x11 8M 64k", "write -P 0x44 1536M 64k", "read -P 0x44 1536M 64k");
 

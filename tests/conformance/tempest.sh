@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Runs Tempest (Debian's `tempest` package, release 33) against a running StorageCloud appliance and prints the
-# counts. Usage: tests/conformance/tempest.sh DATA_DIR [REGEX]
+# counts. Usage: tests/conformance/tempest.sh DATA_DIR [SUITE [REGEX]]
 #   DATA_DIR  the appliance's data directory (its openrc names the identity URL and the admin's password)
-#   REGEX     the tests to run (default: '^tempest\.api\.volume')
+#   SUITE     volume (Cinder; Glance marked unavailable, so image-backed volume tests skip) or image (Glance)
+#   REGEX     the tests to run (default: '^tempest\.api\.<SUITE>')
 # The workspace (tempest.conf, logs, the subunit stream) is left in DATA_DIR/../tempest for reading failures:
 #   stestr --here=DATA_DIR/../tempest last --subunit | subunit2csv ...  or  tempest last-run
 set -euo pipefail
-data=$(cd "${1:?usage: tempest.sh DATA_DIR [REGEX]}" && pwd)
-regex=${2:-'^tempest\.api\.volume'}
+data=$(cd "${1:?usage: tempest.sh DATA_DIR [volume|image [REGEX]]}" && pwd)
+suite=${2:-volume}
+case "$suite" in volume) cinder=true glance=false ;; image) cinder=false glance=true ;; *) echo "SUITE is volume or image" >&2; exit 2 ;; esac
+regex=${3:-"^tempest\.api\.$suite"}
 command -v tempest >/dev/null || { echo "tempest is not installed (apt-get install tempest)" >&2; exit 2; }
 # shellcheck disable=SC1091
 . "$data/openrc"
@@ -42,11 +45,24 @@ v3_endpoint_type = public
 api_v2 = false
 
 [service_available]
-cinder = true
+cinder = $cinder
 swift = false
-glance = false
+glance = $glance
 nova = false
 neutron = false
+
+[image]
+catalog_type = image
+endpoint_type = public
+build_timeout = 60
+build_interval = 1
+http_image = http://127.0.0.1:1/cirros.img
+
+[image-feature-enabled]
+api_v2 = true
+api_v1 = false
+import_image = true
+os_glance_reserved = false
 
 [volume]
 catalog_type = volumev3

@@ -1,0 +1,103 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+
+namespace StorageCloud.CompatTests;
+
+/// <summary>
+/// The seeds' image workflows with Debian's `openstack` CLI against the appliance's Glance v2 API: a qcow2 made by
+/// qemu-img uploaded, listed, shown, changed, tagged, saved back byte for byte (its sha512 is the image's
+/// os_hash_value), shared with another project that accepts it, protected and deleted; and the known hostile images,
+/// each refused with no active image left behind.
+/// </summary>
+public sealed class OpenStackImageTests(AioFixture aio) : OpenStackCliTestBase(aio), IClassFixture<AioFixture>
+{
+    private async Task QemuImg(params string[] args)
+    {
+        var (exit, stdout, stderr) = await CliRunner.RunAsync("/usr/bin/qemu-img", args, new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" }, Aio.Root);
+        Assert.True(exit == 0, $"qemu-img {string.Join(' ', args)} exited {exit}: {stdout} {stderr}");
+    }
+
+    private string File(string name) => Path.Combine(Aio.Root, name);
+
+    [Fact]
+    public async Task An_image_is_uploaded_changed_shared_saved_and_deleted_with_the_openstack_cli()
+    {
+        var alice = await ProjectWithMemberAsync("img-alice");
+        var bob = await ProjectWithMemberAsync("img-bob");
+        var disk = File("cirros-like.qcow2");
+        await QemuImg("create", "-f", "qcow2", disk, "64M");
+        await CliRunner.RunAsync("/usr/bin/qemu-io", ["-f", "qcow2", "-c", "write -P 0x5a 0 2M", "-c", "write -P 0xa5 32M 1M", disk]);
+
+        var created = await OsJson(alice, "image", "create", "--file", disk, "--disk-format", "qcow2", "--container-format", "bare",
+            "--property", "os_distro=cirros", "--tag", "seed", "cirros");
+        var id = Id(created);
+        var shown = await OsJson(alice, "image", "show", "cirros");
+        Assert.Equal("active", shown["status"]!.GetValue<string>());
+        Assert.Equal(64L << 20, shown["virtual_size"]!.GetValue<long>());
+        var bytes = await System.IO.File.ReadAllBytesAsync(disk);
+        Assert.Equal(Convert.ToHexStringLower(SHA512.HashData(bytes)), shown["properties"]!["os_hash_value"]!.GetValue<string>());
+        Assert.Equal("cirros", shown["properties"]!["os_distro"]!.GetValue<string>());
+        Assert.Contains("seed", shown["tags"]!.AsArray().Select(t => t!.GetValue<string>()));
+        Assert.Contains("cirros", await Os(alice, "image", "list", "-f", "value", "-c", "Name"));
+
+        await Os(alice, "image", "set", "--property", "hw_disk_bus=virtio", "--min-disk", "1", "--tag", "tested", "cirros");
+        await Os(alice, "image", "unset", "--property", "os_distro", "--tag", "seed", "cirros");
+        shown = await OsJson(alice, "image", "show", "cirros");
+        Assert.Equal("virtio", shown["properties"]!["hw_disk_bus"]!.GetValue<string>());
+        Assert.Null(shown["properties"]!["os_distro"]);
+        Assert.Equal(["tested"], shown["tags"]!.AsArray().Select(t => t!.GetValue<string>()));
+        Assert.Equal(1, shown["min_disk"]!.GetValue<int>());
+
+        var saved = File("saved.qcow2");
+        await Os(alice, "image", "save", "--file", saved, "cirros");
+        Assert.Equal(bytes, await System.IO.File.ReadAllBytesAsync(saved));
+
+        // Bob sees nothing until alice shares the image and he accepts it.
+        await OsFails(bob, "image", "show", id);
+        await Os(alice, "image", "set", "--shared", "cirros");
+        var bobProject = Id(await OsJson(Env(), "project", "show", "img-bob"));
+        await Os(alice, "image", "add", "project", "cirros", bobProject);
+        Assert.DoesNotContain(id, await Os(bob, "image", "list", "-f", "value", "-c", "ID"));
+        await Os(bob, "image", "set", "--accept", id);
+        Assert.Contains(id, await Os(bob, "image", "list", "-f", "value", "-c", "ID"));
+        Assert.Contains("accepted", await Os(alice, "image", "member", "list", "cirros", "-f", "value"));
+        await OsFails(bob, "image", "delete", id);
+        await Os(bob, "image", "save", "--file", File("bob.qcow2"), id);
+        Assert.Equal(bytes, await System.IO.File.ReadAllBytesAsync(File("bob.qcow2")));
+
+        await Os(alice, "image", "set", "--protected", "cirros");
+        await OsFails(alice, "image", "delete", "cirros");
+        await Os(alice, "image", "set", "--unprotected", "cirros");
+        await Os(alice, "image", "delete", "cirros");
+        Assert.DoesNotContain("cirros", await Os(alice, "image", "list", "-f", "value", "-c", "Name"));
+    }
+
+    [Fact]
+    public async Task Hostile_images_are_refused_and_leave_no_active_image()
+    {
+        var carol = await ProjectWithMemberAsync("img-carol");
+        // Each names only files in this test's own directory.
+        await QemuImg("create", "-f", "raw", File("host-file.raw"), "8M");
+        await QemuImg("create", "-f", "qcow2", "-b", File("host-file.raw"), "-F", "raw", File("backing.qcow2"));
+        await QemuImg("create", "-f", "qcow2", "-o", "data_file=" + File("data-file.raw"), File("data-file.qcow2"), "8M");
+        await QemuImg("create", "-f", "vmdk", "-o", "subformat=monolithicFlat", File("flat.vmdk"), "8M");
+        await QemuImg("create", "-f", "qcow2", File("polyglot.qcow2"), "8M");
+        await using (var polyglot = System.IO.File.OpenWrite(File("polyglot.qcow2")))
+        {
+            polyglot.Seek(0x8000, SeekOrigin.Begin);
+            await polyglot.WriteAsync(new byte[] { 1, (byte)'C', (byte)'D', (byte)'0', (byte)'0', (byte)'1' });
+        }
+        foreach (var (file, format) in new[] { ("backing.qcow2", "qcow2"), ("data-file.qcow2", "qcow2"), ("flat.vmdk", "vmdk"), ("polyglot.qcow2", "qcow2"), ("host-file.raw", "qcow2") })
+        {
+            var output = await OsFails(carol, "image", "create", "--file", File(file), "--disk-format", format, "--container-format", "bare", "hostile-" + file);
+            Assert.Contains("400", output);
+        }
+        var images = JsonNode.Parse(await Os(carol, "image", "list", "--long", "-f", "json"))!.AsArray();
+        Assert.DoesNotContain(images, i => i!["Status"]!.GetValue<string>() == "active");
+
+        // The same checks pass an honest image.
+        await QemuImg("create", "-f", "vmdk", "-o", "subformat=streamOptimized", File("honest.vmdk"), "8M");
+        await Os(carol, "image", "create", "--file", File("honest.vmdk"), "--disk-format", "vmdk", "--container-format", "bare", "honest");
+        Assert.Equal("active", (await OsJson(carol, "image", "show", "honest"))["status"]!.GetValue<string>());
+    }
+}
