@@ -37,7 +37,8 @@ ensure_packages() {
 }
 
 # The native libraries the appliance loads at run time.
-NATIVE_PACKAGES=(librocksdb7.8 liblz4-1)
+# qemu-utils: the volume service converts qcow2, vmdk, vhd, vhdx and vdi images to raw with qemu-img (always told -f).
+NATIVE_PACKAGES=(librocksdb7.8 liblz4-1 qemu-utils)
 
 # build_host: checks the SDK and native libraries, then builds the storagecloud executable (Release); prints where it is.
 build_host() {

@@ -28,6 +28,12 @@ public sealed record BlockSettings
 
     /// <summary>Largest volume.</summary>
     public long MaxVolumeBytes { get; init; } = 16L << 40;
+
+    /// <summary>The image service's base URL (volumes from images), or null when there is none to ask.</summary>
+    public string? ImageUrl { get; init; }
+
+    /// <summary>Where images are converted to raw on their way into a layer (removed after each conversion).</summary>
+    public string WorkDir { get; init; } = Path.GetTempPath();
 }
 
 /// <summary>The "Block" section.</summary>
@@ -46,6 +52,8 @@ public static class BlockConfig
     private static readonly Int32Option LeaseSeconds = Section.Int32("LeaseSeconds", 30, 5, 3600,
         "how long a gateway's write lease on a volume lasts unless renewed; another gateway may take an expired lease over (and fence the old writer)");
     private static readonly Int64Option MaxVolumeBytes = Section.Int64("MaxVolumeBytes", 16L << 40, 512, long.MaxValue / 2, "largest volume, in bytes");
+    private static readonly StringOption ImageUrl = Section.String("ImageUrl", null, "base URL of the image service that volumes from images are read from",
+        defaultNote: "the `image` role's URL when it runs in this process");
 
     /// <summary>Reads the section; the database defaults under the data directory and the NBD address to the bind address.</summary>
     public static BlockSettings Read(IConfiguration c, string dataDir, IPAddress bind)
@@ -67,6 +75,8 @@ public static class BlockConfig
             ConnectionString = connection,
             Lease = TimeSpan.FromSeconds(LeaseSeconds.Read(c)),
             MaxVolumeBytes = MaxVolumeBytes.Read(c),
+            ImageUrl = ImageUrl.Read(c)?.TrimEnd('/'),
+            WorkDir = Path.Combine(dataDir, "block", "work"),
         };
     }
 }

@@ -46,9 +46,11 @@ public sealed class BlockService : StorageCloudService
     /// <inheritdoc />
     public override void Register(ServiceContext context, IServiceCollection services)
     {
-        var settings = _settings = BlockConfig.Read(context.Configuration, context.Host.DataDir, context.Host.BindAddress) with
+        var read = BlockConfig.Read(context.Configuration, context.Host.DataDir, context.Host.BindAddress);
+        var settings = _settings = read with
         {
             Holder = LoadOrCreateHolder(Path.Combine(context.Host.DataDir, "block", "gateway-id")),
+            ImageUrl = read.ImageUrl ?? (context.Runs("image") ? context.UrlOf("image") : null),
         };
         services.AddObjectLayer(context);
         services.AddKeystoneAuth(context);
@@ -72,7 +74,10 @@ public sealed class BlockService : StorageCloudService
         services.AddSingleton<INbdExports>(sp => new NbdExports(sp.GetRequiredService<VolumeStore>(), sp.GetRequiredService<VolumeDevices>(), loopback));
         services.AddHostedService(sp => new NbdServer(settings.Nbd, sp.GetRequiredService<INbdExports>(), sp.GetRequiredService<ILogger<NbdServer>>()));
         services.AddSingleton<VolumeManager>();
-        services.AddSingleton(sp => new CinderApi(sp.GetRequiredService<VolumeManager>(), settings, NbdHost(context, settings), sp.GetRequiredService<ILogger<CinderApi>>()));
+        services.AddSingleton(sp => new ImageLayers(sp.GetRequiredService<VolumeManager>(), sp.GetRequiredService<VolumeDevices>(), settings,
+            new HttpClient { Timeout = TimeSpan.FromMinutes(30) }, sp.GetRequiredService<ILogger<ImageLayers>>()));
+        services.AddSingleton(sp => new CinderApi(sp.GetRequiredService<VolumeManager>(), sp.GetRequiredService<ImageLayers>(), settings, NbdHost(context, settings),
+            sp.GetRequiredService<ILogger<CinderApi>>()));
         services.AddSingleton(sp => new BlockApi(sp.GetRequiredService<VolumeManager>(), sp.GetRequiredService<VolumeDevices>(),
             settings, NbdHost(context, settings), sp.GetRequiredService<ILogger<BlockApi>>()));
     }

@@ -24,6 +24,9 @@ public sealed record ImageSettings
 
     /// <summary>Bytes of image data a project may own (stored and staged).</summary>
     public long MaxBytesPerProject { get; init; } = 10L << 40;
+
+    /// <summary>Refuse data whose detected format is not the image's disk_format (unsafe data is refused regardless).</summary>
+    public bool RequireFormatMatch { get; init; } = true;
 }
 
 /// <summary>The "Image" section.</summary>
@@ -38,6 +41,8 @@ public static class ImageConfig
     private static readonly Int64Option MaxImageBytes = Section.Int64("MaxImageBytes", 1L << 40, 1, long.MaxValue / 2, "largest image, in bytes; a larger upload is refused with 413");
     private static readonly Int64Option SegmentBytes = Section.Int64("SegmentBytes", 256L << 20, 1 << 20, 5L << 30, "bytes per segment of an image's data in the object store");
     private static readonly Int32Option MaxImagesPerProject = Section.Int32("MaxImagesPerProject", 1000, 0, int.MaxValue, "images a project may own (quota)");
+    private static readonly BoolOption RequireFormatMatch = Section.Bool("RequireFormatMatch", true,
+        "refuse image data whose detected format is not its disk_format (Glance's `require_image_format_match`, off there by default); unsafe data is refused either way");
     private static readonly Int64Option MaxBytesPerProject = Section.Int64("MaxBytesPerProject", 10L << 40, 0, long.MaxValue / 2, "bytes of image data a project may own, stored and staged (quota)");
 
     /// <summary>Reads the section; the database defaults under the data directory.</summary>
@@ -58,6 +63,7 @@ public static class ImageConfig
             SegmentBytes = SegmentBytes.Read(c),
             MaxImagesPerProject = MaxImagesPerProject.Read(c),
             MaxBytesPerProject = MaxBytesPerProject.Read(c),
+            RequireFormatMatch = RequireFormatMatch.Read(c),
         };
     }
 }

@@ -65,6 +65,20 @@ public sealed class OpenStackImageTests(AioFixture aio) : OpenStackCliTestBase(a
         await Os(bob, "image", "save", "--file", File("bob.qcow2"), id);
         Assert.Equal(bytes, await System.IO.File.ReadAllBytesAsync(File("bob.qcow2")));
 
+        // Volumes from the image are clones of its one converted copy: each reads what qemu-img reads in the file, and
+        // a write to one reaches neither the image nor the other volume.
+        var first = Id(await OsJson(alice, "volume", "create", "--image", "cirros", "--size", "1", "from-image-1"));
+        var second = Id(await OsJson(alice, "volume", "create", "--image", id, "--size", "1", "from-image-2"));
+        Assert.Equal("true", (await OsJson(alice, "volume", "show", first))["bootable"]!.GetValue<string>());
+        await QemuImg("compare", "-f", "qcow2", "-F", "raw", disk, $"nbd://127.0.0.1:{Aio.NbdPort}/{first}");
+        var (exit, output, _) = await CliRunner.RunAsync("/usr/bin/qemu-io", ["-f", "raw", "-c", "write -P 0x77 0 1M", $"nbd://127.0.0.1:{Aio.NbdPort}/{first}"]);
+        Assert.True(exit == 0, output);
+        await QemuImg("compare", "-f", "qcow2", "-F", "raw", disk, $"nbd://127.0.0.1:{Aio.NbdPort}/{second}");
+        await OsFails(alice, "volume", "create", "--image", Guid.NewGuid().ToString(), "--size", "1", "nowhere");
+        await OsFails(alice, "volume", "create", "--image", "cirros", "--size", "1", "--snapshot", "nothing", "both");
+        Assert.DoesNotContain("nowhere", await Os(alice, "volume", "list", "-f", "value", "-c", "Name"));
+        await Os(alice, "volume", "delete", first, second);
+
         await Os(alice, "image", "set", "--protected", "cirros");
         await OsFails(alice, "image", "delete", "cirros");
         await Os(alice, "image", "set", "--unprotected", "cirros");

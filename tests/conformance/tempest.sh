@@ -62,7 +62,7 @@ http_image = http://127.0.0.1:1/cirros.img
 api_v2 = true
 api_v1 = false
 import_image = true
-os_glance_reserved = false
+os_glance_reserved = true
 
 [volume]
 catalog_type = volumev3

@@ -84,6 +84,7 @@ public sealed partial class CinderApi
             ["volume_type"] = row.VolumeType.Length > 0 ? row.VolumeType : DefaultTypeName,
         };
         if (extended) view["os-vol-tenant-attr:tenant_id"] = row.ProjectId;
+        if (extended && row.ImageMetadata is { } imageMetadata) view["volume_image_metadata"] = ParseObject(imageMetadata);
         if (Me(r).IsAdmin) view["migration_status"] = null;
         if (extended && Me(r).IsAdmin)
         {
@@ -160,12 +161,23 @@ public sealed partial class CinderApi
         var project = ProjectOf(r);
         var snapshotId = JsonBody.OptionalString(body, "snapshot_id", "volume");
         var sourceId = JsonBody.OptionalString(body, "source_volid", "volume");
-        if (JsonBody.OptionalString(body, "imageRef", "volume") is not null)
-            throw ApiError.BadRequest("Invalid input received: creating a volume from an image needs the image service, which this appliance does not run yet.");
+        var imageRef = JsonBody.OptionalString(body, "imageRef", "volume");
         if (JsonBody.OptionalString(body, "backup_id", "volume") is not null)
             throw ApiError.BadRequest("Invalid input received: volume backups are not available yet.");
-        if (snapshotId is not null && sourceId is not null)
-            throw ApiError.BadRequest("Invalid input received: only one of snapshot_id and source_volid may be given.");
+        if ((snapshotId is null ? 0 : 1) + (sourceId is null ? 0 : 1) + (imageRef is null ? 0 : 1) > 1)
+            throw ApiError.BadRequest("Invalid input received: only one of snapshot_id, source_volid and imageRef may be given.");
+        ImageInfo? image = null;
+        if (imageRef is not null)
+        {
+            try
+            {
+                image = await _images.DescribeAsync(imageRef, Token(r), r.Context.RequestAborted);
+            }
+            catch (ImageUnusableException e)
+            {
+                throw ApiError.BadRequest($"Invalid input received: {e.Message}");
+            }
+        }
         SnapshotRow? snapshot = null;
         VolumeRow? source = null;
         if (snapshotId is not null)
@@ -178,8 +190,10 @@ public sealed partial class CinderApi
             source = await FindVolumeAsync(r, sourceId);
             if (source.Status is not ("available" or "in-use")) throw ApiError.BadRequest($"Invalid volume: Volume {source.Id} status must be available or in-use (is {source.Status}).");
         }
-        var baseBytes = snapshot?.Size ?? source?.Size ?? 0;
+        var baseBytes = snapshot?.Size ?? source?.Size ?? Math.Max(image?.VirtualSize ?? 0, (image?.MinDisk ?? 0) * GiB);
         var sizeGiB = body["size"] is null && baseBytes > 0 ? Gigabytes(baseBytes) : SizeField(body, "size", required: true);
+        if (image is not null && sizeGiB * GiB < baseBytes)
+            throw ApiError.BadRequest($"Invalid input received: Image {image.Id} needs {Gigabytes(baseBytes)}GB (virtual size {image.VirtualSize} bytes, min_disk {image.MinDisk}GB) and doesn't fit in a volume of size {sizeGiB}GB.");
         if (sizeGiB * GiB < baseBytes)
             throw ApiError.BadRequest($"Invalid input received: Volume size '{sizeGiB}'GB cannot be smaller than the {(snapshot is not null ? "snapshot" : "original volume")} size {Gigabytes(baseBytes)}GB. They must be >= original size.");
         var zone = JsonBody.OptionalString(body, "availability_zone", "volume") ?? "nova";
@@ -210,14 +224,28 @@ public sealed partial class CinderApi
             Metadata = Json(Metadata(body, "metadata")),
             SnapshotId = snapshot?.Id,
             SourceVolid = source?.Id,
-            Bootable = source?.Bootable ?? 0,
+            Bootable = image is not null ? 1 : source?.Bootable ?? 0,
             GroupId = group?.Id,
+            ImageMetadata = image is null ? source?.ImageMetadata : ImageMetadataOf(image),
         };
+        // An image is converted once, outside the quota lock (it may take a while); later volumes from it reuse its layer.
+        string? imageLayer = null;
+        if (image is not null && unsatisfied is null)
+        {
+            try
+            {
+                imageLayer = await _images.LayerOfAsync(image, Token(r), r.Context.RequestAborted);
+            }
+            catch (Exception e) when (e is ImageUnusableException or BlockDeviceException or IOException or HttpRequestException)
+            {
+                throw ApiError.BadRequest($"Invalid input received: a volume could not be made from image {image.Id}: {e.Message}");
+            }
+        }
         await _quotaGate.WaitAsync();
         try
         {
             await CheckQuotaAsync(r, project, volumes: 1, gigabytes: sizeGiB);
-            string? parent = snapshot?.LayerId;
+            string? parent = snapshot?.LayerId ?? imageLayer;
             if (source is not null)
             {
                 try
@@ -239,6 +267,26 @@ public sealed partial class CinderApi
             await AddMessageAsync(r, project, row.Id, "VOLUME_VOLUME_001_002",
                 $"schedule allocate volume: Could not find any available weighted backend (the type asks for {unsatisfied}).");
         await ApiResponses.WriteJsonAsync(r.Context, 202, new JsonObject { ["volume"] = await VolumeViewAsync(r, row, extended: false) });
+    }
+
+    /// <summary>The caller's token, passed on to the image service so it answers as it would answer the caller.</summary>
+    private static string Token(ApiRequest r) => r.Context.Request.Headers["X-Auth-Token"].ToString();
+
+    /// <summary>Cinder's volume_image_metadata: what the volume's image was (string values).</summary>
+    private static string ImageMetadataOf(ImageInfo image)
+    {
+        var metadata = new JsonObject
+        {
+            ["image_id"] = image.Id,
+            ["image_name"] = image.Name ?? "",
+            ["checksum"] = image.Checksum,
+            ["disk_format"] = image.DiskFormat,
+            ["container_format"] = image.ContainerFormat,
+            ["min_disk"] = image.MinDisk.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["min_ram"] = image.MinRam.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["size"] = image.Size.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        return metadata.ToJsonString();
     }
 
     private async Task ShowVolumeAsync(ApiRequest r)

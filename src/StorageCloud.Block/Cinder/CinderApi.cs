@@ -32,15 +32,16 @@ public sealed partial class CinderApi
 
     private readonly ApiRouter<ApiRequest> _router;
     private readonly VolumeManager _manager;
+    private readonly ImageLayers _images;
     private readonly VolumeStore _store;
     private readonly BlockSettings _settings;
     private readonly string _nbdHost;
     private readonly SemaphoreSlim _quotaGate = new(1, 1);
 
     /// <summary>Builds the routes.</summary>
-    public CinderApi(VolumeManager manager, BlockSettings settings, string nbdHost, ILogger<CinderApi> logger)
+    public CinderApi(VolumeManager manager, ImageLayers images, BlockSettings settings, string nbdHost, ILogger<CinderApi> logger)
     {
-        (_manager, _store, _settings, _nbdHost) = (manager, manager.Store, settings, nbdHost);
+        (_manager, _images, _store, _settings, _nbdHost) = (manager, images, manager.Store, settings, nbdHost);
         _router = new ApiRouter<ApiRequest>(ApiErrorFormat.VolumeFault, (c, a) => new ApiRequest(c, a), logger) { TrailingSlashNamesNothing = true };
         _router.Map("GET", "/", VersionsAsync);
         _router.Map("GET", "/v3", VersionAsync);

@@ -98,7 +98,7 @@ public sealed class VolumeManager(VolumeStore store, VolumeDevices devices, Chun
 
     /// <summary>
     /// Frees the chunks of every layer nothing uses (no volume writes it, no snapshot holds it, no layer reads through
-    /// to it), top down, until none is left. A layer whose chunks some device could not delete stays for the next
+    /// to it, it is no image's converted data), top down, until none is left. A layer whose chunks some device could not delete stays for the next
     /// collection. Returns the layers freed.
     /// </summary>
     public async Task<int> CollectAsync(CancellationToken cancellationToken)
@@ -114,6 +114,7 @@ public sealed class VolumeManager(VolumeStore store, VolumeDevices devices, Chun
                     SELECT * FROM layers l WHERE NOT EXISTS (SELECT 1 FROM volumes v WHERE v.layer_id = l.id)
                         AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.layer_id = l.id)
                         AND NOT EXISTS (SELECT 1 FROM layers c WHERE c.parent_id = l.id)
+                        AND NOT EXISTS (SELECT 1 FROM image_layers i WHERE i.layer_id = l.id)
                     """);
                 var progress = false;
                 foreach (var layer in unused)

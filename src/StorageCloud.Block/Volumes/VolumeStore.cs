@@ -31,6 +31,21 @@ public sealed class VolumeRow
     public string UpdatedAt { get; set; } = "";
     /// <summary>The generic volume group the volume belongs to, or null.</summary>
     public string? GroupId { get; set; }
+    /// <summary>The image the volume was made from, as Cinder's volume_image_metadata (a JSON object), or null.</summary>
+    public string? ImageMetadata { get; set; }
+}
+
+/// <summary>An image converted once to raw chunks: the frozen layer every volume from the image is a clone of.</summary>
+public sealed class ImageLayerRow
+{
+    /// <summary>The image's id.</summary>
+    public string Id { get; set; } = "";
+    /// <summary>The image data's MD5: another checksum under the same id is other data.</summary>
+    public string Checksum { get; set; } = "";
+    public string LayerId { get; set; } = "";
+    /// <summary>The image's virtual size in bytes.</summary>
+    public long Size { get; set; }
+    public string CreatedAt { get; set; } = "";
 }
 
 /// <summary>A layer of chunks and the frozen layer below it (see <see cref="Devices.FrozenLayer"/>).</summary>
@@ -73,6 +88,7 @@ public sealed class VolumeStore(SqlDatabase db) : SqlStore(db, Tables)
         [typeof(GroupTypeRow)] = "group_types",
         [typeof(GroupRow)] = "volume_groups",
         [typeof(GroupSnapshotRow)] = "group_snapshots",
+        [typeof(ImageLayerRow)] = "image_layers",
     };
 
     /// <summary>The component name schema_versions records.</summary>
@@ -131,6 +147,8 @@ public sealed class VolumeStore(SqlDatabase db) : SqlStore(db, Tables)
             "ALTER TABLE volume_types ADD COLUMN qos_specs_id TEXT",
             "ALTER TABLE volumes ADD COLUMN group_id TEXT",
             "ALTER TABLE snapshots ADD COLUMN group_snapshot_id TEXT",
+            "ALTER TABLE volumes ADD COLUMN image_metadata TEXT",
+            "CREATE TABLE IF NOT EXISTS image_layers (id TEXT PRIMARY KEY, checksum TEXT NOT NULL, layer_id TEXT NOT NULL, size BIGINT NOT NULL, created_at TEXT NOT NULL)",
             """
             CREATE TABLE IF NOT EXISTS group_types (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL,
                 is_public INTEGER NOT NULL, group_specs TEXT NOT NULL, created_at TEXT NOT NULL)

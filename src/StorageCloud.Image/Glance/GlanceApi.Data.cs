@@ -168,9 +168,10 @@ public sealed partial class GlanceApi
     }
 
     /// <summary>Why the data may not become this image, or null: the inspector's problem, or a format other than disk_format.</summary>
-    private static string? Refusal(ImageRow row, InspectedImage inspected)
+    private string? Refusal(ImageRow row, InspectedImage inspected)
     {
         if (inspected.Problem is { } problem) return problem;
+        if (!_settings.RequireFormatMatch) return null;
         // Wrapped data (ova, docker, compressed ...) is not a disk image itself; only its safety is judged.
         if (row.ContainerFormat is not ("bare" or "ami" or "ari" or "aki")) return null;
         var expected = row.DiskFormat is "ami" or "ari" or "aki" ? "raw" : row.DiskFormat;

@@ -109,6 +109,8 @@ public sealed partial class GlanceApi
                 break;
             default:
                 if (key.Length is 0 or > 255) throw Schema("additional property names are 1 to 255 characters");
+                // The os_glance namespace is the service's own (Glance writes import state there).
+                if (key.StartsWith("os_glance", StringComparison.Ordinal)) throw Forbidden($"Attribute '{key}' is reserved.");
                 var properties = PropertiesOf(row);
                 if (value is null) properties.Remove(key);
                 else properties[key] = Text(value, key, 65535);
@@ -202,8 +204,7 @@ public sealed partial class GlanceApi
         foreach (var node in operations)
         {
             if (node is not JsonObject op) throw ApiError.BadRequest("Operations must be JSON objects.");
-            var verb = JsonBody.String(op, "op", "operation");
-            var path = JsonBody.String(op, "path", "operation");
+            var (verb, path) = Operation(op);
             if (!path.StartsWith('/') || path.Length < 2 || path.IndexOf('/', 1) >= 0)
                 throw ApiError.BadRequest($"Invalid JSON pointer for this resource: '{path}'");
             var key = path[1..].Replace("~1", "/").Replace("~0", "~");
@@ -232,6 +233,20 @@ public sealed partial class GlanceApi
         await ApiResponses.WriteJsonAsync(r.Context, 200, View(row));
     }
 
+    /// <summary>
+    /// An operation's verb and path: v2.1's {"op": "replace", "path": "/name"}, or v2.0's {"replace": "/name"} (which
+    /// Tempest and older clients send).
+    /// </summary>
+    private static (string Verb, string Path) Operation(JsonObject op)
+    {
+        if (op.ContainsKey("op")) return (JsonBody.String(op, "op", "operation"), JsonBody.String(op, "path", "operation"));
+        foreach (var verb in (string[])["add", "replace", "remove"])
+        {
+            if (op.ContainsKey(verb)) return (verb, JsonBody.String(op, verb, "operation"));
+        }
+        throw ApiError.BadRequest("Unable to find an operation (add, replace or remove) in the patch.");
+    }
+
     private static bool IsCore(string key) => key is "name" or "visibility" or "protected" or "os_hidden" or "min_disk" or "min_ram" or "disk_format"
         or "container_format" or "owner" or "tags";
 
@@ -247,8 +262,8 @@ public sealed partial class GlanceApi
 
     private async Task ActivationAsync(ApiRequest r, string to)
     {
-        var row = await FindAsync(r, r.Args[0]);
-        Enforce(r, "admin");
+        // Glance's default policy: the owner's members and admins (de)activate.
+        var row = await FindOwnAsync(r, r.Args[0], to == "active" ? "reactivate" : "deactivate");
         if (row.Status is not ("active" or "deactivated"))
             throw Forbidden($"Not allowed to {(to == "active" ? "reactivate" : "deactivate")} image in status '{row.Status}'");
         row.Status = to;

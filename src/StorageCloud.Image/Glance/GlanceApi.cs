@@ -44,7 +44,7 @@ public sealed partial class GlanceApi
     public GlanceApi(ImageStore store, ObjectStore objects, ImageSettings settings, ILogger<GlanceApi> logger)
     {
         (_store, _objects, _settings, _logger) = (store, objects, settings, logger);
-        _router = new ApiRouter<ApiRequest>(ApiErrorFormat.Glance, (c, a) => new ApiRequest(c, a), logger);
+        _router = new ApiRouter<ApiRequest>(ApiErrorFormat.Glance, (c, a) => new ApiRequest(c, a), logger) { TrailingSlashNamesNothing = true };
         _router.Map("GET", "/", VersionsAsync);
         _router.Map("GET", "/versions", VersionsAsync);
         MapImages();

@@ -124,6 +124,12 @@ public sealed class CinderApiTests(CloudFixture cloud) : IClassFixture<CloudFixt
         AssertFault((await cloud.SendAsync(HttpMethod.Post, $"/v3/{a.Project}/volumes", a.Token,
             new JsonObject { ["volume"] = new JsonObject { ["size"] = 1, ["availability_zone"] = "mars" } })).Body, "badRequest", 400, "mars");
         AssertFault((await cloud.SendAsync(HttpMethod.Get, $"/v3/{a.Project}/volumes/not-a-uuid", a.Token)).Body, "itemNotFound", 404);
+        // An image the caller cannot read (none here has this id), or an image and a snapshot at once.
+        AssertFault((await cloud.SendAsync(HttpMethod.Post, $"/v3/{a.Project}/volumes", a.Token,
+            new JsonObject { ["volume"] = new JsonObject { ["size"] = 1, ["imageRef"] = Guid.NewGuid().ToString() } })).Body, "badRequest", 400, "Invalid image identifier");
+        AssertFault((await cloud.SendAsync(HttpMethod.Post, $"/v3/{a.Project}/volumes", a.Token,
+            new JsonObject { ["volume"] = new JsonObject { ["size"] = 1, ["imageRef"] = Guid.NewGuid().ToString(), ["snapshot_id"] = Guid.NewGuid().ToString() } })).Body,
+            "badRequest", 400, "only one of");
         Assert.Equal(before, await CountAsync(a));
 
         // Wrong states and sizes.

@@ -1,0 +1,196 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using StorageCloud.Block.Devices;
+
+namespace StorageCloud.Block.Volumes;
+
+/// <summary>What the image service says of an image a volume is made from.</summary>
+public sealed record ImageInfo(string Id, string? Name, string Status, string DiskFormat, string ContainerFormat, long Size, long VirtualSize,
+    string Checksum, long MinDisk, long MinRam);
+
+/// <summary>Why a volume cannot be made from an image (Cinder answers these with 400).</summary>
+public sealed class ImageUnusableException(string message) : Exception(message);
+
+/// <summary>
+/// Images as disks: each image is converted once to raw chunks in a layer of its own (raw data streamed in; qcow2,
+/// vmdk, vhd, vhdx and vdi through <c>qemu-img convert</c>, always told the format), frozen and kept per image and
+/// checksum; every volume from the image is a new empty layer above it, so it costs no copy and reads through until
+/// it writes. The image service is asked with the caller's own token, so a volume is only ever made from an image
+/// the caller may read.
+/// </summary>
+public sealed class ImageLayers(VolumeManager manager, VolumeDevices devices, BlockSettings settings, HttpClient http, ILogger<ImageLayers> logger)
+{
+    private const int Block = 1 << 20;
+    private static readonly HashSet<string> RawFormats = ["raw", "iso", "ami", "ari", "aki"];
+    private static readonly HashSet<string> ConvertedFormats = ["qcow2", "vmdk", "vhd", "vhdx", "vdi"];
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _filling = new();
+
+    /// <summary>The image as the image service shows it to the caller's token; <see cref="ImageUnusableException"/> when it cannot be used.</summary>
+    public async Task<ImageInfo> DescribeAsync(string imageId, string token, CancellationToken cancellationToken)
+    {
+        var baseUrl = settings.ImageUrl ?? throw new ImageUnusableException("there is no image service to read images from (Block:ImageUrl).");
+        if (!Guid.TryParse(imageId, out var id)) throw new ImageUnusableException($"Invalid image identifier or unable to access requested image ({imageId}).");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{baseUrl}/v2/images/{id:D}");
+        request.Headers.Add("X-Auth-Token", token);
+        using var response = await http.SendAsync(request, cancellationToken);
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
+            throw new ImageUnusableException($"Invalid image identifier or unable to access requested image ({imageId}).");
+        response.EnsureSuccessStatusCode();
+        var image = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken)) as JsonObject ?? [];
+        var info = new ImageInfo(id.ToString("D"), image["name"]?.GetValue<string>(), image["status"]?.GetValue<string>() ?? "",
+            image["disk_format"]?.GetValue<string>() ?? "", image["container_format"]?.GetValue<string>() ?? "", image["size"]?.GetValue<long>() ?? 0,
+            image["virtual_size"]?.GetValue<long>() ?? 0, image["checksum"]?.GetValue<string>() ?? "", image["min_disk"]?.GetValue<long>() ?? 0,
+            image["min_ram"]?.GetValue<long>() ?? 0);
+        if (info.Status != "active") throw new ImageUnusableException($"Image {info.Id} is not active (it is {info.Status}).");
+        if (info.ContainerFormat != "bare" || !(RawFormats.Contains(info.DiskFormat) || ConvertedFormats.Contains(info.DiskFormat)))
+            throw new ImageUnusableException($"Image {info.Id} ({info.ContainerFormat}/{info.DiskFormat}) is not a bare disk image a volume can be made from.");
+        return info;
+    }
+
+    /// <summary>The frozen layer holding the image's raw data, converted now unless an earlier volume from it did.</summary>
+    public async Task<string> LayerOfAsync(ImageInfo image, string token, CancellationToken cancellationToken)
+    {
+        var gate = _filling.GetOrAdd(image.Id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (await manager.Store.GetAsync<ImageLayerRow>(image.Id) is { } cached && cached.Checksum == image.Checksum) return cached.LayerId;
+            var (work, layer) = await ConvertAsync(image, token, cancellationToken);
+            var row = new ImageLayerRow { Id = image.Id, Checksum = image.Checksum, LayerId = layer, Size = image.VirtualSize, CreatedAt = VolumeManager.Now() };
+            // An older conversion of other data under this id goes; the collector frees its layer once no volume reads it.
+            await manager.Store.DeleteAsync<ImageLayerRow>(image.Id);
+            await manager.Store.InsertAsync(row);
+            // Only now may the work volume go: until the row above names the frozen layer, the collector would free it with the volume.
+            await manager.DeleteAsync(work);
+            return layer;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Writes the image's raw data into a work volume and freezes it; returns the volume (for the caller to drop) and the frozen layer.</summary>
+    private async Task<(VolumeRow Work, string Layer)> ConvertAsync(ImageInfo image, string token, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var work = await manager.CreateAsync(new VolumeRow
+        {
+            ProjectId = "",
+            Name = $"image {image.Id}",
+            Size = (image.VirtualSize + 511) / 512 * 512,
+            Status = "downloading",
+        }, null);
+        try
+        {
+            await using (var handle = await devices.AcquireAsync(Guid.Parse(work.Id), cancellationToken)
+                ?? throw new ImageUnusableException($"the work volume for image {image.Id} vanished"))
+            {
+                if (RawFormats.Contains(image.DiskFormat))
+                {
+                    await using var data = await OpenDataAsync(image, token, cancellationToken);
+                    await CopyAsync(data, handle.Device, cancellationToken);
+                }
+                else
+                {
+                    await ConvertThroughQemuAsync(image, token, handle.Device, cancellationToken);
+                }
+                await handle.Device.FlushAsync(cancellationToken);
+            }
+            var layer = await manager.FreezeAsync(work, cancellationToken);
+            logger.LogInformation("image {Image} ({Format}, {Size} bytes) converted to layer {Layer} in {Seconds:F1} s", image.Id, image.DiskFormat,
+                image.VirtualSize, layer, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            return (work, layer);
+        }
+        catch
+        {
+            await manager.DeleteAsync(work);
+            throw;
+        }
+    }
+
+    private async Task<Stream> OpenDataAsync(ImageInfo image, string token, CancellationToken cancellationToken)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, $"{settings.ImageUrl}/v2/images/{image.Id}/file");
+        request.Headers.Add("X-Auth-Token", token);
+        var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            response.Dispose();
+            throw new ImageUnusableException($"the image service answered {(int)response.StatusCode} for the data of image {image.Id}");
+        }
+        return await response.Content.ReadAsStreamAsync(cancellationToken);
+    }
+
+    /// <summary>Copies raw data into the device a block at a time; all-zero blocks are left as holes (they read as zeros).</summary>
+    private static async Task CopyAsync(Stream source, VolumeDevice device, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(Block);
+        try
+        {
+            for (long offset = 0; ; )
+            {
+                var filled = 0;
+                while (filled < Block)
+                {
+                    var read = await source.ReadAsync(buffer.AsMemory(filled, Block - filled), cancellationToken);
+                    if (read == 0) break;
+                    filled += read;
+                }
+                if (filled == 0) return;
+                var length = (int)Math.Min(filled, device.Size - offset);
+                if (length <= 0) return;
+                if (buffer.AsSpan(0, length).ContainsAnyExcept((byte)0)) await device.WriteAsync(offset, buffer.AsMemory(0, length), false, cancellationToken);
+                offset += filled;
+                if (filled < Block) return;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Downloads the image to a work file, has qemu-img (told the format) write it out as sparse raw, and copies that.</summary>
+    private async Task ConvertThroughQemuAsync(ImageInfo image, string token, VolumeDevice device, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(settings.WorkDir);
+        var source = Path.Combine(settings.WorkDir, $"{image.Id}.{Guid.NewGuid():N}.{image.DiskFormat}");
+        var raw = source + ".raw";
+        try
+        {
+            await using (var data = await OpenDataAsync(image, token, cancellationToken))
+            await using (var file = new FileStream(source, FileMode.CreateNew, FileAccess.Write, FileShare.None, Block, FileOptions.Asynchronous))
+                await data.CopyToAsync(file, Block, cancellationToken);
+            var info = new ProcessStartInfo("qemu-img") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            foreach (var arg in (string[])["convert", "-f", image.DiskFormat == "vhd" ? "vpc" : image.DiskFormat, "-O", "raw", source, raw]) info.ArgumentList.Add(arg);
+            Process process;
+            try
+            {
+                process = Process.Start(info) ?? throw new ImageUnusableException("qemu-img could not be started");
+            }
+            catch (System.ComponentModel.Win32Exception e)
+            {
+                throw new ImageUnusableException($"converting {image.DiskFormat} images needs qemu-img (Debian's qemu-utils): {e.Message}");
+            }
+            using (process)
+            {
+                var error = process.StandardError.ReadToEndAsync(cancellationToken);
+                await process.StandardOutput.ReadToEndAsync(cancellationToken);
+                await process.WaitForExitAsync(cancellationToken);
+                if (process.ExitCode != 0) throw new ImageUnusableException($"image {image.Id} could not be converted from {image.DiskFormat}: {(await error).Trim()}");
+            }
+            await using var converted = new FileStream(raw, FileMode.Open, FileAccess.Read, FileShare.Read, Block, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            await CopyAsync(converted, device, cancellationToken);
+        }
+        finally
+        {
+            File.Delete(source);
+            File.Delete(raw);
+        }
+    }
+}
