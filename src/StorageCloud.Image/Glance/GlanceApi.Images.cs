@@ -156,6 +156,7 @@ public sealed partial class GlanceApi
             if (!listed || (row.OsHidden != 0) != hidden) continue;
             if (r.Query("protected") is { } p && (row.Protected != 0) != p is "true" or "True") continue;
             if (tags.Count > 0 && tags.Any(t => !TagsOf(row).Any(x => x!.GetValue<string>() == t))) continue;
+            if (long.TryParse(r.Query("size"), out var exact) && row.Size != exact) continue;
             if (long.TryParse(r.Query("size_min"), out var min) && (row.Size ?? 0) < min) continue;
             if (long.TryParse(r.Query("size_max"), out var max) && (row.Size ?? 0) > max) continue;
             selected.Add(row);

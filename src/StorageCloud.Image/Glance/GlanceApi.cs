@@ -51,6 +51,7 @@ public sealed partial class GlanceApi
         MapData();
         MapMembers();
         MapSchemas();
+        MapMetadefs();
     }
 
     /// <summary>Requests that need no token: the version documents.</summary>

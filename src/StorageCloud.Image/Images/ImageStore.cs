@@ -49,6 +49,25 @@ public sealed class ImageMemberRow
     public string UpdatedAt { get; set; } = "";
 }
 
+/// <summary>
+/// A metadata definitions namespace (Glance's metadefs): its attributes, and its resource type associations, objects,
+/// properties and tags kept together as one JSON document (they are small and always read with the namespace).
+/// </summary>
+public sealed class MetadefNamespaceRow
+{
+    /// <summary>The namespace's name (it is the key, and may be renamed).</summary>
+    public string Id { get; set; } = "";
+    public string? DisplayName { get; set; }
+    public string? Description { get; set; }
+    public string Visibility { get; set; } = "private";
+    public int Protected { get; set; }
+    public string Owner { get; set; } = "";
+    /// <summary>{"resource_type_associations": [...], "objects": {...}, "properties": {...}, "tags": {...}}.</summary>
+    public string Content { get; set; } = "{}";
+    public string CreatedAt { get; set; } = "";
+    public string UpdatedAt { get; set; } = "";
+}
+
 /// <summary>The image service's metadata in SQL (SQLite embedded, PostgreSQL for several API nodes).</summary>
 public sealed class ImageStore(SqlDatabase db) : SqlStore(db, Tables)
 {
@@ -56,6 +75,7 @@ public sealed class ImageStore(SqlDatabase db) : SqlStore(db, Tables)
     {
         [typeof(ImageRow)] = "images",
         [typeof(ImageMemberRow)] = "image_members",
+        [typeof(MetadefNamespaceRow)] = "metadef_namespaces",
     };
 
     /// <summary>The component name schema_versions records.</summary>
@@ -77,6 +97,13 @@ public sealed class ImageStore(SqlDatabase db) : SqlStore(db, Tables)
             """
             CREATE TABLE IF NOT EXISTS image_members (id TEXT PRIMARY KEY, image_id TEXT NOT NULL, member_id TEXT NOT NULL, status TEXT NOT NULL,
                 created_at TEXT NOT NULL, updated_at TEXT NOT NULL)
+            """,
+        ]),
+        new(2,
+        [
+            """
+            CREATE TABLE IF NOT EXISTS metadef_namespaces (id TEXT PRIMARY KEY, display_name TEXT, description TEXT, visibility TEXT NOT NULL,
+                protected INTEGER NOT NULL, owner TEXT NOT NULL, content TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)
             """,
         ]),
     ];
