@@ -248,4 +248,47 @@ public sealed class GlanceApiTests(CloudFixture cloud) : IClassFixture<CloudFixt
         Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, $"/v2/images/{id}", a.Token)).Status);
         Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Get, $"/v2/images/{id}", a.Token)).Status);
     }
+
+    [Fact]
+    public async Task Metadata_definitions_are_written_by_admins_read_by_all_and_deleted_with_what_they_hold()
+    {
+        var admin = cloud.Admin.Token;
+        var (_, types) = await SendAsync(HttpMethod.Get, "/v2/metadefs/resource_types", cloud.A.Token);
+        var type = types!["resource_types"]![0]!["name"]!.GetValue<string>();
+        var namespaceBody = new JsonObject
+        {
+            ["namespace"] = "sc-hw", ["display_name"] = "Hardware", ["visibility"] = "public", ["protected"] = true,
+            ["resource_type_associations"] = new JsonArray(new JsonObject { ["name"] = type, ["prefix"] = "hw_" }),
+        };
+        Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Post, "/v2/metadefs/namespaces", cloud.A.Token, namespaceBody)).Status);
+        Assert.Equal(HttpStatusCode.Created, (await SendAsync(HttpMethod.Post, "/v2/metadefs/namespaces", admin, namespaceBody.DeepClone())).Status);
+        Assert.Equal(HttpStatusCode.Conflict, (await SendAsync(HttpMethod.Post, "/v2/metadefs/namespaces", admin, namespaceBody.DeepClone())).Status);
+        var (_, listed) = await SendAsync(HttpMethod.Get, "/v2/metadefs/namespaces", cloud.A.Token);
+        Assert.Contains(listed!["namespaces"]!.AsArray(), n => n!["namespace"]!.GetValue<string>() == "sc-hw");
+
+        const string ns = "/v2/metadefs/namespaces/sc-hw";
+        Assert.Equal(HttpStatusCode.Created, (await SendAsync(HttpMethod.Post, ns + "/objects", admin, new JsonObject { ["name"] = "cpu" })).Status);
+        var (renamed, cpu) = await SendAsync(HttpMethod.Put, ns + "/objects/cpu", admin, new JsonObject { ["name"] = "processor" });
+        Assert.Equal(HttpStatusCode.OK, renamed);
+        Assert.Equal("processor", cpu!["name"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Get, ns + "/objects/cpu", cloud.A.Token)).Status);
+        Assert.Equal(HttpStatusCode.Created, (await SendAsync(HttpMethod.Post, ns + "/properties", admin,
+            new JsonObject { ["name"] = "hw_rng", ["title"] = "RNG", ["type"] = "string", ["enum"] = new JsonArray("on", "off") })).Status);
+        var (_, properties) = await SendAsync(HttpMethod.Get, ns + "/properties", cloud.A.Token);
+        Assert.Equal("RNG", properties!["properties"]!["hw_rng"]!["title"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Created, (await SendAsync(HttpMethod.Post, ns + "/tags", admin,
+            new JsonObject { ["tags"] = new JsonArray(new JsonObject { ["name"] = "a" }, new JsonObject { ["name"] = "b" }) })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Put, ns + "/tags/a", admin, new JsonObject { ["name"] = "c" })).Status);
+        var (_, tags) = await SendAsync(HttpMethod.Get, ns + "/tags", cloud.A.Token);
+        Assert.Equal(["b", "c"], tags!["tags"]!.AsArray().Select(t => t!["name"]!.GetValue<string>()).Order());
+
+        // Protected until unprotected; a private namespace is hidden from other projects; a delete takes everything.
+        Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Delete, ns, admin)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Put, ns, admin, new JsonObject { ["namespace"] = "sc-hw", ["protected"] = false, ["visibility"] = "private" })).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Get, ns, cloud.A.Token)).Status);
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, ns, admin)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Get, ns + "/objects/processor", admin)).Status);
+        var (_, schema) = await SendAsync(HttpMethod.Get, "/v2/schemas/metadefs/resource_types", cloud.A.Token);
+        Assert.Equal("resource_type_associations", schema!["name"]!.GetValue<string>());
+    }
 }
