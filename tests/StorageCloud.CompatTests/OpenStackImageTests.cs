@@ -6,7 +6,8 @@ namespace StorageCloud.CompatTests;
 /// <summary>
 /// The seeds' image workflows with Debian's `openstack` CLI against the appliance's Glance v2 API: a qcow2 made by
 /// qemu-img uploaded, listed, shown, changed, tagged, saved back byte for byte (its sha512 is the image's
-/// os_hash_value), shared with another project that accepts it, protected and deleted; and the known hostile images,
+/// os_hash_value), made into volumes that read what qemu-img reads in the file and a volume made back into an image,
+/// shared with another project that accepts it, protected and deleted; and the known hostile images,
 /// each refused with no active image left behind.
 /// </summary>
 public sealed class OpenStackImageTests(AioFixture aio) : OpenStackCliTestBase(aio), IClassFixture<AioFixture>
@@ -77,6 +78,22 @@ public sealed class OpenStackImageTests(AioFixture aio) : OpenStackCliTestBase(a
         await OsFails(alice, "volume", "create", "--image", Guid.NewGuid().ToString(), "--size", "1", "nowhere");
         await OsFails(alice, "volume", "create", "--image", "cirros", "--size", "1", "--snapshot", "nothing", "both");
         Assert.DoesNotContain("nowhere", await Os(alice, "volume", "list", "-f", "value", "-c", "Name"));
+
+        // The volume's image metadata, and the volume back to an image: the new image holds the volume's bytes.
+        await Os(alice, "volume", "set", "--image-property", "hw_rng_model=virtio", first);
+        var imageMetadata = (await OsJson(alice, "volume", "show", first))["volume_image_metadata"]!;
+        Assert.Equal("virtio", imageMetadata["hw_rng_model"]!.GetValue<string>());
+        Assert.Equal(id, imageMetadata["image_id"]!.GetValue<string>());
+        await Os(alice, "volume", "unset", "--image-property", "hw_rng_model", first);
+        Assert.Null((await OsJson(alice, "volume", "show", first))["volume_image_metadata"]!["hw_rng_model"]);
+        await Os(alice, "image", "create", "--volume", first, "from-volume");
+        var uploaded = await OsJson(alice, "image", "show", "from-volume");
+        Assert.Equal("active", uploaded["status"]!.GetValue<string>());
+        Assert.Equal(1L << 30, uploaded["size"]!.GetValue<long>());
+        await Os(alice, "image", "save", "--file", File("from-volume.raw"), "from-volume");
+        await QemuImg("compare", "-f", "raw", "-F", "raw", File("from-volume.raw"), $"nbd://127.0.0.1:{Aio.NbdPort}/{first}");
+        System.IO.File.Delete(File("from-volume.raw"));
+        await Os(alice, "image", "delete", "from-volume");
         await Os(alice, "volume", "delete", first, second);
 
         await Os(alice, "image", "set", "--protected", "cirros");

@@ -21,6 +21,14 @@ name="storagecloud-$$-$(date +%s)"
 tempest init --name "$name" "$workspace" >/dev/null
 trap 'tempest workspace remove --name "$name" >/dev/null 2>&1 || true' EXIT
 volume_url=$(openstack catalog show volumev3 -f json | python3 -c 'import json,sys; e=json.load(sys.stdin)["endpoints"]; print(e if isinstance(e,str) else e[0]["url"])' 2>/dev/null || true)
+# The image the volume suite makes volumes from ([compute] image_ref): a small qcow2 with some data in it.
+image_ref=""
+if [ "$glance" = true ]; then
+  qemu-img create -q -f qcow2 "$workspace/tempest-image.qcow2" 64M
+  qemu-io -f qcow2 -c "write -P 0x5a 0 1M" "$workspace/tempest-image.qcow2" >/dev/null
+  image_ref=$(openstack image create --file "$workspace/tempest-image.qcow2" --disk-format qcow2 --container-format bare --public \
+    "tempest-image-$$" -f value -c id)
+fi
 cat > "$workspace/etc/tempest.conf" <<CONF
 [DEFAULT]
 log_dir = $workspace/logs
@@ -50,6 +58,10 @@ swift = false
 glance = $glance
 nova = false
 neutron = false
+
+[compute]
+image_ref = $image_ref
+image_ref_alt = $image_ref
 
 [image]
 catalog_type = image

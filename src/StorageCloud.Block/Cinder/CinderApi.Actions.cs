@@ -75,7 +75,11 @@ public sealed partial class CinderApi
                 await ApiResponses.NoContent(r.Context, 202);
                 return;
             case "os-volume_upload_image":
-                throw ApiError.BadRequest("Invalid input received: uploading a volume to an image needs the image service, which this appliance does not run yet.");
+                await UploadToImageAsync(r, row, args);
+                return;
+            case "os-set_image_metadata" or "os-unset_image_metadata" or "os-show_image_metadata":
+                await ImageMetadataActionAsync(r, row, action, args);
+                return;
             default:
                 throw ApiError.BadRequest($"There is no such action: {action}");
         }
@@ -208,5 +212,71 @@ public sealed partial class CinderApi
         {
             row.Status = "in-use";
         }
+    }
+
+    /// <summary>os-volume_upload_image: the volume's data as a new raw image (available volumes; in-use ones with force).</summary>
+    private async Task UploadToImageAsync(ApiRequest r, VolumeRow row, JsonObject args)
+    {
+        var name = ShortString(args, "image_name", "os-volume_upload_image") ?? throw ApiError.BadRequest("Invalid input received: image_name is required.");
+        var diskFormat = JsonBody.OptionalString(args, "disk_format", "os-volume_upload_image") ?? "raw";
+        var containerFormat = JsonBody.OptionalString(args, "container_format", "os-volume_upload_image") ?? "bare";
+        if (diskFormat != "raw" || containerFormat != "bare")
+            throw ApiError.BadRequest($"Invalid input received: volumes upload as raw/bare images here (asked for {diskFormat}/{containerFormat}).");
+        var force = args["force"] is not null && Bool(args, "force");
+        if (row.Status != "available" && !(force && row.Status == "in-use"))
+            throw ApiError.BadRequest($"Invalid volume: Volume {row.Id} status must be available{(row.Status == "in-use" ? " (or in-use with force)" : "")}, but current status is: {row.Status}.");
+        var visibility = JsonBody.OptionalString(args, "visibility", "os-volume_upload_image") ?? "private";
+        var isProtected = args["protected"] is not null && Bool(args, "protected");
+        var before = row.Status;
+        row.Status = "uploading";
+        await _store.UpdateAsync(row);
+        string imageId;
+        try
+        {
+            imageId = await _images.UploadAsync(row, name, visibility, isProtected, Token(r), r.Context.RequestAborted);
+        }
+        catch (Exception e) when (e is ImageUnusableException or Devices.BlockDeviceException or IOException or HttpRequestException)
+        {
+            throw ApiError.BadRequest($"Invalid input received: volume {row.Id} could not be uploaded to an image: {e.Message}");
+        }
+        finally
+        {
+            row.Status = before;
+            row.UpdatedAt = VolumeManager.Now();
+            await _store.UpdateAsync(row);
+        }
+        await ApiResponses.WriteJsonAsync(r.Context, 202, new JsonObject
+        {
+            ["os-volume_upload_image"] = new JsonObject
+            {
+                ["id"] = row.Id, ["updated_at"] = row.UpdatedAt, ["status"] = "uploading", ["display_description"] = row.Description,
+                ["size"] = Gigabytes(row.Size), ["volume_type"] = new JsonObject { ["name"] = row.VolumeType.Length > 0 ? row.VolumeType : DefaultTypeName },
+                ["image_id"] = imageId, ["container_format"] = containerFormat, ["disk_format"] = diskFormat, ["image_name"] = name,
+            },
+        });
+    }
+
+    /// <summary>os-set_image_metadata, os-unset_image_metadata, os-show_image_metadata: the volume's volume_image_metadata.</summary>
+    private async Task ImageMetadataActionAsync(ApiRequest r, VolumeRow row, string action, JsonObject args)
+    {
+        var metadata = row.ImageMetadata is { } json ? ParseObject(json) : [];
+        switch (action)
+        {
+            case "os-set_image_metadata":
+                foreach (var (key, value) in Metadata(args, "metadata")) metadata[key] = value;
+                break;
+            case "os-unset_image_metadata":
+                var unset = JsonBody.String(args, "key", action);
+                if (!metadata.Remove(unset)) throw ApiError.NotFound($"Glance metadata cannot be updated, key {unset} exists for volume id {row.Id}");
+                break;
+        }
+        if (action != "os-show_image_metadata")
+        {
+            row.ImageMetadata = metadata.ToJsonString();
+            row.UpdatedAt = VolumeManager.Now();
+            await _store.UpdateAsync(row);
+        }
+        if (action == "os-unset_image_metadata") await ApiResponses.NoContent(r.Context, 200);
+        else await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["metadata"] = metadata.DeepClone() });
     }
 }

@@ -193,4 +193,57 @@ public sealed class ImageLayers(VolumeManager manager, VolumeDevices devices, Bl
             File.Delete(raw);
         }
     }
+
+    /// <summary>
+    /// A volume to an image (os-volume_upload_image): an image is made in the image service with the caller's token and
+    /// the volume's raw data streamed into it from the device (read through its layers, holes as zeros). Returns the
+    /// image's id; the image service inspects the data as it inspects any upload.
+    /// </summary>
+    public async Task<string> UploadAsync(VolumeRow volume, string name, string visibility, bool isProtected, string token, CancellationToken cancellationToken)
+    {
+        var baseUrl = settings.ImageUrl ?? throw new ImageUnusableException("there is no image service to upload to (Block:ImageUrl).");
+        var create = new JsonObject
+        {
+            ["name"] = name, ["disk_format"] = "raw", ["container_format"] = "bare", ["visibility"] = visibility, ["protected"] = isProtected,
+        };
+        string id;
+        using (var request = new HttpRequestMessage(HttpMethod.Post, $"{baseUrl}/v2/images") { Content = new StringContent(create.ToJsonString(), System.Text.Encoding.UTF8, "application/json") })
+        {
+            request.Headers.Add("X-Auth-Token", token);
+            using var response = await http.SendAsync(request, cancellationToken);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (!response.IsSuccessStatusCode) throw new ImageUnusableException($"the image service refused the new image ({(int)response.StatusCode}): {text.Trim()}");
+            id = (JsonNode.Parse(text) as JsonObject)?["id"]?.GetValue<string>() ?? throw new ImageUnusableException("the image service answered no image id");
+        }
+        await using var handle = await devices.AcquireAsync(Guid.Parse(volume.Id), cancellationToken)
+            ?? throw new ImageUnusableException($"volume {volume.Id} does not exist");
+        using (var upload = new HttpRequestMessage(HttpMethod.Put, $"{baseUrl}/v2/images/{id}/file") { Content = new StreamContent(new DeviceReadStream(handle.Device), Block) })
+        {
+            upload.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+            upload.Content.Headers.ContentLength = handle.Device.Size;
+            upload.Headers.Add("X-Auth-Token", token);
+            using var response = await http.SendAsync(upload, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+                throw new ImageUnusableException($"the image service refused the data of volume {volume.Id} ({(int)response.StatusCode}): {(await response.Content.ReadAsStringAsync(cancellationToken)).Trim()}");
+        }
+        logger.LogInformation("volume {Volume} uploaded to image {Image}", volume.Id, id);
+        return id;
+    }
+
+    /// <summary>A device read from start to end, as a stream.</summary>
+    private sealed class DeviceReadStream(VolumeDevice device) : StorageCloud.Common.IO.ReadOnlyStream
+    {
+        private long _position;
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var length = (int)Math.Min(Math.Min(buffer.Length, Block), device.Size - _position);
+            if (length <= 0) return 0;
+            await device.ReadAsync(_position, buffer[..length], cancellationToken);
+            _position += length;
+            return length;
+        }
+    }
 }
