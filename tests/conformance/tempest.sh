@@ -2,15 +2,24 @@
 # Runs Tempest (Debian's `tempest` package, release 33) against a running StorageCloud appliance and prints the
 # counts. Usage: tests/conformance/tempest.sh DATA_DIR [SUITE [REGEX]]
 #   DATA_DIR  the appliance's data directory (its openrc names the identity URL and the admin's password)
-#   SUITE     volume (Cinder, with Glance for the image-backed volume tests) or image (Glance)
+#   SUITE     volume (Cinder, with Glance for the image-backed volume tests), image (Glance), or identity
+#             (Keystone v3 and the Swift API: tempest.api.identity and tempest.api.object_storage)
 #   REGEX     the tests to run (default: '^tempest\.api\.<SUITE>')
 # The workspace (tempest.conf, logs, the subunit stream) is left in DATA_DIR/../tempest for reading failures:
 #   stestr --here=DATA_DIR/../tempest last --subunit | subunit2csv ...  or  tempest last-run
 set -euo pipefail
 data=$(cd "${1:?usage: tempest.sh DATA_DIR [volume|image [REGEX]]}" && pwd)
 suite=${2:-volume}
-case "$suite" in volume) cinder=true glance=true ;; image) cinder=false glance=true ;; *) echo "SUITE is volume or image" >&2; exit 2 ;; esac
-regex=${3:-"^tempest\.api\.$suite"}
+swift=false
+case "$suite" in
+  volume) cinder=true glance=true ;;
+  image) cinder=false glance=true ;;
+  identity) cinder=false glance=false swift=true ;;
+  *) echo "SUITE is volume, image or identity (identity and object storage)" >&2; exit 2 ;;
+esac
+default_regex="^tempest\.api\.$suite"
+[ "$suite" = identity ] && default_regex='^tempest\.api\.(identity|object_storage)'
+regex=${3:-$default_regex}
 command -v tempest >/dev/null || { echo "tempest is not installed (apt-get install tempest)" >&2; exit 2; }
 # shellcheck disable=SC1091
 . "$data/openrc"
@@ -54,7 +63,7 @@ api_v2 = false
 
 [service_available]
 cinder = $cinder
-swift = false
+swift = $swift
 glance = $glance
 nova = false
 neutron = false
