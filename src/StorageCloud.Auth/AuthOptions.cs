@@ -37,10 +37,7 @@ public static class AuthConfig
     /// <summary>The auth library's options in the "Identity" section.</summary>
     public static readonly OptionSection Section = new("Identity");
 
-    private static readonly ChoiceOption Database = Section.Choice("Database", "sqlite", ["sqlite", "postgres"],
-        "`sqlite` (embedded) or `postgres` (for more than one API node)");
-    private static readonly StringOption ConnectionString = Section.String("ConnectionString", null,
-        "ADO.NET connection string; required for `postgres` (`Host=...;Username=...;Password=...;Database=...`)", defaultNote: "`<data>/identity/identity.db` (SQLite)");
+    private static readonly Service.Sql.SqlOptions Sql = new(Section, "identity", Path.Combine("identity", "identity.db"));
     private static readonly StringOption KeyRepository = Section.String("KeyRepository", null,
         "directory of the token keys; every node that validates tokens needs the same keys", defaultNote: "<data>/identity/token-keys");
     private static readonly Int32Option MaxActiveKeys = Section.Int32("MaxActiveKeys", 3, 2, 100,
@@ -62,13 +59,7 @@ public static class AuthConfig
     public static AuthOptions Read(IConfiguration c, string dataDir)
     {
         var identityDir = Path.Combine(dataDir, "identity");
-        var database = Database.Read(c);
-        var connection = ConnectionString.Read(c);
-        if (connection is null)
-        {
-            if (database == "postgres") throw new ConfigurationException(ConnectionString.Key, "is required with Identity:Database postgres");
-            connection = Service.Sql.SqlDatabase.SqliteFile(Path.Combine(identityDir, "identity.db"));
-        }
+        var (database, connection) = Sql.Read(c, dataDir);
         return new AuthOptions
         {
             Database = database,

@@ -46,9 +46,7 @@ public static class BlockConfig
     private static readonly StringOption NbdBind = Section.String("NbdBind", null,
         "address the NBD server binds to; on loopback it serves every volume, on any other address a volume only to the hosts it is attached to",
         defaultNote: "`Server:BindAddress`");
-    private static readonly ChoiceOption Database = Section.Choice("Database", "sqlite", ["sqlite", "postgres"], "`sqlite` (embedded) or `postgres` (for more than one API node)");
-    private static readonly StringOption ConnectionString = Section.String("ConnectionString", null, "ADO.NET connection string of the volumes database; required for `postgres`",
-        defaultNote: "`<data>/block/block.db` (SQLite)");
+    private static readonly SqlOptions Sql = new(Section, "volumes", Path.Combine("block", "block.db"));
     private static readonly Int32Option LeaseSeconds = Section.Int32("LeaseSeconds", 30, 5, 3600,
         "how long a gateway's write lease on a volume lasts unless renewed; another gateway may take an expired lease over (and fence the old writer)");
     private static readonly Int64Option MaxVolumeBytes = Section.Int64("MaxVolumeBytes", 16L << 40, 512, long.MaxValue / 2, "largest volume, in bytes");
@@ -58,13 +56,7 @@ public static class BlockConfig
     /// <summary>Reads the section; the database defaults under the data directory and the NBD address to the bind address.</summary>
     public static BlockSettings Read(IConfiguration c, string dataDir, IPAddress bind)
     {
-        var database = Database.Read(c);
-        var connection = ConnectionString.Read(c);
-        if (connection is null)
-        {
-            if (database == "postgres") throw new ConfigurationException(ConnectionString.Key, "is required with Block:Database postgres");
-            connection = SqlDatabase.SqliteFile(Path.Combine(dataDir, "block", "block.db"));
-        }
+        var (database, connection) = Sql.Read(c, dataDir);
         var address = bind;
         if (NbdBind.Read(c) is { } text && !IPAddress.TryParse(text, out address))
             throw new ConfigurationException(NbdBind.Key, $"must be an IP address (got '{text}')");

@@ -35,9 +35,7 @@ public static class ImageConfig
     /// <summary>The section.</summary>
     public static readonly OptionSection Section = new("Image");
 
-    private static readonly ChoiceOption Database = Section.Choice("Database", "sqlite", ["sqlite", "postgres"], "`sqlite` (embedded) or `postgres` (for more than one API node)");
-    private static readonly StringOption ConnectionString = Section.String("ConnectionString", null, "ADO.NET connection string of the images database; required for `postgres`",
-        defaultNote: "`<data>/image/image.db` (SQLite)");
+    private static readonly SqlOptions Sql = new(Section, "images", Path.Combine("image", "image.db"));
     private static readonly Int64Option MaxImageBytes = Section.Int64("MaxImageBytes", 1L << 40, 1, long.MaxValue / 2, "largest image, in bytes; a larger upload is refused with 413");
     private static readonly Int64Option SegmentBytes = Section.Int64("SegmentBytes", 256L << 20, 1 << 20, 5L << 30, "bytes per segment of an image's data in the object store");
     private static readonly Int32Option MaxImagesPerProject = Section.Int32("MaxImagesPerProject", 1000, 0, int.MaxValue, "images a project may own (quota)");
@@ -48,13 +46,7 @@ public static class ImageConfig
     /// <summary>Reads the section; the database defaults under the data directory.</summary>
     public static ImageSettings Read(IConfiguration c, string dataDir)
     {
-        var database = Database.Read(c);
-        var connection = ConnectionString.Read(c);
-        if (connection is null)
-        {
-            if (database == "postgres") throw new ConfigurationException(ConnectionString.Key, "is required with Image:Database postgres");
-            connection = SqlDatabase.SqliteFile(Path.Combine(dataDir, "image", "image.db"));
-        }
+        var (database, connection) = Sql.Read(c, dataDir);
         return new ImageSettings
         {
             Database = database,

@@ -166,8 +166,9 @@ public sealed class ImageLayers(VolumeManager manager, VolumeDevices devices, Bl
             await using (var data = await OpenDataAsync(image, token, cancellationToken))
             await using (var file = new FileStream(source, FileMode.CreateNew, FileAccess.Write, FileShare.None, Block, FileOptions.Asynchronous))
                 await data.CopyToAsync(file, Block, cancellationToken);
-            var info = new ProcessStartInfo("qemu-img") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (var arg in (string[])["convert", "-f", image.DiskFormat == "vhd" ? "vpc" : image.DiskFormat, "-O", "raw", source, raw]) info.ArgumentList.Add(arg);
+            // The source format is always named (-f): qemu must never guess what hostile data is.
+            var format = image.DiskFormat == "vhd" ? "vpc" : image.DiskFormat;
+            var info = new ProcessStartInfo("qemu-img", ["convert", "-f", format, "-O", "raw", source, raw]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
             Process process;
             try
             {
