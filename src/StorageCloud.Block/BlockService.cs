@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StorageCloud.Auth;
 using StorageCloud.Block.Api;
+using StorageCloud.Block.Backups;
 using StorageCloud.Block.Chunks;
 using StorageCloud.Block.Cinder;
 using StorageCloud.Block.Devices;
@@ -41,7 +42,7 @@ public sealed class BlockService : StorageCloudService
     public override Int32Option Port => PortOption;
 
     /// <inheritdoc />
-    public override IEnumerable<OptionSection> OptionSections => [BlockConfig.Section, AuthConfig.Section, ObjectLayerConfig.Section];
+    public override IEnumerable<OptionSection> OptionSections => [BlockConfig.Section, BackupConfig.Section, AuthConfig.Section, ObjectLayerConfig.Section];
 
     /// <inheritdoc />
     public override void Register(ServiceContext context, IServiceCollection services)
@@ -76,7 +77,11 @@ public sealed class BlockService : StorageCloudService
         services.AddSingleton<VolumeManager>();
         services.AddSingleton(sp => new ImageLayers(sp.GetRequiredService<VolumeManager>(), sp.GetRequiredService<VolumeDevices>(), settings,
             new HttpClient { Timeout = TimeSpan.FromMinutes(30) }, sp.GetRequiredService<ILogger<ImageLayers>>()));
-        services.AddSingleton(sp => new CinderApi(sp.GetRequiredService<VolumeManager>(), sp.GetRequiredService<ImageLayers>(), settings, NbdHost(context, settings),
+        services.AddSingleton(BackupConfig.Read(context.Configuration));
+        services.AddSingleton<BackupManager>();
+        services.AddHostedService(sp => sp.GetRequiredService<BackupManager>());
+        services.AddSingleton(sp => new CinderApi(sp.GetRequiredService<VolumeManager>(), sp.GetRequiredService<ImageLayers>(), sp.GetRequiredService<BackupManager>(),
+            settings, NbdHost(context, settings),
             sp.GetRequiredService<ILogger<CinderApi>>()));
         services.AddSingleton(sp => new BlockApi(sp.GetRequiredService<VolumeManager>(), sp.GetRequiredService<VolumeDevices>(),
             settings, NbdHost(context, settings), sp.GetRequiredService<ILogger<BlockApi>>()));

@@ -23,6 +23,11 @@ public sealed class CloudFixture : IAsyncLifetime
 
     public int ImagePort { get; } = StorageCloudProcess.FreePort();
 
+    /// <summary>The Swift/S3 proxy.</summary>
+    public int ProxyPort { get; } = StorageCloudProcess.FreePort();
+
+    public string ProxyUrl => $"http://127.0.0.1:{ProxyPort}";
+
     public string ImageUrl => $"http://127.0.0.1:{ImagePort}";
 
     /// <summary>The largest image data this appliance takes (Image:MaxImageBytes).</summary>
@@ -42,7 +47,7 @@ public sealed class CloudFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var data = Path.Combine(_root, "data");
-        _process = StorageCloudProcess.Start(["aio", "--port", StorageCloudProcess.FreePort().ToString(), "--identity-port", IdentityPort.ToString(),
+        _process = StorageCloudProcess.Start(["aio", "--port", ProxyPort.ToString(), "--identity-port", IdentityPort.ToString(),
             "--volume-port", VolumePort.ToString(), "--nbd-port", NbdPort.ToString(), "--image-port", ImagePort.ToString(), "--data-dir", data, "--log-level", "warning"],
             // Small enough for a test to reach: the image service refuses larger image data with 413.
             new Dictionary<string, string> { ["STORAGECLOUD__Image__MaxImageBytes"] = MaxImageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) });

@@ -70,12 +70,14 @@ public sealed partial class CinderApi
         return limits;
     }
 
-    /// <summary>What a project uses: volumes, snapshots, and their GiB together (as Cinder counts gigabytes).</summary>
+    /// <summary>What a project uses: volumes, snapshots, and their GiB together (as Cinder counts gigabytes); backups and their GiB.</summary>
     private async Task<Dictionary<string, long>> UsageOfAsync(string project)
     {
         var volumes = await _store.ListAsync<VolumeRow>(("project_id", project));
         var snapshots = await _store.ListAsync<SnapshotRow>(("project_id", project));
-        long gigabytes = 0;
+        var backups = await _store.ListAsync<Backups.BackupRow>(("project_id", project));
+        long gigabytes = 0, backupGigabytes = 0;
+        foreach (var b in backups) backupGigabytes += Gigabytes(b.Size);
         foreach (var v in volumes) gigabytes += Gigabytes(v.Size);
         foreach (var s in snapshots) gigabytes += Gigabytes(s.Size);
         return new Dictionary<string, long>
@@ -83,6 +85,8 @@ public sealed partial class CinderApi
             ["volumes"] = volumes.Count,
             ["gigabytes"] = gigabytes,
             ["snapshots"] = snapshots.Count,
+            ["backups"] = backups.Count,
+            ["backup_gigabytes"] = backupGigabytes,
         };
     }
 

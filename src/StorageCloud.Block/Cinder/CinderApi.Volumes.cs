@@ -162,10 +162,16 @@ public sealed partial class CinderApi
         var snapshotId = JsonBody.OptionalString(body, "snapshot_id", "volume");
         var sourceId = JsonBody.OptionalString(body, "source_volid", "volume");
         var imageRef = JsonBody.OptionalString(body, "imageRef", "volume");
-        if (JsonBody.OptionalString(body, "backup_id", "volume") is not null)
-            throw ApiError.BadRequest("Invalid input received: volume backups are not available yet.");
-        if ((snapshotId is null ? 0 : 1) + (sourceId is null ? 0 : 1) + (imageRef is null ? 0 : 1) > 1)
-            throw ApiError.BadRequest("Invalid input received: only one of snapshot_id, source_volid and imageRef may be given.");
+        var backupId = JsonBody.OptionalString(body, "backup_id", "volume");
+        if ((snapshotId is null ? 0 : 1) + (sourceId is null ? 0 : 1) + (imageRef is null ? 0 : 1) + (backupId is null ? 0 : 1) > 1)
+            throw ApiError.BadRequest("Invalid input received: only one of snapshot_id, source_volid, imageRef and backup_id may be given.");
+        Backups.BackupRow? backup = null;
+        if (backupId is not null)
+        {
+            if (!Version(r).AtLeast(new ApiVersion(3, 47))) throw ApiError.BadRequest("Invalid input received: backup_id needs microversion 3.47.");
+            backup = await FindBackupAsync(r, backupId);
+            if (backup.Status != "available") throw ApiError.BadRequest("Invalid backup: Backup status must be available");
+        }
         ImageInfo? image = null;
         if (imageRef is not null)
         {
@@ -190,12 +196,12 @@ public sealed partial class CinderApi
             source = await FindVolumeAsync(r, sourceId);
             if (source.Status is not ("available" or "in-use")) throw ApiError.BadRequest($"Invalid volume: Volume {source.Id} status must be available or in-use (is {source.Status}).");
         }
-        var baseBytes = snapshot?.Size ?? source?.Size ?? Math.Max(image?.VirtualSize ?? 0, (image?.MinDisk ?? 0) * GiB);
+        var baseBytes = snapshot?.Size ?? source?.Size ?? backup?.Size ?? Math.Max(image?.VirtualSize ?? 0, (image?.MinDisk ?? 0) * GiB);
         var sizeGiB = body["size"] is null && baseBytes > 0 ? Gigabytes(baseBytes) : SizeField(body, "size", required: true);
         if (image is not null && sizeGiB * GiB < baseBytes)
             throw ApiError.BadRequest($"Invalid input received: Image {image.Id} needs {Gigabytes(baseBytes)}GB (virtual size {image.VirtualSize} bytes, min_disk {image.MinDisk}GB) and doesn't fit in a volume of size {sizeGiB}GB.");
         if (sizeGiB * GiB < baseBytes)
-            throw ApiError.BadRequest($"Invalid input received: Volume size '{sizeGiB}'GB cannot be smaller than the {(snapshot is not null ? "snapshot" : "original volume")} size {Gigabytes(baseBytes)}GB. They must be >= original size.");
+            throw ApiError.BadRequest($"Invalid input received: Volume size '{sizeGiB}'GB cannot be smaller than the {(snapshot is not null ? "snapshot" : backup is not null ? "backup" : "original volume")} size {Gigabytes(baseBytes)}GB. They must be >= original size.");
         var zone = JsonBody.OptionalString(body, "availability_zone", "volume") ?? "nova";
         if (zone != "nova") throw ApiError.BadRequest($"Invalid input received: Availability zone '{zone}' is invalid.");
         var type = await ResolveTypeAsync(r, JsonBody.OptionalString(body, "volume_type", "volume"));
@@ -263,6 +269,7 @@ public sealed partial class CinderApi
         {
             _quotaGate.Release();
         }
+        if (backup is not null && unsatisfied is null) await _backups.StartRestoreAsync(backup, row, blank: true);
         if (unsatisfied is not null)
             await AddMessageAsync(r, project, row.Id, "VOLUME_VOLUME_001_002",
                 $"schedule allocate volume: Could not find any available weighted backend (the type asks for {unsatisfied}).");

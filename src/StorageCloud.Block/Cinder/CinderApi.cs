@@ -4,13 +4,14 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using StorageCloud.Auth;
 using StorageCloud.Auth.Policy;
+using StorageCloud.Block.Backups;
 using StorageCloud.Block.Volumes;
 using StorageCloud.Service.Api;
 
 namespace StorageCloud.Block.Cinder;
 
 /// <summary>
-/// The Cinder v3 API (`/v3/{project_id}/...` on the volume port) over the block layer: volumes, snapshots, types,
+/// The Cinder v3 API (`/v3/{project_id}/...` on the volume port) over the block layer: volumes, snapshots, backups, types,
 /// quotas and limits, transfers, attachments and the legacy attach actions, availability zones and services. Metadata
 /// lives in the volume store's SQL; data in the volumes' chunk layers. A caller sees only its own project's volumes
 /// (another project's answer 404, as Cinder's do); admins see all with <c>all_tenants</c>.
@@ -33,15 +34,16 @@ public sealed partial class CinderApi
     private readonly ApiRouter<ApiRequest> _router;
     private readonly VolumeManager _manager;
     private readonly ImageLayers _images;
+    private readonly BackupManager _backups;
     private readonly VolumeStore _store;
     private readonly BlockSettings _settings;
     private readonly string _nbdHost;
     private readonly SemaphoreSlim _quotaGate = new(1, 1);
 
     /// <summary>Builds the routes.</summary>
-    public CinderApi(VolumeManager manager, ImageLayers images, BlockSettings settings, string nbdHost, ILogger<CinderApi> logger)
+    public CinderApi(VolumeManager manager, ImageLayers images, BackupManager backups, BlockSettings settings, string nbdHost, ILogger<CinderApi> logger)
     {
-        (_manager, _images, _store, _settings, _nbdHost) = (manager, images, manager.Store, settings, nbdHost);
+        (_manager, _images, _backups, _store, _settings, _nbdHost) = (manager, images, backups, manager.Store, settings, nbdHost);
         _router = new ApiRouter<ApiRequest>(ApiErrorFormat.VolumeFault, (c, a) => new ApiRequest(c, a), logger) { TrailingSlashNamesNothing = true };
         _router.Map("GET", "/", VersionsAsync);
         _router.Map("GET", "/v3", VersionAsync);
@@ -52,6 +54,7 @@ public sealed partial class CinderApi
         MapTransfers();
         MapAttachments();
         MapGroups();
+        MapBackups();
         MapInfo();
     }
 

@@ -41,6 +41,46 @@ public sealed class FrozenLayer
         return null;
     }
 
+    /// <summary>
+    /// Reads bytes of chunk <paramref name="index"/> at <paramref name="version"/> of <paramref name="layer"/> from the
+    /// first replica (in <paramref name="order"/>) that holds that version; false when none does. A replica that fails
+    /// is reported to <paramref name="failed"/> and the next one is asked.
+    /// </summary>
+    internal static async Task<bool> ReadChunkAsync(ChunkPlacement placement, Guid layer, ulong version, ulong index, uint inner, Memory<byte> destination,
+        Func<IReadOnlyList<IChunkReplica>, IEnumerable<IChunkReplica>> order, Action<IChunkReplica, ChunkReplicaException> failed, CancellationToken cancellationToken)
+    {
+        var (id, replicas) = placement.Locate(layer, index);
+        foreach (var replica in order(replicas))
+        {
+            try
+            {
+                if ((await replica.ReadAsync(id, version, inner, destination, cancellationToken)).Status == ChunkStatus.Ok) return true;
+            }
+            catch (ChunkReplicaException e)
+            {
+                failed(replica, e);
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Reads chunk <paramref name="index"/> as this layer (and those below) hold it into <paramref name="destination"/>
+    /// (zeros when no layer holds it); a replica of this process is asked first.
+    /// </summary>
+    public async Task ReadAsync(ulong index, Memory<byte> destination, ChunkPlacement placement, ILogger logger, CancellationToken cancellationToken)
+    {
+        if (Holder(index) is not { } holder)
+        {
+            destination.Span.Clear();
+            return;
+        }
+        if (!await ReadChunkAsync(placement, holder.Layer.Id, holder.Version, index, 0, destination,
+                replicas => replicas.OrderBy(r => r is LocalChunkReplica ? 0 : 1),
+                (replica, e) => logger.LogWarning("layer {Layer}: {Device} failed a read: {Reason}", holder.Layer.Id, replica.Device.Device, e.Message), cancellationToken))
+            throw BlockDeviceException.Unavailable($"layer {holder.Layer.Id}: no replica of chunk {index} holds version {holder.Version}");
+    }
+
     /// <summary>The newest version of every chunk of a layer, as its devices report them.</summary>
     internal static async Task<Dictionary<ulong, ulong>> ChunkVersionsAsync(Guid layer, ChunkPlacement placement, ILogger logger, CancellationToken cancellationToken)
     {

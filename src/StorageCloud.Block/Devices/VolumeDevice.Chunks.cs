@@ -110,19 +110,8 @@ public sealed partial class VolumeDevice
 
     private async Task ReadBelowAsync(ulong index, (FrozenLayer Layer, ulong Version) below, uint inner, Memory<byte> destination, CancellationToken cancellationToken)
     {
-        var (id, replicas) = _placement.Locate(below.Layer.Id, index);
-        foreach (var replica in Ordered(replicas))
-        {
-            try
-            {
-                if ((await replica.ReadAsync(id, below.Version, inner, destination, cancellationToken)).Status == ChunkStatus.Ok) return;
-            }
-            catch (ChunkReplicaException e)
-            {
-                MarkDown(replica, e);
-            }
-        }
-        throw BlockDeviceException.Unavailable($"volume {Name}: no replica of chunk {index} of layer {below.Layer.Id} holds its version");
+        if (!await FrozenLayer.ReadChunkAsync(_placement, below.Layer.Id, below.Version, index, inner, destination, Ordered, MarkDown, cancellationToken))
+            throw BlockDeviceException.Unavailable($"volume {Name}: no replica of chunk {index} of layer {below.Layer.Id} holds its version");
     }
 
     private async Task<List<(uint Offset, uint Length)>> AllocatedAsync(Guid layer, ulong index, ulong known, uint inner, uint length, CancellationToken cancellationToken)

@@ -100,6 +100,15 @@ public sealed class VolumeDevices(VolumeStore volumes, ChunkPlacement placement,
         return _frozen.GetOrAdd(parent, opened);
     }
 
+    /// <summary>A frozen layer (a snapshot's, or one a freeze just made) with the layers below it.</summary>
+    public async Task<FrozenLayer> OpenFrozenAsync(Guid layer, CancellationToken cancellationToken)
+    {
+        if (_frozen.TryGetValue(layer, out var cached)) return cached;
+        var below = await OpenParentAsync(layer, cancellationToken);
+        var opened = await FrozenLayer.OpenAsync(layer, below, placement, logger, cancellationToken);
+        return _frozen.GetOrAdd(layer, opened);
+    }
+
     /// <summary>
     /// Freezes the volume's chunks as they are now (every acknowledged write included) and moves the volume to a new
     /// layer above them: a snapshot, or the parent of a clone. Opens the volume here (taking its lease) if needed.

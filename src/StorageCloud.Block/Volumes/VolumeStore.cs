@@ -89,6 +89,10 @@ public sealed class VolumeStore(SqlDatabase db) : SqlStore(db, Tables)
         [typeof(GroupRow)] = "volume_groups",
         [typeof(GroupSnapshotRow)] = "group_snapshots",
         [typeof(ImageLayerRow)] = "image_layers",
+        [typeof(Backups.BackupRow)] = "backups",
+        [typeof(Backups.BackupBlockRow)] = "backup_blocks",
+        [typeof(Backups.BackupRefRow)] = "backup_refs",
+        [typeof(Backups.BackupPackRow)] = "backup_packs",
     };
 
     /// <summary>The component name schema_versions records.</summary>
@@ -173,6 +177,29 @@ public sealed class VolumeStore(SqlDatabase db) : SqlStore(db, Tables)
             CREATE TABLE IF NOT EXISTS messages (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, resource_type TEXT NOT NULL, resource_uuid TEXT,
                 event_id TEXT NOT NULL, message_level TEXT NOT NULL, user_message TEXT NOT NULL, request_id TEXT NOT NULL, created_at TEXT NOT NULL,
                 guaranteed_until TEXT NOT NULL)
+            """,
+        ]),
+        new(4,
+        [
+            """
+            CREATE TABLE IF NOT EXISTS backups (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, user_id TEXT NOT NULL, volume_id TEXT NOT NULL,
+                snapshot_id TEXT, parent_id TEXT, name TEXT NOT NULL, description TEXT NOT NULL, account TEXT NOT NULL, container TEXT NOT NULL,
+                manifest TEXT NOT NULL, status TEXT NOT NULL, fail_reason TEXT, size BIGINT NOT NULL, object_count BIGINT NOT NULL,
+                stored_bytes BIGINT NOT NULL, progress INTEGER NOT NULL, host TEXT NOT NULL, volume_previous_status TEXT, restore_volume_id TEXT,
+                metadata TEXT NOT NULL, availability_zone TEXT NOT NULL, data_timestamp TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS backup_blocks (id TEXT PRIMARY KEY, account TEXT NOT NULL, container TEXT NOT NULL, digest TEXT NOT NULL,
+                pack TEXT NOT NULL, position BIGINT NOT NULL, length INTEGER NOT NULL)
+            """,
+            "CREATE INDEX IF NOT EXISTS backup_blocks_digest ON backup_blocks (account, digest)",
+            "CREATE INDEX IF NOT EXISTS backup_blocks_pack ON backup_blocks (pack)",
+            "CREATE TABLE IF NOT EXISTS backup_refs (id TEXT PRIMARY KEY, backup_id TEXT NOT NULL, account TEXT NOT NULL, digest TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS backup_refs_digest ON backup_refs (account, digest)",
+            "CREATE INDEX IF NOT EXISTS backup_refs_backup ON backup_refs (backup_id)",
+            """
+            CREATE TABLE IF NOT EXISTS backup_packs (id TEXT PRIMARY KEY, account TEXT NOT NULL, container TEXT NOT NULL, backup_id TEXT NOT NULL,
+                state TEXT NOT NULL, bytes BIGINT NOT NULL, created_at TEXT NOT NULL)
             """,
         ]),
     ];
