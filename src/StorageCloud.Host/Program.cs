@@ -48,6 +48,7 @@ public static class Program
         root.Subcommands.Add(Operator.ReconCommand.Build());
         root.Subcommands.Add(Operator.DispersionCommand.Build(catalog));
         root.Subcommands.Add(Operator.VolumeCommand.Build());
+        root.Subcommands.Add(Operator.BackupCommand.Build());
         var version = new Command("version", "Print the version.");
         version.SetAction(_ =>
         {

@@ -51,4 +51,16 @@ public abstract class OpenStackCliTestBase(AioFixture aio)
         await Os(admin, "role", "add", "--user", name + "-user", "--project", name, "member");
         return Env(name + "-user", name);
     }
+
+    /// <summary>Runs qemu-io commands on a volume's NBD export; fails on any pattern mismatch.</summary>
+    protected async Task QemuIo(string volume, params string[] commands)
+    {
+        var args = new List<string> { "-f", "raw" };
+        foreach (var c in commands) args.AddRange(["-c", c]);
+        args.Add($"nbd://127.0.0.1:{Aio.NbdPort}/{volume}");
+        var (exit, stdout, stderr) = await CliRunner.RunAsync("/usr/bin/qemu-io", args, new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" }, Aio.Root);
+        Assert.True(exit == 0, $"qemu-io {string.Join(' ', args)} exited {exit}: {stdout} {stderr}");
+        Assert.DoesNotContain("Pattern verification failed", stdout + stderr);
+        Assert.DoesNotContain("error", stdout + stderr, StringComparison.OrdinalIgnoreCase);
+    }
 }

@@ -17,18 +17,6 @@ public sealed class OpenStackVolumeTests(AioFixture aio) : OpenStackCliTestBase(
         return stdout;
     }
 
-    /// <summary>Runs qemu-io commands on a volume's NBD export; fails on any pattern mismatch.</summary>
-    private async Task QemuIo(string volume, params string[] commands)
-    {
-        var args = new List<string> { "-f", "raw" };
-        foreach (var c in commands) args.AddRange(["-c", c]);
-        args.Add($"nbd://127.0.0.1:{Aio.NbdPort}/{volume}");
-        var (exit, stdout, stderr) = await CliRunner.RunAsync("/usr/bin/qemu-io", args, new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin" }, Aio.Root);
-        Assert.True(exit == 0, $"qemu-io {string.Join(' ', args)} exited {exit}: {stdout} {stderr}");
-        Assert.DoesNotContain("Pattern verification failed", stdout + stderr);
-        Assert.DoesNotContain("error", stdout + stderr, StringComparison.OrdinalIgnoreCase);
-    }
-
     [Fact]
     public async Task Volumes_snapshots_clones_types_extend_and_delete_work_with_the_openstack_cli_and_keep_the_data()
     {

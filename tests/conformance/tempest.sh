@@ -98,7 +98,7 @@ volume_size = 1
 backend_names = nbd
 
 [volume-feature-enabled]
-backup = false
+backup = true
 snapshot = true
 clone = true
 manage_volume = false

@@ -68,7 +68,8 @@ public sealed class BackupManager(VolumeManager volumes, VolumeDevices devices, 
                 CreatedAt = row.CreatedAt, VolumeMetadata = Metadata(volume.Metadata), Bootable = volume.Bootable != 0, VolumeImageMetadata = volume.ImageMetadata,
             };
             var writer = new BackupWriter(settings, objects, Catalog, placement, logger, row);
-            await writer.WriteAsync(source, manifest, parentManifest, percent => ProgressAsync(row.Id, percent), cancellationToken);
+            // Cinder's object_count grows as packs land: what `openstack volume backup show` sees of a running backup.
+            await writer.WriteAsync(source, manifest, parentManifest, percent => ProgressAsync(row.Id, percent, writer.Objects), cancellationToken);
             await Store.ExecuteAsync(
                 "UPDATE backups SET status = 'available', progress = 100, object_count = @objects, stored_bytes = @stored, updated_at = @now WHERE id = @id AND status = 'creating'",
                 new { id = row.Id, objects = writer.Objects, stored = writer.StoredBytes, now = VolumeManager.Now() });
@@ -272,8 +273,8 @@ public sealed class BackupManager(VolumeManager volumes, VolumeDevices devices, 
         started.SetResult();
     }
 
-    private Task ProgressAsync(string backupId, int percent) =>
-        Store.ExecuteAsync("UPDATE backups SET progress = @percent WHERE id = @id", new { id = backupId, percent });
+    private Task ProgressAsync(string backupId, int percent, long? objects = null) =>
+        Store.ExecuteAsync("UPDATE backups SET progress = @percent, object_count = COALESCE(@objects, object_count) WHERE id = @id", new { id = backupId, percent, objects });
 
     private Task SetVolumeStatusAsync(string volumeId, string status, string? only = null) =>
         Store.ExecuteAsync("UPDATE volumes SET status = @status, updated_at = @now WHERE id = @id AND (@only IS NULL OR status = @only)",

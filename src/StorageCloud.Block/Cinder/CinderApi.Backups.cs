@@ -24,6 +24,7 @@ public sealed partial class CinderApi
         Project("DELETE", "/backups/{id}", r => DeleteBackupAsync(r, force: false));
         Project("POST", "/backups/{id}/restore", RestoreBackupAsync);
         Project("GET", "/backups/{id}/export_record", ExportBackupAsync);
+        Project("GET", "/backups/{id}/progress", BackupProgressAsync);
         Project("POST", "/backups/{id}/action", BackupActionAsync);
     }
 
@@ -54,9 +55,6 @@ public sealed partial class CinderApi
         view["has_dependent_backups"] = dependents.Count > 0;
         view["snapshot_id"] = row.SnapshotId;
         view["data_timestamp"] = row.DataTimestamp;
-        // Not in Cinder's view: how far a running creation or restore is, for `openstack volume backup show`.
-        view["progress"] = $"{row.Progress}%";
-        view["stored_bytes"] = row.StoredBytes;
         var version = Version(r);
         if (version.AtLeast(new ApiVersion(3, 18))) view["os-backup-project-attr:project_id"] = row.ProjectId;
         if (version.AtLeast(new ApiVersion(3, 43))) view["metadata"] = MetadataView(row.Metadata);
@@ -97,6 +95,24 @@ public sealed partial class CinderApi
     {
         Enforce(r, "read");
         await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["backup"] = await BackupViewAsync(r, await FindBackupAsync(r), detail: true) });
+    }
+
+    /// <summary>
+    /// Not Cinder's: how far a running creation or restore is (percent), and what the backup stored, for the
+    /// `storagecloud backup` command's progress bar. Cinder's own view takes no extra fields (clients validate it).
+    /// </summary>
+    private async Task BackupProgressAsync(ApiRequest r)
+    {
+        Enforce(r, "read");
+        var row = await FindBackupAsync(r);
+        await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject
+        {
+            ["progress"] = new JsonObject
+            {
+                ["id"] = row.Id, ["status"] = row.Status, ["percent"] = row.Progress, ["stored_bytes"] = row.StoredBytes, ["object_count"] = row.ObjectCount,
+                ["size"] = row.Size, ["restore_volume_id"] = row.RestoreVolumeId, ["fail_reason"] = row.FailReason,
+            },
+        });
     }
 
     /// <summary>A container name given in a request: Swift's rules (no slash, at most 256 bytes).</summary>
@@ -186,7 +202,10 @@ public sealed partial class CinderApi
         if (body["metadata"] is not null && Version(r).AtLeast(new ApiVersion(3, 43))) row.Metadata = Json(Metadata(body, "metadata"));
         row.UpdatedAt = VolumeManager.Now();
         await _store.ExecuteAsync("UPDATE backups SET name = @Name, description = @Description, metadata = @Metadata, updated_at = @UpdatedAt WHERE id = @Id", row);
-        await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["backup"] = await BackupViewAsync(r, row, detail: true) });
+        // Cinder answers an update with the summary view (and the metadata from 3.43).
+        var view = await BackupViewAsync(r, row, detail: false);
+        if (Version(r).AtLeast(new ApiVersion(3, 43))) view["metadata"] = MetadataView(row.Metadata);
+        await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["backup"] = view });
     }
 
     private async Task DeleteBackupAsync(ApiRequest r, bool force)

@@ -77,7 +77,7 @@ public static class VolumeCommand
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri(url.TrimEnd('/') + "/") };
-            http.DefaultRequestHeaders.Add("X-Auth-Token", await LoginAsync());
+            http.DefaultRequestHeaders.Add("X-Auth-Token", (await OpenRc.LoginAsync()).Token);
             var answer = await call(http);
             if (answer is null) return 0;
             Console.Out.WriteLine(json ? answer.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) : Table(answer));
@@ -109,37 +109,5 @@ public static class VolumeCommand
         foreach (var v in rows)
             lines.Add($"{v["id"],-36}  {v["size"],14}  {v["status"],-10}  {v["name"],-20}  {v["export"]}");
         return string.Join(Environment.NewLine, lines);
-    }
-
-    /// <summary>A project-scoped token from the OS_* variables.</summary>
-    private static async Task<string> LoginAsync()
-    {
-        string Env(string name, string? fallback = null) =>
-            Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : fallback ?? throw new InvalidOperationException($"{name} is not set (source the appliance's openrc)");
-        using var http = new HttpClient();
-        var body = new JsonObject
-        {
-            ["auth"] = new JsonObject
-            {
-                ["identity"] = new JsonObject
-                {
-                    ["methods"] = new JsonArray("password"),
-                    ["password"] = new JsonObject
-                    {
-                        ["user"] = new JsonObject
-                        {
-                            ["name"] = Env("OS_USERNAME"), ["password"] = Env("OS_PASSWORD"), ["domain"] = new JsonObject { ["name"] = Env("OS_USER_DOMAIN_NAME", "Default") },
-                        },
-                    },
-                },
-                ["scope"] = new JsonObject
-                {
-                    ["project"] = new JsonObject { ["name"] = Env("OS_PROJECT_NAME"), ["domain"] = new JsonObject { ["name"] = Env("OS_PROJECT_DOMAIN_NAME", "Default") } },
-                },
-            },
-        };
-        using var response = await http.PostAsJsonAsync(Env("OS_AUTH_URL").TrimEnd('/') + "/auth/tokens", body);
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"login at {Env("OS_AUTH_URL")} answered {(int)response.StatusCode}");
-        return response.Headers.GetValues("X-Subject-Token").First();
     }
 }
