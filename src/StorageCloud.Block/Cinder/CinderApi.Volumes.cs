@@ -269,7 +269,11 @@ public sealed partial class CinderApi
         {
             _quotaGate.Release();
         }
-        if (backup is not null && unsatisfied is null) await _backups.StartRestoreAsync(backup, row, blank: true);
+        if (backup is not null && unsatisfied is null)
+        {
+            await _backups.StartRestoreAsync(backup, row, blank: true);
+            row.Status = "restoring-backup";
+        }
         if (unsatisfied is not null)
             await AddMessageAsync(r, project, row.Id, "VOLUME_VOLUME_001_002",
                 $"schedule allocate volume: Could not find any available weighted backend (the type asks for {unsatisfied}).");

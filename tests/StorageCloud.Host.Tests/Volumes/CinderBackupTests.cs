@@ -130,6 +130,12 @@ public sealed class CinderBackupTests(CloudFixture cloud) : IClassFixture<CloudF
         Assert.Equal(fromFull, await RestoreAsync(increment["id"]!.GetValue<string>(), fromFull));
         Assert.Equal(atIncrement, await DigestAsync(fromFull, 1L << 30));
 
+        // A volume created from a backup (3.47) is a restore into it.
+        var fromBackup = (await CallAsync(HttpMethod.Post, A("/volumes"), new JsonObject { ["volume"] = new JsonObject { ["backup_id"] = fullId, ["name"] = "from-backup" } },
+            HttpStatusCode.Accepted))["volume"]!["id"]!.GetValue<string>();
+        Assert.Equal("available", (await WaitAsync($"/volumes/{fromBackup}", "volume", "available", "error_restoring"))["status"]!.GetValue<string>());
+        Assert.Equal(atFull, await DigestAsync(fromBackup, 1L << 30));
+
         var objects = await ObjectsAsync("backups-a");
         Assert.Contains($"manifests/{fullId}", objects);
         Assert.Contains(objects, o => o.StartsWith($"packs/{fullId}/", StringComparison.Ordinal));
