@@ -44,9 +44,12 @@ public sealed class CloudFixture : IAsyncLifetime
     /// <summary>A member of project B.</summary>
     public (string Token, string Project) B { get; private set; }
 
+    /// <summary>The appliance's data directory (its openrc is the admin's).</summary>
+    public string DataDir => Path.Combine(_root, "data");
+
     public async Task InitializeAsync()
     {
-        var data = Path.Combine(_root, "data");
+        var data = DataDir;
         _process = StorageCloudProcess.Start(["aio", "--port", ProxyPort.ToString(), "--identity-port", IdentityPort.ToString(),
             "--volume-port", VolumePort.ToString(), "--nbd-port", NbdPort.ToString(), "--image-port", ImagePort.ToString(), "--data-dir", data, "--log-level", "warning"],
             // Small enough for a test to reach: the image service refuses larger image data with 413.

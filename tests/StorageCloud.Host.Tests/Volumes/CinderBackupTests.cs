@@ -187,6 +187,47 @@ public sealed class CinderBackupTests(CloudFixture cloud) : IClassFixture<CloudF
     }
 
     [Fact]
+    public async Task The_backup_command_follows_a_backup_and_rebuilds_a_raw_file_from_the_container_alone()
+    {
+        var volume = (await CallAsync(HttpMethod.Post, Admin("/volumes"), new JsonObject { ["volume"] = new JsonObject { ["size"] = 1, ["name"] = "cli" } },
+            HttpStatusCode.Accepted, cloud.Admin.Token))["volume"]!["id"]!.GetValue<string>();
+        await WriteAsync(volume, 0, Random(3 * MiB, 31));
+        await WriteAsync(volume, 900L * MiB, Random(MiB, 32));
+        var rc = StorageCloudProcess.OpenRc(cloud.DataDir);
+        var (exit, stdout, stderr) = await StorageCloudProcess.RunAsync(["backup", "create", volume, "--name", "cli-backup", "--container", "cli-backups"], rc);
+        Assert.True(exit == 0, $"storagecloud backup create exited {exit}: {stdout} {stderr}");
+        var backup = System.Text.RegularExpressions.Regex.Match(stdout, @"backup ([0-9a-f-]{36}): available").Groups[1].Value;
+        Assert.NotEmpty(backup);
+
+        var file = Path.Combine(cloud.DataDir, "..", "cli-restored.raw");
+        (exit, stdout, stderr) = await StorageCloudProcess.RunAsync(["backup", "restore", backup, "--from-container", "cli-backups", "--to", file], rc);
+        Assert.True(exit == 0, $"storagecloud backup restore --from-container exited {exit}: {stdout} {stderr}");
+        Assert.Equal(1L << 30, new FileInfo(file).Length);
+        using (var stream = File.OpenRead(file))
+        using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+        {
+            var buffer = new byte[4 * MiB];
+            for (long at = 0; at < 1L << 30; at += buffer.Length)
+            {
+                stream.ReadExactly(buffer);
+                hash.AppendData(buffer);
+            }
+            Assert.Equal(await DigestAsync(volume, 1L << 30), Convert.ToHexString(hash.GetHashAndReset()));
+        }
+        File.Delete(file);
+
+        // A backup that is not in the container: a clear error, no file left half-written as if whole.
+        (exit, _, stderr) = await StorageCloudProcess.RunAsync(["backup", "restore", Guid.NewGuid().ToString(), "--from-container", "cli-backups", "--to", file], rc);
+        Assert.Equal(1, exit);
+        Assert.Contains("manifest", stderr);
+        Assert.False(File.Exists(file));
+
+        (exit, stdout, stderr) = await StorageCloudProcess.RunAsync(["backup", "restore", backup], rc);
+        Assert.True(exit == 0, $"storagecloud backup restore exited {exit}: {stdout} {stderr}");
+        Assert.Matches(@"volume [0-9a-f-]{36}: available", stdout);
+    }
+
+    [Fact]
     public async Task A_damaged_block_fails_the_restore_by_name_and_leaves_the_volume_in_error_restoring()
     {
         var volume = await VolumeAsync("to-damage");
