@@ -29,6 +29,7 @@ public static class Program
         new ProxyService(),
         new BlockService(),
         new ImageService(),
+        new Network.NetworkService(),
         new IdentityService(),
     ];
 

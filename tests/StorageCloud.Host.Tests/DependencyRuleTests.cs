@@ -22,6 +22,7 @@ public sealed class DependencyRuleTests
         ["StorageCloud.Identity"] = 3,
         ["StorageCloud.Block"] = 3,
         ["StorageCloud.Image"] = 3,
+        ["StorageCloud.Network"] = 3,
         ["StorageCloud.Host"] = 4,
     };
 
