@@ -23,6 +23,10 @@ public sealed class CloudFixture : IAsyncLifetime
 
     public int ImagePort { get; } = StorageCloudProcess.FreePort();
 
+    public int NetworkPort { get; } = StorageCloudProcess.FreePort();
+
+    public string NetworkUrl => $"http://127.0.0.1:{NetworkPort}";
+
     /// <summary>The Swift/S3 proxy.</summary>
     public int ProxyPort { get; } = StorageCloudProcess.FreePort();
 
@@ -51,7 +55,7 @@ public sealed class CloudFixture : IAsyncLifetime
     {
         var data = DataDir;
         _process = StorageCloudProcess.Start(["aio", "--port", ProxyPort.ToString(), "--identity-port", IdentityPort.ToString(),
-            "--volume-port", VolumePort.ToString(), "--nbd-port", NbdPort.ToString(), "--image-port", ImagePort.ToString(), "--data-dir", data, "--log-level", "warning"],
+            "--volume-port", VolumePort.ToString(), "--nbd-port", NbdPort.ToString(), "--image-port", ImagePort.ToString(), "--network-port", NetworkPort.ToString(), "--data-dir", data, "--log-level", "warning"],
             // Small enough for a test to reach: the image service refuses larger image data with 413.
             new Dictionary<string, string> { ["STORAGECLOUD__Image__MaxImageBytes"] = MaxImageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         await _process.WaitUntilListeningAsync(VolumePort, TimeSpan.FromSeconds(60));

@@ -111,7 +111,7 @@ public sealed partial class NeutronApi
         if (!Me(r).IsAdmin && Str(network, "project_id") != Me(r).ProjectId) throw NotFound("NetworkNotFound", $"Network {r.Args[0]} could not be found.");
         var id = Str(network, "id")!;
         var ports = (await AllAsync("port")).Where(p => Str(p, "network_id") == id).ToList();
-        if (ports.Any(p => Str(p, "device_owner") is not ("network:dhcp" or "")))
+        if (ports.Any(p => Str(p, "device_owner") != "network:dhcp"))
             throw Conflict("NetworkInUse", $"Unable to complete operation on network {id}. There are one or more ports still in use on the network.");
         foreach (var port in ports) await ReleasePortAsync(port);
         foreach (var subnet in (await AllAsync("subnet")).Where(s => Str(s, "network_id") == id)) await DeleteRowAsync(Str(subnet, "id")!);
