@@ -3,7 +3,8 @@
 # counts. Usage: tests/conformance/tempest.sh DATA_DIR [SUITE [REGEX]]
 #   DATA_DIR  the appliance's data directory (its openrc names the identity URL and the admin's password)
 #   SUITE     volume (Cinder, with Glance for the image-backed volume tests), image (Glance), or identity
-#             (Keystone v3 and the Swift API: tempest.api.identity and tempest.api.object_storage)
+#             (Keystone v3 and the Swift API: tempest.api.identity and tempest.api.object_storage), or network
+#             (Neutron: tempest.api.network, with an external network "public" the script makes)
 #   REGEX     the tests to run (default: '^tempest\.api\.<SUITE>')
 # The workspace (tempest.conf, logs, the subunit stream) is left in DATA_DIR/../tempest for reading failures:
 #   stestr --here=DATA_DIR/../tempest last --subunit | subunit2csv ...  or  tempest last-run
@@ -11,11 +12,13 @@ set -euo pipefail
 data=$(cd "${1:?usage: tempest.sh DATA_DIR [volume|image [REGEX]]}" && pwd)
 suite=${2:-volume}
 swift=false
+neutron=false
 case "$suite" in
   volume) cinder=true glance=true ;;
   image) cinder=false glance=true ;;
   identity) cinder=false glance=false swift=true ;;
-  *) echo "SUITE is volume, image or identity (identity and object storage)" >&2; exit 2 ;;
+  network) cinder=false glance=false neutron=true ;;
+  *) echo "SUITE is volume, image, identity (identity and object storage) or network" >&2; exit 2 ;;
 esac
 default_regex="^tempest\.api\.$suite"
 [ "$suite" = identity ] && default_regex='^tempest\.api\.(identity|object_storage)'
@@ -37,6 +40,12 @@ if [ "$glance" = true ]; then
   qemu-io -f qcow2 -c "write -P 0x5a 0 1M" "$workspace/tempest-image.qcow2" >/dev/null
   image_ref=$(openstack image create --file "$workspace/tempest-image.qcow2" --disk-format qcow2 --container-format bare --public \
     "tempest-image-$$" -f value -c id)
+fi
+# The network suite's external network, which floating IPs and router gateways come from.
+public_network_id=""
+if [ "$neutron" = true ]; then
+  public_network_id=$(openstack network show public -f value -c id 2>/dev/null || openstack network create --external public -f value -c id)
+  openstack subnet show public-subnet >/dev/null 2>&1 || openstack subnet create --network public --subnet-range 172.24.4.0/24 --no-dhcp public-subnet >/dev/null
 fi
 cat > "$workspace/etc/tempest.conf" <<CONF
 [DEFAULT]
@@ -66,7 +75,23 @@ cinder = $cinder
 swift = $swift
 glance = $glance
 nova = false
-neutron = false
+neutron = $neutron
+
+[network]
+public_network_id = $public_network_id
+floating_network_name = public
+project_network_cidr = 10.100.0.0/16
+project_network_mask_bits = 28
+project_network_v6_cidr = 2001:db8::/48
+project_network_v6_mask_bits = 64
+shared_physical_network = false
+
+[network-feature-enabled]
+ipv6 = true
+ipv6_subnet_attributes = false
+port_security = true
+floating_ips = true
+api_extensions = external-net,router,ext-gw-mode,extraroute,security-group,port-security,allowed-address-pairs,extra_dhcp_opt,binding,quotas,quota_details,agent,availability_zone,network_availability_zone,router_availability_zone,net-mtu,provider,standard-attr-description,standard-attr-timestamp,standard-attr-revisions,standard-attr-tag,project-id,fip-port-details,stateful-security-group,sorting,pagination
 
 [compute]
 image_ref = $image_ref

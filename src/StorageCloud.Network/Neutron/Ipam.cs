@@ -29,7 +29,7 @@ public static class Ipam
     {
         recommended = null;
         var slash = text.IndexOf('/');
-        if (slash < 0 || !IPAddress.TryParse(text[..slash], out var address)
+        if (slash < 0 || !TryParse(text[..slash], out var address)
             || !int.TryParse(text[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var prefix)) return null;
         var version = address.AddressFamily == AddressFamily.InterNetworkV6 ? 6 : 4;
         var bits = version == 4 ? 32 : 128;
@@ -49,9 +49,19 @@ public static class Ipam
     /// <summary>Parses an address of <paramref name="version"/>; null when it is not one.</summary>
     public static UInt128? ParseAddress(string? text, int version)
     {
-        if (text is null || !IPAddress.TryParse(text, out var address)) return null;
+        if (text is null || !TryParse(text, out var address)) return null;
         if ((address.AddressFamily == AddressFamily.InterNetworkV6 ? 6 : 4) != version) return null;
         return ToNumber(address);
+    }
+
+    /// <summary>Parses an address strictly: IPv4 only as four dotted decimals (IPAddress alone takes "256" and "1.2.3.").</summary>
+    private static bool TryParse(string text, out IPAddress address)
+    {
+        address = IPAddress.None;
+        if (!text.Contains(':') && !System.Text.RegularExpressions.Regex.IsMatch(text, @"^\d{1,3}(\.\d{1,3}){3}$")) return false;
+        if (!IPAddress.TryParse(text, out var parsed)) return false;
+        address = parsed;
+        return true;
     }
 
     public static UInt128 ToNumber(IPAddress address)

@@ -8,7 +8,7 @@ public sealed partial class NeutronApi
     private void MapNetworks()
     {
         Map("GET", "/networks", ListNetworksAsync);
-        Map("POST", "/networks", CreateNetworkAsync);
+        Map("POST", "/networks", r => CreateOneOrManyAsync(r, "network", "networks", NewNetworkAsync, n => DeleteRowAsync(Str(n, "id")!)));
         Map("GET", "/networks/{id}", async r => await WriteAsync(r, 200, "network", await FindNetworkAsync(r, r.Args[0])));
         Map("PUT", "/networks/{id}", UpdateNetworkAsync);
         Map("DELETE", "/networks/{id}", DeleteNetworkAsync);
@@ -39,10 +39,9 @@ public sealed partial class NeutronApi
         await ListAsync(r, "networks", (await AllAsync("network")).Where(n => Visible(r, n)));
     }
 
-    private async Task CreateNetworkAsync(ApiRequest r)
+    private async Task<JsonObject> NewNetworkAsync(ApiRequest r, JsonObject body)
     {
         Enforce(r, "write");
-        var body = await BodyAsync(r, "network");
         Allowed(body, "network", "name", "admin_state_up", "shared", "router:external", "description", "mtu", "port_security_enabled",
             "availability_zone_hints", "provider:network_type", "provider:physical_network", "provider:segmentation_id", "is_default", "dns_domain", "qos_policy_id");
         var shared = BoolField(body, "shared") ?? false;
@@ -83,7 +82,7 @@ public sealed partial class NeutronApi
         {
             _gate.Release();
         }
-        await WriteAsync(r, 201, "network", network);
+        return network;
     }
 
     private async Task UpdateNetworkAsync(ApiRequest r)
@@ -111,9 +110,12 @@ public sealed partial class NeutronApi
         if (!Me(r).IsAdmin && Str(network, "project_id") != Me(r).ProjectId) throw NotFound("NetworkNotFound", $"Network {r.Args[0]} could not be found.");
         var id = Str(network, "id")!;
         var ports = (await AllAsync("port")).Where(p => Str(p, "network_id") == id).ToList();
-        if (ports.Any(p => Str(p, "device_owner") != "network:dhcp"))
+        // DHCP ports and the ports of unassociated floating IPs go with the network; any other port keeps it.
+        var floating = (await AllAsync("floatingip")).Where(f => Str(f, "floating_network_id") == id).ToList();
+        if (ports.Any(p => Str(p, "device_owner") is not ("network:dhcp" or "network:floatingip")) || floating.Any(f => Str(f, "port_id") is not null))
             throw Conflict("NetworkInUse", $"Unable to complete operation on network {id}. There are one or more ports still in use on the network.");
         foreach (var port in ports) await ReleasePortAsync(port);
+        foreach (var f in floating) await DeleteRowAsync(Str(f, "id")!);
         foreach (var subnet in (await AllAsync("subnet")).Where(s => Str(s, "network_id") == id)) await DeleteRowAsync(Str(subnet, "id")!);
         await DeleteRowAsync(id);
         await ApiResponses.NoContent(r.Context, 204);

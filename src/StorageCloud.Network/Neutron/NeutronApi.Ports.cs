@@ -16,7 +16,7 @@ public sealed partial class NeutronApi
             Enforce(r, "read");
             await ListAsync(r, "ports", (await AllAsync("port")).Where(p => Me(r).IsAdmin || Str(p, "project_id") == Me(r).ProjectId));
         });
-        Map("POST", "/ports", CreatePortAsync);
+        Map("POST", "/ports", r => CreateOneOrManyAsync(r, "port", "ports", CreatePortRecordAsync, ReleasePortAsync));
         Map("GET", "/ports/{id}", async r => await WriteAsync(r, 200, "port", await FindOwnedAsync(r, "port", r.Args[0], "PortNotFound", "Port")));
         Map("PUT", "/ports/{id}", UpdatePortAsync);
         Map("DELETE", "/ports/{id}", DeletePortAsync);
@@ -29,10 +29,9 @@ public sealed partial class NeutronApi
         "propagate_uplink_status", "data_plane_status",
     ];
 
-    private async Task CreatePortAsync(ApiRequest r)
+    private async Task<JsonObject> CreatePortRecordAsync(ApiRequest r, JsonObject body)
     {
         Enforce(r, "write");
-        var body = await BodyAsync(r, "port");
         Allowed(body, "port", PortAttributes);
         var network = await FindNetworkAsync(r, StringField(body, "network_id") ?? throw InvalidInput("network_id is required."));
         var project = OwnerOf(r, body);
@@ -47,7 +46,7 @@ public sealed partial class NeutronApi
         {
             _gate.Release();
         }
-        await WriteAsync(r, 201, "port", port);
+        return port;
     }
 
     /// <summary>

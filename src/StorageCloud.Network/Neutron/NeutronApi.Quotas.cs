@@ -139,9 +139,11 @@ public sealed partial class NeutronApi
         });
         Map("GET", "/agents", r =>
         {
-            Enforce(r, "admin");
+            // Neutron lists agents to admins only; others get an empty list.
+            Enforce(r, "read");
             var items = new JsonArray();
-            foreach (var agent in Agents()) items.Add(agent);
+            if (Me(r).IsAdmin)
+                foreach (var agent in Agents()) items.Add(agent);
             return ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["agents"] = items });
         });
         Map("GET", "/agents/{id}", r =>

@@ -46,7 +46,7 @@ public sealed partial class NeutronApi
         try
         {
             await CheckQuotaAsync(project, "router");
-            if (body["external_gateway_info"] is JsonObject gateway) await SetGatewayAsync(r, router, gateway);
+            if (body["external_gateway_info"] is JsonObject { Count: > 0 } gateway) await SetGatewayAsync(r, router, gateway);
             await InsertAsync("router", router);
         }
         finally
@@ -108,12 +108,21 @@ public sealed partial class NeutronApi
             }
             router["routes"] = routes.DeepClone();
         }
+        else if (body.ContainsKey("routes")) router["routes"] = new JsonArray();
         if (body.ContainsKey("external_gateway_info"))
         {
             await _gate.WaitAsync();
             try
             {
-                if (body["external_gateway_info"] is JsonObject { Count: > 0 } gateway) await SetGatewayAsync(r, router, gateway);
+                if (body["external_gateway_info"] is JsonObject { Count: > 0 } gateway)
+                {
+                    // Only enable_snat (or the same network again) changes the gateway in place; another network moves it.
+                    var current = router["external_gateway_info"] as JsonObject;
+                    var network = StringField(gateway, "network_id");
+                    if (current is not null && (network is null || network == Str(current, "network_id")) && gateway["external_fixed_ips"] is null)
+                        current["enable_snat"] = BoolField(gateway, "enable_snat") ?? Flag(current, "enable_snat");
+                    else await SetGatewayAsync(r, router, gateway);
+                }
                 else await ClearGatewayAsync(router);
             }
             finally

@@ -116,6 +116,7 @@ public sealed partial class NeutronApi
         if (StringField(body, "name") is { } name)
         {
             if (Str(group, "name") == "default" && name != "default") throw Conflict("SecurityGroupCannotUpdateDefault", "Updating default security group not allowed.");
+            if (Str(group, "name") != "default" && name == "default") throw Conflict("SecurityGroupDefaultAlreadyExists", "Default security group already exists.");
             group["name"] = name;
         }
         if (StringField(body, "description") is { } description) group["description"] = description;
@@ -177,13 +178,14 @@ public sealed partial class NeutronApi
         if (protocol is 6 or 17 or 132 or 33 or 136)
         {
             if (min is not null && max is null) max = min;
+            if (min is null && max is not null) throw BadRequest("For TCP/UDP protocols, port_range_min must be <= port_range_max", "SecurityGroupInvalidPortRange");
             if (min is < 1 or > 65535 || max is < 1 or > 65535) throw BadRequest($"Invalid value for port {(min is < 1 or > 65535 ? min : max)}.", "SecurityGroupInvalidPortValue");
             if (min > max) throw BadRequest("For TCP/UDP protocols, port_range_min must be <= port_range_max", "SecurityGroupInvalidPortRange");
         }
         else if (protocol is 1 or 58)
         {
-            if (min is < 0 or > 255) throw BadRequest($"Invalid value for ICMP field (port_range_min): {min}. It must be 0 to 255.", "SecurityGroupInvalidIcmpValue");
-            if (max is < 0 or > 255) throw BadRequest($"Invalid value for ICMP field (port_range_max): {max}. It must be 0 to 255.", "SecurityGroupInvalidIcmpValue");
+            if (min is < 0 or > 255) throw BadRequest($"Invalid value for ICMP type (port-range-min): {min}. It must be 0 to 255.", "SecurityGroupInvalidIcmpValue");
+            if (max is < 0 or > 255) throw BadRequest($"Invalid value for ICMP code (port-range-max): {max}. It must be 0 to 255.", "SecurityGroupInvalidIcmpValue");
             if (max is not null && min is null) throw BadRequest($"ICMP code (port-range-max) {max} is provided but ICMP type (port-range-min) is missing.", "SecurityGroupMissingIcmpType");
         }
         else if (min is not null || max is not null)

@@ -12,10 +12,11 @@ public sealed partial class NeutronApi
         Map("GET", "/subnets", async r =>
         {
             Enforce(r, "read");
-            var networks = (await AllAsync("network")).Where(n => Visible(r, n)).Select(n => Str(n, "id")).ToHashSet();
+            // Another project's subnets show through a shared network only (an external network's stay hidden, as Neutron's do).
+            var networks = (await AllAsync("network")).Where(n => Flag(n, "shared")).Select(n => Str(n, "id")).ToHashSet();
             await ListAsync(r, "subnets", (await AllAsync("subnet")).Where(s => Me(r).IsAdmin || Str(s, "project_id") == Me(r).ProjectId || networks.Contains(Str(s, "network_id"))));
         });
-        Map("POST", "/subnets", CreateSubnetAsync);
+        Map("POST", "/subnets", r => CreateOneOrManyAsync(r, "subnet", "subnets", NewSubnetAsync, RemoveSubnetAsync));
         Map("GET", "/subnets/{id}", async r => await WriteAsync(r, 200, "subnet", await FindSubnetAsync(r, r.Args[0])));
         Map("PUT", "/subnets/{id}", UpdateSubnetAsync);
         Map("DELETE", "/subnets/{id}", DeleteSubnetAsync);
@@ -27,7 +28,7 @@ public sealed partial class NeutronApi
         if (subnet is null) throw NotFound("SubnetNotFound", $"Subnet {id} could not be found.");
         if (Me(r).IsAdmin || Str(subnet, "project_id") == Me(r).ProjectId) return subnet;
         var network = await LoadAsync("network", Str(subnet, "network_id")!);
-        if (network is null || !Visible(r, network)) throw NotFound("SubnetNotFound", $"Subnet {id} could not be found.");
+        if (network is null || !Flag(network, "shared")) throw NotFound("SubnetNotFound", $"Subnet {id} could not be found.");
         return subnet;
     }
 
@@ -75,10 +76,9 @@ public sealed partial class NeutronApi
         return gateway;
     }
 
-    private async Task CreateSubnetAsync(ApiRequest r)
+    private async Task<JsonObject> NewSubnetAsync(ApiRequest r, JsonObject body)
     {
         Enforce(r, "write");
-        var body = await BodyAsync(r, "subnet");
         Allowed(body, "subnet", "network_id", "cidr", "ip_version", "name", "gateway_ip", "allocation_pools", "enable_dhcp", "dns_nameservers", "host_routes",
             "ipv6_ra_mode", "ipv6_address_mode", "description", "subnetpool_id", "prefixlen", "service_types", "segment_id", "use_default_subnetpool", "dns_publish_fixed_ip");
         var networkId = StringField(body, "network_id") ?? throw InvalidInput("network_id is required.");
@@ -129,7 +129,7 @@ public sealed partial class NeutronApi
         {
             _gate.Release();
         }
-        await WriteAsync(r, 201, "subnet", subnet);
+        return subnet;
     }
 
     private async Task UpdateSubnetAsync(ApiRequest r)
@@ -167,6 +167,13 @@ public sealed partial class NeutronApi
             if (port is not null && Str(port, "device_owner") != "network:dhcp")
                 throw Conflict("SubnetInUse", $"Unable to complete operation on subnet {id}: One or more ports have an IP allocation from this subnet.");
         }
+        await RemoveSubnetAsync(subnet);
+        await ApiResponses.NoContent(r.Context, 204);
+    }
+
+    private async Task RemoveSubnetAsync(JsonObject subnet)
+    {
+        var id = Str(subnet, "id")!;
         await DeleteRowAsync(id);
         if (await LoadAsync("network", Str(subnet, "network_id")!) is { } network)
         {
@@ -174,7 +181,6 @@ public sealed partial class NeutronApi
             foreach (var node in subnets.Where(s => Text(s) == id).ToList()) subnets.Remove(node);
             await SaveAsync("network", network);
         }
-        await ApiResponses.NoContent(r.Context, 204);
     }
 
     /// <summary>

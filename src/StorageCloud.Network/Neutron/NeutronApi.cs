@@ -97,6 +97,36 @@ public sealed partial class NeutronApi
         return o;
     }
 
+    /// <summary>
+    /// Creates one resource ({member: {...}}) or several ({plural: [{...}, ...]}, Neutron's bulk create): either all
+    /// of a bulk request are made, or none (those made before a failure are undone).
+    /// </summary>
+    private static async Task CreateOneOrManyAsync(ApiRequest r, string member, string plural, Func<ApiRequest, JsonObject, Task<JsonObject>> create,
+        Func<JsonObject, Task> undo)
+    {
+        var body = await JsonBody.ReadAsync(r.Context);
+        if (body[member] is JsonObject one)
+        {
+            await WriteAsync(r, 201, member, await create(r, one));
+            return;
+        }
+        if (body[plural] is not JsonArray { Count: > 0 } many) throw BadRequest($"Resource body required: the request body must hold a '{member}' object or a '{plural}' list.");
+        var made = new List<JsonObject>();
+        try
+        {
+            foreach (var item in many)
+                made.Add(await create(r, item as JsonObject ?? throw BadRequest($"Each of '{plural}' must be an object.")));
+        }
+        catch
+        {
+            foreach (var doc in made) await undo(doc);
+            throw;
+        }
+        var items = new JsonArray();
+        foreach (var doc in made) items.Add(View(r, doc));
+        await ApiResponses.WriteJsonAsync(r.Context, 201, new JsonObject { [plural] = items });
+    }
+
     /// <summary>A new resource: the attributes every Neutron resource has.</summary>
     private static JsonObject Stamp(JsonObject doc, string project)
     {
@@ -212,7 +242,8 @@ public sealed partial class NeutronApi
         foreach (var (name, values) in query)
         {
             if (NotFilters.Contains(name)) continue;
-            selected = selected.Where(doc => values.Any(value => Matches(doc[name], value ?? "")));
+            // A filter on an attribute the resource does not have is ignored, as Neutron ignores it without filter validation.
+            selected = selected.Where(doc => !doc.ContainsKey(name) || values.Any(value => Matches(doc[name], value ?? "")));
         }
         if (query["tags"].Count > 0)
         {
