@@ -30,6 +30,7 @@ public static class Program
         new BlockService(),
         new ImageService(),
         new Network.NetworkService(),
+        new Compute.ComputeService(),
         new IdentityService(),
     ];
 

@@ -54,9 +54,8 @@ public sealed class OpenStackCliTests(AioFixture aio) : IClassFixture<AioFixture
         var token = Json(await Os(admin, "token", "issue", "-f", "json"));
         Assert.Equal(32, token["project_id"]!.GetValue<string>().Length);
         var catalog = await Os(admin, "catalog", "list", "-f", "json");
-        // The catalog lists the services that run, and only those (the image, compute and network services join it
-        // when they are built).
-        Assert.Equal(["cinder", "cinderv3", "ec2", "glance", "keystone", "s3", "swift"], Column(catalog, "Name"));
+        // The catalog lists the services that run, and only those.
+        Assert.Equal(["cinder", "cinderv3", "ec2", "glance", "keystone", "neutron", "nova", "s3", "swift"], Column(catalog, "Name"));
         Assert.Contains("object-store", Column(await Os(admin, "service", "list", "-f", "json"), "Type"));
         Assert.Contains(Json(await Os(admin, "endpoint", "list", "-f", "json")).AsArray(),
             e => e!["Service Type"]!.GetValue<string>() == "identity" && e["URL"]!.GetValue<string>() == admin["OS_AUTH_URL"]);

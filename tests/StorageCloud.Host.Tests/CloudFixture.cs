@@ -27,6 +27,10 @@ public sealed class CloudFixture : IAsyncLifetime
 
     public string NetworkUrl => $"http://127.0.0.1:{NetworkPort}";
 
+    public int ComputePort { get; } = StorageCloudProcess.FreePort();
+
+    public string ComputeUrl => $"http://127.0.0.1:{ComputePort}";
+
     /// <summary>The Swift/S3 proxy.</summary>
     public int ProxyPort { get; } = StorageCloudProcess.FreePort();
 
@@ -55,7 +59,7 @@ public sealed class CloudFixture : IAsyncLifetime
     {
         var data = DataDir;
         _process = StorageCloudProcess.Start(["aio", "--port", ProxyPort.ToString(), "--identity-port", IdentityPort.ToString(),
-            "--volume-port", VolumePort.ToString(), "--nbd-port", NbdPort.ToString(), "--image-port", ImagePort.ToString(), "--network-port", NetworkPort.ToString(), "--data-dir", data, "--log-level", "warning"],
+            "--volume-port", VolumePort.ToString(), "--nbd-port", NbdPort.ToString(), "--image-port", ImagePort.ToString(), "--network-port", NetworkPort.ToString(), "--compute-port", ComputePort.ToString(), "--data-dir", data, "--log-level", "warning"],
             // Small enough for a test to reach: the image service refuses larger image data with 413.
             new Dictionary<string, string> { ["STORAGECLOUD__Image__MaxImageBytes"] = MaxImageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         await _process.WaitUntilListeningAsync(VolumePort, TimeSpan.FromSeconds(60));
@@ -134,7 +138,7 @@ public sealed class CloudFixture : IAsyncLifetime
         if (rawBody is not null) request.Content = new StringContent(rawBody, System.Text.Encoding.UTF8, "application/json");
         else if (body is not null) request.Content = JsonContent.Create(body);
         if (token is not null) request.Headers.Add("X-Auth-Token", token);
-        if (version is not null) request.Headers.Add("OpenStack-API-Version", "volume " + version);
+        if (version is not null) request.Headers.Add("OpenStack-API-Version", version.Contains(' ') ? version : "volume " + version);
         using var response = await Http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         return (response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));

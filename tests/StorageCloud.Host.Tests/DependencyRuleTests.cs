@@ -23,6 +23,7 @@ public sealed class DependencyRuleTests
         ["StorageCloud.Block"] = 3,
         ["StorageCloud.Image"] = 3,
         ["StorageCloud.Network"] = 3,
+        ["StorageCloud.Compute"] = 3,
         ["StorageCloud.Host"] = 4,
     };
 

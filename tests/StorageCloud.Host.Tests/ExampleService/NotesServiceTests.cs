@@ -138,7 +138,7 @@ public sealed class NotesServiceTests : IDisposable
         using (var catalog = await http.SendAsync(Request(HttpMethod.Get, $"http://127.0.0.1:{identity}/v3/auth/catalog", token)))
         {
             var types = (await catalog.Content.ReadFromJsonAsync<JsonObject>())!["catalog"]!.AsArray().Select(e => e!["type"]!.GetValue<string>()).Order().ToList();
-            Assert.Equal(["block-storage", "ec2", "identity", "image", "network", "notes", "object-store", "s3", "volumev3"], types);
+            Assert.Equal(["block-storage", "compute", "ec2", "identity", "image", "network", "notes", "object-store", "s3", "volumev3"], types);
         }
         Assert.True(notesService.Api!.Passes > 0, "the service's daemon ran");
 
