@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using StorageCloud.Auth;
 using StorageCloud.Common.Configuration;
@@ -51,6 +52,7 @@ public sealed class ComputeService : StorageCloudService
         services.AddSingleton(_ => new CloudClients(settings, new HttpClient { Timeout = TimeSpan.FromMinutes(10) }));
         services.AddSingleton(sp => new NovaApi(sp.GetRequiredService<ComputeStore>(), sp.GetRequiredService<CloudClients>(), settings,
             sp.GetRequiredService<ILogger<NovaApi>>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IDaemonSource, NovaApi>(sp => sp.GetRequiredService<NovaApi>()));
     }
 
     /// <inheritdoc />

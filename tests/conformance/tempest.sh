@@ -4,7 +4,8 @@
 #   DATA_DIR  the appliance's data directory (its openrc names the identity URL and the admin's password)
 #   SUITE     volume (Cinder, with Glance for the image-backed volume tests), image (Glance), or identity
 #             (Keystone v3 and the Swift API: tempest.api.identity and tempest.api.object_storage), or network
-#             (Neutron: tempest.api.network, with an external network "public" the script makes)
+#             (Neutron: tempest.api.network, with an external network "public" the script makes), or compute
+#             (Nova with the fake driver: tempest.api.compute, with Glance, Cinder and Neutron)
 #   REGEX     the tests to run (default: '^tempest\.api\.<SUITE>')
 # The workspace (tempest.conf, logs, the subunit stream) is left in DATA_DIR/../tempest for reading failures:
 #   stestr --here=DATA_DIR/../tempest last --subunit | subunit2csv ...  or  tempest last-run
@@ -13,12 +14,14 @@ data=$(cd "${1:?usage: tempest.sh DATA_DIR [volume|image [REGEX]]}" && pwd)
 suite=${2:-volume}
 swift=false
 neutron=false
+nova=false
 case "$suite" in
   volume) cinder=true glance=true ;;
   image) cinder=false glance=true ;;
   identity) cinder=false glance=false swift=true ;;
   network) cinder=false glance=false neutron=true ;;
-  *) echo "SUITE is volume, image, identity (identity and object storage) or network" >&2; exit 2 ;;
+  compute) cinder=true glance=true neutron=true nova=true ;;
+  *) echo "SUITE is volume, image, identity (identity and object storage), network or compute" >&2; exit 2 ;;
 esac
 default_regex="^tempest\.api\.$suite"
 [ "$suite" = identity ] && default_regex='^tempest\.api\.(identity|object_storage)'
@@ -74,7 +77,7 @@ api_v2 = false
 cinder = $cinder
 swift = $swift
 glance = $glance
-nova = false
+nova = $nova
 neutron = $neutron
 
 [network]
@@ -96,6 +99,39 @@ api_extensions = external-net,router,ext-gw-mode,extraroute,security-group,port-
 [compute]
 image_ref = $image_ref
 image_ref_alt = $image_ref
+flavor_ref = 1
+flavor_ref_alt = 2
+build_timeout = 60
+build_interval = 1
+min_microversion = 2.1
+max_microversion = 2.79
+
+[compute-feature-enabled]
+console_output = true
+resize = true
+pause = true
+suspend = true
+shelve = true
+snapshot = true
+rescue = false
+change_password = false
+live_migration = false
+cold_migration = false
+block_migration_for_live_migration = false
+interface_attach = false
+vnc_console = false
+spice_console = false
+serial_console = false
+personality = false
+config_drive = false
+metadata_service = false
+attach_encrypted_volume = false
+volume_multiattach = false
+swap_volume = false
+stable_rescue = false
+
+[validation]
+run_validation = false
 
 [image]
 catalog_type = image

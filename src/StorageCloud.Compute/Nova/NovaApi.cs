@@ -51,6 +51,7 @@ public sealed partial class NovaApi
         MapServerGroups();
         MapQuotas();
         MapInfo();
+        MapUsage();
     }
 
     /// <summary>Requests that need no token: the version documents.</summary>

@@ -95,6 +95,13 @@ public sealed class NovaApiTests(CloudFixture cloud) : IClassFixture<CloudFixtur
         Assert.Single((await CallAsync(token, HttpMethod.Get, "/servers?name=^we"))["servers"]!.AsArray());
         Assert.Empty((await CallAsync(token, HttpMethod.Get, "/servers?status=SHUTOFF"))["servers"]!.AsArray());
 
+        // Usage: the project's report holds the server, another project's is refused to a member.
+        var usage = (await CallAsync(token, HttpMethod.Get, $"/os-simple-tenant-usage/{project}"))["tenant_usage"]!;
+        Assert.Contains(usage["server_usages"]!.AsArray(), u => u!["instance_id"]!.GetValue<string>() == id && u["flavor"]!.GetValue<string>() == "m1.tiny");
+        Assert.True(usage["total_hours"]!.GetValue<double>() > 0);
+        await CallAsync(cloud.B.Token, HttpMethod.Get, $"/os-simple-tenant-usage/{project}", expected: HttpStatusCode.Forbidden);
+        await CallAsync(token, HttpMethod.Get, "/os-simple-tenant-usage", expected: HttpStatusCode.Forbidden);
+
         var before = DateTimeOffset.UtcNow.AddSeconds(-5).ToString("yyyy-MM-ddTHH:mm:ssZ");
         await CallAsync(token, HttpMethod.Delete, $"/servers/{id}", expected: HttpStatusCode.NoContent);
         await CallAsync(token, HttpMethod.Get, $"/servers/{id}", expected: HttpStatusCode.NotFound);
