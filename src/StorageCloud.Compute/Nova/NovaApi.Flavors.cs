@@ -157,17 +157,27 @@ public sealed partial class NovaApi
         await SeedFlavorsAsync();
         var body = await BodyAsync(r, "flavor");
         var name = Name(body, "name");
-        var id = body["id"] is null
-            ? Guid.NewGuid().ToString("D")
-            : body["id"] is JsonValue idValue && idValue.TryGetValue<string>(out var given) && given.Length is > 0 and <= 255 && given.Trim() == given
-                ? given
-                : throw ApiError.BadRequest($"Invalid input for field/attribute id. Value: {body["id"]!.ToJsonString()}.");
+        // Nova takes an id as a string or a whole number (kept as its decimal string), or none (a new UUID).
+        var id = body["id"] switch
+        {
+            null => Guid.NewGuid().ToString("D"),
+            JsonValue n when n.TryGetValue<long>(out var number) => number.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            JsonValue t when t.TryGetValue<string>(out var given) && given.Length is > 0 and <= 255 && given.Trim() == given => given,
+            var other => throw ApiError.BadRequest($"Invalid input for field/attribute id. Value: {other.ToJsonString()}."),
+        };
         var vcpus = Count(body, "vcpus", 1, int.MaxValue, required: true);
         var ram = Count(body, "ram", 1, int.MaxValue, required: true);
         var disk = Count(body, "disk", 0, int.MaxValue, required: true);
         var ephemeral = Count(body, "OS-FLV-EXT-DATA:ephemeral", 0, int.MaxValue, required: false);
         var swap = Count(body, "swap", 0, int.MaxValue, required: false);
-        var isPublic = JsonBody.OptionalBool(body, "os-flavor-access:is_public", "flavor") ?? true;
+        var isPublic = body["os-flavor-access:is_public"] switch
+        {
+            null => true,
+            JsonValue b when b.TryGetValue<bool>(out var flag) => flag,
+            JsonValue t when t.TryGetValue<string>(out var text) && text.ToLowerInvariant() is "true" or "t" or "1" or "yes" or "y" or "on" => true,
+            JsonValue t when t.TryGetValue<string>(out var text) && text.ToLowerInvariant() is "false" or "f" or "0" or "no" or "n" or "off" => false,
+            var other => throw ApiError.BadRequest($"Invalid input for field/attribute os-flavor-access:is_public. Value: {other.ToJsonString()}."),
+        };
         var description = AtLeast(r, 55) ? JsonBody.OptionalString(body, "description", "flavor") : null;
         if (description is { Length: > 65535 }) throw ApiError.BadRequest("Invalid input for field/attribute description: too long.");
         if ((await AllAsync(FlavorKind)).Any(f => Str(f, "name") == name)) throw ApiError.Conflict($"Flavor with name {name} already exists.");

@@ -81,6 +81,17 @@ public sealed partial class NovaApi
             await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { [r.Args[1]] = list.DeepClone() });
         });
         Map("GET", "/servers/{id}/os-security-groups", ServerSecurityGroupsAsync);
+        // No metadata service runs, so no guest ever posts an encrypted password: the password is always empty.
+        Map("GET", "/servers/{id}/os-server-password", async r =>
+        {
+            await FindServerAsync(r, r.Args[0]);
+            await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["password"] = "" });
+        });
+        Map("DELETE", "/servers/{id}/os-server-password", async r =>
+        {
+            await FindServerAsync(r, r.Args[0], write: true);
+            await ApiResponses.NoContent(r.Context, 204);
+        });
         Map("GET", "/servers/{id}/os-interface", async r => await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["interfaceAttachments"] = await InterfacesAsync(r) }));
         Map("GET", "/servers/{id}/os-interface/{port}", async r =>
         {

@@ -295,6 +295,15 @@ public sealed class NovaApiTests(CloudFixture cloud) : IClassFixture<CloudFixtur
         Assert.Equal("dedicated", (await CallAsync(cloud.A.Token, HttpMethod.Get, $"/flavors/{id}"))["flavor"]!["extra_specs"]!["hw:cpu_policy"]!.GetValue<string>());
         await CallAsync(cloud.Admin.Token, HttpMethod.Delete, $"/flavors/{id}", expected: HttpStatusCode.Accepted);
         await CallAsync(cloud.A.Token, HttpMethod.Get, $"/flavors/{id}", expected: HttpStatusCode.NotFound);
+        // A whole-number id is kept as its string; is_public may be a string, as Nova's schema allows.
+        var numbered = (await CallAsync(cloud.Admin.Token, HttpMethod.Post, "/flavors", new JsonObject
+        {
+            ["flavor"] = new JsonObject { ["name"] = "numbered", ["id"] = 4242, ["vcpus"] = 1, ["ram"] = "256", ["disk"] = 1, ["os-flavor-access:is_public"] = "False" },
+        }))["flavor"]!;
+        Assert.Equal("4242", numbered["id"]!.GetValue<string>());
+        Assert.False(numbered["os-flavor-access:is_public"]!.GetValue<bool>());
+        Assert.Equal(256, numbered["ram"]!.GetValue<int>());
+        await CallAsync(cloud.Admin.Token, HttpMethod.Delete, "/flavors/4242", expected: HttpStatusCode.Accepted);
         var tiny = (await CallAsync(cloud.A.Token, HttpMethod.Get, "/flavors/1", version: "compute 2.1"))["flavor"]!;
         Assert.Equal("", tiny["swap"]!.GetValue<string>());
         Assert.Equal(512, tiny["ram"]!.GetValue<int>());
