@@ -31,6 +31,17 @@ public readonly record struct PolicyTarget(string? UserId = null, string? Projec
 /// </summary>
 public sealed class PolicyTable(string service, IReadOnlyDictionary<string, Allow> rules)
 {
+    /// <summary>
+    /// The rules the project-scoped OpenStack APIs share (Cinder's, Glance's, Nova's and Neutron's defaults):
+    /// "admin" for admins only, "read" for the project's readers, "write" for its members; admins may do both.
+    /// </summary>
+    public static PolicyTable ProjectScoped(string service) => new(service, new Dictionary<string, Allow>
+    {
+        ["admin"] = Allow.Admin,
+        ["read"] = Allow.Admin | Allow.ProjectReader,
+        ["write"] = Allow.Admin | Allow.ProjectMember,
+    });
+
     /// <summary>Throws 403 (or 401 with no caller) unless the caller may perform the action on the target.</summary>
     public void Enforce(string action, ValidatedToken? caller, PolicyTarget target = default)
     {

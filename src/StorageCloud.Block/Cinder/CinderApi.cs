@@ -24,12 +24,7 @@ public sealed partial class CinderApi
     /// <summary>One GiB: Cinder sizes are whole GiB.</summary>
     public const long GiB = 1L << 30;
 
-    private static readonly PolicyTable Policy = new("volume", new Dictionary<string, Allow>
-    {
-        ["admin"] = Allow.Admin,
-        ["read"] = Allow.Admin | Allow.ProjectReader,
-        ["write"] = Allow.Admin | Allow.ProjectMember,
-    });
+    private static readonly PolicyTable Policy = PolicyTable.ProjectScoped("volume");
 
     private readonly ApiRouter<ApiRequest> _router;
     private readonly VolumeManager _manager;

@@ -69,12 +69,16 @@ public sealed partial class NovaApi
         await SaveServerAsync(server);
     }
 
+    private const int MaxConsoleLines = 500;
+
     /// <summary>A console line, as the fake driver's guest would have written it.</summary>
     private static void AppendConsole(JsonObject server, string line)
     {
         var console = server["_console"] as JsonArray ?? [];
         server["_console"] = console;
         console.Add($"[{DateTimeOffset.UtcNow:HH:mm:ss}] {line}");
+        // The log is kept in the server's record: its oldest lines go, as a serial console's ring buffer drops them.
+        while (console.Count > MaxConsoleLines) console.RemoveAt(0);
     }
 
     /// <summary>A volume made for a block device mapping (from an image, a snapshot or blank), once the volume service says it is available.</summary>

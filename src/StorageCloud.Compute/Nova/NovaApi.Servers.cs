@@ -176,7 +176,7 @@ public sealed partial class NovaApi
             {
                 throw ApiError.BadRequest($"Invalid input for query parameters name. Value: {name}.");
             }
-            selected = selected.Where(s => pattern.IsMatch(Str(s, "name") ?? ""));
+            selected = selected.Where(s => Matches(pattern, Str(s, "name") ?? "", name));
         }
         if (r.Query("status") is { } status)
         {
@@ -231,6 +231,19 @@ public sealed partial class NovaApi
         var body = new JsonObject { ["servers"] = items };
         if (more) body["servers_links"] = Pagination.NextLinks(r.Context.Request, $"{r.HostUrl}/v2.1/servers{(detail ? "/detail" : "")}", Str(page[^1], "id")!);
         await ApiResponses.WriteJsonAsync(r.Context, 200, body);
+    }
+
+    /// <summary>A name filter's match; a pattern that takes too long (a caller's regex can backtrack without end) is a 400.</summary>
+    private static bool Matches(System.Text.RegularExpressions.Regex pattern, string text, string given)
+    {
+        try
+        {
+            return pattern.IsMatch(text);
+        }
+        catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
+        {
+            throw ApiError.BadRequest($"Invalid input for query parameters name. Value: {given}. The pattern takes too long to match.");
+        }
     }
 
     private static readonly HashSet<string> ServerStatuses =

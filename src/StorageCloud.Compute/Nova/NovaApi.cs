@@ -22,12 +22,7 @@ public sealed partial class NovaApi
     /// <summary>The microversions served: 2.1 to 2.79, Nova's legacy header too.</summary>
     public static readonly Microversions Versions = new("compute", new ApiVersion(2, 1), new ApiVersion(2, 79), "X-OpenStack-Nova-API-Version");
 
-    private static readonly PolicyTable Policy = new("compute", new Dictionary<string, Allow>
-    {
-        ["admin"] = Allow.Admin,
-        ["read"] = Allow.Admin | Allow.ProjectReader,
-        ["write"] = Allow.Admin | Allow.ProjectMember,
-    });
+    private static readonly PolicyTable Policy = PolicyTable.ProjectScoped("compute");
 
     private readonly ApiRouter<ApiRequest> _router;
     private readonly ComputeStore _store;

@@ -27,12 +27,7 @@ public sealed partial class GlanceApi
     /// <summary>The container of staged data (the interoperable import's first step).</summary>
     public const string StagingContainer = "staging";
 
-    private static readonly PolicyTable Policy = new("image", new Dictionary<string, Allow>
-    {
-        ["admin"] = Allow.Admin,
-        ["read"] = Allow.Admin | Allow.ProjectReader,
-        ["write"] = Allow.Admin | Allow.ProjectMember,
-    });
+    private static readonly PolicyTable Policy = PolicyTable.ProjectScoped("image");
 
     private readonly ApiRouter<ApiRequest> _router;
     private readonly ImageStore _store;

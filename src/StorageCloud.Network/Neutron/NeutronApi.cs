@@ -18,12 +18,7 @@ namespace StorageCloud.Network.Neutron;
 /// </summary>
 public sealed partial class NeutronApi
 {
-    private static readonly PolicyTable Policy = new("network", new Dictionary<string, Allow>
-    {
-        ["admin"] = Allow.Admin,
-        ["read"] = Allow.Admin | Allow.ProjectReader,
-        ["write"] = Allow.Admin | Allow.ProjectMember,
-    });
+    private static readonly PolicyTable Policy = PolicyTable.ProjectScoped("network");
 
     private readonly ApiRouter<ApiRequest> _router;
     private readonly NetworkStore _store;
