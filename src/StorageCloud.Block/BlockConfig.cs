@@ -32,6 +32,9 @@ public sealed record BlockSettings
     /// <summary>The image service's base URL (volumes from images), or null when there is none to ask.</summary>
     public string? ImageUrl { get; init; }
 
+    /// <summary>The compute service's base URL (instance disks are made only for its servers), or null when there is none.</summary>
+    public string? ComputeUrl { get; init; }
+
     /// <summary>Where images are converted to raw on their way into a layer (removed after each conversion).</summary>
     public string WorkDir { get; init; } = Path.GetTempPath();
 }
@@ -52,6 +55,9 @@ public static class BlockConfig
     private static readonly Int64Option MaxVolumeBytes = Section.Int64("MaxVolumeBytes", 16L << 40, 512, long.MaxValue / 2, "largest volume, in bytes");
     private static readonly StringOption ImageUrl = Section.String("ImageUrl", null, "base URL of the image service that volumes from images are read from",
         defaultNote: "the `image` role's URL when it runs in this process");
+    private static readonly StringOption ComputeUrl = Section.String("ComputeUrl", null,
+        "base URL of the compute service whose servers' local disks (root, ephemeral, swap) the block store holds",
+        defaultNote: "the `compute` role's URL when it runs in this process");
 
     /// <summary>Reads the section; the database defaults under the data directory and the NBD address to the bind address.</summary>
     public static BlockSettings Read(IConfiguration c, string dataDir, IPAddress bind)
@@ -68,6 +74,7 @@ public static class BlockConfig
             Lease = TimeSpan.FromSeconds(LeaseSeconds.Read(c)),
             MaxVolumeBytes = MaxVolumeBytes.Read(c),
             ImageUrl = ImageUrl.Read(c)?.TrimEnd('/'),
+            ComputeUrl = ComputeUrl.Read(c)?.TrimEnd('/'),
             WorkDir = Path.Combine(dataDir, "block", "work"),
         };
     }

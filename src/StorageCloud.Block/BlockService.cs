@@ -52,6 +52,7 @@ public sealed class BlockService : StorageCloudService
         {
             Holder = LoadOrCreateHolder(Path.Combine(context.Host.DataDir, "block", "gateway-id")),
             ImageUrl = read.ImageUrl ?? (context.Runs("image") ? context.UrlOf("image") : null),
+            ComputeUrl = read.ComputeUrl ?? (context.Runs("compute") ? context.UrlOf("compute") : null),
         };
         services.AddObjectLayer(context);
         services.AddKeystoneAuth(context);
@@ -81,6 +82,7 @@ public sealed class BlockService : StorageCloudService
         services.AddSingleton<BackupManager>();
         services.AddHostedService(sp => sp.GetRequiredService<BackupManager>());
         services.AddSingleton(sp => new CinderApi(sp.GetRequiredService<VolumeManager>(), sp.GetRequiredService<ImageLayers>(), sp.GetRequiredService<BackupManager>(),
+            new Instances.ComputeServers(settings.ComputeUrl, new HttpClient { Timeout = TimeSpan.FromSeconds(30) }),
             settings, NbdHost(context, settings),
             sp.GetRequiredService<ILogger<CinderApi>>()));
         services.AddSingleton(sp => new BlockApi(sp.GetRequiredService<VolumeManager>(), sp.GetRequiredService<VolumeDevices>(),

@@ -63,6 +63,9 @@ public sealed class BlockApi
         ["lease_epoch"] = row.LeaseEpoch,
         // The layer the volume writes: its chunks on the storage nodes are named after it (ring account ".block").
         ["layer"] = row.LayerId,
+        // A server's local disk names its server (and kind); a volume names none.
+        ["owner_instance"] = row.OwnerInstance.Length > 0 ? row.OwnerInstance : null,
+        ["disk_kind"] = row.DiskKind.Length > 0 ? row.DiskKind : null,
         ["export"] = $"nbd://{_nbdHost}:{_settings.Nbd.Port.ToString(CultureInfo.InvariantCulture)}/{row.Id}",
     };
 

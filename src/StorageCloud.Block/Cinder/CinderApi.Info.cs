@@ -24,7 +24,7 @@ public sealed partial class CinderApi
     {
         Enforce(r, "read");
         if (!Version(r).AtLeast(new ApiVersion(3, 12))) throw ApiError.NotFound("Volume summary could not be found.");
-        var rows = await _store.ListAsync<Volumes.VolumeRow>(("project_id", AllTenants(r) ? null : ProjectOf(r)));
+        var rows = await _store.ListAsync<Volumes.VolumeRow>(("project_id", AllTenants(r) ? null : ProjectOf(r)), ("owner_instance", ""));
         long total = 0;
         var metadata = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
         foreach (var row in rows)

@@ -73,7 +73,7 @@ public sealed partial class CinderApi
     /// <summary>What a project uses: volumes, snapshots, and their GiB together (as Cinder counts gigabytes); backups and their GiB.</summary>
     private async Task<Dictionary<string, long>> UsageOfAsync(string project)
     {
-        var volumes = await _store.ListAsync<VolumeRow>(("project_id", project));
+        var volumes = await _store.ListAsync<VolumeRow>(("project_id", project), ("owner_instance", ""));
         var snapshots = await _store.ListAsync<SnapshotRow>(("project_id", project));
         var backups = await _store.ListAsync<Backups.BackupRow>(("project_id", project));
         long gigabytes = 0, backupGigabytes = 0;

@@ -39,7 +39,8 @@ public sealed partial class CinderApi
     {
         id ??= r.Args[1];
         var row = Guid.TryParse(id, out var guid) ? await _store.GetAsync<VolumeRow>(guid.ToString("D")) : null;
-        if (row is null || !Visible(r, row.ProjectId)) throw ApiError.NotFound($"Volume {id} could not be found.");
+        // A server's local disk is not a volume: the volume API neither shows nor touches it.
+        if (row is null || !Visible(r, row.ProjectId) || row.OwnerInstance.Length > 0) throw ApiError.NotFound($"Volume {id} could not be found.");
         return row;
     }
 
@@ -107,7 +108,8 @@ public sealed partial class CinderApi
     {
         Enforce(r, "read");
         var rows = await _store.ListAsync<VolumeRow>(("project_id", AllTenants(r) ? r.Query("project_id") : ProjectOf(r)),
-            ("status", r.Query("status")), ("availability_zone", r.Query("availability_zone")), ("group_id", r.Query("group_id")));
+            ("status", r.Query("status")), ("availability_zone", r.Query("availability_zone")), ("group_id", r.Query("group_id")),
+            ("owner_instance", ""));
         IEnumerable<VolumeRow> selected = rows;
         if ((r.Query("name") ?? r.Query("display_name")) is { } name) selected = selected.Where(v => v.Name == name);
         if (r.Query("bootable") is { } bootable) selected = selected.Where(v => (v.Bootable != 0) == bootable.ToLowerInvariant() is "true" or "1");

@@ -33,12 +33,14 @@ public sealed partial class CinderApi
     private readonly VolumeStore _store;
     private readonly BlockSettings _settings;
     private readonly string _nbdHost;
+    private readonly Instances.ComputeServers _compute;
     private readonly SemaphoreSlim _quotaGate = new(1, 1);
 
     /// <summary>Builds the routes.</summary>
-    public CinderApi(VolumeManager manager, ImageLayers images, BackupManager backups, BlockSettings settings, string nbdHost, ILogger<CinderApi> logger)
+    public CinderApi(VolumeManager manager, ImageLayers images, BackupManager backups, Instances.ComputeServers compute, BlockSettings settings, string nbdHost,
+        ILogger<CinderApi> logger)
     {
-        (_manager, _images, _backups, _store, _settings, _nbdHost) = (manager, images, backups, manager.Store, settings, nbdHost);
+        (_manager, _images, _backups, _compute, _store, _settings, _nbdHost) = (manager, images, backups, compute, manager.Store, settings, nbdHost);
         _router = new ApiRouter<ApiRequest>(ApiErrorFormat.VolumeFault, (c, a) => new ApiRequest(c, a), logger) { TrailingSlashNamesNothing = true };
         _router.Map("GET", "/", VersionsAsync);
         _router.Map("GET", "/v3", VersionAsync);
@@ -51,6 +53,7 @@ public sealed partial class CinderApi
         MapGroups();
         MapBackups();
         MapInfo();
+        MapInstanceDisks();
     }
 
     /// <summary>Requests that need no token: the version documents.</summary>

@@ -216,6 +216,18 @@ public sealed class ImageLayers(VolumeManager manager, VolumeDevices devices, Bl
             if (!response.IsSuccessStatusCode) throw new ImageUnusableException($"the image service refused the new image ({(int)response.StatusCode}): {text.Trim()}");
             id = (JsonNode.Parse(text) as JsonObject)?["id"]?.GetValue<string>() ?? throw new ImageUnusableException("the image service answered no image id");
         }
+        await UploadIntoAsync(volume, id, token, cancellationToken);
+        return id;
+    }
+
+    /// <summary>
+    /// Streams a volume's raw data into an image the caller already made (queued), as createImage of a server fills
+    /// the image Nova made for it from the server's root disk.
+    /// </summary>
+    public async Task UploadIntoAsync(VolumeRow volume, string imageId, string token, CancellationToken cancellationToken)
+    {
+        var baseUrl = settings.ImageUrl ?? throw new ImageUnusableException("there is no image service to upload to (Block:ImageUrl).");
+        var id = Guid.TryParse(imageId, out var guid) ? guid.ToString("D") : throw new ImageUnusableException($"{imageId} is not an image id");
         await using var handle = await devices.AcquireAsync(Guid.Parse(volume.Id), cancellationToken)
             ?? throw new ImageUnusableException($"volume {volume.Id} does not exist");
         using (var upload = new HttpRequestMessage(HttpMethod.Put, $"{baseUrl}/v2/images/{id}/file") { Content = new StreamContent(new DeviceReadStream(handle.Device), Block) })
@@ -228,7 +240,6 @@ public sealed class ImageLayers(VolumeManager manager, VolumeDevices devices, Bl
                 throw new ImageUnusableException($"the image service refused the data of volume {volume.Id} ({(int)response.StatusCode}): {(await response.Content.ReadAsStringAsync(cancellationToken)).Trim()}");
         }
         logger.LogInformation("volume {Volume} uploaded to image {Image}", volume.Id, id);
-        return id;
     }
 
     /// <summary>A device read from start to end, as a stream.</summary>

@@ -33,6 +33,13 @@ public sealed class VolumeRow
     public string? GroupId { get; set; }
     /// <summary>The image the volume was made from, as Cinder's volume_image_metadata (a JSON object), or null.</summary>
     public string? ImageMetadata { get; set; }
+    /// <summary>
+    /// The server whose local disk (root, ephemeral or swap) this is, or "" for a volume. Instance disks are volumes of
+    /// the block store that the volume API does not show or count: they belong to the server and go with it.
+    /// </summary>
+    public string OwnerInstance { get; set; } = "";
+    /// <summary>For an instance disk: root, ephemeral or swap.</summary>
+    public string DiskKind { get; set; } = "";
 }
 
 /// <summary>An image converted once to raw chunks: the frozen layer every volume from the image is a clone of.</summary>
@@ -201,6 +208,11 @@ public sealed class VolumeStore(SqlDatabase db) : SqlStore(db, Tables)
             CREATE TABLE IF NOT EXISTS backup_packs (id TEXT PRIMARY KEY, account TEXT NOT NULL, container TEXT NOT NULL, backup_id TEXT NOT NULL,
                 state TEXT NOT NULL, bytes BIGINT NOT NULL, created_at TEXT NOT NULL)
             """,
+        ]),
+        new(5,
+        [
+            "ALTER TABLE volumes ADD COLUMN owner_instance TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE volumes ADD COLUMN disk_kind TEXT NOT NULL DEFAULT ''",
         ]),
     ];
 

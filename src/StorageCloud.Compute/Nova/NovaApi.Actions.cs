@@ -75,6 +75,7 @@ public sealed partial class NovaApi
             case "confirmResize" or "revertResize":
                 if (Str(server, "vm_state") != "resized") throw ApiError.Conflict($"Cannot '{action}' instance {Str(server, "id")} while it is in vm_state {Str(server, "vm_state")}");
                 if (action == "revertResize") server["flavor"] = server["_old_flavor"]!.DeepClone();
+                else await GrowRootDiskAsync(Token(r), server);
                 var wasStopped = Flag(server, "_resized_from_stopped");
                 server.Remove("_old_flavor");
                 server.Remove("_resized_from_stopped");
@@ -157,6 +158,12 @@ public sealed partial class NovaApi
         var image = await _clients.ImageAsync(Token(r), imageRef) ?? throw ApiError.BadRequest($"Image {imageRef} could not be found.");
         if (Str(image, "status") != "active") throw ApiError.BadRequest($"Image {imageRef} is not active.");
         if (Str(server, "image_id") is not { Length: > 0 }) throw ApiError.BadRequest("Rebuilding a volume-backed server is not supported.");
+        // The root disk is made anew from the new image; ephemeral and swap disks stay, as Nova keeps them.
+        if (RootDisk(server) is not null)
+        {
+            await DeleteLocalDisksAsync(Token(r), server, "root");
+            await MakeLocalDiskAsync(Token(r), server, "root", RootBytes(server, image), Str(image, "id"));
+        }
         server["image_id"] = Str(image, "id");
         if (args.ContainsKey("name")) server["name"] = Name(args, "name");
         if (args["metadata"] is not null) server["metadata"] = ToObject(Metadata(args["metadata"], "metadata"));
@@ -177,8 +184,8 @@ public sealed partial class NovaApi
 
     /// <summary>
     /// createImage: a new image in the image service (image_type snapshot, instance_uuid, base_image_ref), then the
-    /// server's root disk copied into it in the background. With the fake driver the guest never wrote its disk, so the
-    /// root disk is its image's data.
+    /// server's root disk uploaded into it (raw) by the volume service in the background. A server from before root
+    /// disks were kept on the block store gets its base image's data.
     /// </summary>
     private async Task CreateImageAsync(ApiRequest r, JsonObject server, JsonObject args)
     {
@@ -190,10 +197,11 @@ public sealed partial class NovaApi
         var token = Token(r);
         var baseImage = Str(server, "image_id") is { Length: > 0 } b ? await _clients.ImageAsync(token, b) : null;
         if (baseImage is null) throw ApiError.BadRequest("Snapshots of volume-backed servers are taken with the volume service (openstack volume snapshot create).");
+        var root = RootDisk(server);
         var image = new JsonObject
         {
             ["name"] = name,
-            ["disk_format"] = Str(baseImage, "disk_format"),
+            ["disk_format"] = root is null ? Str(baseImage, "disk_format") : "raw",
             ["container_format"] = Str(baseImage, "container_format") ?? "bare",
             ["visibility"] = "private",
             ["min_disk"] = Math.Max(Long(baseImage, "min_disk"), Long(server["flavor"]!.AsObject(), "disk")),
@@ -209,27 +217,21 @@ public sealed partial class NovaApi
         server["task_state"] = "image_uploading";
         await RecordActionAsync(r, server, "createImage", save: false);
         await SaveServerAsync(server);
-        _ = Task.Run(() => CopyImageAsync(token, Str(server, "id")!, Str(baseImage, "id")!, imageId));
+        var (serverId, project, baseId) = (Str(server, "id")!, Str(server, "tenant_id")!, Str(baseImage, "id")!);
+        _ = Task.Run(() => FillSnapshotAsync(token, serverId, imageId, root is null
+            ? () => CopyImageDataAsync(token, baseId, imageId)
+            : () => UploadDiskAsync(token, project, Str(root, "id")!, imageId)));
         r.Context.Response.Headers.Location = $"{_clients.ImageUrl}/v2/images/{imageId}";
         if (AtLeast(r, 45)) await ApiResponses.WriteJsonAsync(r.Context, 202, new JsonObject { ["image_id"] = imageId });
         else await ApiResponses.NoContent(r.Context, 202);
     }
 
-    private async Task CopyImageAsync(string token, string serverId, string sourceId, string imageId)
+    /// <summary>Fills a snapshot image; on failure the image goes (as Nova deletes a failed snapshot) and the server's task state is cleared either way.</summary>
+    private async Task FillSnapshotAsync(string token, string serverId, string imageId, Func<Task> fill)
     {
         try
         {
-            using var get = new HttpRequestMessage(HttpMethod.Get, $"{_clients.ImageUrl}/v2/images/{sourceId}/file");
-            get.Headers.Add("X-Auth-Token", token);
-            using var source = await _clients.Http.SendAsync(get, HttpCompletionOption.ResponseHeadersRead);
-            source.EnsureSuccessStatusCode();
-            using var put = new HttpRequestMessage(HttpMethod.Put, $"{_clients.ImageUrl}/v2/images/{imageId}/file");
-            put.Headers.Add("X-Auth-Token", token);
-            put.Content = new StreamContent(await source.Content.ReadAsStreamAsync());
-            put.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            if (source.Content.Headers.ContentLength is { } length) put.Content.Headers.ContentLength = length;
-            using var stored = await _clients.Http.SendAsync(put);
-            stored.EnsureSuccessStatusCode();
+            await fill();
         }
         catch (Exception e)
         {
@@ -244,6 +246,28 @@ public sealed partial class NovaApi
                 await SaveServerAsync(server);
             }
         }
+    }
+
+    private async Task UploadDiskAsync(string token, string project, string diskId, string imageId)
+    {
+        var answer = await _clients.VolumeSendAsync(HttpMethod.Post, token, project, $"/os-instance-disks/{diskId}/action",
+            new JsonObject { ["os-upload_into_image"] = new JsonObject { ["image_id"] = imageId } });
+        if (!answer.Ok) throw Clients.CloudClients.Failed("volume", answer);
+    }
+
+    private async Task CopyImageDataAsync(string token, string sourceId, string imageId)
+    {
+        using var get = new HttpRequestMessage(HttpMethod.Get, $"{_clients.ImageUrl}/v2/images/{sourceId}/file");
+        get.Headers.Add("X-Auth-Token", token);
+        using var source = await _clients.Http.SendAsync(get, HttpCompletionOption.ResponseHeadersRead);
+        source.EnsureSuccessStatusCode();
+        using var put = new HttpRequestMessage(HttpMethod.Put, $"{_clients.ImageUrl}/v2/images/{imageId}/file");
+        put.Headers.Add("X-Auth-Token", token);
+        put.Content = new StreamContent(await source.Content.ReadAsStreamAsync());
+        put.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        if (source.Content.Headers.ContentLength is { } length) put.Content.Headers.ContentLength = length;
+        using var stored = await _clients.Http.SendAsync(put);
+        stored.EnsureSuccessStatusCode();
     }
 
     private async Task ChangeSecurityGroupAsync(ApiRequest r, JsonObject server, bool add, JsonObject? args)

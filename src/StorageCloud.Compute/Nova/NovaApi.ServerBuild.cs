@@ -42,6 +42,7 @@ public sealed partial class NovaApi
                 server["_ports"]!.AsArray().Add(new JsonObject { ["id"] = made!["port"]!["id"]!.GetValue<string>(), ["created"] = true });
             }
             server["task_state"] = "block_device_mapping";
+            await MakeLocalDisksAsync(plan.Token, server, plan);
             foreach (var volume in plan.Volumes.OrderBy(v => v.BootIndex < 0 ? int.MaxValue : v.BootIndex))
             {
                 var volumeId = volume.Source == "volume" ? volume.Uuid! : await MakeVolumeAsync(plan.Token, project, volume);
@@ -55,6 +56,8 @@ public sealed partial class NovaApi
             server["power_state"] = 1;
             server["launched_at"] = Now();
             AppendConsole(server, $"StorageCloud fake driver: {Str(server, "name")} ({id}) booted with {Long(server["flavor"]!.AsObject(), "vcpus")} vCPU, {Long(server["flavor"]!.AsObject(), "ram")} MiB");
+            foreach (var disk in (server["_disks"] as JsonArray ?? []).OfType<JsonObject>())
+                AppendConsole(server, $"{Str(disk, "device")}: {Str(disk, "kind")} disk, {Long(disk, "size")} bytes, {Str(disk, "export")}");
             AppendConsole(server, $"{Str(server, "hostname")} login:");
         }
         catch (Exception e)
@@ -65,6 +68,7 @@ public sealed partial class NovaApi
             server["task_state"] = null;
             server["fault"] = new JsonObject { ["code"] = e is ApiError a ? a.Status : 500, ["message"] = $"Build of instance {id} aborted: {e.Message}", ["created"] = Now() };
             await ReleasePortsAsync(plan.Token, server);
+            await DeleteLocalDisksQuietlyAsync(plan.Token, server);
         }
         await SaveServerAsync(server);
     }
@@ -146,7 +150,7 @@ public sealed partial class NovaApi
 
     private static string NextDevice(JsonObject server)
     {
-        var used = (server["_volumes"] as JsonArray ?? []).Select(a => Str(a!.AsObject(), "device")).ToHashSet();
+        var used = (server["_volumes"] as JsonArray ?? []).Concat(server["_disks"] as JsonArray ?? []).Select(a => Str(a!.AsObject(), "device")).ToHashSet();
         // vda is the root disk; vdb and vdc the flavor's ephemeral and swap disks when it has them.
         for (var letter = 'b'; letter <= 'z'; letter++)
             if (!used.Contains($"/dev/vd{letter}")) return $"/dev/vd{letter}";
@@ -187,6 +191,19 @@ public sealed partial class NovaApi
             }
         }
         await ReleasePortsAsync(token, server);
+        await DeleteLocalDisksQuietlyAsync(token, server);
+    }
+
+    private async Task DeleteLocalDisksQuietlyAsync(string token, JsonObject server)
+    {
+        try
+        {
+            await DeleteLocalDisksAsync(token, server);
+        }
+        catch (ApiError e)
+        {
+            _logger.LogWarning("local disks of server {Server} were not deleted: {Message}", Str(server, "id"), e.Message);
+        }
     }
 
     private async Task ReleasePortsAsync(string token, JsonObject server)

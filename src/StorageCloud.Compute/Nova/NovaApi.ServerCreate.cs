@@ -33,6 +33,7 @@ public sealed partial class NovaApi
         if (flavor is null || !MayUse(r, flavor)) throw ApiError.BadRequest($"Flavor {flavorRef} could not be found.");
 
         var volumes = VolumeRequests(body);
+        var localDisks = LocalDiskRequests(body, flavor);
         var bootsFromVolume = volumes.Any(v => v.BootIndex == 0);
         var imageRef = LastSegment(JsonBody.OptionalString(body, "imageRef", "server") ?? "");
         if (imageRef.Length == 0 && !bootsFromVolume) throw ApiError.BadRequest("Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.");
@@ -42,7 +43,7 @@ public sealed partial class NovaApi
             var image = await _clients.ImageAsync(token, imageRef) ?? throw ApiError.BadRequest($"Image {imageRef} could not be found.");
             imageId = Str(image, "id");
             if (Str(image, "status") != "active") throw ApiError.BadRequest($"Image {imageId} is not active.");
-            var size = Long(image, "size");
+            var size = Math.Max(Long(image, "size"), Long(image, "virtual_size"));
             var diskGb = Long(flavor, "disk");
             if (diskGb > 0 && size > diskGb << 30)
                 throw ApiError.BadRequest($"Flavor's disk is too small for requested image. Flavor disk is {diskGb << 30} bytes, image is {size} bytes.");
@@ -142,7 +143,7 @@ public sealed partial class NovaApi
         foreach (var server in created)
         {
             await RecordActionAsync(r, server, "create");
-            var plan = new BuildPlan(token, nics, groups.Select(g => g.Id).ToList(), volumes, imageId);
+            var plan = new BuildPlan(token, nics, groups.Select(g => g.Id).ToList(), volumes, imageId, localDisks);
             _ = Task.Run(() => BuildAsync(Str(server, "id")!, plan));
         }
         var first = created[0];
@@ -311,5 +312,6 @@ public sealed partial class NovaApi
     private static bool Over(long limit, long used, long asked) => limit >= 0 && used + asked > limit;
 
     /// <summary>What a build needs after the request is answered: the caller's token and the checked requests.</summary>
-    private sealed record BuildPlan(string Token, List<NicRequest> Nics, List<string> SecurityGroups, List<VolumeRequest> Volumes, string? ImageId);
+    private sealed record BuildPlan(string Token, List<NicRequest> Nics, List<string> SecurityGroups, List<VolumeRequest> Volumes, string? ImageId,
+        List<LocalDiskRequest> LocalDisks);
 }
