@@ -67,7 +67,18 @@ public sealed class OpenStackComputeTests(AioFixture aio) : OpenStackCliTestBase
         Assert.Equal("active", (await OsJson(alice, "image", "show", Id(snapshot)))["status"]!.GetValue<string>());
         var saved = Path.Combine(Aio.Root, "snap.raw");
         await Os(alice, "image", "save", "--file", saved, "vm1-snap");
-        Assert.Equal(data, await File.ReadAllBytesAsync(saved));
+        // The snapshot is the root disk: the image's data, then zeros to m1.tiny's 1 GiB.
+        await using (var file = File.OpenRead(saved))
+        {
+            Assert.Equal(1L << 30, file.Length);
+            var head = new byte[data.Length];
+            await file.ReadExactlyAsync(head);
+            Assert.Equal(data, head);
+            var rest = new byte[1 << 20];
+            int read;
+            while ((read = await file.ReadAsync(rest)) > 0)
+                Assert.True(rest.AsSpan(0, read).IndexOfAnyExcept((byte)0) < 0, $"the snapshot holds data past the image at {file.Position - read}");
+        }
         var events = await Os(alice, "server", "event", "list", "vm1", "-f", "value", "-c", "Action");
         foreach (var action in new[] { "create", "attach_volume", "stop", "start", "reboot", "createImage" }) Assert.Contains(action, events);
 
