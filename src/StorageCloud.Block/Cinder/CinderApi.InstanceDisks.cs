@@ -125,7 +125,8 @@ public sealed partial class CinderApi
                 _ => allowance.SwapBytes,
             };
             if (kind is "root" or "swap" && existing.Count > 0) throw ApiError.Conflict($"Instance {instance} already has a {kind} disk.");
-            if (used + size > limit)
+            // Compared without adding, so a size near long.MaxValue cannot wrap around the limit.
+            if (size > limit - used)
                 throw ApiError.BadRequest($"Invalid input received: the flavor of instance {instance} allows {limit} bytes of {kind} disk ({used} in use, {size} asked).");
             await _manager.CreateAsync(row, layer);
         }

@@ -100,6 +100,11 @@ public sealed class InstanceDiskTests(CloudFixture cloud) : IClassFixture<CloudF
         // No disk beyond the flavor, none for a server that is not the caller's, none of another project's shown.
         var more = new JsonObject { ["disk"] = new JsonObject { ["instance_uuid"] = id, ["kind"] = "ephemeral", ["size"] = 1 << 20 } };
         await CallAsync(cloud.VolumeUrl, token, HttpMethod.Post, $"/v3/{project}/os-instance-disks", more, HttpStatusCode.BadRequest);
+        more["disk"]!["size"] = long.MaxValue / 512 * 512;
+        await CallAsync(cloud.VolumeUrl, token, HttpMethod.Post, $"/v3/{project}/os-instance-disks", more, HttpStatusCode.BadRequest);
+        more["disk"]!["size"] = "big";
+        await CallAsync(cloud.VolumeUrl, token, HttpMethod.Post, $"/v3/{project}/os-instance-disks", more, HttpStatusCode.BadRequest);
+        more["disk"]!["size"] = 1 << 20;
         more["disk"]!["kind"] = "swap";
         await CallAsync(cloud.VolumeUrl, token, HttpMethod.Post, $"/v3/{project}/os-instance-disks", more, HttpStatusCode.Conflict);
         var (other, otherProject) = cloud.B;
