@@ -30,6 +30,21 @@ public sealed record ComputeSettings
 
     /// <summary>RAM in MiB the one host reports.</summary>
     public long MemoryMb { get; init; } = 16384;
+
+    /// <summary>"fake" (records and disks only) or "qemu" (a qemu-system-x86_64 process per running server).</summary>
+    public string Driver { get; init; } = "fake";
+
+    /// <summary>The QEMU binary the qemu driver runs.</summary>
+    public string QemuBinary { get; init; } = "qemu-system-x86_64";
+
+    /// <summary>"auto" (KVM when /dev/kvm opens, else TCG), "kvm" or "tcg".</summary>
+    public string QemuAccelerator { get; init; } = "auto";
+
+    /// <summary>Where the qemu driver keeps each guest's console log, QMP socket and pid file.</summary>
+    public string InstancesDir { get; init; } = "";
+
+    /// <summary>How long a guest has to power off after an ACPI power-button press, or to let go of a detached disk.</summary>
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>The "Compute" section.</summary>
@@ -49,6 +64,16 @@ public static class ComputeConfig
     private static readonly Int32Option Vcpus = Section.Int32("Vcpus", 0, 0, 4096, "vCPUs the host offers to servers", defaultNote: "the machine's processor count");
     private static readonly Int64Option MemoryMb = Section.Int64("MemoryMb", 0, 0, 1L << 30, "RAM in MiB the host offers to servers", defaultNote: "the machine's memory");
 
+    private static readonly ChoiceOption Driver = Section.Choice("Driver", "fake", ["fake", "qemu"],
+        "how servers run: fake (records and disks only, as Nova's fake driver) or qemu (a qemu-system-x86_64 per running server, KVM when /dev/kvm is usable, else TCG)");
+    private static readonly StringOption QemuBinary = Section.String("QemuBinary", "qemu-system-x86_64", "the QEMU binary the qemu driver runs");
+    private static readonly ChoiceOption QemuAccelerator = Section.Choice("QemuAccelerator", "auto", ["auto", "kvm", "tcg"],
+        "what the qemu driver's guests run on: auto (KVM when /dev/kvm can be opened, else TCG), kvm, or tcg (emulation, slower)");
+    private static readonly StringOption InstancesDir = Section.String("InstancesDir", null, "where the qemu driver keeps each guest's console log, QMP socket and pid file",
+        defaultNote: "compute/instances under the data directory");
+    private static readonly Int32Option ShutdownTimeout = Section.Int32("ShutdownTimeout", 30, 0, 3600,
+        "seconds a qemu guest has to power off after an ACPI power-button press (stop, delete) before it is killed");
+
     /// <summary>Reads the section; the database defaults under the data directory.</summary>
     public static ComputeSettings Read(IConfiguration c, string dataDir)
     {
@@ -65,6 +90,11 @@ public static class ComputeConfig
             HostName = HostName.Read(c) ?? "storagecloud",
             Vcpus = vcpus > 0 ? vcpus : Environment.ProcessorCount,
             MemoryMb = memory > 0 ? memory : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes >> 20,
+            Driver = Driver.Read(c),
+            QemuBinary = QemuBinary.Read(c) ?? "qemu-system-x86_64",
+            QemuAccelerator = QemuAccelerator.Read(c),
+            InstancesDir = InstancesDir.Read(c) ?? Path.Combine(dataDir, "compute", "instances"),
+            ShutdownTimeout = TimeSpan.FromSeconds(ShutdownTimeout.Read(c)),
         };
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using StorageCloud.Auth;
 using StorageCloud.Common.Configuration;
 using StorageCloud.Compute.Clients;
+using StorageCloud.Compute.Drivers;
 using StorageCloud.Compute.Nova;
 using StorageCloud.Compute.Records;
 using StorageCloud.Service.Hosting;
@@ -16,7 +17,8 @@ namespace StorageCloud.Compute;
 /// <summary>
 /// The compute role: a thin Nova v2.1 API on port 8774 that keeps servers, flavors and key pairs in SQL and asks the
 /// network, volume and image services for ports, volume attachments and images with the caller's token. Its driver
-/// is Nova's fake one: servers change state at once and run nothing.
+/// (Compute:Driver) is Nova's fake one by default (servers change state at once and run nothing) or qemu, which runs
+/// each server as a QEMU guest on its disks' NBD exports.
 /// </summary>
 public sealed class ComputeService : StorageCloudService
 {
@@ -28,7 +30,7 @@ public sealed class ComputeService : StorageCloudService
     public override string Name => "compute";
 
     /// <inheritdoc />
-    public override string Summary => "compute: a thin Nova v2.1 API (flavors, key pairs, servers with ports and volumes; fake driver)";
+    public override string Summary => "compute: a thin Nova v2.1 API (flavors, key pairs, servers with ports and volumes; fake or qemu driver)";
 
     /// <inheritdoc />
     public override Int32Option Port => PortOption;
@@ -50,8 +52,11 @@ public sealed class ComputeService : StorageCloudService
         services.AddSingleton(settings);
         services.AddSingleton(_ => new ComputeStore(new SqlDatabase(settings.Database, settings.ConnectionString, ComputeStore.Component, ComputeStore.Migrations)));
         services.AddSingleton(_ => new CloudClients(settings, new HttpClient { Timeout = TimeSpan.FromMinutes(10) }));
+        services.AddSingleton<IGuestDriver>(sp => settings.Driver == "qemu"
+            ? new QemuGuestDriver(settings, sp.GetRequiredService<ILogger<QemuGuestDriver>>())
+            : new FakeGuestDriver());
         services.AddSingleton(sp => new NovaApi(sp.GetRequiredService<ComputeStore>(), sp.GetRequiredService<CloudClients>(), settings,
-            sp.GetRequiredService<ILogger<NovaApi>>()));
+            sp.GetRequiredService<IGuestDriver>(), sp.GetRequiredService<ILogger<NovaApi>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDaemonSource, NovaApi>(sp => sp.GetRequiredService<NovaApi>()));
     }
 
@@ -70,5 +75,5 @@ public sealed class ComputeService : StorageCloudService
 
     /// <inheritdoc />
     public override IEnumerable<string> BannerLines(ServiceContext context, IServiceProvider services) =>
-        [$"{Name,-12} {context.UrlOf(Name)}/v2.1   (Nova v2.1, fake driver: openstack server create --flavor m1.tiny --image IMG vm1)"];
+        [$"{Name,-12} {context.UrlOf(Name)}/v2.1   (Nova v2.1, {services.GetRequiredService<IGuestDriver>() switch { QemuGuestDriver q => "qemu driver on " + q.Accelerator, var d => d.Name + " driver" }}: openstack server create --flavor m1.tiny --image IMG vm1)"];
 }

@@ -8,7 +8,7 @@ namespace StorageCloud.Host.Tests;
 /// One `storagecloud aio` on free ports for the OpenStack API tests (Cinder, Glance), with the admin's token and two
 /// projects that each have a member user of their own (the tests' tenants).
 /// </summary>
-public sealed class CloudFixture : IAsyncLifetime
+public class CloudFixture : IAsyncLifetime
 {
     private readonly string _root = Directory.CreateTempSubdirectory("sc-cinder-").FullName;
     private StorageCloudProcess _process = null!;
@@ -55,13 +55,16 @@ public sealed class CloudFixture : IAsyncLifetime
     /// <summary>The appliance's data directory (its openrc is the admin's).</summary>
     public string DataDir => Path.Combine(_root, "data");
 
+    /// <summary>Settings a derived fixture gives its appliance (environment variables).</summary>
+    protected virtual IReadOnlyDictionary<string, string> ExtraEnvironment => new Dictionary<string, string>();
+
     public async Task InitializeAsync()
     {
         var data = DataDir;
         _process = StorageCloudProcess.Start(["aio", "--port", ProxyPort.ToString(), "--identity-port", IdentityPort.ToString(),
             "--volume-port", VolumePort.ToString(), "--nbd-port", NbdPort.ToString(), "--image-port", ImagePort.ToString(), "--network-port", NetworkPort.ToString(), "--compute-port", ComputePort.ToString(), "--data-dir", data, "--log-level", "warning"],
             // Small enough for a test to reach: the image service refuses larger image data with 413.
-            new Dictionary<string, string> { ["STORAGECLOUD__Image__MaxImageBytes"] = MaxImageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            new Dictionary<string, string>(ExtraEnvironment) { ["STORAGECLOUD__Image__MaxImageBytes"] = MaxImageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         await _process.WaitUntilListeningAsync(VolumePort, TimeSpan.FromSeconds(60));
         await _process.WaitUntilListeningAsync(IdentityPort, TimeSpan.FromSeconds(30));
         await _process.WaitUntilListeningAsync(ImagePort, TimeSpan.FromSeconds(30));

@@ -62,7 +62,7 @@ public sealed partial class NovaApi
             case "os-getConsoleOutput":
                 Enforce(r, "read");
                 var length = (args as JsonObject)?["length"] is JsonNode n ? (long)Count(new JsonObject { ["length"] = n.DeepClone() }, "length", -1, int.MaxValue, false) : -1;
-                var lines = (server["_console"] as JsonArray ?? []).Select(l => l!.GetValue<string>()).ToList();
+                var lines = ConsoleLines(server);
                 if (length >= 0) lines = lines.Skip(Math.Max(0, lines.Count - (int)length)).ToList();
                 await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["output"] = string.Join("\n", lines) + (lines.Count > 0 ? "\n" : "") });
                 return;
@@ -74,7 +74,11 @@ public sealed partial class NovaApi
                 return;
             case "confirmResize" or "revertResize":
                 if (Str(server, "vm_state") != "resized") throw ApiError.Conflict($"Cannot '{action}' instance {Str(server, "id")} while it is in vm_state {Str(server, "vm_state")}");
-                if (action == "revertResize") server["flavor"] = server["_old_flavor"]!.DeepClone();
+                if (action == "revertResize")
+                {
+                    server["flavor"] = server["_old_flavor"]!.DeepClone();
+                    await RestartGuestAsync(Token(r), server);
+                }
                 else await GrowRootDiskAsync(Token(r), server);
                 var wasStopped = Flag(server, "_resized_from_stopped");
                 server.Remove("_old_flavor");
@@ -120,6 +124,14 @@ public sealed partial class NovaApi
         var current = Str(server, "vm_state")!;
         if (Array.IndexOf(from, current) < 0 || Str(server, "task_state") is not null)
             throw ApiError.Conflict($"Cannot '{action}' instance {Str(server, "id")} while it is in vm_state {current}");
+        if (StopsInBackground(action))
+        {
+            server["task_state"] = action == "shelve" ? "shelving" : "powering-off";
+            await FinishActionAsync(r, server, action.Replace("os-", ""));
+            StopInBackground(Str(server, "id")!, status, vmState, power);
+            return;
+        }
+        await DrivePowerAsync(r, server, action);
         SetState(server, status, vmState, power);
         await FinishActionAsync(r, server, action.Replace("os-", ""));
     }
@@ -146,6 +158,7 @@ public sealed partial class NovaApi
         server["_old_flavor"] = old.DeepClone();
         server["_resized_from_stopped"] = current == "stopped";
         server["flavor"] = FlavorSnapshot(flavor);
+        await RestartGuestAsync(Token(r), server);
         SetState(server, "VERIFY_RESIZE", "resized", current == "stopped" ? 4 : 1);
         await FinishActionAsync(r, server, "resize");
     }
@@ -161,6 +174,7 @@ public sealed partial class NovaApi
         // The root disk is made anew from the new image; ephemeral and swap disks stay, as Nova keeps them.
         if (RootDisk(server) is not null)
         {
+            await _driver.StopAsync(Str(server, "id")!, graceful: false);
             await DeleteLocalDisksAsync(Token(r), server, "root");
             await MakeLocalDiskAsync(Token(r), server, "root", RootBytes(server, image), Str(image, "id"));
         }
@@ -175,6 +189,7 @@ public sealed partial class NovaApi
             server["key_name"] = key;
         }
         if (AtLeast(r, 57) && args.ContainsKey("user_data")) server["user_data"] = JsonBody.OptionalString(args, "user_data", "rebuild");
+        if (current != "stopped") await _driver.StartAsync(await GuestSpecAsync(Token(r), server));
         SetState(server, current == "stopped" ? "SHUTOFF" : "ACTIVE", current == "stopped" ? "stopped" : "active", current == "stopped" ? 4 : 1);
         AppendConsole(server, $"rebuilt from image {Str(image, "id")}");
         await RecordActionAsync(r, server, "rebuild", save: false);

@@ -110,7 +110,7 @@ public sealed partial class NovaApi
         var vcpusUsed = live.Sum(s => Long(s["flavor"]!.AsObject(), "vcpus"));
         var ramUsed = live.Sum(s => Long(s["flavor"]!.AsObject(), "ram"));
         var diskUsed = live.Sum(s => Long(s["flavor"]!.AsObject(), "disk"));
-        view["hypervisor_type"] = "fake";
+        view["hypervisor_type"] = _driver.RunsGuests ? "QEMU" : "fake";
         view["hypervisor_version"] = 1000;
         view["host_ip"] = "127.0.0.1";
         view["service"] = new JsonObject { ["host"] = _settings.HostName, ["id"] = AtLeast(r, 53) ? ServiceUuid("nova-compute") : 3, ["disabled_reason"] = null };

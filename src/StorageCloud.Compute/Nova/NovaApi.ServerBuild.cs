@@ -7,7 +7,7 @@ using StorageCloud.Service.Api;
 namespace StorageCloud.Compute.Nova;
 
 /// <summary>
-/// The fake driver's side of a server: build (ports, volumes, ACTIVE at once), tear-down (volumes detached and those
+/// A server's build (ports, local disks, volumes, then the driver starts the guest: ACTIVE), tear-down (volumes detached and those
 /// marked delete_on_termination deleted, ports made for the server deleted, ports given to it released), and the
 /// network view that servers are shown with.
 /// </summary>
@@ -48,6 +48,8 @@ public sealed partial class NovaApi
                 var volumeId = volume.Source == "volume" ? volume.Uuid! : await MakeVolumeAsync(plan.Token, project, volume);
                 await AttachVolumeAsync(plan.Token, server, volumeId, volume.Device, volume.DeleteOnTermination, boot: volume.BootIndex == 0);
             }
+            server["task_state"] = "spawning";
+            await _driver.StartAsync(await GuestSpecAsync(plan.Token, server));
             var view = await NetworkViewForAsync(plan.Token, [server]);
             server["_addresses"] = view.AddressesOf(server);
             server["status"] = "ACTIVE";
@@ -55,10 +57,7 @@ public sealed partial class NovaApi
             server["task_state"] = null;
             server["power_state"] = 1;
             server["launched_at"] = Now();
-            AppendConsole(server, $"StorageCloud fake driver: {Str(server, "name")} ({id}) booted with {Long(server["flavor"]!.AsObject(), "vcpus")} vCPU, {Long(server["flavor"]!.AsObject(), "ram")} MiB");
-            foreach (var disk in (server["_disks"] as JsonArray ?? []).OfType<JsonObject>())
-                AppendConsole(server, $"{Str(disk, "device")}: {Str(disk, "kind")} disk, {Long(disk, "size")} bytes, {Str(disk, "export")}");
-            AppendConsole(server, $"{Str(server, "hostname")} login:");
+            if (!_driver.RunsGuests) AppendFakeBootLog(server);
         }
         catch (Exception e)
         {
@@ -67,10 +66,20 @@ public sealed partial class NovaApi
             server["vm_state"] = "error";
             server["task_state"] = null;
             server["fault"] = new JsonObject { ["code"] = e is ApiError a ? a.Status : 500, ["message"] = $"Build of instance {id} aborted: {e.Message}", ["created"] = Now() };
+            await _driver.StopAsync(id, graceful: false);
             await ReleasePortsAsync(plan.Token, server);
             await DeleteLocalDisksQuietlyAsync(plan.Token, server);
         }
         await SaveServerAsync(server);
+    }
+
+    /// <summary>What the fake driver's guest "prints" at boot: the flavor and each disk's device and export.</summary>
+    private static void AppendFakeBootLog(JsonObject server)
+    {
+        AppendConsole(server, $"StorageCloud fake driver: {Str(server, "name")} ({Str(server, "id")}) booted with {Long(server["flavor"]!.AsObject(), "vcpus")} vCPU, {Long(server["flavor"]!.AsObject(), "ram")} MiB");
+        foreach (var disk in (server["_disks"] as JsonArray ?? []).OfType<JsonObject>())
+            AppendConsole(server, $"{Str(disk, "device")}: {Str(disk, "kind")} disk, {Long(disk, "size")} bytes, {Str(disk, "export")}");
+        AppendConsole(server, $"{Str(server, "hostname")} login:");
     }
 
     private const int MaxConsoleLines = 500;
@@ -133,6 +142,17 @@ public sealed partial class NovaApi
         if (answer.Status == HttpStatusCode.NotFound) throw ApiError.NotFound($"Volume {volumeId} could not be found.");
         if (!answer.Ok) throw new ApiError((int)answer.Status is >= 400 and < 500 ? 400 : 503, CloudClients.MessageOf(answer.Body) ?? $"Volume {volumeId} could not be attached.");
         var attachmentId = answer.Body!["attachment"]!["id"]!.GetValue<string>();
+        var export = answer.Body!["attachment"]!["connection_info"]?["data"]?["uri"]?.ToString();
+        try
+        {
+            // A running guest gets the disk plugged in before the volume is marked in-use.
+            if (export is not null) await _driver.AttachAsync(Str(server, "id")!, volumeId, new Drivers.GuestDisk(device, export));
+        }
+        catch
+        {
+            await _clients.VolumeSendAsync(HttpMethod.Delete, token, project, $"/attachments/{attachmentId}");
+            throw;
+        }
         var complete = await _clients.VolumeSendAsync(HttpMethod.Post, token, project, $"/attachments/{attachmentId}/action", new JsonObject { ["os-complete"] = null });
         if (!complete.Ok)
         {
@@ -142,7 +162,7 @@ public sealed partial class NovaApi
         var record = new JsonObject
         {
             ["id"] = volumeId, ["volumeId"] = volumeId, ["serverId"] = Str(server, "id"), ["device"] = device, ["tag"] = null,
-            ["delete_on_termination"] = deleteOnTermination, ["attachment_id"] = attachmentId, ["boot"] = boot,
+            ["delete_on_termination"] = deleteOnTermination, ["attachment_id"] = attachmentId, ["boot"] = boot, ["export"] = export,
         };
         attached.Add(record);
         return record;
@@ -161,6 +181,8 @@ public sealed partial class NovaApi
     private async Task DetachVolumeAsync(string token, JsonObject server, JsonObject record, bool deleteVolume)
     {
         var project = Str(server, "tenant_id")!;
+        if (!await _driver.DetachAsync(Str(server, "id")!, Str(record, "volumeId")!))
+            throw ApiError.Conflict($"The guest of instance {Str(server, "id")} did not release volume {Str(record, "volumeId")}; it stays attached.");
         var attachment = Str(record, "attachment_id");
         if (attachment is not null)
         {

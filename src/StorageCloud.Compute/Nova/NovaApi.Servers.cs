@@ -292,7 +292,10 @@ public sealed partial class NovaApi
         var server = await FindServerAsync(r, r.Args[0], write: true);
         CheckUnlocked(r, server);
         await RecordActionAsync(r, server, "delete");
+        // Nova destroys the guest before it lets go of its disks; the NBD exports are deleted only once no client reads them.
+        await _driver.StopAsync(Str(server, "id")!, graceful: false);
         await TearDownAsync(Token(r), server);
+        _driver.Forget(Str(server, "id")!);
         server["status"] = "DELETED";
         server["vm_state"] = "deleted";
         server["task_state"] = null;

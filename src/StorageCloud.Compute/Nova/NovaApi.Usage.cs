@@ -16,7 +16,11 @@ public sealed partial class NovaApi : IDaemonSource
     private static readonly TimeSpan StalledBuild = TimeSpan.FromMinutes(30);
 
     /// <inheritdoc />
-    public IEnumerable<ServiceDaemon> Daemons() => [new("compute-stalled-builds", 60, StartAtOnce: true, FailStalledBuildsAsync)];
+    public IEnumerable<ServiceDaemon> Daemons() =>
+    [
+        new("compute-stalled-builds", 60, StartAtOnce: true, FailStalledBuildsAsync),
+        new("compute-power-sync", 10, StartAtOnce: true, SyncPowerStatesAsync),
+    ];
 
     /// <summary>Marks servers in BUILD whose record has not changed for <see cref="StalledBuild"/> as ERROR, with a fault saying why.</summary>
     public async Task FailStalledBuildsAsync(CancellationToken cancellationToken)

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using StorageCloud.Auth;
 using StorageCloud.Auth.Policy;
 using StorageCloud.Compute.Clients;
+using StorageCloud.Compute.Drivers;
 using StorageCloud.Compute.Records;
 using StorageCloud.Service.Api;
 
@@ -29,12 +30,14 @@ public sealed partial class NovaApi
     private readonly CloudClients _clients;
     private readonly ComputeSettings _settings;
     private readonly ILogger _logger;
+    private readonly IGuestDriver _driver;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     /// <summary>Builds the routes.</summary>
-    public NovaApi(ComputeStore store, CloudClients clients, ComputeSettings settings, ILogger<NovaApi> logger)
+    public NovaApi(ComputeStore store, CloudClients clients, ComputeSettings settings, IGuestDriver driver, ILogger<NovaApi> logger)
     {
-        (_store, _clients, _settings, _logger) = (store, clients, settings, logger);
+        (_store, _clients, _settings, _driver, _logger) = (store, clients, settings, driver, logger);
+        _driver.GuestStopped += id => _ = GuestStoppedAsync(id);
         _router = new ApiRouter<ApiRequest>(ApiErrorFormat.ComputeFault, (c, a) => new ApiRequest(c, a), logger);
         _router.Map("GET", "/", VersionsAsync);
         _router.Map("GET", "/v2.1", VersionAsync);
