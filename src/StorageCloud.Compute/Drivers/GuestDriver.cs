@@ -1,10 +1,13 @@
 namespace StorageCloud.Compute.Drivers;
 
-/// <summary>A disk as a guest sees it: its device name (vda is the boot disk) and the NBD export that holds it.</summary>
-public sealed record GuestDisk(string Device, string NbdUri);
+/// <summary>A disk as a guest sees it: its device name (vda is the boot disk), the NBD export that holds it, the volume it is (null for a local disk).</summary>
+public sealed record GuestDisk(string Device, string NbdUri, string? VolumeId = null);
+
+/// <summary>A guest's network card: the port it stands for and the port's MAC address.</summary>
+public sealed record GuestNic(string PortId, string Mac);
 
 /// <summary>What a guest is started with: the flavor's vCPUs and RAM, its disks in device order, one NIC per port.</summary>
-public sealed record GuestSpec(string Id, int Vcpus, long RamMb, IReadOnlyList<GuestDisk> Disks, IReadOnlyList<string> Macs);
+public sealed record GuestSpec(string Id, int Vcpus, long RamMb, IReadOnlyList<GuestDisk> Disks, IReadOnlyList<GuestNic> Nics);
 
 /// <summary>A guest's power as the hypervisor reports it (Nova's power_state numbers).</summary>
 public enum GuestPower
@@ -52,6 +55,12 @@ public interface IGuestDriver
     /// <summary>Unplugs a disk from a running guest; false when the guest did not let go of it in time.</summary>
     Task<bool> DetachAsync(string id, string volumeId);
 
+    /// <summary>Plugs a network card into a running guest (nothing when it does not run: the next start has it).</summary>
+    Task AttachNicAsync(string id, GuestNic nic);
+
+    /// <summary>Unplugs a network card from a running guest; false when the guest did not let go of it in time.</summary>
+    Task<bool> DetachNicAsync(string id, string portId);
+
     /// <summary>The guest's power now.</summary>
     Task<GuestPower> PowerAsync(string id);
 
@@ -91,6 +100,12 @@ public sealed class FakeGuestDriver : IGuestDriver
 
     /// <inheritdoc />
     public Task<bool> DetachAsync(string id, string volumeId) => Task.FromResult(true);
+
+    /// <inheritdoc />
+    public Task AttachNicAsync(string id, GuestNic nic) => Task.CompletedTask;
+
+    /// <inheritdoc />
+    public Task<bool> DetachNicAsync(string id, string portId) => Task.FromResult(true);
 
     /// <inheritdoc />
     public Task<GuestPower> PowerAsync(string id) => Task.FromResult(GuestPower.Running);

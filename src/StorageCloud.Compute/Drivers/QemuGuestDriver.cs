@@ -11,7 +11,7 @@ namespace StorageCloud.Compute.Drivers;
 /// <summary>
 /// Runs each started server as a <c>qemu-system-x86_64</c> process: KVM when /dev/kvm can be opened, else TCG; the
 /// flavor's vCPUs and RAM; the server's disks as virtio disks reading and writing their NBD exports (the boot disk
-/// first); one user-mode NIC per port with the port's MAC; the serial console appended to a file that is the
+/// first; a volume's QEMU names derive from its id, so it can be unplugged whether it was plugged at start or later); one user-mode NIC per port with the port's MAC; the serial console appended to a file that is the
 /// console log; a QMP socket for power-off, pause, reset and disk hot-plug. A guest whose process ends by itself is
 /// reported through <see cref="GuestStopped"/>. Each guest's files live in InstancesDir/&lt;server id&gt;.
 /// </summary>
@@ -122,13 +122,16 @@ public sealed class QemuGuestDriver : IGuestDriver, IDisposable
         for (var i = 0; i < spec.Disks.Count; i++)
         {
             var disk = spec.Disks[i];
-            args.AddRange(["-drive", $"file={Escape(disk.NbdUri)},format=raw,if=none,id=drive-{DeviceId(disk.Device)}"]);
-            args.AddRange(["-device", $"virtio-blk-pci,drive=drive-{DeviceId(disk.Device)},id={DeviceId(disk.Device)},bootindex={i}"]);
+            var (node, device) = disk.VolumeId is { } volume ? (NodeName(volume), DeviceNameOf(volume)) : ("disk-" + DeviceId(disk.Device), DeviceId(disk.Device));
+            var uri = new Uri(disk.NbdUri);
+            args.AddRange(["-blockdev", $"driver=raw,node-name={node},file.driver=nbd,file.server.type=inet,file.server.host={Escape(uri.DnsSafeHost)}," +
+                $"file.server.port={uri.Port.ToString(CultureInfo.InvariantCulture)},file.export={Escape(uri.AbsolutePath.TrimStart('/'))}"]);
+            args.AddRange(["-device", $"virtio-blk-pci,drive={node},id={device},bootindex={i.ToString(CultureInfo.InvariantCulture)}"]);
         }
-        for (var i = 0; i < spec.Macs.Count; i++)
+        foreach (var nic in spec.Nics)
         {
-            args.AddRange(["-netdev", $"user,id=net{i}"]);
-            args.AddRange(["-device", $"virtio-net-pci,netdev=net{i},mac={Escape(spec.Macs[i])}"]);
+            args.AddRange(["-netdev", $"user,id={NetdevName(nic.PortId)}"]);
+            args.AddRange(["-device", $"virtio-net-pci,netdev={NetdevName(nic.PortId)},mac={Escape(nic.Mac)},id={NicName(nic.PortId)}"]);
         }
         return args;
     }
@@ -280,7 +283,7 @@ public sealed class QemuGuestDriver : IGuestDriver, IDisposable
             ["file"] = new JsonObject
             {
                 ["driver"] = "nbd",
-                ["server"] = new JsonObject { ["type"] = "inet", ["host"] = uri.Host, ["port"] = uri.Port.ToString(CultureInfo.InvariantCulture) },
+                ["server"] = new JsonObject { ["type"] = "inet", ["host"] = uri.DnsSafeHost, ["port"] = uri.Port.ToString(CultureInfo.InvariantCulture) },
                 ["export"] = uri.AbsolutePath.TrimStart('/'),
             },
         });
@@ -301,26 +304,59 @@ public sealed class QemuGuestDriver : IGuestDriver, IDisposable
     private static string DeviceNameOf(string volumeId) => "volume-" + volumeId;
 
     /// <inheritdoc />
-    public async Task<bool> DetachAsync(string id, string volumeId)
+    public Task<bool> DetachAsync(string id, string volumeId) =>
+        UnplugAsync(id, DeviceNameOf(volumeId), "blockdev-del", new JsonObject { ["node-name"] = NodeName(volumeId) });
+
+    /// <summary>QEMU's names for a port's network card and its user-mode backend.</summary>
+    private static string NicName(string portId) => "port-" + portId;
+
+    private static string NetdevName(string portId) => "net-" + portId.Replace("-", "", StringComparison.Ordinal)[..24];
+
+    /// <inheritdoc />
+    public async Task AttachNicAsync(string id, GuestNic nic)
+    {
+        if (!_guests.ContainsKey(id)) return;
+        await CommandAsync(id, "netdev_add", new JsonObject { ["type"] = "user", ["id"] = NetdevName(nic.PortId) });
+        try
+        {
+            await CommandAsync(id, "device_add", new JsonObject
+            {
+                ["driver"] = "virtio-net-pci", ["netdev"] = NetdevName(nic.PortId), ["mac"] = nic.Mac, ["id"] = NicName(nic.PortId),
+            });
+        }
+        catch
+        {
+            await CommandAsync(id, "netdev_del", new JsonObject { ["id"] = NetdevName(nic.PortId) });
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<bool> DetachNicAsync(string id, string portId) =>
+        UnplugAsync(id, NicName(portId), "netdev_del", new JsonObject { ["id"] = NetdevName(portId) });
+
+    /// <summary>
+    /// Unplugs a device, then drops its backend. PCI unplug needs the guest's consent (ACPI eject): a guest that does
+    /// not give it within the shutdown timeout keeps the device, as under libvirt, and the answer is false.
+    /// </summary>
+    private async Task<bool> UnplugAsync(string id, string device, string dropCommand, JsonObject dropArguments)
     {
         if (!_guests.ContainsKey(id)) return true;
         try
         {
-            await CommandAsync(id, "device_del", new JsonObject { ["id"] = DeviceNameOf(volumeId) });
+            await CommandAsync(id, "device_del", new JsonObject { ["id"] = device });
         }
         catch (QmpException e) when (e.ErrorClass == "DeviceNotFound")
         {
-            // Plugged at start under its device name: it goes at the next start.
             return true;
         }
-        // PCI unplug needs the guest's consent (ACPI eject): a guest that never gives it keeps the disk, as under libvirt.
         var deadline = DateTime.UtcNow + _settings.ShutdownTimeout;
         while (DateTime.UtcNow < deadline)
         {
             var devices = await CommandAsync(id, "qom-list", new JsonObject { ["path"] = "/machine/peripheral" }) as JsonArray ?? [];
-            if (!devices.OfType<JsonObject>().Any(d => d["name"]?.ToString() == DeviceNameOf(volumeId)))
+            if (!devices.OfType<JsonObject>().Any(d => d["name"]?.ToString() == device))
             {
-                await CommandAsync(id, "blockdev-del", new JsonObject { ["node-name"] = NodeName(volumeId) });
+                await CommandAsync(id, dropCommand, dropArguments);
                 return true;
             }
             await Task.Delay(200);

@@ -22,13 +22,13 @@ public sealed partial class NovaApi
         foreach (var disk in (server["_disks"] as JsonArray ?? []).OfType<JsonObject>())
             if (Str(disk, "export") is { } export) disks.Add(new GuestDisk(Str(disk, "device")!, export));
         foreach (var volume in (server["_volumes"] as JsonArray ?? []).OfType<JsonObject>())
-            if (Str(volume, "export") is { } export) disks.Add(new GuestDisk(Str(volume, "device")!, export));
+            if (Str(volume, "export") is { } export) disks.Add(new GuestDisk(Str(volume, "device")!, export, Str(volume, "volumeId")));
         disks.Sort((a, b) => a.Device.Length != b.Device.Length ? a.Device.Length - b.Device.Length : string.CompareOrdinal(a.Device, b.Device));
-        var macs = new List<string>();
+        var nics = new List<GuestNic>();
         if (_clients.NetworkUrl is not null && server["_ports"] is JsonArray { Count: > 0 })
             foreach (var port in ((await _clients.NetworkGetAsync(token, $"/ports?device_id={id}"))?["ports"] as JsonArray ?? []).OfType<JsonObject>())
-                if (Str(port, "mac_address") is { } mac) macs.Add(mac);
-        return new GuestSpec(id, (int)Math.Max(1, Long(flavor, "vcpus")), Math.Max(16, Long(flavor, "ram")), disks, macs);
+                if (Str(port, "mac_address") is { } mac) nics.Add(new GuestNic(Str(port, "id")!, mac));
+        return new GuestSpec(id, (int)Math.Max(1, Long(flavor, "vcpus")), Math.Max(16, Long(flavor, "ram")), disks, nics);
     }
 
     /// <summary>Asks the driver for what a power action does to the guest; a stop is left to <see cref="StopInBackground"/>.</summary>

@@ -21,26 +21,7 @@ public sealed partial class NovaApi
         try
         {
             server["task_state"] = "networking";
-            foreach (var nic in plan.Nics)
-            {
-                if (nic.PortId is not null)
-                {
-                    await _clients.NetworkSendAsync(HttpMethod.Put, plan.Token, $"/ports/{nic.PortId}", new JsonObject
-                    {
-                        ["port"] = new JsonObject { ["device_id"] = id, ["device_owner"] = "compute:nova", ["binding:host_id"] = _settings.HostName },
-                    });
-                    server["_ports"]!.AsArray().Add(new JsonObject { ["id"] = nic.PortId, ["created"] = false });
-                    continue;
-                }
-                var port = new JsonObject
-                {
-                    ["network_id"] = nic.NetworkId, ["device_id"] = id, ["device_owner"] = "compute:nova", ["binding:host_id"] = _settings.HostName,
-                };
-                if (plan.SecurityGroups.Count > 0) port["security_groups"] = new JsonArray([.. plan.SecurityGroups.Select(g => (JsonNode)g)]);
-                if (nic.FixedIp is not null) port["fixed_ips"] = new JsonArray(new JsonObject { ["ip_address"] = nic.FixedIp });
-                var made = await _clients.NetworkSendAsync(HttpMethod.Post, plan.Token, "/ports", new JsonObject { ["port"] = port });
-                server["_ports"]!.AsArray().Add(new JsonObject { ["id"] = made!["port"]!["id"]!.GetValue<string>(), ["created"] = true });
-            }
+            foreach (var nic in plan.Nics) await PlugPortAsync(plan.Token, server, nic, plan.SecurityGroups);
             server["task_state"] = "block_device_mapping";
             await MakeLocalDisksAsync(plan.Token, server, plan);
             foreach (var volume in plan.Volumes.OrderBy(v => v.BootIndex < 0 ? int.MaxValue : v.BootIndex))
@@ -80,6 +61,50 @@ public sealed partial class NovaApi
         foreach (var disk in (server["_disks"] as JsonArray ?? []).OfType<JsonObject>())
             AppendConsole(server, $"{Str(disk, "device")}: {Str(disk, "kind")} disk, {Long(disk, "size")} bytes, {Str(disk, "export")}");
         AppendConsole(server, $"{Str(server, "hostname")} login:");
+    }
+
+    /// <summary>Gives the server a port: the one asked for (its device fields set), or one made on the network asked for. Returns the port's id.</summary>
+    private async Task<string> PlugPortAsync(string token, JsonObject server, NicRequest nic, IReadOnlyList<string> securityGroups)
+    {
+        var id = Str(server, "id")!;
+        if (nic.PortId is not null)
+        {
+            await _clients.NetworkSendAsync(HttpMethod.Put, token, $"/ports/{nic.PortId}", new JsonObject
+            {
+                ["port"] = new JsonObject { ["device_id"] = id, ["device_owner"] = "compute:nova", ["binding:host_id"] = _settings.HostName },
+            });
+            server["_ports"]!.AsArray().Add(new JsonObject { ["id"] = nic.PortId, ["created"] = false });
+            return nic.PortId;
+        }
+        var port = new JsonObject
+        {
+            ["network_id"] = nic.NetworkId, ["device_id"] = id, ["device_owner"] = "compute:nova", ["binding:host_id"] = _settings.HostName,
+        };
+        if (securityGroups.Count > 0) port["security_groups"] = new JsonArray([.. securityGroups.Select(g => (JsonNode)g)]);
+        if (nic.FixedIp is not null) port["fixed_ips"] = new JsonArray(new JsonObject { ["ip_address"] = nic.FixedIp });
+        var made = await _clients.NetworkSendAsync(HttpMethod.Post, token, "/ports", new JsonObject { ["port"] = port });
+        var portId = made!["port"]!["id"]!.GetValue<string>();
+        server["_ports"]!.AsArray().Add(new JsonObject { ["id"] = portId, ["created"] = true });
+        return portId;
+    }
+
+    /// <summary>Gives a port back: deleted when the server made it, else its device fields cleared. A port already gone is fine.</summary>
+    private async Task UnplugPortAsync(string token, JsonObject server, JsonObject port)
+    {
+        try
+        {
+            if (Flag(port, "created")) await _clients.NetworkSendAsync(HttpMethod.Delete, token, $"/ports/{Str(port, "id")}");
+            else
+                await _clients.NetworkSendAsync(HttpMethod.Put, token, $"/ports/{Str(port, "id")}", new JsonObject
+                {
+                    ["port"] = new JsonObject { ["device_id"] = "", ["device_owner"] = "", ["binding:host_id"] = "" },
+                });
+        }
+        catch (ApiError e) when (e.Status == 404)
+        {
+            // Already gone.
+        }
+        server["_ports"]!.AsArray().Remove(port);
     }
 
     private const int MaxConsoleLines = 500;
@@ -234,16 +259,7 @@ public sealed partial class NovaApi
         {
             try
             {
-                if (Flag(port, "created")) await _clients.NetworkSendAsync(HttpMethod.Delete, token, $"/ports/{Str(port, "id")}");
-                else
-                    await _clients.NetworkSendAsync(HttpMethod.Put, token, $"/ports/{Str(port, "id")}", new JsonObject
-                    {
-                        ["port"] = new JsonObject { ["device_id"] = "", ["device_owner"] = "", ["binding:host_id"] = "" },
-                    });
-            }
-            catch (ApiError e) when (e.Status == 404)
-            {
-                // Already gone.
+                await UnplugPortAsync(token, server, port);
             }
             catch (ApiError e)
             {

@@ -92,12 +92,6 @@ public sealed partial class NovaApi
             await FindServerAsync(r, r.Args[0], write: true);
             await ApiResponses.NoContent(r.Context, 204);
         });
-        Map("GET", "/servers/{id}/os-interface", async r => await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["interfaceAttachments"] = await InterfacesAsync(r) }));
-        Map("GET", "/servers/{id}/os-interface/{port}", async r =>
-        {
-            var found = (await InterfacesAsync(r)).FirstOrDefault(i => Str(i!.AsObject(), "port_id") == r.Args[1]) ?? throw NotFound($"Port {r.Args[1]} is not attached");
-            await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["interfaceAttachment"] = found.DeepClone() });
-        });
         Map("GET", "/servers/{id}/os-instance-actions", async r =>
         {
             var server = await FindServerAsync(r, r.Args[0]);
@@ -194,25 +188,6 @@ public sealed partial class NovaApi
             list.Add(new JsonObject { ["id"] = found?.Id, ["name"] = name, ["description"] = "", ["tenant_id"] = Str(server, "tenant_id"), ["rules"] = new JsonArray() });
         }
         await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["security_groups"] = list });
-    }
-
-    private async Task<JsonArray> InterfacesAsync(ApiRequest r)
-    {
-        var server = await FindServerAsync(r, r.Args[0]);
-        var list = new JsonArray();
-        if (_clients.NetworkUrl is null) return list;
-        var ports = (await _clients.NetworkGetAsync(Token(r), $"/ports?device_id={Str(server, "id")}"))?["ports"] as JsonArray ?? [];
-        foreach (var port in ports.OfType<JsonObject>())
-        {
-            var ips = new JsonArray();
-            foreach (var ip in port["fixed_ips"] as JsonArray ?? []) ips.Add(ip!.DeepClone());
-            list.Add(new JsonObject
-            {
-                ["port_id"] = Str(port, "id"), ["net_id"] = Str(port, "network_id"), ["mac_addr"] = Str(port, "mac_address"),
-                ["port_state"] = Str(port, "status"), ["fixed_ips"] = ips,
-            });
-        }
-        return list;
     }
 
     /// <summary>Adds an entry to the server's action log (os-instance-actions), finished at once as the fake driver's are.</summary>

@@ -46,6 +46,7 @@ public sealed partial class NovaApi
         MapServers();
         MapServerParts();
         MapAttachments();
+        MapInterfaces();
         MapServerGroups();
         MapQuotas();
         MapInfo();

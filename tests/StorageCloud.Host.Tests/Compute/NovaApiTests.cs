@@ -112,6 +112,64 @@ public sealed class NovaApiTests(CloudFixture cloud) : IClassFixture<CloudFixtur
     }
 
     [Fact]
+    public async Task Interfaces_attach_from_a_network_or_a_port_and_detach_as_novas_do()
+    {
+        var (token, _) = cloud.A;
+        var first = await NetworkAsync(token, "10.30.0.0/24");
+        var second = await NetworkAsync(token, "10.31.0.0/24");
+        var id = await BootAsync(token, await ImageAsync(token), first, "nics");
+        Assert.Single((await CallAsync(token, HttpMethod.Get, $"/servers/{id}/os-interface"))["interfaceAttachments"]!.AsArray());
+
+        // From a network with a fixed IP: a port made for the server, shown in its addresses.
+        var made = (await CallAsync(token, HttpMethod.Post, $"/servers/{id}/os-interface", new JsonObject
+        {
+            ["interfaceAttachment"] = new JsonObject { ["net_id"] = second, ["fixed_ips"] = new JsonArray(new JsonObject { ["ip_address"] = "10.31.0.9" }), ["tag"] = "data" },
+        }))["interfaceAttachment"]!;
+        Assert.Equal(second, made["net_id"]!.GetValue<string>());
+        Assert.Equal("10.31.0.9", made["fixed_ips"]![0]!["ip_address"]!.GetValue<string>());
+        Assert.Equal("data", made["tag"]!.GetValue<string>());
+        var madePort = made["port_id"]!.GetValue<string>();
+        var server = (await CallAsync(token, HttpMethod.Get, $"/servers/{id}"))["server"]!;
+        Assert.Equal("10.31.0.9", server["addresses"]!["net-10.31.0.0/24"]![0]!["addr"]!.GetValue<string>());
+        Assert.Equal(made["mac_addr"]!.GetValue<string>(), server["addresses"]!["net-10.31.0.0/24"]![0]!["OS-EXT-IPS-MAC:mac_addr"]!.GetValue<string>());
+
+        // A port of the project's own: given to the server, in use after, released (not deleted) on detach.
+        var (_, portBody) = await cloud.SendToAsync(cloud.NetworkUrl, HttpMethod.Post, "/v2.0/ports", token, new JsonObject { ["port"] = new JsonObject { ["network_id"] = second } });
+        var given = portBody!["port"]!["id"]!.GetValue<string>();
+        await CallAsync(token, HttpMethod.Post, $"/servers/{id}/os-interface", new JsonObject { ["interfaceAttachment"] = new JsonObject { ["port_id"] = given } });
+        Assert.Equal(3, (await CallAsync(token, HttpMethod.Get, $"/servers/{id}/os-interface"))["interfaceAttachments"]!.AsArray().Count);
+        Assert.Equal(given, (await CallAsync(token, HttpMethod.Get, $"/servers/{id}/os-interface/{given}"))["interfaceAttachment"]!["port_id"]!.GetValue<string>());
+
+        // Nova's refusals.
+        await CallAsync(token, HttpMethod.Post, $"/servers/{id}/os-interface", new JsonObject { ["interfaceAttachment"] = new JsonObject { ["port_id"] = given } }, HttpStatusCode.Conflict);
+        await CallAsync(token, HttpMethod.Post, $"/servers/{id}/os-interface", new JsonObject { ["interfaceAttachment"] = new JsonObject { ["port_id"] = Guid.NewGuid().ToString() } }, HttpStatusCode.NotFound);
+        await CallAsync(token, HttpMethod.Post, $"/servers/{id}/os-interface", new JsonObject { ["interfaceAttachment"] = new JsonObject { ["net_id"] = Guid.NewGuid().ToString() } }, HttpStatusCode.NotFound);
+        await CallAsync(token, HttpMethod.Post, $"/servers/{id}/os-interface", new JsonObject { ["interfaceAttachment"] = new JsonObject { ["net_id"] = second, ["port_id"] = given } }, HttpStatusCode.BadRequest);
+        await CallAsync(token, HttpMethod.Post, $"/servers/{id}/os-interface",
+            new JsonObject { ["interfaceAttachment"] = new JsonObject { ["fixed_ips"] = new JsonArray(new JsonObject { ["ip_address"] = "10.31.0.10" }) } }, HttpStatusCode.BadRequest);
+        await CallAsync(token, HttpMethod.Post, $"/servers/{id}/os-interface", new JsonObject { ["interfaceAttachment"] = new JsonObject { ["bogus"] = 1 } }, HttpStatusCode.BadRequest);
+        await CallAsync(token, HttpMethod.Delete, $"/servers/{id}/os-interface/{Guid.NewGuid()}", expected: HttpStatusCode.NotFound);
+        await CallAsync(cloud.B.Token, HttpMethod.Get, $"/servers/{id}/os-interface", expected: HttpStatusCode.NotFound);
+        await CallAsync(cloud.B.Token, HttpMethod.Post, $"/servers/{id}/os-interface", new JsonObject { ["interfaceAttachment"] = new JsonObject { ["net_id"] = second } }, HttpStatusCode.NotFound);
+        await CallAsync(cloud.B.Token, HttpMethod.Delete, $"/servers/{id}/os-interface/{given}", expected: HttpStatusCode.NotFound);
+        await ActionAsync(token, id, new JsonObject { ["suspend"] = null });
+        await CallAsync(token, HttpMethod.Delete, $"/servers/{id}/os-interface/{given}", expected: HttpStatusCode.Conflict);
+        await ActionAsync(token, id, new JsonObject { ["resume"] = null });
+
+        await CallAsync(token, HttpMethod.Delete, $"/servers/{id}/os-interface/{given}", expected: HttpStatusCode.Accepted);
+        var (_, released) = await cloud.SendToAsync(cloud.NetworkUrl, HttpMethod.Get, $"/v2.0/ports/{given}", token);
+        Assert.Equal("", released!["port"]!["device_id"]!.GetValue<string>());
+        await CallAsync(token, HttpMethod.Delete, $"/servers/{id}/os-interface/{madePort}", expected: HttpStatusCode.Accepted);
+        var (gone, _) = await cloud.SendToAsync(cloud.NetworkUrl, HttpMethod.Get, $"/v2.0/ports/{madePort}", token);
+        Assert.Equal(HttpStatusCode.NotFound, gone);
+        Assert.Single((await CallAsync(token, HttpMethod.Get, $"/servers/{id}/os-interface"))["interfaceAttachments"]!.AsArray());
+        var actions = (await CallAsync(token, HttpMethod.Get, $"/servers/{id}/os-instance-actions"))["instanceActions"]!.AsArray().Select(a => a!["action"]!.GetValue<string>()).ToList();
+        Assert.Equal(2, actions.Count(a => a == "attach_interface"));
+        Assert.Equal(2, actions.Count(a => a == "detach_interface"));
+        await CallAsync(token, HttpMethod.Delete, $"/servers/{id}", expected: HttpStatusCode.NoContent);
+    }
+
+    [Fact]
     public async Task Bad_requests_get_novas_errors_and_quotas_are_kept()
     {
         var (token, project) = cloud.A;

@@ -24,7 +24,8 @@ public sealed class QemuCloudFixture : CloudFixture
 /// a boot sector that copies itself to the disk's second sector through the BIOS, then writes a line to the serial
 /// port and halts. So the guest's disk really is the root disk's NBD export, its serial port the console log, and
 /// the API's states follow the QEMU process: pause and reboot through QMP, stop ends the process, a killed process
-/// makes the server SHUTOFF, a volume attached to a running guest is plugged in, delete leaves no process or disk.
+/// makes the server SHUTOFF, a volume or an interface attached to a running guest is plugged in, delete leaves no
+/// process or disk.
 /// </summary>
 public sealed class QemuDriverTests(QemuCloudFixture cloud) : IClassFixture<QemuCloudFixture>
 {
@@ -178,6 +179,16 @@ public sealed class QemuDriverTests(QemuCloudFixture cloud) : IClassFixture<Qemu
         var blocks = (await QmpAsync(id, "query-block"))!.AsArray();
         Assert.Contains(blocks, b => b!["inserted"]?["file"]?.GetValue<string>().EndsWith("/" + volume) == true);
         Assert.Contains(blocks, b => b!["inserted"]?["file"]?.GetValue<string>().EndsWith("/" + root) == true);
+
+        // So is a network interface, with its port's MAC.
+        var (_, network) = await cloud.SendToAsync(cloud.NetworkUrl, HttpMethod.Post, "/v2.0/networks", token, new JsonObject { ["network"] = new JsonObject { ["name"] = "guest-net" } });
+        var networkId = network!["network"]!["id"]!.GetValue<string>();
+        await cloud.SendToAsync(cloud.NetworkUrl, HttpMethod.Post, "/v2.0/subnets", token,
+            new JsonObject { ["subnet"] = new JsonObject { ["network_id"] = networkId, ["cidr"] = "10.77.0.0/24", ["ip_version"] = 4 } });
+        var nic = (await CallAsync(cloud.ComputeUrl, token, HttpMethod.Post, $"/v2.1/servers/{id}/os-interface",
+            new JsonObject { ["interfaceAttachment"] = new JsonObject { ["net_id"] = networkId } }))["interfaceAttachment"]!;
+        var pci = (await QmpAsync(id, "query-pci"))![0]!["devices"]!.AsArray();
+        Assert.Contains(pci, d => d!["qdev_id"]?.GetValue<string>() == "port-" + nic["port_id"]!.GetValue<string>());
 
         // A guest that dies is SHUTOFF without anyone asking.
         using (var process = Process.GetProcessById(QemuPid(id)!.Value)) process.Kill();
