@@ -50,6 +50,14 @@ if [ "$neutron" = true ]; then
   public_network_id=$(openstack network show public -f value -c id 2>/dev/null || openstack network create --external public -f value -c id)
   openstack subnet show public-subnet >/dev/null 2>&1 || openstack subnet create --network public --subnet-range 172.24.4.0/24 --no-dhcp public-subnet >/dev/null
 fi
+# The compute suite's flavors: as DevStack's m1.nano and m1.micro, but with no root disk, so a server's root disk is
+# its image's size (64 MiB here) and the many snapshot tests upload that rather than 1 GiB each.
+flavor_ref=1 flavor_ref_alt=2
+if [ "$nova" = true ]; then
+  openstack flavor show tempest-nano >/dev/null 2>&1 || openstack flavor create --id 4242 --ram 128 --disk 0 --vcpus 1 tempest-nano >/dev/null
+  openstack flavor show tempest-micro >/dev/null 2>&1 || openstack flavor create --id 8484 --ram 192 --disk 0 --vcpus 1 tempest-micro >/dev/null
+  flavor_ref=4242 flavor_ref_alt=8484
+fi
 cat > "$workspace/etc/tempest.conf" <<CONF
 [DEFAULT]
 log_dir = $workspace/logs
@@ -62,7 +70,7 @@ admin_password = $OS_PASSWORD
 admin_project_name = $OS_PROJECT_NAME
 admin_domain_name = Default
 tempest_roles = member
-create_isolated_networks = false
+create_isolated_networks = $nova
 
 [identity]
 uri_v3 = $OS_AUTH_URL
@@ -99,8 +107,8 @@ api_extensions = external-net,router,ext-gw-mode,extraroute,security-group,port-
 [compute]
 image_ref = $image_ref
 image_ref_alt = $image_ref
-flavor_ref = 1
-flavor_ref_alt = 2
+flavor_ref = $flavor_ref
+flavor_ref_alt = $flavor_ref_alt
 build_timeout = 60
 build_interval = 1
 min_microversion = 2.1
@@ -118,7 +126,7 @@ change_password = false
 live_migration = false
 cold_migration = false
 block_migration_for_live_migration = false
-interface_attach = false
+interface_attach = $nova
 vnc_console = false
 spice_console = false
 serial_console = false

@@ -34,13 +34,13 @@ public sealed class CloudClients(ComputeSettings settings, HttpClient http)
 
     /// <summary>Sends one JSON request with the token; a service that cannot be reached is a 503.</summary>
     public async Task<ServiceAnswer> SendAsync(HttpMethod method, string url, string token, JsonNode? body = null, string? microversion = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, string contentType = "application/json")
     {
         using var request = new HttpRequestMessage(method, url);
         request.Headers.Add("X-Auth-Token", token);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (microversion is not null) request.Headers.Add("OpenStack-API-Version", microversion);
-        if (body is not null) request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        if (body is not null) request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, contentType);
         try
         {
             using var response = await http.SendAsync(request, cancellationToken);

@@ -63,11 +63,21 @@ public sealed partial class NovaApi
                 Enforce(r, "read");
                 var length = (args as JsonObject)?["length"] is JsonNode n ? (long)Count(new JsonObject { ["length"] = n.DeepClone() }, "length", -1, int.MaxValue, false) : -1;
                 var lines = ConsoleLines(server);
-                if (length >= 0) lines = lines.Skip(Math.Max(0, lines.Count - (int)length)).ToList();
-                await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["output"] = string.Join("\n", lines) + (lines.Count > 0 ? "\n" : "") });
+                var output = string.Join("\n", lines) + (lines.Count > 0 ? "\n" : "");
+                // Nova's tail: the last `length` pieces of the log split at newlines (the trailing newline makes an empty last piece).
+                if (length == 0) output = "";
+                else if (length > 0)
+                {
+                    var pieces = output.Split('\n');
+                    output = string.Join("\n", pieces[Math.Max(0, pieces.Length - (int)length)..]);
+                }
+                await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["output"] = output });
                 return;
             case "createImage":
                 await CreateImageAsync(r, server, args as JsonObject ?? throw ApiError.BadRequest("Invalid input for field/attribute createImage."));
+                return;
+            case "createBackup":
+                await CreateBackupAsync(r, server, args as JsonObject ?? throw ApiError.BadRequest("Invalid input for field/attribute createBackup."));
                 return;
             case "resize":
                 await ResizeAsync(r, server, args as JsonObject ?? throw ApiError.BadRequest("Invalid input for field/attribute resize."));
@@ -103,6 +113,9 @@ public sealed partial class NovaApi
                     throw ApiError.Conflict($"Cannot '{action}' instance {Str(server, "id")} while it is in vm_state {Str(server, "vm_state")}");
                 await FinishActionAsync(r, server, action);
                 return;
+            case "restore" or "forceDelete":
+                // Deletes are immediate here (Nova's reclaim_instance_interval is 0 by default): no server is ever soft-deleted.
+                throw ApiError.Conflict($"Cannot '{action}' instance {Str(server, "id")} while it is in vm_state {Str(server, "vm_state")}");
             case "addSecurityGroup" or "removeSecurityGroup":
                 await ChangeSecurityGroupAsync(r, server, action == "addSecurityGroup", args as JsonObject);
                 return;
@@ -124,6 +137,8 @@ public sealed partial class NovaApi
         var current = Str(server, "vm_state")!;
         if (Array.IndexOf(from, current) < 0 || Str(server, "task_state") is not null)
             throw ApiError.Conflict($"Cannot '{action}' instance {Str(server, "id")} while it is in vm_state {current}");
+        if (action == "shelve") await ShelveImageAsync(r, server);
+        if (action == "unshelve") await DeleteShelvedImageAsync(r, server);
         if (StopsInBackground(action))
         {
             server["task_state"] = action == "shelve" ? "shelving" : "powering-off";
@@ -155,6 +170,7 @@ public sealed partial class NovaApi
         var old = server["flavor"]!.AsObject();
         if (Str(old, "id") == flavorRef) throw ApiError.BadRequest("When resizing, instances must change flavor!");
         if (Long(flavor, "disk") < Long(old, "disk") && Str(server, "image_id") is { Length: > 0 }) throw ApiError.BadRequest("Resize error: Unable to resize disk down.");
+        if (DiskConfig(args) is { } diskConfig) server["OS-DCF:diskConfig"] = diskConfig;
         server["_old_flavor"] = old.DeepClone();
         server["_resized_from_stopped"] = current == "stopped";
         server["flavor"] = FlavorSnapshot(flavor);
@@ -180,6 +196,7 @@ public sealed partial class NovaApi
         }
         server["image_id"] = Str(image, "id");
         if (args.ContainsKey("name")) server["name"] = Name(args, "name");
+        if (DiskConfig(args) is { } diskConfig) server["OS-DCF:diskConfig"] = diskConfig;
         if (args["metadata"] is not null) server["metadata"] = ToObject(Metadata(args["metadata"], "metadata"));
         if (AtLeast(r, 19) && args.ContainsKey("description")) server["description"] = JsonBody.OptionalString(args, "description", "rebuild");
         if (AtLeast(r, 54) && args.ContainsKey("key_name"))
@@ -194,95 +211,7 @@ public sealed partial class NovaApi
         AppendConsole(server, $"rebuilt from image {Str(image, "id")}");
         await RecordActionAsync(r, server, "rebuild", save: false);
         await SaveServerAsync(server);
-        await WriteServerAsync(r, 202, server, JsonBody.OptionalString(args, "adminPass", "rebuild") ?? Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(9)));
-    }
-
-    /// <summary>
-    /// createImage: a new image in the image service (image_type snapshot, instance_uuid, base_image_ref), then the
-    /// server's root disk uploaded into it (raw) by the volume service in the background. A server from before root
-    /// disks were kept on the block store gets its base image's data.
-    /// </summary>
-    private async Task CreateImageAsync(ApiRequest r, JsonObject server, JsonObject args)
-    {
-        var current = Str(server, "vm_state")!;
-        if (current is not ("active" or "stopped" or "paused" or "suspended"))
-            throw ApiError.Conflict($"Cannot 'createImage' instance {Str(server, "id")} while it is in vm_state {current}");
-        var name = Name(args, "name");
-        var metadata = Metadata(args["metadata"], "metadata");
-        var token = Token(r);
-        var baseImage = Str(server, "image_id") is { Length: > 0 } b ? await _clients.ImageAsync(token, b) : null;
-        if (baseImage is null) throw ApiError.BadRequest("Snapshots of volume-backed servers are taken with the volume service (openstack volume snapshot create).");
-        var root = RootDisk(server);
-        var image = new JsonObject
-        {
-            ["name"] = name,
-            ["disk_format"] = root is null ? Str(baseImage, "disk_format") : "raw",
-            ["container_format"] = Str(baseImage, "container_format") ?? "bare",
-            ["visibility"] = "private",
-            ["min_disk"] = Math.Max(Long(baseImage, "min_disk"), Long(server["flavor"]!.AsObject(), "disk")),
-            ["min_ram"] = Long(baseImage, "min_ram"),
-            ["image_type"] = "snapshot",
-            ["instance_uuid"] = Str(server, "id"),
-            ["base_image_ref"] = Str(baseImage, "id"),
-        };
-        foreach (var (k, v) in metadata) image[k] = v;
-        var created = await _clients.SendAsync(HttpMethod.Post, $"{_clients.ImageUrl}/v2/images", token, image);
-        if (!created.Ok) throw Clients.CloudClients.Failed("image", created);
-        var imageId = created.Body!["id"]!.GetValue<string>();
-        server["task_state"] = "image_uploading";
-        await RecordActionAsync(r, server, "createImage", save: false);
-        await SaveServerAsync(server);
-        var (serverId, project, baseId) = (Str(server, "id")!, Str(server, "tenant_id")!, Str(baseImage, "id")!);
-        _ = Task.Run(() => FillSnapshotAsync(token, serverId, imageId, root is null
-            ? () => CopyImageDataAsync(token, baseId, imageId)
-            : () => UploadDiskAsync(token, project, Str(root, "id")!, imageId)));
-        r.Context.Response.Headers.Location = $"{_clients.ImageUrl}/v2/images/{imageId}";
-        if (AtLeast(r, 45)) await ApiResponses.WriteJsonAsync(r.Context, 202, new JsonObject { ["image_id"] = imageId });
-        else await ApiResponses.NoContent(r.Context, 202);
-    }
-
-    /// <summary>Fills a snapshot image; on failure the image goes (as Nova deletes a failed snapshot) and the server's task state is cleared either way.</summary>
-    private async Task FillSnapshotAsync(string token, string serverId, string imageId, Func<Task> fill)
-    {
-        try
-        {
-            await fill();
-        }
-        catch (Exception e)
-        {
-            _logger.LogWarning("snapshot {Image} of server {Server} failed: {Message}", imageId, serverId, e.Message);
-            await _clients.SendAsync(HttpMethod.Delete, $"{_clients.ImageUrl}/v2/images/{imageId}", token);
-        }
-        finally
-        {
-            if (await LoadAsync(ServerKind, serverId) is { } server && Str(server, "task_state") == "image_uploading")
-            {
-                server["task_state"] = null;
-                await SaveServerAsync(server);
-            }
-        }
-    }
-
-    private async Task UploadDiskAsync(string token, string project, string diskId, string imageId)
-    {
-        var answer = await _clients.VolumeSendAsync(HttpMethod.Post, token, project, $"/os-instance-disks/{diskId}/action",
-            new JsonObject { ["os-upload_into_image"] = new JsonObject { ["image_id"] = imageId } });
-        if (!answer.Ok) throw Clients.CloudClients.Failed("volume", answer);
-    }
-
-    private async Task CopyImageDataAsync(string token, string sourceId, string imageId)
-    {
-        using var get = new HttpRequestMessage(HttpMethod.Get, $"{_clients.ImageUrl}/v2/images/{sourceId}/file");
-        get.Headers.Add("X-Auth-Token", token);
-        using var source = await _clients.Http.SendAsync(get, HttpCompletionOption.ResponseHeadersRead);
-        source.EnsureSuccessStatusCode();
-        using var put = new HttpRequestMessage(HttpMethod.Put, $"{_clients.ImageUrl}/v2/images/{imageId}/file");
-        put.Headers.Add("X-Auth-Token", token);
-        put.Content = new StreamContent(await source.Content.ReadAsStreamAsync());
-        put.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        if (source.Content.Headers.ContentLength is { } length) put.Content.Headers.ContentLength = length;
-        using var stored = await _clients.Http.SendAsync(put);
-        stored.EnsureSuccessStatusCode();
+        await WriteServerAsync(r, 202, server, JsonBody.OptionalString(args, "adminPass", "rebuild") ?? Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(9)), ServerAnswer.Rebuild);
     }
 
     private async Task ChangeSecurityGroupAsync(ApiRequest r, JsonObject server, bool add, JsonObject? args)

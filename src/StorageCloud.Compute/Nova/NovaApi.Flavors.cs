@@ -248,7 +248,7 @@ public sealed partial class NovaApi
         var flavor = await VisibleFlavorAsync(r, r.Args[0]);
         if (!flavor["extra_specs"]!.AsObject().Remove(r.Args[1])) throw NotFound($"Flavor {r.Args[0]} has no extra specs with key {r.Args[1]}.");
         await SaveAsync(FlavorKind, r.Args[0], "", flavor);
-        await ApiResponses.NoContent(r.Context, 202);
+        await ApiResponses.NoContent(r.Context, 200);
     }
 
     private async Task FlavorAccessAsync(ApiRequest r)

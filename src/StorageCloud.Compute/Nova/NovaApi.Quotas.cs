@@ -4,7 +4,10 @@ using StorageCloud.Service.Api;
 
 namespace StorageCloud.Compute.Nova;
 
-/// <summary>Quota sets, quota class sets and limits: Nova's defaults, per-project overrides set by admins, usage counted from the records.</summary>
+/// <summary>
+/// Quota sets, quota class sets and limits: Nova's defaults (the "default" quota class, which admins may change),
+/// per-project overrides set by admins, usage counted from the records.
+/// </summary>
 public sealed partial class NovaApi
 {
     /// <summary>The resources and their defaults; -1 is unlimited.</summary>
@@ -26,8 +29,8 @@ public sealed partial class NovaApi
         {
             Enforce(r, "read");
             var set = new JsonObject { ["id"] = r.Args[0] };
-            foreach (var (name, value) in QuotaDefaults)
-                if (Shown(r, name)) set[name] = value;
+            foreach (var (name, _) in QuotaDefaults)
+                if (Shown(r, name)) set[name] = await ClassLimitAsync(DefaultClass, name);
             await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["quota_set"] = set });
         });
         Map("PUT", "/os-quota-sets/{project}", UpdateQuotaSetAsync);
@@ -41,22 +44,60 @@ public sealed partial class NovaApi
         {
             Enforce(r, "read");
             var set = new JsonObject { ["id"] = r.Args[0] };
-            foreach (var (name, value) in QuotaDefaults)
-                if (Shown(r, name)) set[name] = value;
+            foreach (var (name, _) in QuotaDefaults)
+                if (Shown(r, name, networkGoneAt: 50)) set[name] = await ClassLimitAsync(r.Args[0], name);
             await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["quota_class_set"] = set });
         });
+        Map("PUT", "/os-quota-class-sets/{id}", UpdateQuotaClassAsync);
         Map("GET", "/limits", LimitsAsync);
     }
 
-    /// <summary>Resources the request's microversion still shows (network ones went in 2.36, file injection in 2.57).</summary>
-    private static bool Shown(ApiRequest r, string name) =>
-        !(NetworkQuotas.Contains(name) && AtLeast(r, 36)) && !(FileQuotas.Contains(name) && AtLeast(r, 57));
+    /// <summary>Resources the request's microversion still shows (network ones went in 2.36, 2.50 for quota classes; file injection in 2.57).</summary>
+    private static bool Shown(ApiRequest r, string name, int networkGoneAt = 36) =>
+        !(NetworkQuotas.Contains(name) && AtLeast(r, networkGoneAt)) && !(FileQuotas.Contains(name) && AtLeast(r, 57));
 
-    /// <summary>A project's limit for a resource: its override or the default.</summary>
+    /// <summary>The quota class every project's defaults come from.</summary>
+    private const string DefaultClass = "default";
+
+    /// <summary>A project's limit for a resource: its override or the default class's.</summary>
     private async Task<long> LimitAsync(string project, string resource)
     {
         var row = await _store.GetAsync<ComputeQuotaRow>(project + ":" + resource);
+        return row?.HardLimit ?? await ClassLimitAsync(DefaultClass, resource);
+    }
+
+    /// <summary>A quota class's limit (stored under the project "class:NAME"), or Nova's default.</summary>
+    private async Task<long> ClassLimitAsync(string quotaClass, string resource)
+    {
+        var row = await _store.GetAsync<ComputeQuotaRow>("class:" + quotaClass + ":" + resource);
         return row?.HardLimit ?? QuotaDefaults.First(q => q.Name == resource).Default;
+    }
+
+    /// <summary>PUT os-quota-class-sets/{class} (admins): the limits given, checked as quota sets are; 200 with the class's limits (no id, as Nova answers).</summary>
+    private async Task UpdateQuotaClassAsync(ApiRequest r)
+    {
+        Enforce(r, "admin");
+        var quotaClass = r.Args[0];
+        if (quotaClass.Length is 0 or > 255) throw ApiError.BadRequest("Invalid input for field/attribute id.");
+        var body = await BodyAsync(r, "quota_class_set");
+        var updates = new List<(string, long)>();
+        foreach (var (key, value) in body)
+        {
+            if (!QuotaDefaults.Any(q => q.Name == key) || !Shown(r, key, networkGoneAt: 50))
+                throw ApiError.BadRequest($"Invalid input for field/attribute quota_class_set. Additional properties are not allowed ('{key}' was unexpected)");
+            updates.Add((key, Count(new JsonObject { [key] = value?.DeepClone() }, key, -1, int.MaxValue, required: true)));
+        }
+        foreach (var (key, limit) in updates) await SaveQuotaAsync("class:" + quotaClass, key, limit);
+        var set = new JsonObject();
+        foreach (var (name, _) in QuotaDefaults)
+            if (Shown(r, name, networkGoneAt: 50)) set[name] = await ClassLimitAsync(quotaClass, name);
+        await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["quota_class_set"] = set });
+    }
+
+    private async Task SaveQuotaAsync(string project, string resource, long limit)
+    {
+        var row = new ComputeQuotaRow { Id = project + ":" + resource, ProjectId = project, Resource = resource, HardLimit = limit };
+        if (!await _store.UpdateAsync(row) || await _store.GetAsync<ComputeQuotaRow>(row.Id) is null) await _store.InsertAsync(row);
     }
 
     private async Task<Dictionary<string, long>> UsageAsync(string project)
@@ -105,11 +146,7 @@ public sealed partial class NovaApi
                 throw ApiError.BadRequest($"Quota limit {limit} for {key} must be greater than or equal to already used and reserved {usage[key]}.");
             updates.Add((key, limit));
         }
-        foreach (var (key, limit) in updates)
-        {
-            var row = new ComputeQuotaRow { Id = project + ":" + key, ProjectId = project, Resource = key, HardLimit = limit };
-            if (!await _store.UpdateAsync(row) || await _store.GetAsync<ComputeQuotaRow>(row.Id) is null) await _store.InsertAsync(row);
-        }
+        foreach (var (key, limit) in updates) await SaveQuotaAsync(project, key, limit);
         var set = new JsonObject();
         foreach (var (name, _) in QuotaDefaults)
             if (Shown(r, name)) set[name] = await LimitAsync(project, name);

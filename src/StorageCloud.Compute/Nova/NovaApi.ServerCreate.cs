@@ -35,6 +35,16 @@ public sealed partial class NovaApi
         var volumes = VolumeRequests(body);
         var localDisks = LocalDiskRequests(body, flavor);
         var bootsFromVolume = volumes.Any(v => v.BootIndex == 0);
+        foreach (var mapped in volumes.Where(v => v.Source == "volume"))
+        {
+            // As Nova checks before it accepts the request: the volume exists for the caller, is free, and boots if it is the boot disk.
+            var shown = await _clients.VolumeSendAsync(HttpMethod.Get, token, project, $"/volumes/{mapped.Uuid}");
+            if (!shown.Ok) throw ApiError.BadRequest($"Block Device Mapping is Invalid: failed to get volume {mapped.Uuid}.");
+            var volume = shown.Body!["volume"]!.AsObject();
+            if (Str(volume, "status") != "available") throw ApiError.BadRequest($"Block Device Mapping is Invalid: volume {mapped.Uuid} is {Str(volume, "status")}, not available.");
+            if (mapped.BootIndex == 0 && !string.Equals(volume["bootable"]?.ToString(), "true", StringComparison.OrdinalIgnoreCase))
+                throw ApiError.BadRequest($"Block Device {mapped.Uuid} is not bootable.");
+        }
         var imageRef = LastSegment(JsonBody.OptionalString(body, "imageRef", "server") ?? "");
         if (imageRef.Length == 0 && !bootsFromVolume) throw ApiError.BadRequest("Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.");
         string? imageId = null;
@@ -77,6 +87,8 @@ public sealed partial class NovaApi
         if (groupHint is not null)
             serverGroup = await LoadAsync(GroupKind, groupHint) is { } g && (Str(g, "project_id") == project || Me(r).IsAdmin) ? g : throw ApiError.BadRequest($"Invalid server group {groupHint}");
 
+        var (accessIPv4, accessIPv6) = (AccessIp(body, "accessIPv4") ?? "", AccessIp(body, "accessIPv6") ?? "");
+        var diskConfig = DiskConfig(body) ?? "MANUAL";
         var reservation = "r-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
         var created = new List<JsonObject>();
         await _gate.WaitAsync();
@@ -112,9 +124,9 @@ public sealed partial class NovaApi
                     ["locked_reason"] = null,
                     ["availability_zone"] = "nova",
                     ["config_drive"] = JsonBody.OptionalBool(body, "config_drive", "server") ?? false,
-                    ["accessIPv4"] = JsonBody.OptionalString(body, "accessIPv4", "server") ?? "",
-                    ["accessIPv6"] = JsonBody.OptionalString(body, "accessIPv6", "server") ?? "",
-                    ["OS-DCF:diskConfig"] = JsonBody.OptionalString(body, "OS-DCF:diskConfig", "server") ?? "MANUAL",
+                    ["accessIPv4"] = accessIPv4,
+                    ["accessIPv6"] = accessIPv6,
+                    ["OS-DCF:diskConfig"] = diskConfig,
                     ["user_data"] = userData,
                     ["reservation_id"] = reservation,
                     ["launch_index"] = i,
@@ -203,6 +215,8 @@ public sealed partial class NovaApi
             var destination = JsonBody.OptionalString(m, "destination_type", "block_device_mapping_v2") ?? "local";
             var bootIndex = m["boot_index"] is JsonValue bi && (bi.TryGetValue<int>(out var b) || (bi.TryGetValue<string>(out var bs) && int.TryParse(bs, out b))) ? b : -1;
             if (source is not ("volume" or "image" or "snapshot" or "blank")) throw ApiError.BadRequest($"Block Device Mapping is Invalid: source_type {source} is not one of volume, image, snapshot, blank.");
+            if (destination is not ("local" or "volume"))
+                throw ApiError.BadRequest($"Invalid input for field/attribute destination_type. Value: {destination}. '{destination}' is not one of ['local', 'volume']");
             if (destination == "local")
             {
                 // Local disks (ephemeral, swap, or the image itself) belong to the flavor here; nothing to make.

@@ -62,6 +62,19 @@ public sealed partial class NovaApi
 
     private static JsonArray LiveMembers(JsonObject g) => (JsonArray)(g["members"]?.DeepClone() ?? new JsonArray());
 
+    /// <summary>A deleted server leaves its groups: Nova lists only live members.</summary>
+    private async Task LeaveServerGroupsAsync(JsonObject server)
+    {
+        foreach (var groupId in (server["server_groups"] as JsonArray ?? []).Select(g => g?.ToString()).ToList())
+        {
+            if (groupId is null || await LoadAsync(GroupKind, groupId) is not { } group || group["members"] is not JsonArray members) continue;
+            var member = members.FirstOrDefault(m => m?.ToString() == Str(server, "id"));
+            if (member is null) continue;
+            members.Remove(member);
+            await SaveAsync(GroupKind, groupId, Str(group, "project_id")!, group);
+        }
+    }
+
     private async Task CreateGroupAsync(ApiRequest r)
     {
         Enforce(r, "write");

@@ -94,14 +94,14 @@ public sealed partial class NovaApi
         });
         Map("GET", "/servers/{id}/os-instance-actions", async r =>
         {
-            var server = await FindServerAsync(r, r.Args[0]);
+            var server = await FindServerAsync(r, r.Args[0], deletedFrom: 21);
             var list = new JsonArray();
             foreach (var a in (server["_actions"] as JsonArray ?? []).Reverse()) list.Add(ActionView(r, a!.AsObject(), events: false));
             await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["instanceActions"] = list });
         });
         Map("GET", "/servers/{id}/os-instance-actions/{request}", async r =>
         {
-            var server = await FindServerAsync(r, r.Args[0]);
+            var server = await FindServerAsync(r, r.Args[0], deletedFrom: 21);
             var action = (server["_actions"] as JsonArray ?? []).FirstOrDefault(a => Str(a!.AsObject(), "request_id") == r.Args[1])
                 ?? throw NotFound($"Action for request_id {r.Args[1]} on instance {r.Args[0]} not found");
             await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["instanceAction"] = ActionView(r, action.AsObject(), events: true) });
@@ -184,8 +184,9 @@ public sealed partial class NovaApi
         foreach (var named in view.SecurityGroupsOf(server))
         {
             var name = named!["name"]!.GetValue<string>();
-            var found = await FindSecurityGroupAsync(r, name);
-            list.Add(new JsonObject { ["id"] = found?.Id, ["name"] = name, ["description"] = "", ["tenant_id"] = Str(server, "tenant_id"), ["rules"] = new JsonArray() });
+            if (await FindSecurityGroupAsync(r, name) is not { } found) continue;
+            var group = await _clients.NetworkGetAsync(Token(r), $"/security-groups/{found.Id}");
+            if (group?["security_group"] is JsonObject g) list.Add(await GroupViewAsync(r, g, []));
         }
         await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["security_groups"] = list });
     }

@@ -21,12 +21,12 @@ public sealed partial class NovaApi
         Map("POST", "/servers/{id}/action", ServerActionAsync);
     }
 
-    /// <summary>A server the caller may see (its project's; any for admins); 404 otherwise, and for deleted ones.</summary>
-    private async Task<JsonObject> FindServerAsync(ApiRequest r, string id, bool write = false)
+    /// <summary>A server the caller may see (its project's; any for admins); 404 otherwise, and for deleted ones (unless the microversion is at least <paramref name="deletedFrom"/>).</summary>
+    private async Task<JsonObject> FindServerAsync(ApiRequest r, string id, bool write = false, int deletedFrom = int.MaxValue)
     {
         Enforce(r, write ? "write" : "read");
         var server = Guid.TryParse(id, out var guid) ? await LoadAsync(ServerKind, guid.ToString("D")) : null;
-        if (server is null || Flag(server, "_deleted") || (Str(server, "tenant_id") != Project(r) && !Me(r).IsAdmin))
+        if (server is null || (Flag(server, "_deleted") && !AtLeast(r, deletedFrom)) || (Str(server, "tenant_id") != Project(r) && !Me(r).IsAdmin))
             throw NotFound($"Instance {id} could not be found.");
         return server;
     }
@@ -43,10 +43,35 @@ public sealed partial class NovaApi
         if (Flag(server, "locked") && !Me(r).IsAdmin) throw ApiError.Conflict($"Instance {Str(server, "id")} is locked");
     }
 
-    private async Task WriteServerAsync(ApiRequest r, int status, JsonObject server, string? adminPass = null)
+    /// <summary>Which answer a server is written in: GET's, or the shorter one update and rebuild give below 2.75.</summary>
+    private enum ServerAnswer { Show, Update, Rebuild }
+
+    /// <summary>The keys update and rebuild answer with below 2.75 (Nova's common server view without the extensions).</summary>
+    private static readonly HashSet<string> ActionViewKeys =
+    [
+        "id", "name", "status", "image", "flavor", "fault", "user_id", "tenant_id", "created", "updated", "progress", "metadata", "links",
+        "addresses", "hostId", "OS-DCF:diskConfig", "accessIPv4", "accessIPv6", "locked", "description", "tags", "trusted_image_certificates",
+        "server_groups", "locked_reason",
+    ];
+
+    private async Task WriteServerAsync(ApiRequest r, int status, JsonObject server, string? adminPass = null, ServerAnswer answer = ServerAnswer.Show)
     {
         var network = await NetworkViewAsync(r, [server]);
         var view = ServerView(r, server, network);
+        if (answer != ServerAnswer.Show)
+        {
+            if (!AtLeast(r, 75))
+            {
+                foreach (var key in view.Select(p => p.Key).Where(k => !ActionViewKeys.Contains(k)).ToList()) view.Remove(key);
+                view["addresses"] = Plain((JsonObject)view["addresses"]!);
+                if (answer == ServerAnswer.Rebuild && AtLeast(r, 54)) view["key_name"] = Str(server, "key_name");
+            }
+            if (answer == ServerAnswer.Rebuild && AtLeast(r, 57))
+            {
+                view.Remove("OS-EXT-SRV-ATTR:user_data");
+                view["user_data"] = Str(server, "user_data");
+            }
+        }
         if (adminPass is not null) view["adminPass"] = adminPass;
         await ApiResponses.WriteJsonAsync(r.Context, status, new JsonObject { ["server"] = view });
     }
@@ -251,13 +276,38 @@ public sealed partial class NovaApi
          "SHELVED", "SHELVED_OFFLOADED", "SHUTOFF", "SOFT_DELETED", "SUSPENDED", "UNKNOWN", "VERIFY_RESIZE", "MIGRATING"];
 
     /// <summary>A changes-since style time as a sortable UTC string; 400 when it is not a time.</summary>
+    /// <summary>ISO 8601 as Nova's schema takes it: a date, optionally a time (T or space) and a zone.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")]
+    private static partial System.Text.RegularExpressions.Regex IsoDateTime();
+
     private static string? Since(ApiRequest r, string parameter)
     {
         if (r.Query(parameter) is not { } text) return null;
-        if (!DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var time))
+        if (!IsoDateTime().IsMatch(text) || !DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var time))
             throw ApiError.BadRequest($"Invalid input for query parameters {parameter}. Value: {text}. '{text}' is not a 'date-time'");
         return time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
     }
+
+    /// <summary>An access address as Nova's schema takes it (dotted quad for v4), in its canonical text; "" clears it; null when absent.</summary>
+    private static string? AccessIp(JsonObject body, string field)
+    {
+        if (JsonBody.OptionalString(body, field, "server") is not { } text) return null;
+        if (text.Length == 0) return "";
+        var v4 = field == "accessIPv4";
+        if (!System.Net.IPAddress.TryParse(text, out var address) || (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) != v4
+            || (v4 && (text.Split('.').Length != 4 || text.Split('.').Any(p => p.Length is 0 or > 3 || !p.All(char.IsAsciiDigit)))))
+            throw ApiError.BadRequest($"Invalid input for field/attribute {field}. Value: {text}. '{text}' is not a '{(v4 ? "ipv4" : "ipv6")}'");
+        return address.ToString();
+    }
+
+    /// <summary>OS-DCF:diskConfig: AUTO or MANUAL; null when absent.</summary>
+    private static string? DiskConfig(JsonObject body) => JsonBody.OptionalString(body, "OS-DCF:diskConfig", "server") switch
+    {
+        null => null,
+        "AUTO" => "AUTO",
+        "MANUAL" => "MANUAL",
+        var disk => throw ApiError.BadRequest($"Invalid input for field/attribute OS-DCF:diskConfig. Value: {disk}. '{disk}' is not one of ['AUTO', 'MANUAL']"),
+    };
 
     private async Task UpdateServerAsync(ApiRequest r)
     {
@@ -275,16 +325,10 @@ public sealed partial class NovaApi
             server["description"] = description;
         }
         foreach (var ip in new[] { "accessIPv4", "accessIPv6" })
-        {
-            if (JsonBody.OptionalString(body, ip, "server") is not { } text) continue;
-            if (text.Length > 0 && (!System.Net.IPAddress.TryParse(text, out var address) || (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) != (ip == "accessIPv4")))
-                throw ApiError.BadRequest($"Invalid input for field/attribute {ip}. Value: {text}. '{text}' is not a '{(ip == "accessIPv4" ? "ipv4" : "ipv6")}'");
-            server[ip] = text;
-        }
-        if (JsonBody.OptionalString(body, "OS-DCF:diskConfig", "server") is { } disk)
-            server["OS-DCF:diskConfig"] = disk is "AUTO" or "MANUAL" ? disk : throw ApiError.BadRequest($"Invalid input for field/attribute OS-DCF:diskConfig. Value: {disk}.");
+            if (AccessIp(body, ip) is { } text) server[ip] = text;
+        if (DiskConfig(body) is { } disk) server["OS-DCF:diskConfig"] = disk;
         await SaveServerAsync(server);
-        await WriteServerAsync(r, 200, server);
+        await WriteServerAsync(r, 200, server, answer: ServerAnswer.Update);
     }
 
     private async Task DeleteServerAsync(ApiRequest r)
@@ -296,6 +340,7 @@ public sealed partial class NovaApi
         await _driver.StopAsync(Str(server, "id")!, graceful: false);
         await TearDownAsync(Token(r), server);
         _driver.Forget(Str(server, "id")!);
+        await DeleteShelvedImageAsync(r, server);
         server["status"] = "DELETED";
         server["vm_state"] = "deleted";
         server["task_state"] = null;
@@ -303,6 +348,7 @@ public sealed partial class NovaApi
         server["terminated_at"] = Now();
         server["_deleted"] = true;
         await SaveServerAsync(server);
+        await LeaveServerGroupsAsync(server);
         await ApiResponses.NoContent(r.Context, 204);
     }
 }

@@ -38,15 +38,20 @@ public sealed partial class NovaApi
     {
         (_store, _clients, _settings, _driver, _logger) = (store, clients, settings, driver, logger);
         _driver.GuestStopped += id => _ = GuestStoppedAsync(id);
-        _router = new ApiRouter<ApiRequest>(ApiErrorFormat.ComputeFault, (c, a) => new ApiRequest(c, a), logger);
+        // "DELETE /images/" names no image: 404, as Nova answers, not the collection's 405.
+        _router = new ApiRouter<ApiRequest>(ApiErrorFormat.ComputeFault, (c, a) => new ApiRequest(c, a), logger) { TrailingSlashNamesNothing = true };
         _router.Map("GET", "/", VersionsAsync);
-        _router.Map("GET", "/v2.1", VersionAsync);
+        _router.Map("GET", "/v2.1", r => VersionAsync(r, "v2.1"));
+        _router.Map("GET", "/v2", r => VersionAsync(r, "v2.0"));
         MapFlavors();
         MapKeypairs();
         MapServers();
         MapServerParts();
         MapAttachments();
         MapInterfaces();
+        MapImages();
+        MapSecurityGroups();
+        MapVolumeProxy();
         MapServerGroups();
         MapQuotas();
         MapInfo();
@@ -54,7 +59,7 @@ public sealed partial class NovaApi
     }
 
     /// <summary>Requests that need no token: the version documents.</summary>
-    public static bool IsAnonymous(HttpContext context) => (context.Request.Path.Value ?? "/").TrimEnd('/') is "" or "/v2.1";
+    public static bool IsAnonymous(HttpContext context) => (context.Request.Path.Value ?? "/").TrimEnd('/') is "" or "/v2.1" or "/v2";
 
     /// <summary>Answers one request.</summary>
     public Task HandleAsync(HttpContext context) => _router.HandleAsync(context);
@@ -94,7 +99,8 @@ public sealed partial class NovaApi
 
     private static string? Str(JsonObject doc, string name) => doc[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
-    private static long Long(JsonObject doc, string name) => doc[name] is JsonValue v && v.TryGetValue<long>(out var n) ? n : 0;
+    private static long Long(JsonObject doc, string name) =>
+        doc[name] is JsonValue v && (v.TryGetValue<long>(out var n) || (v.TryGetValue<int>(out var i) && (n = i) == i)) ? n : 0;
 
     private static bool Flag(JsonObject doc, string name) => doc[name] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
 
@@ -172,10 +178,12 @@ public sealed partial class NovaApi
             VersionDoc(r, "v2.1", "CURRENT", Versions.Maximum.ToString(), Versions.Minimum.ToString())),
     });
 
-    private static Task VersionAsync(ApiRequest r)
+    private static Task VersionAsync(ApiRequest r, string id)
     {
-        var doc = VersionDoc(r, "v2.1", "CURRENT", Versions.Maximum.ToString(), Versions.Minimum.ToString());
-        doc["media-types"] = new JsonArray(new JsonObject { ["base"] = "application/json", ["type"] = "application/vnd.openstack.compute+json;version=2.1" });
+        var doc = id == "v2.1"
+            ? VersionDoc(r, "v2.1", "CURRENT", Versions.Maximum.ToString(), Versions.Minimum.ToString())
+            : VersionDoc(r, "v2.0", "SUPPORTED", "", "");
+        doc["media-types"] = new JsonArray(new JsonObject { ["base"] = "application/json", ["type"] = $"application/vnd.openstack.compute+json;version={id[1..]}" });
         return ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["version"] = doc });
     }
 

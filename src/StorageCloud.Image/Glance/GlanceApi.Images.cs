@@ -128,6 +128,13 @@ public sealed partial class GlanceApi
         return text;
     }
 
+    /// <summary>The list's own parameters; any other query parameter filters on an image property, as Glance's do (?image_type=backup).</summary>
+    private static readonly HashSet<string> ListParameters =
+    [
+        "limit", "marker", "sort_key", "sort_dir", "sort", "name", "visibility", "member_status", "owner", "status", "tag", "size_min", "size_max",
+        "protected", "os_hidden", "disk_format", "container_format", "created_at", "updated_at", "id", "size",
+    ];
+
     private async Task ListAsync(ApiRequest r)
     {
         Enforce(r, "read");
@@ -140,6 +147,9 @@ public sealed partial class GlanceApi
         foreach (var m in await _store.ListAsync<ImageMemberRow>(("member_id", project))) memberships[m.ImageId] = m.Status;
         var tags = r.Context.Request.Query["tag"];
         var hidden = r.Query("os_hidden") is "true" or "True";
+        var propertyFilters = new List<(string Key, string Value)>();
+        foreach (var (key, value) in r.Context.Request.Query)
+            if (!ListParameters.Contains(key)) propertyFilters.Add((key, value.ToString()));
         var selected = new List<ImageRow>();
         foreach (var row in await _store.ListAsync<ImageRow>(("status", r.Query("status")), ("name", r.Query("name")), ("owner", r.Query("owner")),
                      ("disk_format", r.Query("disk_format")), ("container_format", r.Query("container_format"))))
@@ -159,6 +169,8 @@ public sealed partial class GlanceApi
             if (long.TryParse(r.Query("size"), out var exact) && row.Size != exact) continue;
             if (long.TryParse(r.Query("size_min"), out var min) && (row.Size ?? 0) < min) continue;
             if (long.TryParse(r.Query("size_max"), out var max) && (row.Size ?? 0) > max) continue;
+            if (propertyFilters.Count > 0 && JsonNode.Parse(row.Properties) is JsonObject properties
+                && propertyFilters.Any(f => properties[f.Key] is not JsonValue v || v.ToString() != f.Value)) continue;
             selected.Add(row);
         }
         var sort = Pagination.Sort(r.Context.Request, SortKeys, new SortKey("created_at", true));

@@ -193,14 +193,17 @@ public sealed partial class NeutronApi
         var prefix = StringField(body, "remote_ip_prefix");
         var remoteGroup = StringField(body, "remote_group_id");
         if (prefix is not null && remoteGroup is not null) throw BadRequest("Only remote_ip_prefix or remote_group_id may be provided.", "SecurityGroupRemoteGroupAndRemoteIpPrefix");
+        string? normalized = null;
         if (prefix is not null)
         {
-            var cidr = Ipam.ParseCidr(prefix.Contains('/') ? prefix : prefix + (prefix.Contains(':') ? "/128" : "/32"), out var recommended);
+            // Neutron keeps the prefix as entered (10.2.3.124/24) and shows the network it names as normalized_cidr.
+            prefix = prefix.Contains('/') ? prefix : prefix + (prefix.Contains(':') ? "/128" : "/32");
+            var cidr = Ipam.ParseCidr(prefix, out var recommended);
             if (cidr is null && recommended is not null) cidr = Ipam.ParseCidr(recommended, out _);
             if (cidr is null) throw InvalidInput($"'{prefix}' is not a valid IP subnet.");
             if ((cidr.Value.Version == 4) != (ethertype == "IPv4"))
                 throw BadRequest($"Conflicting value ethertype {ethertype} for CIDR {prefix}", "SecurityGroupRuleParameterConflict");
-            prefix = cidr.Value.ToString();
+            normalized = cidr.Value.ToString();
         }
         if (remoteGroup is not null) await FindGroupAsync(r, remoteGroup);
         var rule = Rule(group, direction, ethertype, remoteGroup);
@@ -208,14 +211,14 @@ public sealed partial class NeutronApi
         rule["port_range_min"] = min;
         rule["port_range_max"] = max;
         rule["remote_ip_prefix"] = prefix;
-        rule["normalized_cidr"] = prefix;
+        rule["normalized_cidr"] = normalized;
         rule["description"] = StringField(body, "description") ?? "";
         await _gate.WaitAsync();
         try
         {
             group = (await LoadAsync("security_group", Str(group, "id")!))!;
             var rules = group["security_group_rules"]!.AsArray();
-            string[] same = ["direction", "ethertype", "port_range_min", "port_range_max", "remote_ip_prefix", "remote_group_id"];
+            string[] same = ["direction", "ethertype", "port_range_min", "port_range_max", "normalized_cidr", "remote_group_id"];
             if (rules.FirstOrDefault(x => same.All(k => Text(x![k]) == Text(rule[k])) && ProtocolOf(x!["protocol"]) == protocol) is JsonObject existing)
                 throw Conflict("SecurityGroupRuleExists", $"Security group rule already exists. Rule id is {Str(existing, "id")}.");
             await CheckQuotaAsync(Str(group, "project_id")!, "security_group_rule");
