@@ -33,7 +33,13 @@ ensure_packages() {
   echo "Installing ${missing[*]} ..." >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2 || true
-  apt-get install -y -qq "${missing[@]}" >&2
+  # Packages' own daemons (postgresql, prometheus) are not started: what needs one starts its own on loopback.
+  local policy=/usr/sbin/policy-rc.d placed=""
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && placed=1; fi
+  local rc=0
+  apt-get install -y -qq "${missing[@]}" >&2 || rc=$?
+  [ -n "$placed" ] && rm -f "$policy"
+  return $rc
 }
 
 # The native libraries the appliance loads at run time.

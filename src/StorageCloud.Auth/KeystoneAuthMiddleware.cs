@@ -58,6 +58,9 @@ public sealed class KeystoneAuthMiddleware(RequestDelegate next, TokenValidator 
         "X-Service-Project-Id", "X-Service-Project-Name", "X-Service-Roles", "X-User", "X-Tenant-Id", "X-Tenant-Name", "X-Tenant", "X-Role",
     ];
 
+    private static readonly StorageCloud.Common.Metrics.Counter TokenValidations = StorageCloud.Common.Metrics.MetricsRegistry.Default.Counter(
+        "storagecloud_token_validations_total", "tokens checked by the services' auth middleware (cached or asked of the identity service), by result", "result");
+
     /// <summary>Authenticates the request, then passes it on.</summary>
     public async Task InvokeAsync(HttpContext context)
     {
@@ -70,6 +73,7 @@ public sealed class KeystoneAuthMiddleware(RequestDelegate next, TokenValidator 
         }
         var token = headers["X-Auth-Token"].ToString() is { Length: > 0 } t ? t : headers["X-Storage-Token"].ToString();
         var user = token.Length == 0 ? null : await tokens.ValidateAsync(token);
+        if (token.Length > 0) TokenValidations.Inc(user is null ? "invalid" : "valid");
         var serviceToken = headers["X-Service-Token"].ToString();
         ValidatedToken? service = null;
         var serviceValid = true;

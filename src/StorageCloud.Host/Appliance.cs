@@ -59,6 +59,7 @@ public static class Appliance
         foreach (var (service, port) in listeners)
         {
             var branch = ((IApplicationBuilder)app).New();
+            branch.UseMiddleware<MetricsMiddleware>(service.Name);
             service.MapPipeline(context, branch);
             var pipeline = branch.Build();
             app.MapWhen(c => c.Connection.LocalPort == port, b => b.Run(pipeline));

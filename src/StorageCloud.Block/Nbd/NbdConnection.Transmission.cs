@@ -92,9 +92,11 @@ internal sealed partial class NbdConnection
 
     private async Task ServeAsync(IBlockDevice device, Request request, byte[]? payload, SemaphoreSlim slots, CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             await ServeOneAsync(device, request, payload, cancellationToken);
+            NbdMetrics.Served(request.Type, request.Length, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
         {

@@ -25,6 +25,10 @@ public sealed class ImageUnusableException(string message) : Exception(message);
 public sealed class ImageLayers(VolumeManager manager, VolumeDevices devices, BlockSettings settings, HttpClient http, ILogger<ImageLayers> logger)
 {
     private const int Block = 1 << 20;
+
+    /// <summary>qemu-img's limits: 2 GiB of address space (Nova allows 1 GiB for qemu-img info; convert keeps more buffers) and 10 minutes of CPU.</summary>
+    private const long QemuImgAddressSpace = 2L << 30;
+    private const int QemuImgCpuSeconds = 600;
     private static readonly HashSet<string> RawFormats = ["raw", "iso", "ami", "ari", "aki"];
     private static readonly HashSet<string> ConvertedFormats = ["qcow2", "vmdk", "vhd", "vhdx", "vdi"];
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _filling = new();
@@ -168,7 +172,13 @@ public sealed class ImageLayers(VolumeManager manager, VolumeDevices devices, Bl
                 await data.CopyToAsync(file, Block, cancellationToken);
             // The source format is always named (-f): qemu must never guess what hostile data is.
             var format = image.DiskFormat == "vhd" ? "vpc" : image.DiskFormat;
-            var info = new ProcessStartInfo("qemu-img", ["convert", "-f", format, "-O", "raw", source, raw]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            // Under prlimit, as Nova and Glance run qemu-img on image data: a crafted image cannot make it take the
+            // machine's memory (address space) or a core for ever (CPU seconds).
+            var info = new ProcessStartInfo("prlimit",
+                [$"--as={QemuImgAddressSpace}", $"--cpu={QemuImgCpuSeconds}", "--", "qemu-img", "convert", "-f", format, "-O", "raw", source, raw])
+            {
+                RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
+            };
             Process process;
             try
             {
@@ -176,7 +186,7 @@ public sealed class ImageLayers(VolumeManager manager, VolumeDevices devices, Bl
             }
             catch (System.ComponentModel.Win32Exception e)
             {
-                throw new ImageUnusableException($"converting {image.DiskFormat} images needs qemu-img (Debian's qemu-utils): {e.Message}");
+                throw new ImageUnusableException($"converting {image.DiskFormat} images needs prlimit (util-linux) and qemu-img (Debian's qemu-utils): {e.Message}");
             }
             using (process)
             {

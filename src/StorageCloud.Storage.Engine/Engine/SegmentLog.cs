@@ -168,7 +168,8 @@ public sealed partial class SegmentLog : IAsyncDisposable
             RandomAccess.Write(_active, buffers, start);
             if (sync)
             {
-                NativeFile.DataSync(_active);
+                EngineMetrics.DataSync(_active);
+                EngineMetrics.CommitRecords.Observe(default, records);
                 Interlocked.Increment(ref _syncs);
             }
             _tail = start + bytes;
@@ -226,7 +227,7 @@ public sealed partial class SegmentLog : IAsyncDisposable
     {
         try
         {
-            NativeFile.DataSync(_active);
+            EngineMetrics.DataSync(_active);
             Interlocked.Increment(ref _syncs);
         }
         catch (Exception e)
@@ -244,7 +245,7 @@ public sealed partial class SegmentLog : IAsyncDisposable
         NativeFile.SyncDirectory(_directory);
         // A sealed segment is durable whole: recovery checks only the active segment's tail, and writes acknowledged
         // before they were durable may still be in the cache.
-        NativeFile.DataSync(_active);
+        EngineMetrics.DataSync(_active);
         var old = _active;
         // The large writes whose writeback was started are on the disk now: their pages can go.
         if (_writebackFrom >= 0) NativeFile.DropCache(old, Math.Max(0, _writebackFrom - LargestFolio), 0);
@@ -307,7 +308,7 @@ public sealed partial class SegmentLog : IAsyncDisposable
                     header = new RecordHeader(type, name.Length, metadata.Length, length, timestamp, MetadataAfterData: true);
                     header.Write(buffer);
                     RandomAccess.Write(file, buffer.AsSpan(0, RecordHeader.Size), 0);
-                    NativeFile.DataSync(file);
+                    EngineMetrics.DataSync(file);
                     Interlocked.Increment(ref _syncs);
                     if (length >= _options.DropCacheAboveBytes) NativeFile.DropCache(file, 0, 0);
                 }

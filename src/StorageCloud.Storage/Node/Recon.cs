@@ -32,6 +32,7 @@ public sealed class Recon(StorageNode node, string? ringDirectory)
         {
             var stats = await pass(progress).ConfigureAwait(false);
             _last[kind] = new ReplicationReport(progress.Started, clock.Elapsed.TotalSeconds, stats);
+            ReplicationMetrics.PassEnded(kind, clock.Elapsed.TotalSeconds, stats);
             return stats;
         }
         finally
