@@ -31,6 +31,7 @@ public static class Program
         new ImageService(),
         new Network.NetworkService(),
         new Compute.ComputeService(),
+        new Dashboard.DashboardService(),
         new IdentityService(),
     ];
 

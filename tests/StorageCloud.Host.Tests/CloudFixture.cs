@@ -31,6 +31,10 @@ public class CloudFixture : IAsyncLifetime
 
     public string ComputeUrl => $"http://127.0.0.1:{ComputePort}";
 
+    public int DashboardPort { get; } = StorageCloudProcess.FreePort();
+
+    public string DashboardUrl => $"http://127.0.0.1:{DashboardPort}";
+
     /// <summary>The Swift/S3 proxy.</summary>
     public int ProxyPort { get; } = StorageCloudProcess.FreePort();
 
@@ -62,7 +66,7 @@ public class CloudFixture : IAsyncLifetime
     {
         var data = DataDir;
         _process = StorageCloudProcess.Start(["aio", "--port", ProxyPort.ToString(), "--identity-port", IdentityPort.ToString(),
-            "--volume-port", VolumePort.ToString(), "--nbd-port", NbdPort.ToString(), "--image-port", ImagePort.ToString(), "--network-port", NetworkPort.ToString(), "--compute-port", ComputePort.ToString(), "--data-dir", data, "--log-level", "warning"],
+            "--volume-port", VolumePort.ToString(), "--nbd-port", NbdPort.ToString(), "--image-port", ImagePort.ToString(), "--network-port", NetworkPort.ToString(), "--compute-port", ComputePort.ToString(), "--dashboard-port", DashboardPort.ToString(), "--data-dir", data, "--log-level", "warning"],
             // Small enough for a test to reach: the image service refuses larger image data with 413.
             new Dictionary<string, string>(ExtraEnvironment) { ["STORAGECLOUD__Image__MaxImageBytes"] = MaxImageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         await _process.WaitUntilListeningAsync(VolumePort, TimeSpan.FromSeconds(60));

@@ -85,4 +85,23 @@ public sealed class MetricsTests(CloudFixture cloud) : IClassFixture<CloudFixtur
         using var answer = await cloud.Http.SendAsync(authed);
         Assert.NotEqual("text/plain; version=0.0.4; charset=utf-8", answer.Content.Headers.ContentType?.ToString());
     }
+
+    [Fact]
+    public async Task The_grafana_dashboard_graphs_only_metrics_the_appliance_serves()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "StorageCloud.sln"))) root = root.Parent;
+        var dashboard = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(root!.FullName, "deploy", "grafana", "storagecloud-dashboard.json")))!;
+        var served = await ScrapeAsync(cloud.VolumePort) + await File.ReadAllTextAsync(Path.Combine(root.FullName, "docs", "metrics.md"));
+        var panels = dashboard["panels"]!.AsArray();
+        Assert.NotEmpty(panels);
+        foreach (var panel in panels)
+            foreach (var target in panel!["targets"]!.AsArray())
+                foreach (System.Text.RegularExpressions.Match name in System.Text.RegularExpressions.Regex.Matches(target!["expr"]!.GetValue<string>(), @"storagecloud_[a-z_]+"))
+                {
+                    var metric = System.Text.RegularExpressions.Regex.Replace(name.Value, "_(bucket|sum|count)$", "");
+                    Assert.True(served.Contains("`" + metric + "`", StringComparison.Ordinal) || served.Contains("# TYPE " + metric + " ", StringComparison.Ordinal),
+                        $"{panel["title"]}: {metric} is neither served nor documented");
+                }
+    }
 }

@@ -45,7 +45,7 @@ public sealed partial class StorageCloudProcess : IAsyncDisposable
         var list = args.ToList();
         foreach (var arg in list) info.ArgumentList.Add(arg);
         // Every server a test starts listens on free ports only: never the defaults another process may hold.
-        foreach (var port in new[] { "--object-port", "--container-port", "--account-port", "--identity-port", "--volume-port", "--nbd-port", "--image-port", "--network-port", "--compute-port" })
+        foreach (var port in new[] { "--object-port", "--container-port", "--account-port", "--identity-port", "--volume-port", "--nbd-port", "--image-port", "--network-port", "--compute-port", "--dashboard-port" })
         {
             if (list.Count > 0 && list[0] is "aio" or "serve" && !list.Contains(port))
             {
