@@ -16,9 +16,10 @@ require_dotnet
 # compatibility tests drive the appliance with them. postgresql: the identity store's suite also runs on PostgreSQL
 # (the tests start their own server on loopback). qemu-utils (qemu-img, qemu-io), libnbd-bin (nbdinfo, nbdcopy)
 # and fio: the block service's NBD exports are driven by them. qemu-system-x86: the compute service's qemu driver
-# boots real guests on instance disks. prometheus: its promtool checks every role's /metrics.
+# boots real guests on instance disks. prometheus: its promtool checks every role's /metrics. chromium and nodejs:
+# the dashboard's browser tests (Playwright's driver runs on Debian's node).
 TEST_PACKAGES=("${NATIVE_PACKAGES[@]}" swift python3-swift python3-swiftclient python3-openstackclient python3-cinderclient awscli python3-boto3 s3cmd rclone curl postgresql
-  qemu-utils qemu-system-x86 libnbd-bin fio prometheus)
+  qemu-utils qemu-system-x86 libnbd-bin fio prometheus chromium nodejs)
 ensure_packages "${TEST_PACKAGES[@]}"
 
 results="$root/TestResults"

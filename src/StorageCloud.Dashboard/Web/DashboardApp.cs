@@ -37,6 +37,9 @@ public sealed partial class DashboardApp(DashboardSettings settings, HttpClient 
             case "/static/app.js":
                 await WriteAsync(context, 200, "text/javascript; charset=utf-8", Script);
                 return;
+            case "/favicon.ico":
+                context.Response.StatusCode = 404;
+                return;
             case "/login":
                 await (post ? LoginAsync(context) : LoginPageAsync(context, null));
                 return;
@@ -108,7 +111,11 @@ public sealed partial class DashboardApp(DashboardSettings settings, HttpClient 
     private Task LoginPageAsync(HttpContext context, string? error, int status = 200)
     {
         // Login CSRF: the form's token must equal this cookie's (double submit), so another site cannot log a browser in.
-        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        // One token per browser until it logs in: a second login page (another tab, a redirected favicon request)
+        // must not invalidate the form already shown.
+        var token = context.Request.Cookies[LoginCookie] is { Length: 64 } existing && existing.All(char.IsAsciiHexDigitLower)
+            ? existing
+            : Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         context.Response.Cookies.Append(LoginCookie, token, CookieOptions());
         var body = (error is null ? "" : $"<p class=\"error\" role=\"alert\">{E(error)}</p>") +
             "<form method=\"post\" action=\"/login\">" + CsrfField(token) +

@@ -55,7 +55,7 @@ public static class Html
         .meter{margin:.5rem 0} meter{width:12rem;height:1.2rem}
         .error{color:#a00;font-weight:bold}
         progress{width:100%}
-        @media (max-width:40rem){main{padding:.5rem} th:nth-child(n+3),td:nth-child(n+3){display:none}}
+        @media (max-width:40rem){main{padding:.5rem} table{display:block;overflow-x:auto}}
         """;
 
     /// <summary>The script: uploads with a progress bar (the form works without it).</summary>
