@@ -24,6 +24,7 @@ public sealed class DependencyRuleTests
         ["StorageCloud.Image"] = 3,
         ["StorageCloud.Network"] = 3,
         ["StorageCloud.Compute"] = 3,
+        ["StorageCloud.Dashboard"] = 3,
         ["StorageCloud.Host"] = 4,
     };
 

@@ -170,6 +170,16 @@ public sealed partial class NovaApi
         var old = server["flavor"]!.AsObject();
         if (Str(old, "id") == flavorRef) throw ApiError.BadRequest("When resizing, instances must change flavor!");
         if (Long(flavor, "disk") < Long(old, "disk") && Str(server, "image_id") is { Length: > 0 }) throw ApiError.BadRequest("Resize error: Unable to resize disk down.");
+        // As Nova's _check_quota_for_upsize: a larger flavor must fit the server's own project's cores and RAM quotas.
+        var project = Str(server, "tenant_id")!;
+        var usage = await UsageAsync(project);
+        foreach (var (resource, field) in new[] { ("cores", "vcpus"), ("ram", "ram") })
+        {
+            var delta = Long(flavor, field) - Long(old, field);
+            var limit = await LimitAsync(project, resource);
+            if (delta > 0 && limit >= 0 && usage[resource] + delta > limit)
+                throw new ApiError(403, $"Quota exceeded for {resource}: Requested {delta}, but already used {usage[resource]} of {limit} {resource}");
+        }
         if (DiskConfig(args) is { } diskConfig) server["OS-DCF:diskConfig"] = diskConfig;
         server["_old_flavor"] = old.DeepClone();
         server["_resized_from_stopped"] = current == "stopped";

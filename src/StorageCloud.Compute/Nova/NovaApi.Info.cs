@@ -8,6 +8,40 @@ public sealed partial class NovaApi
 {
     private static readonly DateTimeOffset Started = DateTimeOffset.UtcNow;
 
+    /// <summary>The v2 extensions Nova still lists (frozen since microversions replaced them), as (alias, name, description).</summary>
+    private static readonly (string Alias, string Name, string Description)[] Extensions =
+    [
+        ("OS-DCF", "DiskConfig", "Disk Management Extension."),
+        ("OS-EXT-AZ", "ExtendedAvailabilityZone", "Extended Availability Zone support."),
+        ("OS-EXT-IPS", "ExtendedIps", "Adds type parameter to the ip list."),
+        ("OS-EXT-IPS-MAC", "ExtendedIpsMac", "Adds mac address parameter to the ip list."),
+        ("OS-EXT-SRV-ATTR", "ExtendedServerAttributes", "Extended Server Attributes support."),
+        ("OS-EXT-STS", "ExtendedStatus", "Extended Status support."),
+        ("OS-FLV-EXT-DATA", "FlavorExtraData", "Provide additional data for flavors."),
+        ("OS-SRV-USG", "ServerUsage", "Adds launched_at and terminated_at on Servers."),
+        ("os-access-ips", "AccessIPs", "Access IPs support."),
+        ("os-availability-zone", "AvailabilityZone", "1. Add availability_zone to the Create Server API."),
+        ("os-consoles", "Consoles", "Interactive Console support."),
+        ("os-flavor-access", "FlavorAccess", "Flavor access support."),
+        ("os-flavor-extra-specs", "FlavorExtraSpecs", "Flavors extra specs support."),
+        ("os-hosts", "Hosts", "Admin-only host administration."),
+        ("os-hypervisors", "Hypervisors", "Admin-only hypervisor administration."),
+        ("os-instance-actions", "InstanceActions", "View a log of actions and events taken on an instance."),
+        ("os-keypairs", "Keypairs", "Keypair Support."),
+        ("os-quota-class-sets", "QuotaClasses", "Quota classes management support."),
+        ("os-quota-sets", "Quotas", "Quotas management support."),
+        ("os-server-groups", "ServerGroups", "Server group support."),
+        ("os-services", "Services", "Services support."),
+        ("os-simple-tenant-usage", "SimpleTenantUsage", "Simple tenant usage extension."),
+        ("os-volumes", "Volumes", "Volumes support."),
+    ];
+
+    private static JsonObject ExtensionView(string alias, string name, string description) => new()
+    {
+        ["alias"] = alias, ["name"] = name, ["description"] = description, ["links"] = new JsonArray(),
+        ["namespace"] = "http://docs.openstack.org/compute/ext/fake_xml", ["updated"] = "2014-12-03T00:00:00Z",
+    };
+
     private void MapInfo()
     {
         Map("GET", "/os-availability-zone", async r =>
@@ -37,40 +71,44 @@ public sealed partial class NovaApi
                     }),
             });
         });
-        Map("GET", "/os-hypervisors", r => HypervisorsAsync(r, detail: false));
-        Map("GET", "/os-hypervisors/detail", r => HypervisorsAsync(r, detail: true));
-        Map("GET", "/os-hypervisors/statistics", async r =>
-        {
-            Enforce(r, "admin");
-            var view = await HypervisorAsync(r, detail: true);
-            var stats = new JsonObject { ["count"] = 1 };
-            foreach (var key in new[] { "vcpus", "memory_mb", "local_gb", "vcpus_used", "memory_mb_used", "local_gb_used", "free_ram_mb", "free_disk_gb", "current_workload", "running_vms", "disk_available_least" })
-                stats[key] = view[key]?.DeepClone() ?? 0;
-            await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["hypervisor_statistics"] = stats });
-        });
-        Map("GET", "/os-hypervisors/{id}", async r =>
-        {
-            Enforce(r, "admin");
-            if (r.Args[0] != HypervisorId(r)) throw NotFound($"Hypervisor with ID '{r.Args[0]}' could not be found.");
-            await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["hypervisor"] = await HypervisorAsync(r, detail: true) });
-        });
+        MapHypervisors();
         Map("GET", "/os-services", async r =>
         {
             Enforce(r, "admin");
             var list = new JsonArray();
             var id = 1;
+            var computeEnabled = await HostAcceptsServersAsync();
             foreach (var (binary, zone) in new[] { ("nova-conductor", "internal"), ("nova-scheduler", "internal"), ("nova-compute", "nova") })
-                list.Add(new JsonObject
+            {
+                var service = new JsonObject
                 {
-                    ["id"] = AtLeast(r, 53) ? ServiceUuid(binary) : id++, ["binary"] = binary, ["host"] = _settings.HostName, ["zone"] = zone,
-                    ["status"] = "enabled", ["state"] = "up", ["updated_at"] = Now(), ["disabled_reason"] = null, ["forced_down"] = false,
-                });
+                    ["id"] = AtLeast(r, 53) ? ServiceUuid(binary) : id, ["binary"] = binary, ["host"] = _settings.HostName, ["zone"] = zone,
+                    ["status"] = binary != "nova-compute" || computeEnabled ? "enabled" : "disabled", ["state"] = "up", ["updated_at"] = Now(), ["disabled_reason"] = null,
+                };
+                id++;
+                if (AtLeast(r, 11)) service["forced_down"] = false;
+                if ((r.Query("host") is { } host && host != _settings.HostName) || (r.Query("binary") is { } wanted && wanted != binary)) continue;
+                list.Add(service);
+            }
             await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["services"] = list });
         });
         Map("GET", "/extensions", async r =>
         {
             Enforce(r, "read");
-            await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["extensions"] = new JsonArray() });
+            var list = new JsonArray();
+            foreach (var (alias, name, description) in Extensions) list.Add(ExtensionView(alias, name, description));
+            await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["extensions"] = list });
+        });
+        Map("GET", "/extensions/{alias}", async r =>
+        {
+            Enforce(r, "read");
+            foreach (var (alias, name, description) in Extensions)
+                if (alias == r.Args[0])
+                {
+                    await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["extension"] = ExtensionView(alias, name, description) });
+                    return;
+                }
+            throw NotFound("The resource could not be found.");
         });
         Map("GET", "/os-aggregates", async r =>
         {
@@ -86,51 +124,4 @@ public sealed partial class NovaApi
 
     private string ServiceUuid(string name) =>
         new Guid(System.Security.Cryptography.MD5.HashData(System.Text.Encoding.UTF8.GetBytes(_settings.HostName + "/" + name))).ToString("D");
-
-    private string HypervisorId(ApiRequest r) => AtLeast(r, 53) ? ServiceUuid("hypervisor") : "1";
-
-    private async Task HypervisorsAsync(ApiRequest r, bool detail)
-    {
-        Enforce(r, "admin");
-        var view = await HypervisorAsync(r, detail);
-        await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["hypervisors"] = new JsonArray(view) });
-    }
-
-    private async Task<JsonObject> HypervisorAsync(ApiRequest r, bool detail)
-    {
-        var view = new JsonObject
-        {
-            ["id"] = AtLeast(r, 53) ? HypervisorId(r) : 1,
-            ["hypervisor_hostname"] = _settings.HostName,
-            ["state"] = "up",
-            ["status"] = "enabled",
-        };
-        if (!detail) return view;
-        var live = (await AllAsync(ServerKind)).Where(s => !Flag(s, "_deleted")).ToList();
-        var vcpusUsed = live.Sum(s => Long(s["flavor"]!.AsObject(), "vcpus"));
-        var ramUsed = live.Sum(s => Long(s["flavor"]!.AsObject(), "ram"));
-        var diskUsed = live.Sum(s => Long(s["flavor"]!.AsObject(), "disk"));
-        view["hypervisor_type"] = _driver.RunsGuests ? "QEMU" : "fake";
-        view["hypervisor_version"] = 1000;
-        view["host_ip"] = "127.0.0.1";
-        view["service"] = new JsonObject { ["host"] = _settings.HostName, ["id"] = AtLeast(r, 53) ? ServiceUuid("nova-compute") : 3, ["disabled_reason"] = null };
-        view["uptime"] = (DateTimeOffset.UtcNow - Started).ToString();
-        if (!AtLeast(r, 88))
-        {
-            const long localGb = 1024;
-            view["vcpus"] = _settings.Vcpus;
-            view["memory_mb"] = _settings.MemoryMb;
-            view["local_gb"] = localGb;
-            view["vcpus_used"] = vcpusUsed;
-            view["memory_mb_used"] = ramUsed;
-            view["local_gb_used"] = diskUsed;
-            view["free_ram_mb"] = _settings.MemoryMb - ramUsed;
-            view["free_disk_gb"] = localGb - diskUsed;
-            view["current_workload"] = 0;
-            view["running_vms"] = live.Count;
-            view["disk_available_least"] = localGb - diskUsed;
-            view["cpu_info"] = "{}";
-        }
-        return view;
-    }
 }

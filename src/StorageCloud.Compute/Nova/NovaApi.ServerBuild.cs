@@ -20,6 +20,8 @@ public sealed partial class NovaApi
         var project = Str(server, "tenant_id")!;
         try
         {
+            // As Nova's scheduler: the build is accepted (202) and the server ends in ERROR when no host takes it.
+            if (!await HostAcceptsServersAsync()) throw new ApiError(500, "No valid host was found. The only compute host is disabled or in maintenance (os-hosts).");
             server["task_state"] = "networking";
             foreach (var nic in plan.Nics) await PlugPortAsync(plan.Token, server, nic, plan.SecurityGroups);
             server["task_state"] = "block_device_mapping";

@@ -52,6 +52,8 @@ public sealed partial class NovaApi
         MapImages();
         MapSecurityGroups();
         MapVolumeProxy();
+        MapHosts();
+        MapNetworkProxy();
         MapServerGroups();
         MapQuotas();
         MapInfo();

@@ -9,6 +9,7 @@ namespace StorageCloud.Host.Tests.Probe;
 /// Probe tests on a development cluster of real processes: data lost or damaged on a disk comes back from the
 /// other replicas, and a node added to the rings receives its share while the old holders let theirs go.
 /// </summary>
+[Collection(ProbeCollection.Name)]
 public sealed class RepairProbeTests
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace StorageCloud.Host.Tests.Probe;
 /// Probe tests on a development cluster of real processes (1 proxy, 4 storage nodes): nodes are stopped, started
 /// and killed, and the replicators must bring every replica back into agreement without losing anything.
 /// </summary>
+[Collection(ProbeCollection.Name)]
 public sealed class ReplicationProbeTests
 {
     [Fact]

@@ -11,6 +11,7 @@ namespace StorageCloud.Host.Tests.Probe;
 /// Probe tests of block volumes on a development cluster of real processes (the API node runs the proxy, identity and
 /// volume roles): a storage node killed under fio's write-and-verify, repaired on its return, and a writer fenced off.
 /// </summary>
+[Collection(ProbeCollection.Name)]
 public sealed class VolumeProbeTests
 {
     private const int ChunkSize = 4 * 1024 * 1024;
