@@ -110,11 +110,6 @@ public sealed partial class NovaApi
                 }
             throw NotFound("The resource could not be found.");
         });
-        Map("GET", "/os-aggregates", async r =>
-        {
-            Enforce(r, "admin");
-            await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject { ["aggregates"] = new JsonArray() });
-        });
         Map("GET", "/os-migrations", async r =>
         {
             Enforce(r, "admin");

@@ -71,8 +71,8 @@ public sealed partial class NovaApi
         var metadata = Metadata(body["metadata"], "metadata");
         if (metadata.Count > await LimitAsync(project, "metadata_items")) throw new ApiError(403, "Quota exceeded for metadata_items: Requested metadata items exceeds the allowed number");
         var zone = JsonBody.OptionalString(body, "availability_zone", "server");
-        if (zone is not null && zone.Split(':')[0] is not ("nova" or ""))
-            throw ApiError.BadRequest($"The requested availability zone is not available");
+        var zoneName = zone?.Split(':')[0] is { Length: > 0 } named ? named : "nova";
+        if (!(await ServerZonesAsync()).Contains(zoneName)) throw ApiError.BadRequest("The requested availability zone is not available");
         var description = AtLeast(r, 19) ? JsonBody.OptionalString(body, "description", "server") : null;
         var tags = AtLeast(r, 52) ? JsonBody.OptionalStrings(body, "tags", "server") ?? [] : [];
         if (tags.Count > 50 || tags.Any(t => t.Length is 0 or > 60 || t.Contains('/') || t.Contains(','))) throw ApiError.BadRequest("Invalid input for field/attribute tags.");
@@ -122,7 +122,7 @@ public sealed partial class NovaApi
                     ["description"] = description,
                     ["locked"] = false,
                     ["locked_reason"] = null,
-                    ["availability_zone"] = "nova",
+                    ["availability_zone"] = zoneName,
                     ["config_drive"] = JsonBody.OptionalBool(body, "config_drive", "server") ?? false,
                     ["accessIPv4"] = accessIPv4,
                     ["accessIPv6"] = accessIPv6,

@@ -54,6 +54,7 @@ public sealed partial class NovaApi
         MapVolumeProxy();
         MapHosts();
         MapNetworkProxy();
+        MapAggregates();
         MapServerGroups();
         MapQuotas();
         MapInfo();

@@ -157,4 +157,69 @@ public sealed class NovaHostTests(CloudFixture cloud) : IClassFixture<CloudFixtu
             await CallAsync(admin, HttpMethod.Delete, $"/os-quota-sets/{project}", expected: HttpStatusCode.Accepted);
         }
     }
+
+    [Fact]
+    public async Task Aggregates_group_the_host_and_their_zone_takes_servers()
+    {
+        var (admin, _) = cloud.Admin;
+        var (member, _) = cloud.A;
+        JsonObject Aggregate(string name, string? zone = null) => new() { ["aggregate"] = new JsonObject { ["name"] = name, ["availability_zone"] = zone } };
+        await CallAsync(member, HttpMethod.Post, "/os-aggregates", Aggregate("mine"), HttpStatusCode.Forbidden);
+        var plain = (await CallAsync(admin, HttpMethod.Post, "/os-aggregates", Aggregate("plain")))["aggregate"]!.AsObject();
+        Assert.Equal(System.Text.Json.JsonValueKind.Number, plain["id"]!.GetValueKind());
+        Assert.False(plain.ContainsKey("hosts"));
+        Assert.Null(plain["availability_zone"]);
+        await CallAsync(admin, HttpMethod.Post, "/os-aggregates", Aggregate("plain"), HttpStatusCode.Conflict);
+        await CallAsync(admin, HttpMethod.Post, "/os-aggregates", Aggregate(""), HttpStatusCode.BadRequest);
+        await CallAsync(admin, HttpMethod.Get, "/os-aggregates/-1", expected: HttpStatusCode.NotFound);
+        await CallAsync(member, HttpMethod.Get, $"/os-aggregates/{plain["id"]}", expected: HttpStatusCode.Forbidden);
+        var metadata = (await CallAsync(admin, HttpMethod.Post, $"/os-aggregates/{plain["id"]}/action",
+            new JsonObject { ["set_metadata"] = new JsonObject { ["metadata"] = new JsonObject { ["key"] = "value" } } }))["aggregate"]!["metadata"]!;
+        Assert.Equal("""{"key":"value"}""", metadata.ToJsonString());
+
+        // An aggregate with a zone: once it holds the host, servers may be created in that zone.
+        var zoned = (await CallAsync(admin, HttpMethod.Post, "/os-aggregates", Aggregate("zoned", "zone-x"), version: "compute 2.41"))["aggregate"]!;
+        Assert.True(Guid.TryParse(zoned["uuid"]!.GetValue<string>(), out _));
+        var id = zoned["id"]!.GetValue<long>();
+        Assert.Null(await BootInZoneAsync(member, "zone-x", HttpStatusCode.BadRequest));
+        await CallAsync(admin, HttpMethod.Post, $"/os-aggregates/{id}/action", new JsonObject { ["add_host"] = new JsonObject { ["host"] = "nowhere" } }, HttpStatusCode.NotFound);
+        var added = (await CallAsync(admin, HttpMethod.Post, $"/os-aggregates/{id}/action", new JsonObject { ["add_host"] = new JsonObject { ["host"] = "storagecloud" } }))["aggregate"]!;
+        Assert.Equal("storagecloud", added["hosts"]![0]!.GetValue<string>());
+        Assert.Equal("zone-x", added["metadata"]!["availability_zone"]!.GetValue<string>());
+        await CallAsync(admin, HttpMethod.Post, $"/os-aggregates/{id}/action", new JsonObject { ["add_host"] = new JsonObject { ["host"] = "storagecloud" } }, HttpStatusCode.Conflict);
+        await CallAsync(admin, HttpMethod.Delete, $"/os-aggregates/{id}", expected: HttpStatusCode.BadRequest);
+        var made = (await BootInZoneAsync(member, "zone-x"))!;
+        Assert.Equal("zone-x", (await WaitAsync(member, made, "ACTIVE"))["OS-EXT-AZ:availability_zone"]!.GetValue<string>());
+
+        var removed = (await CallAsync(admin, HttpMethod.Post, $"/os-aggregates/{id}/action", new JsonObject { ["remove_host"] = new JsonObject { ["host"] = "storagecloud" } }))["aggregate"]!;
+        Assert.Empty(removed["hosts"]!.AsArray());
+        await CallAsync(admin, HttpMethod.Post, $"/os-aggregates/{id}/action", new JsonObject { ["remove_host"] = new JsonObject { ["host"] = "storagecloud" } }, HttpStatusCode.NotFound);
+        var renamed = (await CallAsync(admin, HttpMethod.Put, $"/os-aggregates/{id}", new JsonObject { ["aggregate"] = new JsonObject { ["name"] = "renamed" } }))["aggregate"]!;
+        Assert.NotNull(renamed["updated_at"]);
+        Assert.Contains((await CallAsync(admin, HttpMethod.Get, "/os-aggregates"))["aggregates"]!.AsArray(), a => a!["name"]!.GetValue<string>() == "renamed");
+        await CallAsync(admin, HttpMethod.Delete, $"/os-aggregates/{id}", expected: HttpStatusCode.OK);
+        await CallAsync(admin, HttpMethod.Get, $"/os-aggregates/{id}", expected: HttpStatusCode.NotFound);
+        await CallAsync(member, HttpMethod.Delete, $"/servers/{made}", expected: HttpStatusCode.NoContent);
+    }
+
+    private async Task<string?> BootInZoneAsync(string token, string zone, HttpStatusCode expected = HttpStatusCode.Accepted)
+    {
+        var (_, image) = await cloud.SendToAsync(cloud.ImageUrl, HttpMethod.Post, "/v2/images", token, new JsonObject { ["name"] = "z", ["disk_format"] = "raw", ["container_format"] = "bare" });
+        using (var upload = new HttpRequestMessage(HttpMethod.Put, $"{cloud.ImageUrl}/v2/images/{image!["id"]}/file") { Content = new ByteArrayContent(new byte[4096]) })
+        {
+            upload.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            upload.Headers.Add("X-Auth-Token", token);
+            Assert.Equal(HttpStatusCode.NoContent, (await cloud.Http.SendAsync(upload)).StatusCode);
+        }
+        var answer = await CallAsync(token, HttpMethod.Post, "/servers", new JsonObject
+        {
+            ["server"] = new JsonObject { ["name"] = "zoned", ["flavorRef"] = "1", ["imageRef"] = image["id"]!.DeepClone(), ["networks"] = "none", ["availability_zone"] = zone },
+        }, expected);
+        if (expected != HttpStatusCode.Accepted)
+        {
+            Assert.Contains("availability zone", answer.ToJsonString());
+            return null;
+        }
+        return answer["server"]!["id"]!.GetValue<string>();
+    }
 }
