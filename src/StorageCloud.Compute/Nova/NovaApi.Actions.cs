@@ -113,6 +113,9 @@ public sealed partial class NovaApi
                     throw ApiError.Conflict($"Cannot '{action}' instance {Str(server, "id")} while it is in vm_state {Str(server, "vm_state")}");
                 await FinishActionAsync(r, server, action);
                 return;
+            case "addFloatingIp" or "removeFloatingIp":
+                await FloatingIpActionAsync(r, server, action, args as JsonObject);
+                return;
             case "restore" or "forceDelete":
                 // Deletes are immediate here (Nova's reclaim_instance_interval is 0 by default): no server is ever soft-deleted.
                 throw ApiError.Conflict($"Cannot '{action}' instance {Str(server, "id")} while it is in vm_state {Str(server, "vm_state")}");

@@ -55,6 +55,7 @@ public sealed partial class NovaApi
         MapHosts();
         MapNetworkProxy();
         MapAggregates();
+        MapFloatingIps();
         MapServerGroups();
         MapQuotas();
         MapInfo();

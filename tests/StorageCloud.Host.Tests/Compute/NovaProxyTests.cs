@@ -152,6 +152,61 @@ public sealed class NovaProxyTests(CloudFixture cloud) : IClassFixture<CloudFixt
     }
 
     [Fact]
+    public async Task Floating_ips_are_the_network_services_allocated_and_associated_through_nova()
+    {
+        var (admin, _) = cloud.Admin;
+        var (token, _) = cloud.A;
+        async Task<JsonNode> Network(string t, HttpMethod method, string path, JsonObject? body = null)
+        {
+            var (status, reply) = await cloud.SendToAsync(cloud.NetworkUrl, method, "/v2.0" + path, t, body);
+            Assert.True((int)status < 300, $"{method} {path}: {(int)status} {reply?.ToJsonString()}");
+            return reply ?? new JsonObject();
+        }
+        var external = (await Network(admin, HttpMethod.Post, "/networks", new JsonObject { ["network"] = new JsonObject { ["name"] = "fip-pool", ["router:external"] = true } }))["network"]!["id"]!.GetValue<string>();
+        await Network(admin, HttpMethod.Post, "/subnets", new JsonObject { ["subnet"] = new JsonObject { ["network_id"] = external, ["cidr"] = "172.30.0.0/24", ["ip_version"] = 4 } });
+        var inside = (await Network(token, HttpMethod.Post, "/networks", new JsonObject { ["network"] = new JsonObject { ["name"] = "fip-inside" } }))["network"]!["id"]!.GetValue<string>();
+        var subnet = (await Network(token, HttpMethod.Post, "/subnets", new JsonObject { ["subnet"] = new JsonObject { ["network_id"] = inside, ["cidr"] = "10.44.0.0/24", ["ip_version"] = 4 } }))["subnet"]!["id"]!.GetValue<string>();
+        var router = (await Network(token, HttpMethod.Post, "/routers", new JsonObject { ["router"] = new JsonObject { ["name"] = "fip-r", ["external_gateway_info"] = new JsonObject { ["network_id"] = external } } }))["router"]!["id"]!.GetValue<string>();
+        await Network(token, HttpMethod.Put, $"/routers/{router}/add_router_interface", new JsonObject { ["subnet_id"] = subnet });
+
+        var (_, image) = await cloud.SendToAsync(cloud.ImageUrl, HttpMethod.Post, "/v2/images", token, new JsonObject { ["name"] = "f", ["disk_format"] = "raw", ["container_format"] = "bare" });
+        using (var upload = new HttpRequestMessage(HttpMethod.Put, $"{cloud.ImageUrl}/v2/images/{image!["id"]}/file") { Content = new ByteArrayContent(new byte[4096]) })
+        {
+            upload.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            upload.Headers.Add("X-Auth-Token", token);
+            Assert.Equal(HttpStatusCode.NoContent, (await cloud.Http.SendAsync(upload)).StatusCode);
+        }
+        var server = (await CallAsync(token, HttpMethod.Post, "/servers", new JsonObject
+        {
+            ["server"] = new JsonObject { ["name"] = "fip", ["flavorRef"] = "1", ["imageRef"] = image["id"]!.DeepClone(), ["networks"] = new JsonArray(new JsonObject { ["uuid"] = inside }) },
+        }, HttpStatusCode.Accepted))["server"]!["id"]!.GetValue<string>();
+        for (var i = 0; i < 100 && (await CallAsync(token, HttpMethod.Get, $"/servers/{server}"))["server"]!["status"]!.GetValue<string>() != "ACTIVE"; i++)
+            await Task.Delay(100);
+
+        Assert.Contains((await CallAsync(token, HttpMethod.Get, "/os-floating-ip-pools"))["floating_ip_pools"]!.AsArray(), p => p!["name"]!.GetValue<string>() == "fip-pool");
+        await CallAsync(token, HttpMethod.Post, "/os-floating-ips", new JsonObject { ["pool"] = "no-such-pool" }, HttpStatusCode.NotFound);
+        var ip = (await CallAsync(token, HttpMethod.Post, "/os-floating-ips", new JsonObject { ["pool"] = "fip-pool" }))["floating_ip"]!;
+        var (id, address) = (ip["id"]!.GetValue<string>(), ip["ip"]!.GetValue<string>());
+        Assert.StartsWith("172.30.0.", address);
+        Assert.Null(ip["instance_id"]);
+        Assert.Equal(ip.ToJsonString(), (await CallAsync(token, HttpMethod.Get, "/os-floating-ips"))["floating_ips"]!.AsArray().Single(f => f!["id"]!.GetValue<string>() == id)!.ToJsonString());
+
+        await CallAsync(token, HttpMethod.Post, $"/servers/{server}/action", new JsonObject { ["addFloatingIp"] = new JsonObject { ["address"] = "0.0.0.0" } }, HttpStatusCode.NotFound);
+        await CallAsync(token, HttpMethod.Post, $"/servers/{server}/action", new JsonObject { ["addFloatingIp"] = new JsonObject { ["address"] = address } }, HttpStatusCode.Accepted);
+        var associated = (await CallAsync(token, HttpMethod.Get, $"/os-floating-ips/{id}"))["floating_ip"]!;
+        Assert.Equal(server, associated["instance_id"]!.GetValue<string>());
+        Assert.StartsWith("10.44.0.", associated["fixed_ip"]!.GetValue<string>());
+        Assert.Contains((await CallAsync(token, HttpMethod.Get, $"/servers/{server}"))["server"]!["addresses"]!["fip-inside"]!.AsArray(), a => a!["addr"]!.GetValue<string>() == address);
+        await CallAsync(token, HttpMethod.Post, $"/servers/{server}/action", new JsonObject { ["removeFloatingIp"] = new JsonObject { ["address"] = address } }, HttpStatusCode.Accepted);
+        await CallAsync(token, HttpMethod.Post, $"/servers/{server}/action", new JsonObject { ["removeFloatingIp"] = new JsonObject { ["address"] = address } }, HttpStatusCode.Conflict);
+        await CallAsync(token, HttpMethod.Post, $"/servers/{server}/action", new JsonObject { ["addFloatingIp"] = new JsonObject { ["address"] = address } }, HttpStatusCode.BadRequest, "compute 2.44");
+        await CallAsync(cloud.B.Token, HttpMethod.Get, $"/os-floating-ips/{id}", expected: HttpStatusCode.NotFound);
+        await CallAsync(token, HttpMethod.Delete, $"/os-floating-ips/{id}", expected: HttpStatusCode.Accepted);
+        await CallAsync(token, HttpMethod.Get, $"/os-floating-ips/{id}", expected: HttpStatusCode.NotFound);
+        await CallAsync(token, HttpMethod.Delete, $"/servers/{server}", expected: HttpStatusCode.NoContent);
+    }
+
+    [Fact]
     public async Task The_default_quota_class_sets_every_projects_defaults_and_smaller_points_hold()
     {
         var (admin, _) = cloud.Admin;
