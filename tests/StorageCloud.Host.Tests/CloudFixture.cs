@@ -135,6 +135,21 @@ public class CloudFixture : IAsyncLifetime
     public Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? token, JsonNode? body = null,
         string? version = null, string? rawBody = null) => SendToAsync(VolumeUrl, method, path, token, body, version, rawBody);
 
+    /// <summary>A raw image of the given bytes, uploaded and active in the image service; returns its id.</summary>
+    public async Task<string> ImageAsync(string token, byte[] data, string name = "test-image")
+    {
+        var (status, image) = await SendToAsync(ImageUrl, HttpMethod.Post, "/v2/images", token,
+            new JsonObject { ["name"] = name, ["disk_format"] = "raw", ["container_format"] = "bare" });
+        Assert.Equal(HttpStatusCode.Created, status);
+        var id = image!["id"]!.GetValue<string>();
+        using var upload = new HttpRequestMessage(HttpMethod.Put, $"{ImageUrl}/v2/images/{id}/file") { Content = new ByteArrayContent(data) };
+        upload.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+        upload.Headers.Add("X-Auth-Token", token);
+        using var response = await Http.SendAsync(upload);
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        return id;
+    }
+
     /// <summary>Sends a request to the API at <paramref name="baseUrl"/>; returns the status and the JSON body (or null).</summary>
     public async Task<(HttpStatusCode Status, JsonNode? Body)> SendToAsync(string baseUrl, HttpMethod method, string path, string? token, JsonNode? body = null,
         string? version = null, string? rawBody = null)

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 
 namespace StorageCloud.Host.Tests.Compute;
@@ -22,16 +21,10 @@ public sealed class NovaHostTests(CloudFixture cloud) : IClassFixture<CloudFixtu
 
     private async Task<string> BootAsync(string token, string flavor = "1")
     {
-        var (_, image) = await cloud.SendToAsync(cloud.ImageUrl, HttpMethod.Post, "/v2/images", token, new JsonObject { ["name"] = "h", ["disk_format"] = "raw", ["container_format"] = "bare" });
-        using (var upload = new HttpRequestMessage(HttpMethod.Put, $"{cloud.ImageUrl}/v2/images/{image!["id"]}/file") { Content = new ByteArrayContent(new byte[4096]) })
-        {
-            upload.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            upload.Headers.Add("X-Auth-Token", token);
-            Assert.Equal(HttpStatusCode.NoContent, (await cloud.Http.SendAsync(upload)).StatusCode);
-        }
+        var imageId = await cloud.ImageAsync(token, new byte[4096], "h");
         var id = (await CallAsync(token, HttpMethod.Post, "/servers", new JsonObject
         {
-            ["server"] = new JsonObject { ["name"] = "hosted", ["flavorRef"] = flavor, ["imageRef"] = image["id"]!.DeepClone(), ["networks"] = "none" },
+            ["server"] = new JsonObject { ["name"] = "hosted", ["flavorRef"] = flavor, ["imageRef"] = imageId, ["networks"] = "none" },
         }, HttpStatusCode.Accepted))["server"]!["id"]!.GetValue<string>();
         return id;
     }
@@ -204,16 +197,10 @@ public sealed class NovaHostTests(CloudFixture cloud) : IClassFixture<CloudFixtu
 
     private async Task<string?> BootInZoneAsync(string token, string zone, HttpStatusCode expected = HttpStatusCode.Accepted)
     {
-        var (_, image) = await cloud.SendToAsync(cloud.ImageUrl, HttpMethod.Post, "/v2/images", token, new JsonObject { ["name"] = "z", ["disk_format"] = "raw", ["container_format"] = "bare" });
-        using (var upload = new HttpRequestMessage(HttpMethod.Put, $"{cloud.ImageUrl}/v2/images/{image!["id"]}/file") { Content = new ByteArrayContent(new byte[4096]) })
-        {
-            upload.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            upload.Headers.Add("X-Auth-Token", token);
-            Assert.Equal(HttpStatusCode.NoContent, (await cloud.Http.SendAsync(upload)).StatusCode);
-        }
+        var imageId = await cloud.ImageAsync(token, new byte[4096], "z");
         var answer = await CallAsync(token, HttpMethod.Post, "/servers", new JsonObject
         {
-            ["server"] = new JsonObject { ["name"] = "zoned", ["flavorRef"] = "1", ["imageRef"] = image["id"]!.DeepClone(), ["networks"] = "none", ["availability_zone"] = zone },
+            ["server"] = new JsonObject { ["name"] = "zoned", ["flavorRef"] = "1", ["imageRef"] = imageId, ["networks"] = "none", ["availability_zone"] = zone },
         }, expected);
         if (expected != HttpStatusCode.Accepted)
         {

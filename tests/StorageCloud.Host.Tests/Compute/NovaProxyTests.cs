@@ -169,16 +169,10 @@ public sealed class NovaProxyTests(CloudFixture cloud) : IClassFixture<CloudFixt
         var router = (await Network(token, HttpMethod.Post, "/routers", new JsonObject { ["router"] = new JsonObject { ["name"] = "fip-r", ["external_gateway_info"] = new JsonObject { ["network_id"] = external } } }))["router"]!["id"]!.GetValue<string>();
         await Network(token, HttpMethod.Put, $"/routers/{router}/add_router_interface", new JsonObject { ["subnet_id"] = subnet });
 
-        var (_, image) = await cloud.SendToAsync(cloud.ImageUrl, HttpMethod.Post, "/v2/images", token, new JsonObject { ["name"] = "f", ["disk_format"] = "raw", ["container_format"] = "bare" });
-        using (var upload = new HttpRequestMessage(HttpMethod.Put, $"{cloud.ImageUrl}/v2/images/{image!["id"]}/file") { Content = new ByteArrayContent(new byte[4096]) })
-        {
-            upload.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            upload.Headers.Add("X-Auth-Token", token);
-            Assert.Equal(HttpStatusCode.NoContent, (await cloud.Http.SendAsync(upload)).StatusCode);
-        }
+        var imageId = await cloud.ImageAsync(token, new byte[4096], "f");
         var server = (await CallAsync(token, HttpMethod.Post, "/servers", new JsonObject
         {
-            ["server"] = new JsonObject { ["name"] = "fip", ["flavorRef"] = "1", ["imageRef"] = image["id"]!.DeepClone(), ["networks"] = new JsonArray(new JsonObject { ["uuid"] = inside }) },
+            ["server"] = new JsonObject { ["name"] = "fip", ["flavorRef"] = "1", ["imageRef"] = imageId, ["networks"] = new JsonArray(new JsonObject { ["uuid"] = inside }) },
         }, HttpStatusCode.Accepted))["server"]!["id"]!.GetValue<string>();
         for (var i = 0; i < 100 && (await CallAsync(token, HttpMethod.Get, $"/servers/{server}"))["server"]!["status"]!.GetValue<string>() != "ACTIVE"; i++)
             await Task.Delay(100);
@@ -231,14 +225,7 @@ public sealed class NovaProxyTests(CloudFixture cloud) : IClassFixture<CloudFixt
 
         // Canonical access addresses, Nova's 400s for the others; a strict changes-since; /v2's document.
         var server = new JsonObject { ["name"] = "addr", ["flavorRef"] = "1", ["networks"] = "none", ["accessIPv6"] = "0000:0000:0000:0000:0000:babe:220.12.22.2" };
-        var (_, image) = await cloud.SendToAsync(cloud.ImageUrl, HttpMethod.Post, "/v2/images", token, new JsonObject { ["name"] = "i", ["disk_format"] = "raw", ["container_format"] = "bare" });
-        server["imageRef"] = image!["id"]!.DeepClone();
-        using (var upload = new HttpRequestMessage(HttpMethod.Put, $"{cloud.ImageUrl}/v2/images/{image["id"]}/file") { Content = new ByteArrayContent(new byte[4096]) })
-        {
-            upload.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            upload.Headers.Add("X-Auth-Token", token);
-            Assert.Equal(HttpStatusCode.NoContent, (await cloud.Http.SendAsync(upload)).StatusCode);
-        }
+        server["imageRef"] = await cloud.ImageAsync(token, new byte[4096], "i");
         foreach (var (field, value) in new[] { ("accessIPv4", "1.1.1.1.1.1"), ("accessIPv4", "1.1.1"), ("accessIPv6", "notvalid") })
         {
             var bad = (JsonObject)server.DeepClone();

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -125,15 +124,7 @@ public sealed class QemuDriverTests(QemuCloudFixture cloud) : IClassFixture<Qemu
             ["flavor"] = new JsonObject { ["name"] = "qemu-tiny", ["ram"] = 64, ["vcpus"] = 1, ["disk"] = 0 },
         }))["flavor"]!["id"]!.GetValue<string>();
         var data = GuestImage();
-        var image = (await CallAsync(cloud.ImageUrl, token, HttpMethod.Post, "/v2/images",
-            new JsonObject { ["name"] = "boot-sector", ["disk_format"] = "raw", ["container_format"] = "bare" }, HttpStatusCode.Created, null))["id"]!.GetValue<string>();
-        using (var upload = new HttpRequestMessage(HttpMethod.Put, $"{cloud.ImageUrl}/v2/images/{image}/file") { Content = new ByteArrayContent(data) })
-        {
-            upload.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            upload.Headers.Add("X-Auth-Token", token);
-            using var uploaded = await cloud.Http.SendAsync(upload);
-            Assert.Equal(HttpStatusCode.NoContent, uploaded.StatusCode);
-        }
+        var image = await cloud.ImageAsync(token, data, "boot-sector");
         var id = (await CallAsync(cloud.ComputeUrl, token, HttpMethod.Post, "/v2.1/servers", new JsonObject
         {
             ["server"] = new JsonObject { ["name"] = "guest", ["flavorRef"] = flavor, ["imageRef"] = image, ["networks"] = "none" },
