@@ -116,6 +116,27 @@ public sealed partial class DashboardTests(CloudFixture cloud) : IClassFixture<C
         var (_, volumes) = await GetAsync(browser, "/volumes");
         Assert.Contains("dash-vol", volumes);
 
+        // Images and instances: the image is listed, an instance launched from it on a network, stopped, its console read.
+        var image = await cloud.ImageAsync(token, new byte[4096], "dash-image");
+        var (_, network) = await cloud.SendToAsync(cloud.NetworkUrl, HttpMethod.Post, "/v2.0/networks", token, new JsonObject { ["network"] = new JsonObject { ["name"] = "dash-net" } });
+        var networkId = network!["network"]!["id"]!.GetValue<string>();
+        await cloud.SendToAsync(cloud.NetworkUrl, HttpMethod.Post, "/v2.0/subnets", token,
+            new JsonObject { ["subnet"] = new JsonObject { ["network_id"] = networkId, ["cidr"] = "10.88.0.0/24", ["ip_version"] = 4 } });
+        Assert.Contains("dash-image", (await GetAsync(browser, "/images")).Html);
+        var (_, launchPage) = await GetAsync(browser, "/instances");
+        Assert.Contains($"<option value=\"{image}\">dash-image</option>", launchPage);
+        using (var launched = await PostAsync(browser, "/instances", ("csrf", csrf), ("name", "dash-vm"), ("flavor", "1"), ("image", image), ("network", networkId)))
+            Assert.Equal(HttpStatusCode.SeeOther, launched.StatusCode);
+        string instances = "";
+        for (var i = 0; i < 100 && !(instances = (await GetAsync(browser, "/instances")).Html).Contains("<td>ACTIVE</td>"); i++) await Task.Delay(100);
+        Assert.Contains("dash-vm", instances);
+        Assert.Contains("dash-net: 10.88.0.", instances);
+        var (_, listedServers) = await cloud.SendToAsync(cloud.ComputeUrl, HttpMethod.Get, "/v2.1/servers?name=dash-vm", token);
+        var serverId = listedServers!["servers"]![0]!["id"]!.GetValue<string>();
+        using (var stop = await PostAsync(browser, $"/instances/{serverId}/stop", ("csrf", csrf))) Assert.Equal(HttpStatusCode.SeeOther, stop.StatusCode);
+        using (var stopAgain = await PostAsync(browser, $"/instances/{serverId}/stop", ("csrf", csrf))) Assert.Equal(HttpStatusCode.Conflict, stopAgain.StatusCode);
+        Assert.Contains("login:", (await GetAsync(browser, $"/instances/{serverId}/console")).Html);
+
         // Another project's user sees none of it, even at its address.
         using (var other = Browser())
         {
@@ -124,6 +145,7 @@ public sealed partial class DashboardTests(CloudFixture cloud) : IClassFixture<C
             Assert.DoesNotContain("box&lt;script&gt;", theirs);
             Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(other, page)).Status);
             Assert.DoesNotContain("dash-vol", (await GetAsync(other, "/volumes")).Html);
+            Assert.DoesNotContain("dash-vm", (await GetAsync(other, "/instances")).Html);
         }
 
         // Logout revokes the token at the identity service (its DELETE /v3/auth/tokens answered 204) and ends the session.

@@ -76,6 +76,8 @@ public sealed partial class DashboardApp(DashboardSettings settings, HttpClient 
         if (path == "/logout" && post) return LogoutAsync(context, session, id);
         if (path == "/projects") return post ? SwitchProjectAsync(context, session) : ProjectsAsync(context, session);
         if (path == "/volumes" || path.StartsWith("/volumes/", StringComparison.Ordinal)) return VolumesAsync(context, session, path, post);
+        if (path == "/instances" || path.StartsWith("/instances/", StringComparison.Ordinal)) return InstancesAsync(context, session, path, post);
+        if (path == "/images" && !post) return ImagesAsync(context, session);
         if (path == "/containers" || path.StartsWith("/containers/", StringComparison.Ordinal)) return ContainersAsync(context, session, path, post);
         return WriteAsync(context, 404, "text/html; charset=utf-8", Page("Not found", "<p>There is no such page.</p>", session));
     }

@@ -24,7 +24,7 @@ public static class Html
             .Append("<title>").Append(E(title)).Append(" - StorageCloud</title><link rel=\"stylesheet\" href=\"/static/site.css\"></head><body>");
         if (session is not null)
         {
-            page.Append("<header><nav aria-label=\"main\"><a href=\"/\">Overview</a> <a href=\"/containers\">Containers</a> <a href=\"/volumes\">Volumes</a> ")
+            page.Append("<header><nav aria-label=\"main\"><a href=\"/\">Overview</a> <a href=\"/containers\">Containers</a> <a href=\"/volumes\">Volumes</a> <a href=\"/instances\">Instances</a> <a href=\"/images\">Images</a> ")
                 .Append("<a href=\"/projects\">Project: ").Append(E(session.ProjectName)).Append("</a> ")
                 .Append("<form method=\"post\" action=\"/logout\" class=\"inline\">").Append(CsrfField(session.Csrf))
                 .Append("<button type=\"submit\">Log out ").Append(E(session.UserName)).Append("</button></form></nav></header>");
