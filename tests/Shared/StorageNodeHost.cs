@@ -31,6 +31,8 @@ public sealed class StorageNodeHost : IAsyncDisposable
     {
         _device = device;
         _hasher = hasher;
+        // Below the ephemeral range: a node stopped and restarted on its ports finds them free again.
+        (ObjectPort, ContainerPort, AccountPort) = (TestPorts.Free(), TestPorts.Free(), TestPorts.Free());
     }
 
     public int ObjectPort { get; private set; }

@@ -143,45 +143,8 @@ public sealed partial class StorageCloudProcess : IAsyncDisposable
     [LibraryImport("libc", EntryPoint = "kill")]
     private static partial int Kill(int pid, int signal);
 
-    private static readonly HashSet<int> HandedOut = [];
-
-    /// <summary>
-    /// A free port for a child process to listen on, chosen below the kernel's ephemeral range: port-0 binds made
-    /// meanwhile by other tests (in-process servers, clients) never land there, so the port is still free when the
-    /// child binds it, even when the child is killed and restarted on the same port.
-    /// </summary>
-    public static int FreePort()
-    {
-        var ephemeralStart = 32768;
-        try
-        {
-            ephemeralStart = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split('\t', ' ')[0]);
-        }
-        catch (Exception e) when (e is IOException or FormatException)
-        {
-        }
-        var low = Math.Max(1024, ephemeralStart - 12000);
-        lock (HandedOut)
-        {
-            for (var attempt = 0; attempt < 1000; attempt++)
-            {
-                var port = Random.Shared.Next(low, ephemeralStart);
-                if (HandedOut.Contains(port)) continue;
-                try
-                {
-                    using var probe = new TcpListener(IPAddress.Loopback, port);
-                    probe.Start();
-                }
-                catch (SocketException)
-                {
-                    continue;
-                }
-                HandedOut.Add(port);
-                return port;
-            }
-        }
-        throw new InvalidOperationException("no free port below the ephemeral range");
-    }
+    /// <summary>A free port for a child process to listen on (<see cref="StorageCloud.Tests.TestPorts.Free"/>).</summary>
+    public static int FreePort() => StorageCloud.Tests.TestPorts.Free();
 
     public async ValueTask DisposeAsync()
     {
