@@ -19,17 +19,16 @@ public sealed class DashboardBrowserTests(CloudFixture cloud) : IClassFixture<Cl
         return directory;
     }
 
-    /// <summary>Waits for the page to reach a URL; on a timeout the failure says where it is and what it shows.</summary>
+    /// <summary>
+    /// Waits for the page to be at a URL with its heading shown. Polls the URL rather than waiting for a navigation's
+    /// load event: a form's POST and redirect may have finished before the wait starts, and then no event comes.
+    /// </summary>
     private static async Task ExpectUrlAsync(IPage page, string url)
     {
-        try
-        {
-            await page.WaitForURLAsync(url, new PageWaitForURLOptions { Timeout = 30_000, WaitUntil = WaitUntilState.DOMContentLoaded });
-        }
-        catch (TimeoutException)
-        {
-            throw new Xunit.Sdk.XunitException($"expected {url}, the page is at {page.Url}: {await page.ContentAsync()}");
-        }
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (page.Url != url && DateTime.UtcNow < deadline) await Task.Delay(100);
+        if (page.Url != url) throw new Xunit.Sdk.XunitException($"expected {url}, the page is at {page.Url}: {await page.ContentAsync()}");
+        await page.Locator("main h1").WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
     }
 
     /// <summary>Clicks what a locator finds once it is there; when it never comes, the failure shows the page.</summary>
