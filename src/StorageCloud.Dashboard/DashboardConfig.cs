@@ -14,6 +14,12 @@ public sealed record DashboardSettings
 
     /// <summary>True when the session cookie may travel only over HTTPS (behind a TLS-terminating proxy).</summary>
     public bool SecureCookies { get; init; }
+
+    /// <summary>The node's ring directory, which the cluster pages read (not an option: the host's RingDir).</summary>
+    public string? RingDir { get; init; }
+
+    /// <summary>The cluster's path hasher, for placing dispersion samples.</summary>
+    public Common.Hashing.PathHasher? Hasher { get; init; }
 }
 
 /// <summary>The "Dashboard" section.</summary>

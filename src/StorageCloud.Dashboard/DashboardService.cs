@@ -25,7 +25,7 @@ public sealed class DashboardService : StorageCloudService
     public override string Name => "dashboard";
 
     /// <inheritdoc />
-    public override string Summary => "dashboard: web pages (log in with the identity service; overview, containers and objects, volumes)";
+    public override string Summary => "dashboard: web pages (log in with the identity service; overview, containers, volumes, instances, images, networks; cluster pages for admins)";
 
     /// <inheritdoc />
     public override Int32Option Port => PortOption;
@@ -37,7 +37,11 @@ public sealed class DashboardService : StorageCloudService
     public override void Register(ServiceContext context, IServiceCollection services)
     {
         var read = DashboardConfig.Read(context.Configuration);
-        var settings = read with { IdentityUrl = read.IdentityUrl ?? (context.Runs("identity") ? context.UrlOf("identity") : null) };
+        var settings = read with
+        {
+            IdentityUrl = read.IdentityUrl ?? (context.Runs("identity") ? context.UrlOf("identity") : null),
+            RingDir = context.Host.RingDir, Hasher = context.Data.Hasher,
+        };
         services.AddSingleton(settings);
         services.AddSingleton(sp => new DashboardApp(settings, new HttpClient { Timeout = TimeSpan.FromHours(1) }, sp.GetRequiredService<ILogger<DashboardApp>>()));
     }

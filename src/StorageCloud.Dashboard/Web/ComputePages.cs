@@ -7,8 +7,9 @@ using static StorageCloud.Dashboard.Web.Html;
 namespace StorageCloud.Dashboard.Web;
 
 /// <summary>
-/// Instances and images through the compute and image APIs with the user's token: the instance list with status and
-/// addresses, the launch form (name, flavor, image, network), power actions, delete, console log; the image list.
+/// Instances through the compute API with the user's token (and the image, volume and network lists the launch form offers): the instance list with status and
+/// addresses, the launch form (name, flavor, image or bootable volume, network, key pair, security group), power
+/// actions, delete, console log.
 /// </summary>
 public sealed partial class DashboardApp
 {
@@ -77,11 +78,17 @@ public sealed partial class DashboardApp
         var flavors = await GetJsonAsync($"{compute}/flavors", session.Token);
         var images = session.Endpoints.TryGetValue("image", out var image) ? await GetJsonAsync($"{image}/v2/images?status=active", session.Token) : null;
         var networks = session.Endpoints.TryGetValue("network", out var network) ? await GetJsonAsync($"{network}/v2.0/networks", session.Token) : null;
+        var groups = network is null ? null : await GetJsonAsync($"{network}/v2.0/security-groups?project_id={U(session.ProjectId)}", session.Token);
+        var volumes = session.Endpoints.TryGetValue("volumev3", out var volume) ? await GetJsonAsync($"{volume}/volumes/detail?status=available", session.Token) : null;
+        var keypairs = await GetJsonAsync($"{compute}/os-keypairs", session.Token);
         var body = new StringBuilder("<h2>Launch an instance</h2><form method=\"post\" action=\"/instances\">").Append(CsrfField(session.Csrf))
             .Append("<label>Name <input name=\"name\" required maxlength=\"255\"></label>");
         Select(body, "Flavor", "flavor", flavors?["flavors"] as JsonArray, "id", "name");
         Select(body, "Image", "image", images?["images"] as JsonArray, "id", "name");
+        Select(body, "Boot from volume", "volume", BootableVolumes(volumes), "id", "name", optional: "(no: boot from the image)");
         Select(body, "Network", "network", networks?["networks"] as JsonArray, "id", "name", optional: "(none)");
+        Select(body, "Key pair", "key_name", KeyPairNames(keypairs), "name", "name", optional: "(none)");
+        Select(body, "Security group", "security_group", groups?["security_groups"] as JsonArray, "name", "name", optional: "(default)");
         body.Append("<button type=\"submit\">Launch</button></form>")
             .Append("<h2>Instances</h2><table><thead><tr><th>Name</th><th>Status</th><th>Addresses</th><th>Actions</th></tr></thead><tbody>");
         foreach (var s in servers?["servers"] as JsonArray ?? [])
@@ -110,6 +117,22 @@ public sealed partial class DashboardApp
         body.Append("</select></label>");
     }
 
+    private static JsonArray BootableVolumes(JsonObject? volumes)
+    {
+        var list = new JsonArray();
+        foreach (var v in volumes?["volumes"] as JsonArray ?? [])
+            if (v!["bootable"]?.ToString() == "true" && v["status"]?.ToString() == "available")
+                list.Add(new JsonObject { ["id"] = v["id"]!.ToString(), ["name"] = v["name"]?.ToString() is { Length: > 0 } n ? n : v["id"]!.ToString() });
+        return list;
+    }
+
+    private static JsonArray KeyPairNames(JsonObject? keypairs)
+    {
+        var list = new JsonArray();
+        foreach (var k in keypairs?["keypairs"] as JsonArray ?? []) list.Add(new JsonObject { ["name"] = k!["keypair"]?["name"]?.ToString() });
+        return list;
+    }
+
     private async Task LaunchAsync(HttpContext context, Session session, string compute)
     {
         var form = await context.Request.ReadFormAsync();
@@ -118,24 +141,17 @@ public sealed partial class DashboardApp
             ["name"] = form["name"].ToString(), ["flavorRef"] = form["flavor"].ToString(), ["imageRef"] = form["image"].ToString(),
             ["networks"] = form["network"].ToString() is { Length: > 0 } network ? new JsonArray(new JsonObject { ["uuid"] = network }) : "none",
         };
+        if (Guid.TryParse(form["volume"], out var bootVolume))
+        {
+            server["imageRef"] = "";
+            server["block_device_mapping_v2"] = new JsonArray(new JsonObject
+            {
+                ["boot_index"] = 0, ["uuid"] = bootVolume.ToString(), ["source_type"] = "volume", ["destination_type"] = "volume", ["delete_on_termination"] = false,
+            });
+        }
+        if (form["key_name"].ToString() is { Length: > 0 } key) server["key_name"] = key;
+        if (form["security_group"].ToString() is { Length: > 0 } group) server["security_groups"] = new JsonArray(new JsonObject { ["name"] = group });
         var (status, body) = await SendAsync(HttpMethod.Post, $"{compute}/servers", session.Token, new JsonObject { ["server"] = server });
         await AfterAsync(context, session, status, body, "/instances");
-    }
-
-    private async Task ImagesAsync(HttpContext context, Session session)
-    {
-        if (!session.Endpoints.TryGetValue("image", out var image))
-        {
-            await WritePageAsync(context, "Images", "<p>This cloud has no image service.</p>", session);
-            return;
-        }
-        var images = await GetJsonAsync($"{image}/v2/images", session.Token);
-        var body = new StringBuilder("<table><thead><tr><th>Name</th><th>Status</th><th>Format</th><th>Size</th><th>Visibility</th></tr></thead><tbody>");
-        foreach (var i in images?["images"] as JsonArray ?? [])
-            body.Append("<tr><td>").Append(E(i!["name"]?.ToString())).Append("</td><td>").Append(E(i["status"]?.ToString())).Append("</td><td>")
-                .Append(E(i["disk_format"]?.ToString())).Append("</td><td>").Append(E(i["size"]?.ToString())).Append("</td><td>")
-                .Append(E(i["visibility"]?.ToString())).Append("</td></tr>");
-        body.Append("</tbody></table>");
-        await WritePageAsync(context, "Images", body.ToString(), session);
     }
 }

@@ -77,7 +77,12 @@ public sealed partial class DashboardApp(DashboardSettings settings, HttpClient 
         if (path == "/projects") return post ? SwitchProjectAsync(context, session) : ProjectsAsync(context, session);
         if (path == "/volumes" || path.StartsWith("/volumes/", StringComparison.Ordinal)) return VolumesAsync(context, session, path, post);
         if (path == "/instances" || path.StartsWith("/instances/", StringComparison.Ordinal)) return InstancesAsync(context, session, path, post);
-        if (path == "/images" && !post) return ImagesAsync(context, session);
+        if (path == "/images" || path.StartsWith("/images/", StringComparison.Ordinal)) return ImagesAsync(context, session, path, post);
+        if (path == "/networks" || path.StartsWith("/networks/", StringComparison.Ordinal)) return NetworksAsync(context, session, path, post);
+        if (path == "/floating-ips" || path.StartsWith("/floating-ips/", StringComparison.Ordinal)) return FloatingIpsAsync(context, session, path, post);
+        if (path == "/security-groups" || path.StartsWith("/security-groups/", StringComparison.Ordinal)) return SecurityGroupsAsync(context, session, path, post);
+        if (path == "/key-pairs" || path.StartsWith("/key-pairs/", StringComparison.Ordinal)) return KeyPairsAsync(context, session, path, post);
+        if (path == "/admin" || path.StartsWith("/admin/", StringComparison.Ordinal)) return AdminAsync(context, session, path, post);
         if (path == "/containers" || path.StartsWith("/containers/", StringComparison.Ordinal)) return ContainersAsync(context, session, path, post);
         return WriteAsync(context, 404, "text/html; charset=utf-8", Page("Not found", "<p>There is no such page.</p>", session));
     }
@@ -194,6 +199,7 @@ public sealed partial class DashboardApp(DashboardSettings settings, HttpClient 
         {
             Token = token, UserName = t["user"]!["name"]!.ToString(), UserId = t["user"]!["id"]!.ToString(), Domain = domain,
             ProjectId = t["project"]!["id"]!.ToString(), ProjectName = t["project"]!["name"]!.ToString(), Endpoints = endpoints,
+            IsAdmin = (t["roles"] as JsonArray ?? []).Any(role => role?["name"]?.ToString() == "admin"),
         };
     }
 
@@ -332,7 +338,7 @@ public sealed partial class DashboardApp(DashboardSettings settings, HttpClient 
             return;
         }
         var scoped = SessionOf(token, body, session.Domain);
-        (session.Token, session.ProjectId, session.ProjectName, session.Endpoints) = (scoped.Token, scoped.ProjectId, scoped.ProjectName, scoped.Endpoints);
+        (session.Token, session.ProjectId, session.ProjectName, session.Endpoints, session.IsAdmin) = (scoped.Token, scoped.ProjectId, scoped.ProjectName, scoped.Endpoints, scoped.IsAdmin);
         context.Response.Redirect("/");
         context.Response.StatusCode = 303;
     }

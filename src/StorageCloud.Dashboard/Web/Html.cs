@@ -25,6 +25,8 @@ public static class Html
         if (session is not null)
         {
             page.Append("<header><nav aria-label=\"main\"><a href=\"/\">Overview</a> <a href=\"/containers\">Containers</a> <a href=\"/volumes\">Volumes</a> <a href=\"/instances\">Instances</a> <a href=\"/images\">Images</a> ")
+                .Append("<a href=\"/networks\">Networks</a> <a href=\"/floating-ips\">Floating IPs</a> <a href=\"/security-groups\">Security groups</a> <a href=\"/key-pairs\">Key pairs</a> ")
+                .Append(session.IsAdmin ? "<a href=\"/admin\">Cluster</a> " : "")
                 .Append("<a href=\"/projects\">Project: ").Append(E(session.ProjectName)).Append("</a> ")
                 .Append("<form method=\"post\" action=\"/logout\" class=\"inline\">").Append(CsrfField(session.Csrf))
                 .Append("<button type=\"submit\">Log out ").Append(E(session.UserName)).Append("</button></form></nav></header>");
@@ -60,6 +62,8 @@ public static class Html
 
     /// <summary>The script: uploads with a progress bar (the form works without it).</summary>
     public const string Script = """
+        var refresh = document.querySelector('[data-refresh]');
+        if (refresh) setTimeout(function () { window.location.reload(); }, 1000 * Number(refresh.getAttribute('data-refresh')));
         document.querySelectorAll('form[data-upload]').forEach(function (form) {
           form.addEventListener('submit', function (event) {
             event.preventDefault();

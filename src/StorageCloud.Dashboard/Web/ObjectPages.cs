@@ -155,51 +155,24 @@ public sealed partial class DashboardApp
         await WritePageAsync(context, $"Container {container}", body.ToString(), session);
     }
 
-    /// <summary>Streams a multipart upload to the object store: the csrf field must come first, then prefix, then the file.</summary>
-    private async Task UploadAsync(HttpContext context, Session session, string containerUrl, string container)
-    {
-        var boundary = HeaderUtilities.RemoveQuotes(MediaTypeHeaderValue.Parse(context.Request.ContentType).Boundary).Value;
-        if (string.IsNullOrEmpty(boundary))
+    /// <summary>Streams an uploaded file to the object store, under the form's pseudo-folder.</summary>
+    private Task UploadAsync(HttpContext context, Session session, string containerUrl, string container) =>
+        ReceiveUploadAsync(context, session, async (fields, file, fileName) =>
         {
-            await WritePageAsync(context, "Upload", "<p class=\"error\">The upload was not a multipart form.</p>", session, 400);
-            return;
-        }
-        var reader = new MultipartReader(boundary, context.Request.Body);
-        string? csrf = null;
-        var prefix = "";
-        for (var section = await reader.ReadNextSectionAsync(); section is not null; section = await reader.ReadNextSectionAsync())
-        {
-            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)) continue;
-            var field = HeaderUtilities.RemoveQuotes(disposition.Name).Value;
-            if (field == "csrf") csrf = await new StreamReader(section.Body).ReadToEndAsync();
-            else if (field == "prefix") prefix = await new StreamReader(section.Body).ReadToEndAsync();
-            else if (field == "file")
+            var prefix = fields.GetValueOrDefault("prefix", "");
+            using var put = new HttpRequestMessage(HttpMethod.Put, $"{containerUrl}/{EscapePath(prefix + fileName)}") { Content = new StreamContent(file.Body, 1 << 16) };
+            put.Headers.Add("X-Auth-Token", session.Token);
+            put.Headers.TransferEncodingChunked = true;
+            put.Content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.TryParse(file.ContentType, out var type) ? type : null;
+            using var stored = await Http.SendAsync(put);
+            if (!stored.IsSuccessStatusCode)
             {
-                // Nothing is stored unless the form is this session's: the token precedes the file in the form.
-                if (!SessionStore.SameToken(csrf, session.Csrf)) break;
-                var fileName = Path.GetFileName(HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value ?? "");
-                if (fileName.Length == 0)
-                {
-                    await WritePageAsync(context, "Upload", "<p class=\"error\">Choose a file to upload.</p>", session, 400);
-                    return;
-                }
-                using var put = new HttpRequestMessage(HttpMethod.Put, $"{containerUrl}/{EscapePath(prefix + fileName)}") { Content = new StreamContent(section.Body, 1 << 16) };
-                put.Headers.Add("X-Auth-Token", session.Token);
-                put.Headers.TransferEncodingChunked = true;
-                put.Content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.TryParse(section.ContentType, out var type) ? type : null;
-                using var stored = await Http.SendAsync(put);
-                if (!stored.IsSuccessStatusCode)
-                {
-                    await WritePageAsync(context, "Upload", $"<p class=\"error\">The object store refused the upload ({(int)stored.StatusCode}).</p>", session, (int)stored.StatusCode);
-                    return;
-                }
-                context.Response.Redirect($"/containers/{U(container)}" + (prefix.Length > 0 ? $"?prefix={U(prefix)}" : ""));
-                context.Response.StatusCode = 303;
+                await WritePageAsync(context, "Upload", $"<p class=\"error\">The object store refused the upload ({(int)stored.StatusCode}).</p>", session, (int)stored.StatusCode);
                 return;
             }
-        }
-        await WritePageAsync(context, "Refused", "<p class=\"error\">The form is stale or did not come from this dashboard (no CSRF token).</p>", session, 403);
-    }
+            context.Response.Redirect($"/containers/{U(container)}" + (prefix.Length > 0 ? $"?prefix={U(prefix)}" : ""));
+            context.Response.StatusCode = 303;
+        });
 
     private async Task DownloadAsync(HttpContext context, Session session, string containerUrl, string name)
     {

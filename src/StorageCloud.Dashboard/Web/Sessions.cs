@@ -25,6 +25,9 @@ public sealed class Session
     /// <summary>Its name.</summary>
     public required string ProjectName { get; set; }
 
+    /// <summary>True when the token carries the admin role: the cluster pages are shown.</summary>
+    public bool IsAdmin { get; set; }
+
     /// <summary>Public endpoints by service type (object-store, volumev3, compute, ...), from the token's catalog.</summary>
     public required Dictionary<string, string> Endpoints { get; set; }
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using StorageCloud.Host.Operator;
+using StorageCloud.ObjectLayer;
 
 namespace StorageCloud.Host.Tests.Probe;
 
@@ -104,17 +105,17 @@ public sealed class RepairProbeTests
 
         // Only the new primaries hold the samples: every other device of the five nodes has let its copy go.
         var rings = host.Cluster.LoadRings();
-        using var listing = await host.SendAsync(HttpMethod.Get, $"/{DispersionCommand.ObjectContainer}");
+        using var listing = await host.SendAsync(HttpMethod.Get, $"/{Dispersion.ObjectContainer}");
         var samples = (await listing.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(64, samples.Length);
         foreach (var name in samples)
         {
-            var partition = rings.Object.GetPartition(host.Account, DispersionCommand.ObjectContainer, name);
+            var partition = rings.Object.GetPartition(host.Account, Dispersion.ObjectContainer, name);
             var primaries = rings.Object.GetPrimaryNodes(partition);
             foreach (var device in rings.Object.Data.Devices)
             {
                 if (device is null) continue;
-                using var request = new HttpRequestMessage(HttpMethod.Head, $"http://{device.Ip}:{device.Port}/{device.Device}/{partition}/{host.Account}/{DispersionCommand.ObjectContainer}/{name}");
+                using var request = new HttpRequestMessage(HttpMethod.Head, $"http://{device.Ip}:{device.Port}/{device.Device}/{partition}/{host.Account}/{Dispersion.ObjectContainer}/{name}");
                 using var response = await host.Http.SendAsync(request);
                 if (response.StatusCode == HttpStatusCode.OK) Assert.Contains(primaries, p => p.Id == device.Id);
             }
