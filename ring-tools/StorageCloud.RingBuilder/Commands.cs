@@ -169,7 +169,7 @@ internal sealed class Commands(string builderPath, TextWriter output)
             else throw new RingBuilderException($"unknown rebalance argument '{args[i]}'");
         }
         var builder = Load();
-        var result = builder.Rebalance(seed);
+        var result = builder.Rebalance(seed, progress: RebalanceProgress());
         if (result.PartitionsMoved == 0 && !force)
         {
             // As swift-ring-builder: a warning (exit 1), and nothing written.
@@ -183,6 +183,21 @@ internal sealed class Commands(string builderPath, TextWriter output)
             $"Reassigned {result.PartitionsMoved} ({100.0 * result.PartitionsMoved / builder.PartitionCount:F2}%) partitions. Balance is now {result.Balance:F2}.  Dispersion is now {result.Dispersion:F2}"));
         if (result.RemovedDevices > 0) output.WriteLine($"{result.RemovedDevices} device(s) removed from the ring.");
         return 0;
+    }
+
+    /// <summary>
+    /// A progress bar on the terminal while a rebalance runs (large rings take a while); nothing when stderr is not a
+    /// terminal, so scripts and swift-ring-builder-compatible output stay as they were.
+    /// </summary>
+    private static Action<string, double>? RebalanceProgress()
+    {
+        if (Console.IsErrorRedirected) return null;
+        return (stage, done) =>
+        {
+            var filled = (int)Math.Round(done * 30);
+            Console.Error.Write(string.Create(Invariant, $"\rrebalance [{new string('#', filled)}{new string('.', 30 - filled)}] {done,4:P0} {stage,-12}"));
+            if (done >= 1) Console.Error.Write("\r" + new string(' ', 60) + "\r");
+        };
     }
 
     private int Validate()

@@ -52,6 +52,8 @@ public static class Program
         root.Subcommands.Add(Operator.DispersionCommand.Build(catalog));
         root.Subcommands.Add(Operator.VolumeCommand.Build());
         root.Subcommands.Add(Operator.BackupCommand.Build());
+        root.Subcommands.Add(Operator.ObjectCommand.Build());
+        root.Subcommands.Add(Operator.ImageCommand.Build());
         var version = new Command("version", "Print the version.");
         version.SetAction(_ =>
         {

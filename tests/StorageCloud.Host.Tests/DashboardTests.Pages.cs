@@ -251,7 +251,7 @@ public sealed partial class DashboardTests
             Assert.Contains($"{ring}: partitions per device", rings);
         }
         Assert.Contains("<svg", rings);
-        Assert.Matches("<rect x=\"220\" y=\"\\d+\" width=\"[0-9.]+\" height=\"18\"", rings);
+        Assert.Matches("<rect x=\"170\" y=\"\\d+\" width=\"[0-9.]+\" height=\"20\"", rings);
 
         var recon = (await GetAsync(admin, "/admin/recon")).Html;
         Assert.Matches("(\\d+) storage servers, \\1 answered", recon);

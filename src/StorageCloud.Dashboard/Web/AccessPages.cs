@@ -97,7 +97,7 @@ public sealed partial class DashboardApp
                     .Append("<button type=\"submit\" aria-label=\"").Append(E($"Delete rule {r["protocol"] ?? "any"} {ports} from {name}")).Append("\">Delete rule</button></form></td></tr>");
             }
             body.Append("</tbody></table><form method=\"post\" action=\"/security-groups/").Append(E(id)).Append("/rules\">").Append(csrf)
-                .Append("<label>Protocol <select name=\"protocol\"><option value=\"tcp\">TCP</option><option value=\"udp\">UDP</option><option value=\"icmp\">ICMP</option><option value=\"any\">any</option></select></label>")
+                .Append("<label>Protocol <select name=\"protocol\" aria-label=\"Protocol\"><option value=\"tcp\">TCP</option><option value=\"udp\">UDP</option><option value=\"icmp\">ICMP</option><option value=\"any\">any</option></select></label>")
                 .Append("<label>From port <input name=\"port_min\" inputmode=\"numeric\" size=\"6\"></label><label>To port <input name=\"port_max\" inputmode=\"numeric\" size=\"6\"></label>")
                 .Append("<label>Remote CIDR <input name=\"cidr\" placeholder=\"0.0.0.0/0\"></label>")
                 .Append("<button type=\"submit\" aria-label=\"").Append(E($"Add rule to {name}")).Append("\">Add rule</button></form>");

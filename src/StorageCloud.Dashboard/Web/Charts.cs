@@ -7,7 +7,7 @@ namespace StorageCloud.Dashboard.Web;
 /// <summary>Charts drawn on the server as inline SVG (no script, no style attributes: the page's CSP allows neither inline).</summary>
 public static class Charts
 {
-    private const int Width = 640, LabelWidth = 220, BarHeight = 18, Gap = 6;
+    private const int Width = 480, LabelWidth = 170, ValueWidth = 120, BarHeight = 20, Gap = 6, FontSize = 14;
 
     /// <summary>
     /// A horizontal bar chart, one bar per label, scaled to <paramref name="max"/> (or the largest value), with the
@@ -26,15 +26,15 @@ public static class Charts
         var y = Gap;
         foreach (var (label, value) in bars)
         {
-            var length = Math.Max(0, value) / top * (Width - LabelWidth - 90);
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"0\" y=\"{y + BarHeight - 4}\" font-size=\"13\">").Append(E(Shorten(label))).Append("</text>")
+            var length = Math.Max(0, value) / top * (Width - LabelWidth - ValueWidth);
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"0\" y=\"{y + BarHeight - 4}\" font-size=\"{FontSize}\">").Append(E(Shorten(label))).Append("</text>")
                 .Append(CultureInfo.InvariantCulture, $"<rect x=\"{LabelWidth}\" y=\"{y}\" width=\"{length:0.#}\" height=\"{BarHeight}\" fill=\"#3b6ea5\"><title>")
                 .Append(E($"{label}: {Format(value)} {unit}")).Append("</title></rect>")
-                .Append(CultureInfo.InvariantCulture, $"<text x=\"{LabelWidth + length + 6:0.#}\" y=\"{y + BarHeight - 4}\" font-size=\"13\">")
+                .Append(CultureInfo.InvariantCulture, $"<text x=\"{LabelWidth + length + 6:0.#}\" y=\"{y + BarHeight - 4}\" font-size=\"{FontSize}\">")
                 .Append(E($"{Format(value)} {unit}".Trim())).Append("</text>");
             y += BarHeight + Gap;
         }
-        if (bars.Count == 0) svg.Append(CultureInfo.InvariantCulture, $"<text x=\"0\" y=\"{BarHeight}\" font-size=\"13\">nothing to show</text>");
+        if (bars.Count == 0) svg.Append(CultureInfo.InvariantCulture, $"<text x=\"0\" y=\"{BarHeight}\" font-size=\"{FontSize}\">nothing to show</text>");
         svg.Append("</svg>");
         return svg.Append("</figure>").ToString();
     }
@@ -43,5 +43,5 @@ public static class Charts
     public static string Format(double value) =>
         value == Math.Floor(value) && Math.Abs(value) < 1e15 ? ((long)value).ToString(CultureInfo.InvariantCulture) : value.ToString("0.##", CultureInfo.InvariantCulture);
 
-    private static string Shorten(string label) => label.Length <= 30 ? label : label[..29] + "…";
+    private static string Shorten(string label) => label.Length <= 22 ? label : label[..21] + "…";
 }

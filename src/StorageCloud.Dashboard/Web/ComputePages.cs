@@ -110,7 +110,8 @@ public sealed partial class DashboardApp
 
     private static void Select(StringBuilder body, string label, string name, JsonArray? items, string value, string text, string? optional = null)
     {
-        body.Append("<label>").Append(E(label)).Append(" <select name=\"").Append(name).Append("\">");
+        // The select carries its label as its accessible name too: a wrapping label's name would include the chosen option's text.
+        body.Append("<label>").Append(E(label)).Append(" <select name=\"").Append(name).Append("\" aria-label=\"").Append(E(label)).Append("\">");
         if (optional is not null) body.Append("<option value=\"\">").Append(E(optional)).Append("</option>");
         foreach (var item in items ?? [])
             body.Append("<option value=\"").Append(E(item![value]?.ToString())).Append("\">").Append(E(item[text]?.ToString() is { Length: > 0 } t ? t : item[value]?.ToString())).Append("</option>");

@@ -317,7 +317,7 @@ public sealed partial class DashboardApp(DashboardSettings settings, HttpClient 
     private async Task ProjectsAsync(HttpContext context, Session session)
     {
         var body = new StringBuilder("<form method=\"post\" action=\"/projects\">").Append(CsrfField(session.Csrf))
-            .Append("<label>Switch to project <select name=\"project\">");
+            .Append("<label>Switch to project <select name=\"project\" aria-label=\"Switch to project\">");
         foreach (var (id, name) in await ProjectsOfAsync(session.Token))
             body.Append("<option value=\"").Append(E(id)).Append('"').Append(id == session.ProjectId ? " selected" : "").Append('>').Append(E(name)).Append("</option>");
         body.Append("</select></label><button type=\"submit\">Switch</button></form>");

@@ -46,9 +46,9 @@ public sealed partial class DashboardApp
         var images = await GetJsonAsync($"{image}/v2/images", session.Token);
         var csrf = CsrfField(session.Csrf);
         var body = new StringBuilder("<h2>Upload an image</h2><form method=\"post\" action=\"/images/upload\" enctype=\"multipart/form-data\" data-upload>").Append(csrf)
-            .Append("<label>Image name <input name=\"name\" required maxlength=\"255\"></label><label>Disk format <select name=\"disk_format\">");
+            .Append("<label>Image name <input name=\"name\" required maxlength=\"255\"></label><label>Disk format <select name=\"disk_format\" aria-label=\"Disk format\">");
         foreach (var format in DiskFormats) body.Append("<option>").Append(format).Append("</option>");
-        body.Append("</select></label><label>Visibility <select name=\"visibility\"><option>private</option><option>shared</option><option>community</option>")
+        body.Append("</select></label><label>Visibility <select name=\"visibility\" aria-label=\"Visibility\"><option>private</option><option>shared</option><option>community</option>")
             .Append(session.IsAdmin ? "<option>public</option>" : "").Append("</select></label>")
             .Append("<label>Image file <input type=\"file\" name=\"file\" required></label><button type=\"submit\">Upload image</button>")
             .Append("<progress value=\"0\" max=\"1\" aria-label=\"upload progress\"></progress></form>")

@@ -38,29 +38,50 @@ public sealed class Session
     public DateTimeOffset LastUsed { get; set; } = DateTimeOffset.UtcNow;
 }
 
-/// <summary>Sessions by their random id (the cookie's value); idle ones expire.</summary>
-public sealed class SessionStore(TimeSpan idle)
+/// <summary>
+/// Sessions by their random id (the cookie's value); idle ones expire. Sessions nobody comes back for are swept
+/// when a new one is added (at most once per <c>sweepEvery</c>), so abandoned logins do not pile up in memory.
+/// </summary>
+public sealed class SessionStore(TimeSpan idle, TimeProvider? time = null, TimeSpan? sweepEvery = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, Session> _sessions = new(StringComparer.Ordinal);
+    private readonly TimeSpan _sweepEvery = sweepEvery ?? TimeSpan.FromMinutes(1);
+    private long _lastSweepTicks = (time ?? TimeProvider.System).GetUtcNow().UtcTicks;
+
+    /// <summary>How many sessions are kept.</summary>
+    public int Count => _sessions.Count;
 
     /// <summary>Keeps a session; returns its id for the cookie.</summary>
     public string Add(Session session)
     {
+        SweepIfDue();
+        session.LastUsed = _time.GetUtcNow();
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         _sessions[id] = session;
         return id;
+    }
+
+    private void SweepIfDue()
+    {
+        var now = _time.GetUtcNow();
+        var last = Interlocked.Read(ref _lastSweepTicks);
+        if (now.UtcTicks - last < _sweepEvery.Ticks || Interlocked.CompareExchange(ref _lastSweepTicks, now.UtcTicks, last) != last) return;
+        foreach (var (id, session) in _sessions)
+            if (now - session.LastUsed > idle) _sessions.TryRemove(id, out _);
     }
 
     /// <summary>The session of a cookie value, or null (unknown or idle too long).</summary>
     public Session? Find(string? id)
     {
         if (id is null || !_sessions.TryGetValue(id, out var session)) return null;
-        if (DateTimeOffset.UtcNow - session.LastUsed > idle)
+        var now = _time.GetUtcNow();
+        if (now - session.LastUsed > idle)
         {
             _sessions.TryRemove(id, out _);
             return null;
         }
-        session.LastUsed = DateTimeOffset.UtcNow;
+        session.LastUsed = now;
         return session;
     }
 

@@ -14,21 +14,28 @@ public sealed partial class RingBuilder
     /// spread over the widest tiers, moving as little as possible: replicas leave only removed or zero-weight
     /// devices, partitions dispersed worse than the tiers allow, and devices above their share. A partition
     /// moves at most one replica per min_part_hours window (except off removed devices). Deterministic per seed.
+    /// <paramref name="progress"/> hears each stage and the share done (0 to 1), for a progress bar.
     /// </summary>
-    public RebalanceResult Rebalance(int? seed = null, DateTimeOffset? now = null)
+    public RebalanceResult Rebalance(int? seed = null, DateTimeOffset? now = null, Action<string, double>? progress = null)
     {
         var active = LiveDevices.Where(d => d.Weight > 0 && !_pendingRemoval.Contains(d.Id)).ToList();
         if (active.Count == 0) throw new RingBuilderException("no devices with a weight above 0 to place partitions on");
         var state = new RebalanceState(this, active, new Random(seed ?? Random.Shared.Next()), (now ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds());
         var before = Table;
 
+        const int BalancePasses = 32;
+        progress?.Invoke("unassigning", 0);
         state.UnassignFromInactiveDevices();
         state.UnassignPoorlyDispersed();
+        progress?.Invoke("assigning", 0.05);
         state.AssignAll();
         // Placing one replica at a time can leave devices off their share; move replicas until they settle.
-        for (var pass = 0; pass < 32 && state.BalanceByMoving() > 0; pass++)
+        for (var pass = 0; pass < BalancePasses; pass++)
         {
+            progress?.Invoke("balancing", 0.3 + 0.7 * pass / BalancePasses);
+            if (state.BalanceByMoving() == 0) break;
         }
+        progress?.Invoke("done", 1);
 
         Table = state.Table;
         var removed = _pendingRemoval.Count;

@@ -31,6 +31,22 @@ public class RebalancePropertyTests
     private static List<int> Replicas(RingBuilder b, int p) => b.Table!.Where(row => p < row.Length).Select(row => (int)row[p]).ToList();
 
     [Fact]
+    public void A_rebalance_reports_its_stages_in_order_and_ends_at_one()
+    {
+        var builder = RandomCluster(new Random(7), 12, 3, equalWeights: false);
+        var heard = new List<(string Stage, double Done)>();
+        var quiet = RandomCluster(new Random(7), 12, 3, equalWeights: false);
+        builder.Rebalance(7, T0, (stage, done) => heard.Add((stage, done)));
+        quiet.Rebalance(7, T0);
+        Assert.Equal(["unassigning", "assigning"], heard.Take(2).Select(h => h.Stage));
+        Assert.Contains(heard, h => h.Stage == "balancing");
+        Assert.Equal(("done", 1.0), heard[^1]);
+        for (var i = 1; i < heard.Count; i++) Assert.True(heard[i].Done >= heard[i - 1].Done, $"progress went back at {heard[i]}");
+        // Listening changes nothing about the placement.
+        Assert.Equal(quiet.Table, builder.Table);
+    }
+
+    [Fact]
     public void Equal_weights_balance_within_one_percent()
     {
         for (var seed = 0; seed < 30; seed++)
