@@ -13,24 +13,12 @@ namespace StorageCloud.Dashboard.Web;
 /// </summary>
 public sealed partial class DashboardApp
 {
-    private async Task SecurityGroupsAsync(HttpContext context, Session session, string path, bool post)
+    private Task SecurityGroupsAsync(HttpContext context, Session session, string path, bool post) =>
+        ServicePagesAsync(context, session, path, post, "network", "Security groups", api => ListSecurityGroupsAsync(context, session, api),
+            (api, parts) => SecurityGroupActionAsync(context, session, api, parts));
+
+    private async Task SecurityGroupActionAsync(HttpContext context, Session session, string api, string[] parts)
     {
-        if (!session.Endpoints.TryGetValue("network", out var api))
-        {
-            await WritePageAsync(context, "Security groups", "<p>This cloud has no network service.</p>", session);
-            return;
-        }
-        var parts = path.Split('/');
-        if (!post && parts.Length == 2)
-        {
-            await ListSecurityGroupsAsync(context, session, api);
-            return;
-        }
-        if (!post)
-        {
-            await NotFoundAsync(context, session);
-            return;
-        }
         var form = await context.Request.ReadFormAsync();
         (HttpStatusCode Status, JsonObject? Body) answer;
         if (parts.Length == 2)
@@ -109,43 +97,37 @@ public sealed partial class DashboardApp
         await WritePageAsync(context, "Security groups", body.ToString(), session);
     }
 
-    private async Task KeyPairsAsync(HttpContext context, Session session, string path, bool post)
+    private Task KeyPairsAsync(HttpContext context, Session session, string path, bool post) =>
+        ServicePagesAsync(context, session, path, post, "compute", "Key pairs", compute => ListKeyPairsAsync(context, session, compute),
+            (compute, parts) => parts.Length == 2 || (parts.Length == 3 && parts[2] == "delete") ? KeyPairActionAsync(context, session, compute, parts.Length == 3) : NotFoundAsync(context, session));
+
+    private async Task ListKeyPairsAsync(HttpContext context, Session session, string compute)
     {
-        if (!session.Endpoints.TryGetValue("compute", out var compute))
+        var pairs = await GetJsonAsync($"{compute}/os-keypairs", session.Token);
+        var csrf = CsrfField(session.Csrf);
+        var body = new StringBuilder("<form method=\"post\" action=\"/key-pairs\">").Append(csrf)
+            .Append("<label>Key pair name <input name=\"name\" required maxlength=\"255\"></label>")
+            .Append("<label>Public key to import (leave empty to have one made) <textarea name=\"public_key\" rows=\"3\" cols=\"40\"></textarea></label>")
+            .Append("<button type=\"submit\">Create key pair</button></form>")
+            .Append("<table><thead><tr><th>Name</th><th>Fingerprint</th><th></th></tr></thead><tbody>");
+        foreach (var item in pairs?["keypairs"] as JsonArray ?? [])
         {
-            await WritePageAsync(context, "Key pairs", "<p>This cloud has no compute service.</p>", session);
-            return;
+            var k = item!["keypair"]!;
+            var pair = k["name"]?.ToString() ?? "";
+            body.Append("<tr><td>").Append(E(pair)).Append("</td><td>").Append(E(k["fingerprint"]?.ToString())).Append("</td><td>")
+                .Append("<form method=\"post\" action=\"/key-pairs/delete\" class=\"inline\">").Append(csrf)
+                .Append("<input type=\"hidden\" name=\"name\" value=\"").Append(E(pair)).Append("\">")
+                .Append("<button type=\"submit\" aria-label=\"").Append(E($"Delete key pair {pair}")).Append("\">Delete</button></form></td></tr>");
         }
-        if (!post && path == "/key-pairs")
-        {
-            var pairs = await GetJsonAsync($"{compute}/os-keypairs", session.Token);
-            var csrf = CsrfField(session.Csrf);
-            var body = new StringBuilder("<form method=\"post\" action=\"/key-pairs\">").Append(csrf)
-                .Append("<label>Key pair name <input name=\"name\" required maxlength=\"255\"></label>")
-                .Append("<label>Public key to import (leave empty to have one made) <textarea name=\"public_key\" rows=\"3\" cols=\"40\"></textarea></label>")
-                .Append("<button type=\"submit\">Create key pair</button></form>")
-                .Append("<table><thead><tr><th>Name</th><th>Fingerprint</th><th></th></tr></thead><tbody>");
-            foreach (var item in pairs?["keypairs"] as JsonArray ?? [])
-            {
-                var k = item!["keypair"]!;
-                var pair = k["name"]?.ToString() ?? "";
-                body.Append("<tr><td>").Append(E(pair)).Append("</td><td>").Append(E(k["fingerprint"]?.ToString())).Append("</td><td>")
-                    .Append("<form method=\"post\" action=\"/key-pairs/delete\" class=\"inline\">").Append(csrf)
-                    .Append("<input type=\"hidden\" name=\"name\" value=\"").Append(E(pair)).Append("\">")
-                    .Append("<button type=\"submit\" aria-label=\"").Append(E($"Delete key pair {pair}")).Append("\">Delete</button></form></td></tr>");
-            }
-            body.Append("</tbody></table>");
-            await WritePageAsync(context, "Key pairs", body.ToString(), session);
-            return;
-        }
-        if (!post || path is not ("/key-pairs" or "/key-pairs/delete"))
-        {
-            await NotFoundAsync(context, session);
-            return;
-        }
+        body.Append("</tbody></table>");
+        await WritePageAsync(context, "Key pairs", body.ToString(), session);
+    }
+
+    private async Task KeyPairActionAsync(HttpContext context, Session session, string compute, bool delete)
+    {
         var form = await context.Request.ReadFormAsync();
         var name = form["name"].ToString();
-        if (path == "/key-pairs/delete")
+        if (delete)
         {
             var (deleted, error) = await SendAsync(HttpMethod.Delete, $"{compute}/os-keypairs/{U(name)}", session.Token);
             await AfterAsync(context, session, deleted, error, "/key-pairs");

@@ -87,6 +87,28 @@ public sealed partial class DashboardApp(DashboardSettings settings, HttpClient 
         return WriteAsync(context, 404, "text/html; charset=utf-8", Page("Not found", "<p>There is no such page.</p>", session));
     }
 
+    private static Task NotFoundAsync(HttpContext context, Session session) =>
+        WritePageAsync(context, "Not found", "<p>There is no such page.</p>", session, 404);
+
+    /// <summary>
+    /// One service's pages: a note when the token's catalog has no such service, the list on a GET of the page
+    /// itself, 404 for other GETs, and <paramref name="act"/> for POSTs (given the service's URL and the path's
+    /// segments; it answers 404 for what it does not know).
+    /// </summary>
+    private async Task ServicePagesAsync(HttpContext context, Session session, string path, bool post, string type, string title,
+        Func<string, Task> list, Func<string, string[], Task> act)
+    {
+        if (!session.Endpoints.TryGetValue(type, out var api))
+        {
+            await WritePageAsync(context, title, $"<p>This cloud has no {E(type)} service.</p>", session);
+            return;
+        }
+        var parts = path.Split('/');
+        if (post) await act(api, parts);
+        else if (parts.Length == 2) await list(api);
+        else await NotFoundAsync(context, session);
+    }
+
     internal static async Task WriteAsync(HttpContext context, int status, string type, string text)
     {
         var bytes = Encoding.UTF8.GetBytes(text);

@@ -14,32 +14,18 @@ public sealed partial class DashboardApp
 {
     private static readonly string[] DiskFormats = ["qcow2", "raw", "vmdk", "vhd", "vhdx", "vdi", "iso"];
 
-    private async Task ImagesAsync(HttpContext context, Session session, string path, bool post)
-    {
-        if (!session.Endpoints.TryGetValue("image", out var image))
+    private Task ImagesAsync(HttpContext context, Session session, string path, bool post) =>
+        ServicePagesAsync(context, session, path, post, "image", "Images", image => ListImagesAsync(context, session, image), async (image, parts) =>
         {
-            await WritePageAsync(context, "Images", "<p>This cloud has no image service.</p>", session);
-            return;
-        }
-        if (!post && path == "/images")
-        {
-            await ListImagesAsync(context, session, image);
-            return;
-        }
-        if (post && path == "/images/upload")
-        {
-            await UploadImageAsync(context, session, image);
-            return;
-        }
-        var parts = path.Split('/');
-        if (post && parts.Length == 4 && Guid.TryParse(parts[2], out var id) && parts[3] == "delete")
-        {
-            var (status, body) = await SendAsync(HttpMethod.Delete, $"{image}/v2/images/{id}", session.Token);
-            await AfterAsync(context, session, status, body, "/images");
-            return;
-        }
-        await NotFoundAsync(context, session);
-    }
+            if (parts is [_, _, "upload"])
+                await UploadImageAsync(context, session, image);
+            else if (parts.Length == 4 && Guid.TryParse(parts[2], out var id) && parts[3] == "delete")
+            {
+                var (status, body) = await SendAsync(HttpMethod.Delete, $"{image}/v2/images/{id}", session.Token);
+                await AfterAsync(context, session, status, body, "/images");
+            }
+            else await NotFoundAsync(context, session);
+        });
 
     private async Task ListImagesAsync(HttpContext context, Session session, string image)
     {

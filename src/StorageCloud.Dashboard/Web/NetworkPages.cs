@@ -13,32 +13,18 @@ namespace StorageCloud.Dashboard.Web;
 /// </summary>
 public sealed partial class DashboardApp
 {
-    private async Task NetworksAsync(HttpContext context, Session session, string path, bool post)
-    {
-        if (!session.Endpoints.TryGetValue("network", out var api))
+    private Task NetworksAsync(HttpContext context, Session session, string path, bool post) =>
+        ServicePagesAsync(context, session, path, post, "network", "Networks", api => ListNetworksAsync(context, session, api), async (api, parts) =>
         {
-            await WritePageAsync(context, "Networks", "<p>This cloud has no network service.</p>", session);
-            return;
-        }
-        var parts = path.Split('/');
-        if (!post && parts.Length == 2)
-        {
-            await ListNetworksAsync(context, session, api);
-            return;
-        }
-        if (post && parts.Length == 2)
-        {
-            await CreateNetworkAsync(context, session, api, await context.Request.ReadFormAsync());
-            return;
-        }
-        if (post && parts.Length == 4 && Guid.TryParse(parts[2], out var id) && parts[3] == "delete")
-        {
-            var (status, body) = await SendAsync(HttpMethod.Delete, $"{api}/v2.0/networks/{id}", session.Token);
-            await AfterAsync(context, session, status, body, "/networks");
-            return;
-        }
-        await NotFoundAsync(context, session);
-    }
+            if (parts.Length == 2)
+                await CreateNetworkAsync(context, session, api, await context.Request.ReadFormAsync());
+            else if (parts.Length == 4 && Guid.TryParse(parts[2], out var id) && parts[3] == "delete")
+            {
+                var (status, body) = await SendAsync(HttpMethod.Delete, $"{api}/v2.0/networks/{id}", session.Token);
+                await AfterAsync(context, session, status, body, "/networks");
+            }
+            else await NotFoundAsync(context, session);
+        });
 
     private async Task ListNetworksAsync(HttpContext context, Session session, string api)
     {
@@ -114,24 +100,12 @@ public sealed partial class DashboardApp
         await AfterAsync(context, session, status, body, "/networks");
     }
 
-    private async Task FloatingIpsAsync(HttpContext context, Session session, string path, bool post)
+    private Task FloatingIpsAsync(HttpContext context, Session session, string path, bool post) =>
+        ServicePagesAsync(context, session, path, post, "network", "Floating IPs", api => ListFloatingIpsAsync(context, session, api),
+            (api, parts) => FloatingIpActionAsync(context, session, api, parts));
+
+    private async Task FloatingIpActionAsync(HttpContext context, Session session, string api, string[] parts)
     {
-        if (!session.Endpoints.TryGetValue("network", out var api))
-        {
-            await WritePageAsync(context, "Floating IPs", "<p>This cloud has no network service.</p>", session);
-            return;
-        }
-        var parts = path.Split('/');
-        if (!post && parts.Length == 2)
-        {
-            await ListFloatingIpsAsync(context, session, api);
-            return;
-        }
-        if (!post)
-        {
-            await NotFoundAsync(context, session);
-            return;
-        }
         var form = await context.Request.ReadFormAsync();
         (HttpStatusCode Status, JsonObject? Body) answer;
         if (parts.Length == 2)

@@ -13,24 +13,11 @@ namespace StorageCloud.Dashboard.Web;
 /// </summary>
 public sealed partial class DashboardApp
 {
-    private async Task VolumesAsync(HttpContext context, Session session, string path, bool post)
+    private Task VolumesAsync(HttpContext context, Session session, string path, bool post) =>
+        ServicePagesAsync(context, session, path, post, "volumev3", "Volumes", api => ListVolumesAsync(context, session, api), (api, parts) => VolumeActionAsync(context, session, api, parts));
+
+    private async Task VolumeActionAsync(HttpContext context, Session session, string api, string[] parts)
     {
-        if (!session.Endpoints.TryGetValue("volumev3", out var api))
-        {
-            await WritePageAsync(context, "Volumes", "<p>This cloud has no volume service.</p>", session);
-            return;
-        }
-        var parts = path.Split('/');
-        if (!post && parts.Length == 2)
-        {
-            await ListVolumesAsync(context, session, api);
-            return;
-        }
-        if (!post)
-        {
-            await NotFoundAsync(context, session);
-            return;
-        }
         var form = await context.Request.ReadFormAsync();
         (HttpStatusCode Status, JsonObject? Body) answer;
         if (parts.Length == 2)
@@ -86,9 +73,6 @@ public sealed partial class DashboardApp
         }
         await AfterAsync(context, session, answer.Status, answer.Body, "/volumes");
     }
-
-    private static Task NotFoundAsync(HttpContext context, Session session) =>
-        WritePageAsync(context, "Not found", "<p>There is no such page.</p>", session, 404);
 
     /// <summary>Attaches a volume to an instance or detaches it, through the compute API (which tells the volume service).</summary>
     private async Task<(HttpStatusCode, JsonObject?)> AttachmentAsync(Session session, Guid volume, string action, string server)
