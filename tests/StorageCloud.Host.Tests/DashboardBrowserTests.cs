@@ -85,7 +85,7 @@ public sealed class DashboardBrowserTests(CloudFixture cloud) : IClassFixture<Cl
         {
             await page.GetByLabel("Upload a file").SetInputFilesAsync(file);
             await page.GetByRole(AriaRole.Button, new() { Name = "Upload", Exact = true }).ClickAsync();
-            var link = page.GetByRole(AriaRole.Link, new() { Name = Path.GetFileName(file) });
+            var link = page.GetByRole(AriaRole.Link, new() { Name = Path.GetFileName(file), Exact = true });
             await link.WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "3-container.png"), FullPage = true });
             var download = await page.RunAndWaitForDownloadAsync(() => link.ClickAsync());
@@ -103,6 +103,9 @@ public sealed class DashboardBrowserTests(CloudFixture cloud) : IClassFixture<Cl
         await page.GetByLabel("Name", new() { Exact = true }).FillAsync("browser-volume");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create volume" }).ClickAsync();
         await page.GetByRole(AriaRole.Cell, new() { Name = "browser-volume", Exact = true }).WaitForAsync();
+        await ReloadUntilAsync(page, page.GetByRole(AriaRole.Row).Filter(new() { HasText = "browser-volume" }).Filter(new() { HasText = "available" }));
+        await ClickAsync(page, page.GetByRole(AriaRole.Button, new() { Name = "Snapshot browser-volume" }));
+        await page.GetByRole(AriaRole.Cell, new() { Name = "browser-volume-snapshot", Exact = true }).WaitForAsync();
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "4-volumes.png"), FullPage = true });
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Log out cinder-a-user" }).ClickAsync();

@@ -96,6 +96,18 @@ public sealed partial class DashboardTests
         Assert.Equal(HttpStatusCode.SeeOther, await PostStatusAsync(b, $"/volumes/{volume}/detach", ("csrf", csrfB), ("server", server)));
         Assert.Equal("available", await VolumeStatusAsync(tokenB, projectB, volume, "available", "error"));
         Assert.Equal(HttpStatusCode.SeeOther, await PostStatusAsync(b, $"/volumes/backups/{backup}/delete", ("csrf", csrfB)));
+
+        // Launch from a bootable volume (made from the image): the launch form offers it, the instance boots from it.
+        var (_, made) = await cloud.SendAsync(HttpMethod.Post, $"/v3/{projectB}/volumes", tokenB,
+            new JsonObject { ["volume"] = new JsonObject { ["size"] = 1, ["name"] = "boot-vol", ["imageRef"] = image } });
+        var bootVolume = made!["volume"]!["id"]!.GetValue<string>();
+        Assert.Equal("available", await VolumeStatusAsync(tokenB, projectB, bootVolume, "available", "error"));
+        Assert.Contains($"<option value=\"{bootVolume}\">boot-vol</option>", (await GetAsync(b, "/instances")).Html);
+        Assert.Equal(HttpStatusCode.SeeOther, await PostStatusAsync(b, "/instances", ("csrf", csrfB), ("name", "volume-vm"), ("flavor", "1"), ("image", ""),
+            ("volume", bootVolume), ("network", "")));
+        Assert.Equal("in-use", await VolumeStatusAsync(tokenB, projectB, bootVolume, "in-use", "error"));
+        var (_, booted) = await cloud.SendToAsync(cloud.ComputeUrl, HttpMethod.Get, "/v2.1/servers/detail?name=volume-vm", tokenB);
+        Assert.Equal("", booted!["servers"]![0]!["image"]!.ToString());
     }
 
     [Fact]

@@ -110,6 +110,21 @@ public sealed partial class DashboardTests(CloudFixture cloud) : IClassFixture<C
             Assert.Equal(data, await download.Content.ReadAsByteArrayAsync());
         }
 
+        // An object's details: its metadata (HTML, set through the Swift API) shown escaped.
+        var (token0, _) = cloud.A;
+        using (var meta = new HttpRequestMessage(HttpMethod.Post, $"{cloud.ProxyUrl}/v1/AUTH_{cloud.A.Project}/{Uri.EscapeDataString(container)}/docs/{Uri.EscapeDataString("<img src=x>.bin")}"))
+        {
+            meta.Headers.Add("X-Auth-Token", token0);
+            meta.Headers.Add("X-Object-Meta-Note", "<script>alert(1)</script>");
+            using var set = await cloud.Http.SendAsync(meta);
+            Assert.Equal(HttpStatusCode.Accepted, set.StatusCode);
+        }
+        var (infoStatus, info) = await GetAsync(browser, page + "/info/" + Uri.EscapeDataString("docs/<img src=x>.bin"));
+        Assert.Equal(HttpStatusCode.OK, infoStatus);
+        Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", info);
+        Assert.DoesNotContain("<script>alert", info);
+        Assert.Contains("<td>300000</td>", info);
+
         // A volume, made and listed.
         using (var volume = await PostAsync(browser, "/volumes", ("csrf", csrf), ("name", "dash-vol"), ("size", "1")))
             Assert.Equal(HttpStatusCode.SeeOther, volume.StatusCode);

@@ -50,7 +50,8 @@ public static class Html
         header a,header button{color:#fff;margin-right:1rem;background:none;border:0;font:inherit;cursor:pointer;text-decoration:underline}
         main{padding:1rem;max-width:60rem}
         table{border-collapse:collapse;width:100%}
-        th,td{text-align:left;padding:.3rem;border-bottom:1px solid #ddd;word-break:break-all} th{word-break:normal}
+        th,td{text-align:left;padding:.3rem;border-bottom:1px solid #ddd;overflow-wrap:break-word}
+        nav a,button{white-space:nowrap}
         figure.chart{margin:1rem 0;max-width:40rem} figcaption{font-weight:bold}
         form.inline{display:inline}
         label{display:block;margin:.4rem 0}

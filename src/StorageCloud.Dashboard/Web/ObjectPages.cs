@@ -42,6 +42,9 @@ public sealed partial class DashboardApp
             case (false, _) when action.StartsWith("object/", StringComparison.Ordinal):
                 await DownloadAsync(context, session, containerUrl, Uri.UnescapeDataString(action["object/".Length..]));
                 return;
+            case (false, _) when action.StartsWith("info/", StringComparison.Ordinal):
+                await ObjectInfoAsync(context, session, containerUrl, container, Uri.UnescapeDataString(action["info/".Length..]));
+                return;
             case (true, "upload"):
                 await UploadAsync(context, session, containerUrl, container);
                 return;
@@ -143,7 +146,8 @@ public sealed partial class DashboardApp
                 .Append("<form method=\"post\" action=\"").Append(E(self)).Append("/delete-object\" class=\"inline\">").Append(CsrfField(session.Csrf))
                 .Append("<input type=\"hidden\" name=\"name\" value=\"").Append(E(name)).Append("\"><button type=\"submit\">Delete</button></form> ")
                 .Append("<form method=\"post\" action=\"").Append(E(self)).Append("/tempurl\" class=\"inline\">").Append(CsrfField(session.Csrf))
-                .Append("<input type=\"hidden\" name=\"name\" value=\"").Append(E(name)).Append("\"><button type=\"submit\">Temp URL</button></form>")
+                .Append("<input type=\"hidden\" name=\"name\" value=\"").Append(E(name)).Append("\"><button type=\"submit\">Temp URL</button></form> ")
+                .Append("<a href=\"").Append(E(self)).Append("/info/").Append(E(U(name))).Append("\" aria-label=\"").Append(E($"Details of {name}")).Append("\">details</a>")
                 .Append("</td></tr>");
         }
         body.Append("</tbody></table>");
@@ -173,6 +177,33 @@ public sealed partial class DashboardApp
             context.Response.Redirect($"/containers/{U(container)}" + (prefix.Length > 0 ? $"?prefix={U(prefix)}" : ""));
             context.Response.StatusCode = 303;
         });
+
+    /// <summary>An object's headers: type, size, ETag, dates and its metadata (every value escaped: metadata is the uploader's text).</summary>
+    private async Task ObjectInfoAsync(HttpContext context, Session session, string containerUrl, string container, string name)
+    {
+        using var head = new HttpRequestMessage(HttpMethod.Head, $"{containerUrl}/{EscapePath(name)}");
+        head.Headers.Add("X-Auth-Token", session.Token);
+        using var response = await Http.SendAsync(head);
+        if (!response.IsSuccessStatusCode)
+        {
+            await WritePageAsync(context, "Not found", "<p>There is no such object.</p>", session, (int)response.StatusCode);
+            return;
+        }
+        var body = new StringBuilder("<table><tbody>");
+        void Row(string label, string? value) => body.Append("<tr><th scope=\"row\">").Append(E(label)).Append("</th><td>").Append(E(value)).Append("</td></tr>");
+        Row("Container", container);
+        Row("Name", name);
+        Row("Content type", response.Content.Headers.ContentType?.ToString());
+        Row("Bytes", response.Content.Headers.ContentLength?.ToString(CultureInfo.InvariantCulture));
+        Row("ETag", response.Headers.TryGetValues("ETag", out var etag) ? etag.First() : null);
+        Row("Last modified", response.Content.Headers.LastModified?.ToString("u", CultureInfo.InvariantCulture));
+        foreach (var (header, values) in response.Headers.Concat(response.Content.Headers))
+            if (header.StartsWith("X-Object-Meta-", StringComparison.OrdinalIgnoreCase) || header is "X-Delete-At" or "X-Static-Large-Object" or "X-Object-Manifest" or "X-Symlink-Target")
+                Row(header.StartsWith("X-Object-Meta-", StringComparison.OrdinalIgnoreCase) ? $"Metadata: {header["X-Object-Meta-".Length..]}" : header, string.Join(", ", values));
+        body.Append("</tbody></table><p><a href=\"/containers/").Append(E(U(container))).Append("/object/").Append(E(U(name))).Append("\">Download</a> · ")
+            .Append("<a href=\"/containers/").Append(E(U(container))).Append("\">Back to ").Append(E(container)).Append("</a></p>");
+        await WritePageAsync(context, $"Object {name}", body.ToString(), session);
+    }
 
     private async Task DownloadAsync(HttpContext context, Session session, string containerUrl, string name)
     {

@@ -127,9 +127,11 @@ public sealed partial class DashboardApp
                 .Append("<button type=\"submit\" aria-label=\"").Append(E($"Delete {name}")).Append("\">Delete</button></form></td></tr>");
         }
         body.Append("</tbody></table><h2>Snapshots</h2><table><thead><tr><th>Name</th><th>Status</th><th>Volume</th></tr></thead><tbody>");
+        var volumeNames = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var v in volumes?["volumes"] as JsonArray ?? []) volumeNames[v!["id"]!.ToString()] = v["name"]?.ToString() is { Length: > 0 } n ? n : v["id"]!.ToString();
         foreach (var s in snapshots?["snapshots"] as JsonArray ?? [])
             body.Append("<tr><td>").Append(E(s!["name"]?.ToString())).Append("</td><td>").Append(E(s["status"]?.ToString())).Append("</td><td>")
-                .Append(E(s["volume_id"]?.ToString())).Append("</td></tr>");
+                .Append(E(volumeNames.GetValueOrDefault(s["volume_id"]?.ToString() ?? "", s["volume_id"]?.ToString() ?? ""))).Append("</td></tr>");
         body.Append("</tbody></table>");
         await AppendBackupsAndTransfersAsync(body, session, api);
         await WritePageAsync(context, "Volumes", body.ToString(), session);
