@@ -37,6 +37,9 @@ public sealed record BlockSettings
 
     /// <summary>Where images are converted to raw on their way into a layer (removed after each conversion).</summary>
     public string WorkDir { get; init; } = Path.GetTempPath();
+
+    /// <summary>How long an image's converted layer is kept after the last volume was made from it.</summary>
+    public TimeSpan ImageCacheIdle { get; init; } = TimeSpan.FromDays(7);
 }
 
 /// <summary>The "Block" section.</summary>
@@ -55,6 +58,8 @@ public static class BlockConfig
     private static readonly Int64Option MaxVolumeBytes = Section.Int64("MaxVolumeBytes", 16L << 40, 512, long.MaxValue / 2, "largest volume, in bytes");
     private static readonly StringOption ImageUrl = Section.String("ImageUrl", null, "base URL of the image service that volumes from images are read from",
         defaultNote: "the `image` role's URL when it runs in this process");
+    private static readonly Int64Option ImageCacheIdleSeconds = Section.Int64("ImageCacheIdleSeconds", 7 * 86400, 1, 10L * 365 * 86400,
+        "how long an image converted to raw chunks is kept after the last volume or instance disk was made from it; the chunks go once no volume reads through them either");
     private static readonly StringOption ComputeUrl = Section.String("ComputeUrl", null,
         "base URL of the compute service whose servers' local disks (root, ephemeral, swap) the block store holds",
         defaultNote: "the `compute` role's URL when it runs in this process");
@@ -75,6 +80,7 @@ public static class BlockConfig
             MaxVolumeBytes = MaxVolumeBytes.Read(c),
             ImageUrl = ImageUrl.Read(c)?.TrimEnd('/'),
             ComputeUrl = ComputeUrl.Read(c)?.TrimEnd('/'),
+            ImageCacheIdle = TimeSpan.FromSeconds(ImageCacheIdleSeconds.Read(c)),
             WorkDir = Path.Combine(dataDir, "block", "work"),
         };
     }

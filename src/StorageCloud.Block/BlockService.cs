@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StorageCloud.Auth;
@@ -78,6 +79,7 @@ public sealed class BlockService : StorageCloudService
         services.AddSingleton<VolumeManager>();
         services.AddSingleton(sp => new ImageLayers(sp.GetRequiredService<VolumeManager>(), sp.GetRequiredService<VolumeDevices>(), settings,
             new HttpClient { Timeout = TimeSpan.FromMinutes(30) }, sp.GetRequiredService<ILogger<ImageLayers>>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IDaemonSource, ImageLayers>(sp => sp.GetRequiredService<ImageLayers>()));
         services.AddSingleton(BackupConfig.Read(context.Configuration));
         services.AddSingleton<BackupManager>();
         services.AddHostedService(sp => sp.GetRequiredService<BackupManager>());

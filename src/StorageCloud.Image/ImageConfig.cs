@@ -27,6 +27,12 @@ public sealed record ImageSettings
 
     /// <summary>Refuse data whose detected format is not the image's disk_format (unsafe data is refused regardless).</summary>
     public bool RequireFormatMatch { get; init; } = true;
+
+    /// <summary>Offer the web-download import method.</summary>
+    public bool WebDownload { get; init; }
+
+    /// <summary>Hosts web-download may fetch even though they are private or local, on any port.</summary>
+    public IReadOnlyList<string> WebDownloadAllowedHosts { get; init; } = [];
 }
 
 /// <summary>The "Image" section.</summary>
@@ -41,6 +47,10 @@ public static class ImageConfig
     private static readonly Int32Option MaxImagesPerProject = Section.Int32("MaxImagesPerProject", 1000, 0, int.MaxValue, "images a project may own (quota)");
     private static readonly BoolOption RequireFormatMatch = Section.Bool("RequireFormatMatch", true,
         "refuse image data whose detected format is not its disk_format (Glance's `require_image_format_match`, off there by default); unsafe data is refused either way");
+    private static readonly BoolOption WebDownload = Section.Bool("WebDownload", false,
+        "offer the web-download import method (the service fetches an http(s) URL: ports 80 and 443 of public addresses only, unless the host is allowed below)");
+    private static readonly ListOption WebDownloadAllowedHosts = Section.List("WebDownloadAllowedHosts", [],
+        "hosts (names or addresses) web-download may fetch on any port although they are private or local, such as a mirror on the local network");
     private static readonly Int64Option MaxBytesPerProject = Section.Int64("MaxBytesPerProject", 10L << 40, 0, long.MaxValue / 2, "bytes of image data a project may own, stored and staged (quota)");
 
     /// <summary>Reads the section; the database defaults under the data directory.</summary>
@@ -56,6 +66,8 @@ public static class ImageConfig
             MaxImagesPerProject = MaxImagesPerProject.Read(c),
             MaxBytesPerProject = MaxBytesPerProject.Read(c),
             RequireFormatMatch = RequireFormatMatch.Read(c),
+            WebDownload = WebDownload.Read(c),
+            WebDownloadAllowedHosts = WebDownloadAllowedHosts.Read(c),
         };
     }
 }

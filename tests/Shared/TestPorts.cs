@@ -8,10 +8,34 @@ public static class TestPorts
 {
     private static readonly HashSet<int> HandedOut = [];
 
+    /// <summary>Locks held on the ports this process handed out, so other test processes (assemblies run in parallel) skip them.</summary>
+    private static readonly List<FileStream> Reservations = [];
+
+    private static readonly string ReservationDirectory = Path.Combine(Path.GetTempPath(), "storagecloud-test-ports");
+
+    /// <summary>
+    /// Reserves a port across processes: an exclusive lock on a file named after it, held until this process ends
+    /// (the kernel drops the lock then, so a crashed run leaves nothing reserved). False when another process holds it.
+    /// </summary>
+    private static bool Reserve(int port)
+    {
+        try
+        {
+            Directory.CreateDirectory(ReservationDirectory);
+            Reservations.Add(new FileStream(Path.Combine(ReservationDirectory, $"{port}.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>
     /// A free port to listen on, chosen below the kernel's ephemeral range: port-0 binds and client connections made
     /// meanwhile by other tests never land there, so the port is still free when a server binds it, even when the
-    /// server is stopped and restarted on the same port.
+    /// server is stopped and restarted on the same port. Test assemblies run in parallel processes, so a port is also
+    /// reserved across processes before it is probed.
     /// </summary>
     public static int Free()
     {
@@ -29,7 +53,7 @@ public static class TestPorts
             for (var attempt = 0; attempt < 1000; attempt++)
             {
                 var port = Random.Shared.Next(low, ephemeralStart);
-                if (HandedOut.Contains(port)) continue;
+                if (HandedOut.Contains(port) || !Reserve(port)) continue;
                 try
                 {
                     using var probe = new TcpListener(IPAddress.Loopback, port);

@@ -1,10 +1,12 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using StorageCloud.Block.Devices;
+using StorageCloud.Service.Hosting;
 
 namespace StorageCloud.Block.Volumes;
 
@@ -22,7 +24,7 @@ public sealed class ImageUnusableException(string message) : Exception(message);
 /// it writes. The image service is asked with the caller's own token, so a volume is only ever made from an image
 /// the caller may read.
 /// </summary>
-public sealed class ImageLayers(VolumeManager manager, VolumeDevices devices, BlockSettings settings, HttpClient http, ILogger<ImageLayers> logger)
+public sealed class ImageLayers(VolumeManager manager, VolumeDevices devices, BlockSettings settings, HttpClient http, ILogger<ImageLayers> logger) : IDaemonSource
 {
     private const int Block = 1 << 20;
 
@@ -58,11 +60,20 @@ public sealed class ImageLayers(VolumeManager manager, VolumeDevices devices, Bl
     /// <summary>The frozen layer holding the image's raw data, converted now unless an earlier volume from it did.</summary>
     public async Task<string> LayerOfAsync(ImageInfo image, string token, CancellationToken cancellationToken)
     {
+        // About to convert (and take space): first forget what has been idle too long. Not under this image's gate,
+        // which the expirer takes in its turn.
+        if (await manager.Store.GetAsync<ImageLayerRow>(image.Id) is not { } known || known.Checksum != image.Checksum)
+            await ExpireAsync(cancellationToken);
         var gate = _filling.GetOrAdd(image.Id, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken);
         try
         {
-            if (await manager.Store.GetAsync<ImageLayerRow>(image.Id) is { } cached && cached.Checksum == image.Checksum) return cached.LayerId;
+            if (await manager.Store.GetAsync<ImageLayerRow>(image.Id) is { } cached && cached.Checksum == image.Checksum)
+            {
+                cached.UsedAt = VolumeManager.Now();
+                await manager.Store.UpdateAsync(cached);
+                return cached.LayerId;
+            }
             var (work, layer) = await ConvertAsync(image, token, cancellationToken);
             var row = new ImageLayerRow { Id = image.Id, Checksum = image.Checksum, LayerId = layer, Size = image.VirtualSize, CreatedAt = VolumeManager.Now() };
             // An older conversion of other data under this id goes; the collector frees its layer once no volume reads it.
@@ -77,6 +88,41 @@ public sealed class ImageLayers(VolumeManager manager, VolumeDevices devices, Bl
             gate.Release();
         }
     }
+
+    /// <summary>
+    /// The image-cache-expirer's pass: forgets the converted layers of images no volume was made from for
+    /// Block:ImageCacheIdleSeconds (a deleted image's among them), then collects: a layer's chunks go once no volume
+    /// or snapshot reads through it. The next volume from such an image converts it again. Returns the layers forgotten.
+    /// </summary>
+    public async Task<int> ExpireAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = DateTimeOffset.UtcNow - settings.ImageCacheIdle;
+        var forgotten = 0;
+        foreach (var row in await manager.Store.ListAsync<ImageLayerRow>())
+        {
+            var last = DateTimeOffset.Parse(row.UsedAt.Length > 0 ? row.UsedAt : row.CreatedAt, CultureInfo.InvariantCulture);
+            if (last > cutoff) continue;
+            var gate = _filling.GetOrAdd(row.Id, _ => new SemaphoreSlim(1, 1));
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                // Checked again under the image's gate: a volume may have been made from it meanwhile.
+                if (await manager.Store.GetAsync<ImageLayerRow>(row.Id) is not { } current || current.UsedAt != row.UsedAt) continue;
+                await manager.Store.DeleteAsync<ImageLayerRow>(row.Id);
+                forgotten++;
+                logger.LogInformation("image {Image}: its converted layer {Layer} was idle since {Since} and is forgotten", row.Id, row.LayerId, last);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+        if (forgotten > 0) await manager.CollectAsync(cancellationToken);
+        return forgotten;
+    }
+
+    /// <inheritdoc />
+    public IEnumerable<ServiceDaemon> Daemons() => [new ServiceDaemon("image-cache-expirer", 600, false, ExpireAsync)];
 
     /// <summary>Writes the image's raw data into a work volume and freezes it; returns the volume (for the caller to drop) and the frozen layer.</summary>
     private async Task<(VolumeRow Work, string Layer)> ConvertAsync(ImageInfo image, string token, CancellationToken cancellationToken)

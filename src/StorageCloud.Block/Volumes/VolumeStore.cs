@@ -53,6 +53,8 @@ public sealed class ImageLayerRow
     /// <summary>The image's virtual size in bytes.</summary>
     public long Size { get; set; }
     public string CreatedAt { get; set; } = "";
+    /// <summary>When the last volume was made from it ("" for never since it was converted).</summary>
+    public string UsedAt { get; set; } = "";
 }
 
 /// <summary>A layer of chunks and the frozen layer below it (see <see cref="Devices.FrozenLayer"/>).</summary>
@@ -213,6 +215,10 @@ public sealed class VolumeStore(SqlDatabase db) : SqlStore(db, Tables)
         [
             "ALTER TABLE volumes ADD COLUMN owner_instance TEXT NOT NULL DEFAULT ''",
             "ALTER TABLE volumes ADD COLUMN disk_kind TEXT NOT NULL DEFAULT ''",
+        ]),
+        new(6,
+        [
+            "ALTER TABLE image_layers ADD COLUMN used_at TEXT NOT NULL DEFAULT ''",
         ]),
     ];
 

@@ -26,7 +26,11 @@ public sealed partial class GlanceApi
         _router.Map("POST", "/v2/images/{id}/import", ImportAsync);
         _router.Map("GET", "/v2/info/import", r => ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject
         {
-            ["import-methods"] = new JsonObject { ["description"] = "Import methods available.", ["type"] = "array", ["value"] = new JsonArray("glance-direct") },
+            ["import-methods"] = new JsonObject
+            {
+                ["description"] = "Import methods available.", ["type"] = "array",
+                ["value"] = _settings.WebDownload ? new JsonArray("glance-direct", "web-download") : new JsonArray("glance-direct"),
+            },
         }));
         _router.Map("GET", "/v2/info/stores", r => ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject
         {
@@ -90,8 +94,11 @@ public sealed partial class GlanceApi
         {
             case "glance-direct":
                 break;
+            case "web-download" when !_settings.WebDownload:
+                throw ApiError.BadRequest("Import method web-download is not enabled (Image:WebDownload; docs/images.md).");
             case "web-download":
-                throw ApiError.BadRequest("Import method web-download is not enabled: the appliance does not fetch URLs (docs/images.md).");
+                await StartWebDownloadAsync(r, row, method);
+                return;
             case "copy-image":
                 throw ApiError.BadRequest($"Image {row.Id}: copy-image has nothing to do, there is one store and the image is in it.");
             default:
@@ -129,16 +136,20 @@ public sealed partial class GlanceApi
     /// Streams the request body into <paramref name="container"/> as a large object through the inspector, within the
     /// size limit and the project's quota; on any failure the data is gone and the image is back in <paramref name="onFailure"/>.
     /// </summary>
-    private async Task<ImageDigest> StoreDataAsync(ApiRequest r, ImageRow row, string container, string onFailure)
+    private Task<ImageDigest> StoreDataAsync(ApiRequest r, ImageRow row, string container, string onFailure) =>
+        StoreStreamAsync(r.Context.Request.Body, r.Context.Request.ContentLength, row, container, onFailure, r.Context.RequestAborted);
+
+    /// <summary>Stores <paramref name="body"/> (a request's, or a web-download's) as <see cref="StoreDataAsync"/> does.</summary>
+    private async Task<ImageDigest> StoreStreamAsync(Stream body, long? length, ImageRow row, string container, string onFailure, CancellationToken cancel)
     {
         var room = _settings.MaxBytesPerProject - await _store.BytesOfAsync(row.Owner);
         var limit = Math.Min(_settings.MaxImageBytes, Math.Max(room, 0));
-        if (r.Context.Request.ContentLength > limit) await FailAsync(row, onFailure, new ApiError(413, $"Image data of {r.Context.Request.ContentLength} bytes exceeds the {limit} bytes allowed (image size limit or project quota)."));
-        using var stream = new InspectingStream(r.Context.Request.Body, limit);
+        if (length > limit) await FailAsync(row, onFailure, new ApiError(413, $"Image data of {length} bytes exceeds the {limit} bytes allowed (image size limit or project quota)."));
+        using var stream = new InspectingStream(body, limit);
         try
         {
-            await _objects.EnsureContainerAsync(Account, container, cancellationToken: r.Context.RequestAborted);
-            await _objects.PutLargeAsync(Account, container, row.Id, stream, new LargeObjectOptions { SegmentSize = _settings.SegmentBytes }, r.Context.RequestAborted);
+            await _objects.EnsureContainerAsync(Account, container, cancellationToken: cancel);
+            await _objects.PutLargeAsync(Account, container, row.Id, stream, new LargeObjectOptions { SegmentSize = _settings.SegmentBytes }, cancel);
         }
         catch (Exception e) when (TooLarge(e))
         {

@@ -34,11 +34,13 @@ public sealed partial class GlanceApi
     private readonly ObjectStore _objects;
     private readonly ImageSettings _settings;
     private readonly ILogger<GlanceApi> _logger;
+    private readonly WebDownload _web;
 
     /// <summary>Builds the routes.</summary>
     public GlanceApi(ImageStore store, ObjectStore objects, ImageSettings settings, ILogger<GlanceApi> logger)
     {
         (_store, _objects, _settings, _logger) = (store, objects, settings, logger);
+        _web = new WebDownload(settings.WebDownloadAllowedHosts);
         _router = new ApiRouter<ApiRequest>(ApiErrorFormat.Glance, (c, a) => new ApiRequest(c, a), logger) { TrailingSlashNamesNothing = true };
         _router.Map("GET", "/", VersionsAsync);
         _router.Map("GET", "/versions", VersionsAsync);

@@ -57,7 +57,7 @@ public sealed class GlanceApiTests(CloudFixture cloud) : IClassFixture<CloudFixt
     private async Task<JsonNode> ShowAsync(string token, string id) => (await SendAsync(HttpMethod.Get, $"/v2/images/{id}", token)).Body!;
 
     /// <summary>A qcow2 made by qemu-img (told the format), with extra options; its bytes.</summary>
-    private static async Task<byte[]> Qcow2Async(params string[] options)
+    internal static async Task<byte[]> Qcow2Async(params string[] options)
     {
         var dir = Directory.CreateTempSubdirectory("sc-glance-").FullName;
         try
