@@ -44,6 +44,19 @@ if [ "$glance" = true ]; then
   image_ref=$(openstack image create --file "$workspace/tempest-image.qcow2" --disk-format qcow2 --container-format bare --public \
     "tempest-image-$$" -f value -c id)
 fi
+# The web-download tests' image ([image] http_image): raw data served over HTTP on loopback (Tempest labels the image
+# with the first of its disk formats, ami, which is raw data: the appliance refuses data of another format). The appliance
+# fetches it only when started with STORAGECLOUD__Image__WebDownload=true and
+# STORAGECLOUD__Image__WebDownloadAllowedHosts=127.0.0.1 (otherwise Tempest skips those tests).
+http_image=http://127.0.0.1:1/cirros.img
+if [ "$glance" = true ]; then
+  http_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  python3 -m http.server --bind 127.0.0.1 --directory "$workspace" "$http_port" >/dev/null 2>&1 &
+  http_pid=$!
+  trap 'kill $http_pid 2>/dev/null || true; tempest workspace remove --name "$name" >/dev/null 2>&1 || true' EXIT
+  head -c 1048576 /dev/urandom > "$workspace/tempest-web.raw"
+  http_image="http://127.0.0.1:$http_port/tempest-web.raw"
+fi
 # The network suite's external network, which floating IPs and router gateways come from.
 public_network_id=""
 if [ "$neutron" = true ]; then
@@ -146,7 +159,7 @@ catalog_type = image
 endpoint_type = public
 build_timeout = 60
 build_interval = 1
-http_image = http://127.0.0.1:1/cirros.img
+http_image = $http_image
 
 [image-feature-enabled]
 api_v2 = true

@@ -18,8 +18,12 @@ public sealed class WebDownload(IReadOnlyCollection<string> allowedHosts)
     private const int MaxRedirects = 5;
     private static readonly int[] AllowedPorts = [80, 443];
 
-    /// <summary>Checks a URL and resolves its host to the address to connect to; throws <see cref="WebDownloadRefusedException"/> when it may not be fetched.</summary>
-    public async Task<(Uri Uri, IPAddress Address)> CheckAsync(string url, CancellationToken cancel)
+    /// <summary>
+    /// Checks a URL and resolves its host to the address to connect to; throws <see cref="WebDownloadRefusedException"/>
+    /// when it may not be fetched. With <paramref name="unresolvedIsLater"/> a host that does not resolve now passes
+    /// (null address): the import fails later, when the fetch checks again, as Glance reports a bad URL.
+    /// </summary>
+    public async Task<(Uri Uri, IPAddress? Address)> CheckAsync(string url, CancellationToken cancel, bool unresolvedIsLater = false)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw new WebDownloadRefusedException($"URI {url} is not an http or https URL.");
@@ -34,6 +38,7 @@ public sealed class WebDownload(IReadOnlyCollection<string> allowedHosts)
         }
         catch (SocketException e)
         {
+            if (unresolvedIsLater) return (uri, null);
             throw new WebDownloadRefusedException($"URI {url}: the host does not resolve ({e.SocketErrorCode}).");
         }
         if (addresses.Length == 0) throw new WebDownloadRefusedException($"URI {url}: the host does not resolve.");
@@ -48,7 +53,8 @@ public sealed class WebDownload(IReadOnlyCollection<string> allowedHosts)
     {
         for (var hop = 0; ; hop++)
         {
-            var (uri, address) = await CheckAsync(url, cancel);
+            var (uri, checkedAddress) = await CheckAsync(url, cancel);
+            var address = checkedAddress!;
             var handler = new SocketsHttpHandler
             {
                 AllowAutoRedirect = false, UseCookies = false, UseProxy = false,

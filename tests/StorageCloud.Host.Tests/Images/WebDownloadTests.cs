@@ -18,7 +18,8 @@ public sealed class WebDownloadCloudFixture : CloudFixture
 /// The web-download import against a small HTTP server of the test's own on 127.0.0.1: an image fetched, inspected
 /// and active with the file's digests; URLs refused before anything is fetched (another scheme, a loopback address
 /// not allowed, credentials in the URL, a port other than 80 or 443 on a host not allowed); a redirect to an address
-/// not allowed, a 404 and a qcow2 with a backing file each leave the image queued again, with nothing stored.
+/// not allowed, a 404, a qcow2 with a backing file and a host that does not resolve each leave the image queued again,
+/// with nothing stored and os_glance_failed_import naming the store.
 /// </summary>
 public sealed class WebDownloadTests : IClassFixture<WebDownloadCloudFixture>, IDisposable
 {
@@ -124,6 +125,8 @@ public sealed class WebDownloadTests : IClassFixture<WebDownloadCloudFixture>, I
         Assert.Equal(good.Length, image["size"]!.GetValue<long>());
         Assert.Equal(8 << 20, image["virtual_size"]!.GetValue<long>());
         Assert.Equal(Convert.ToHexStringLower(SHA512.HashData(good)), image["os_hash_value"]!.GetValue<string>());
+        Assert.Equal("", image["os_glance_failed_import"]!.GetValue<string>());
+        Assert.Equal("", image["os_glance_importing_to_stores"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.Conflict, (await ImportAsync(id, $"http://127.0.0.1:{_port}/disk.qcow2")).Status);
 
         // Refused at once, the image still queued: not http(s), a loopback address not allowed, credentials, a port not allowed.
@@ -139,13 +142,15 @@ public sealed class WebDownloadTests : IClassFixture<WebDownloadCloudFixture>, I
         }
         Assert.Equal("queued", (await SettledAsync(refused))["status"]!.GetValue<string>());
 
-        // Accepted, then failing on the way: each leaves the image queued with no data.
-        foreach (var path in new[] { "/redirect", "/missing", "/backed.qcow2" })
+        // Accepted, then failing on the way (a redirect to an address not allowed, a 404, a qcow2 with a backing file, a
+        // host that does not resolve): each leaves the image queued with no data, the failure named as Glance names it.
+        foreach (var url in new[] { $"http://127.0.0.1:{_port}/redirect", $"http://127.0.0.1:{_port}/missing", $"http://127.0.0.1:{_port}/backed.qcow2", "http://does-not.exist.invalid/x" })
         {
-            Assert.Equal(HttpStatusCode.Accepted, (await ImportAsync(refused, $"http://127.0.0.1:{_port}{path}")).Status);
+            Assert.Equal(HttpStatusCode.Accepted, (await ImportAsync(refused, url)).Status);
             var after = await SettledAsync(refused);
-            Assert.True(after["status"]!.GetValue<string>() == "queued", $"{path}: {after}");
+            Assert.True(after["status"]!.GetValue<string>() == "queued", $"{url}: {after}");
             Assert.Null(after["size"]?.GetValue<long?>());
+            Assert.Equal("storagecloud", after["os_glance_failed_import"]!.GetValue<string>());
         }
         _mirror.Stop();
         await serving;
