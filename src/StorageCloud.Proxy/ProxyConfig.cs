@@ -26,6 +26,8 @@ public static class ProxyConfig
 
     private static readonly StringOption S3BaseDomain = Section.String("S3BaseDomain", null,
         "base domain of virtual-hosted S3 requests: `Host: <bucket>.<domain>` names the bucket (path-style requests always work)");
+    private static readonly ListOption S3Regions = Section.List("S3Regions", ["us-east-1", "RegionOne"],
+        "regions an S3 request may be signed for (SigV4's credential scope; s3api's `location`): a request signed for another is refused with AuthorizationHeaderMalformed, as AWS refuses it; the first is the region errors name (the default also admits the identity catalog's RegionOne)");
     private static readonly ListOption DisabledFeatures = Section.List("DisabledFeatures", [],
         "optional features left out of the pipeline (and of `/info`), as if removed from Swift's paste pipeline: any of `" + string.Join("`, `", SwiftProxy.OptionalFeatures) + "`");
 
@@ -61,6 +63,7 @@ public static class ProxyConfig
             StrictCorsMode = StrictCorsMode.Read(c),
             DisabledFeatures = disabled,
             S3BaseDomain = domain?.TrimStart('.'),
+            S3Regions = S3Regions.Read(c) is { Count: > 0 } regions ? regions : throw new ConfigurationException(S3Regions.Key, "names at least one region"),
         };
     }
 }

@@ -41,6 +41,9 @@ public sealed record ProxyOptions
     /// <summary>The S3 API's base domain for virtual-hosted requests ("bucket.&lt;domain&gt;"); path style only when null.</summary>
     public string? S3BaseDomain { get; init; }
 
+    /// <summary>Regions S3 requests may be signed for (SigV4's credential scope); the first is the one errors name.</summary>
+    public IReadOnlyList<string> S3Regions { get; init; } = ["us-east-1", "RegionOne"];
+
     /// <summary>Longest a client may pause while sending a body (client_timeout).</summary>
     public TimeSpan ClientTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }

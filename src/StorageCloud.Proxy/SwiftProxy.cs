@@ -113,7 +113,7 @@ public static class SwiftProxy
 
     /// <summary>
     /// The pipeline, in order: catch errors → transaction id → access log → healthcheck → /info → gatekeeper →
-    /// temp URLs → form POST → S3 (signed S3 requests become Swift sub-requests of the rest) → auth → CORS → static web → bulk → static and dynamic large objects → container and
+    /// temp URLs → form POST → S3 (signed S3 requests become Swift sub-requests of the rest) → auth → path checks → CORS → static web → bulk → static and dynamic large objects → container and
     /// account quotas (after SLO, so a manifest counts the size of the object it makes) → object versioning →
     /// legacy versioned writes → symlinks → the account, container and object controllers. Optional features that
     /// are switched off (Proxy:DisabledFeatures) are left out.
@@ -135,6 +135,7 @@ public static class SwiftProxy
         Use<FormPostMiddleware>("formpost");
         app.UseMiddleware<S3Middleware>();
         app.UseMiddleware<SwiftAuthMiddleware>();
+        app.UseMiddleware<PathChecksMiddleware>();
         Use<CorsMiddleware>("cors");
         Use<StaticWebMiddleware>("staticweb");
         Use<BulkMiddleware>("bulk");

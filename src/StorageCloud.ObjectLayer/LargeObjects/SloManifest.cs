@@ -88,6 +88,9 @@ public static class SloManifest
     public static string? Parse(ReadOnlySpan<byte> body, string manifestPath, out List<SloInput> segments)
     {
         segments = [];
+        // Strings are decoded lazily, so bytes that are not UTF-8 would fail later, mid-validation: refuse them here, as
+        // Swift's json.loads does.
+        if (!System.Text.Unicode.Utf8.IsValid(body)) return "Manifest must be valid JSON.\n";
         JsonNode? root;
         try
         {

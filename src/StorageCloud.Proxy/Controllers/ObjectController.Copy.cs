@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using StorageCloud.Common.Constraints;
 using StorageCloud.Common.Http;
+using StorageCloud.Common.Text;
 using StorageCloud.ObjectLayer;
 using StorageCloud.Proxy.Auth;
 
@@ -52,7 +53,7 @@ public sealed partial class ObjectController
     /// </summary>
     private async Task CopyAsync(HttpContext context, SwiftPath dest, string copyFrom, string copyFromAccount, bool quoted = true)
     {
-        if (!TrySplitObjectPath(quoted ? Uri.UnescapeDataString(copyFrom) : copyFrom, out var srcContainer, out var srcObject, unescape: false))
+        if (!TrySplitObjectPath(copyFrom, out var srcContainer, out var srcObject, unescape: quoted))
         {
             await Relay.StatusAsync(context, 412, "X-Copy-From header must be of the form <container name>/<object name>");
             return;
@@ -212,7 +213,10 @@ public sealed partial class ObjectController
     /// <summary>Splits "container/object" (a leading '/' allowed) as Swift's copy middleware does.</summary>
     private static bool TrySplitObjectPath(string value, out string container, out string obj, bool unescape = true)
     {
-        var v = unescape ? Uri.UnescapeDataString(value) : value;
+        (container, obj) = ("", "");
+        // A name that does not decode to UTF-8, or holds NUL, is refused as Swift refuses such a path (412).
+        var v = value;
+        if (unescape && (!PercentEncoding.TryDecode(value, out v) || v.Contains('\0'))) return false;
         v = v.TrimStart('/');
         var slash = v.IndexOf('/');
         container = slash > 0 ? v[..slash] : "";

@@ -124,7 +124,8 @@ public sealed class TempUrlMiddleware(RequestDelegate next, Cluster cluster, Pro
                     : existing.Length > 0 ? existing
                     : Disposition("attachment", path.Object.TrimEnd('/')[(path.Object.TrimEnd('/').LastIndexOf('/') + 1)..]);
                 response.Headers.ContentDisposition = disposition.Replace("\n", "%0A", StringComparison.Ordinal);
-                response.Headers.Expires = SwiftResponses.HttpDate(expires);
+                // A key holder may sign far into the future; the header stops at the last date HTTP can write.
+                response.Headers.Expires = SwiftResponses.HttpDate(Math.Min(expires, DateTimeOffset.MaxValue.ToUnixTimeSeconds()));
             }
             return Task.CompletedTask;
         });

@@ -48,6 +48,14 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
     private async Task<(S3Principal, SignedRequest)> AuthenticateAsync(HttpRequest request, bool v2)
     {
         var signed = v2 ? SigV2.Parse(request) : SigV4.Parse(request);
+        if (!v2 && signed.Scope.Split('/') is [_, var region, ..] && !options.S3Regions.Contains(region, StringComparer.Ordinal))
+        {
+            // As AWS answers a request signed for a region the endpoint does not serve.
+            var detail = $"the region '{region}' is wrong; expecting '{options.S3Regions[0]}'";
+            throw signed.Presigned
+                ? new S3Error("AuthorizationQueryParametersError", 400, $"Error parsing the X-Amz-Credential parameter; {detail}") { Extra = [("Region", options.S3Regions[0])] }
+                : new S3Error("AuthorizationHeaderMalformed", 400, $"The authorization header is malformed; {detail}") { Extra = [("Region", options.S3Regions[0])] };
+        }
         var now = _clock.GetUtcNow();
         if (signed.Presigned)
         {

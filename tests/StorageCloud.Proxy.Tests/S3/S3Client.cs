@@ -15,6 +15,9 @@ public sealed class S3Client(HttpClient http, string baseUrl, string accessKey, 
 {
     public const string Region = "us-east-1";
 
+    /// <summary>The region requests are signed for (tests of a region the endpoint does not serve change it).</summary>
+    public string SigningRegion { get; set; } = Region;
+
     public static readonly XNamespace Ns = S3Xml.Namespace;
 
     public DateTimeOffset? Clock { get; set; }
@@ -55,7 +58,7 @@ public sealed class S3Client(HttpClient http, string baseUrl, string accessKey, 
             .OrderBy(p => p.K, StringComparer.Ordinal).ThenBy(p => p.V, StringComparer.Ordinal).Select(p => p.K + "=" + p.V));
         var signedHeaders = string.Join(';', signed.Keys);
         var canonical = $"{method.Method}\n{path}\n{canonicalQuery}\n{string.Concat(signed.Select(h => h.Key + ":" + h.Value.Trim() + "\n"))}\n{signedHeaders}\n{hash}";
-        var scope = $"{date}/{Region}/s3/aws4_request";
+        var scope = $"{date}/{SigningRegion}/s3/aws4_request";
         var toSign = $"AWS4-HMAC-SHA256\n{amzDate}\n{scope}\n{Sha256Hex(Encoding.UTF8.GetBytes(canonical))}";
         var key = SigV4.SigningKey(secret, scope);
         var signature = Hex(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(toSign)));
@@ -90,7 +93,7 @@ public sealed class S3Client(HttpClient http, string baseUrl, string accessKey, 
     {
         var now = Now;
         var amzDate = now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        var scope = $"{amzDate[..8]}/{Region}/s3/aws4_request";
+        var scope = $"{amzDate[..8]}/{SigningRegion}/s3/aws4_request";
         var host = new Uri(baseUrl).Authority;
         var query = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using StorageCloud.Common.Http;
+using StorageCloud.Common.Text;
 using StorageCloud.ObjectLayer.LargeObjects;
 using StorageCloud.ObjectLayer;
 using StorageCloud.Proxy.Auth;
@@ -13,7 +14,7 @@ namespace StorageCloud.Proxy.Middleware.LargeObjects;
 /// <summary>
 /// Swift's dynamic large objects: an object with X-Object-Manifest: &lt;container&gt;/&lt;prefix&gt; reads as the
 /// concatenation, in name order, of the objects the prefix lists (ranges supported); its ETag is the quoted MD5
-/// of their ETags. A PUT with a malformed X-Object-Manifest is refused.
+/// of their ETags. A PUT or POST with a malformed X-Object-Manifest is refused (400).
 /// </summary>
 public sealed class DloMiddleware(Cluster cluster, SwiftAuthorizer authorizer, SegmentReader segments) : IMiddleware, IObjectReadFilter
 {
@@ -25,7 +26,7 @@ public sealed class DloMiddleware(Cluster cluster, SwiftAuthorizer authorizer, S
     {
         var path = SwiftPath.Of(context);
         if (path.Object is not null && (HttpMethods.IsPut(context.Request.Method) || HttpMethods.IsPost(context.Request.Method))
-            && context.Request.Headers.TryGetValue("X-Object-Manifest", out var value) && !TryParse(value.ToString(), out _, out _))
+            && context.Request.Headers.TryGetValue("X-Object-Manifest", out var value) && !IsValidManifestValue(value.ToString()))
             return Relay.StatusAsync(context, 400, "X-Object-Manifest must be in the format container/prefix");
         return next(context);
     }
@@ -129,6 +130,17 @@ public sealed class DloMiddleware(Cluster cluster, SwiftAuthorizer authorizer, S
     }
 
     /// <summary>Splits "container/prefix" (URL-quoted, as clients send it); false when it has no container or no slash.</summary>
+    /// <summary>
+    /// Swift's rule for a manifest value being set: container/prefix, both present, no '?' or '&amp;', the prefix not
+    /// starting with '/'; and, as for paths, the percent-decoded value UTF-8 without NUL.
+    /// </summary>
+    private static bool IsValidManifestValue(string value)
+    {
+        var slash = value.IndexOf('/');
+        if (slash <= 0 || slash == value.Length - 1 || value[slash + 1] == '/' || value.Contains('?') || value.Contains('&')) return false;
+        return PercentEncoding.TryDecode(value, out var decoded) && !decoded.Contains('\0');
+    }
+
     private static bool TryParse(string value, out string container, out string prefix)
     {
         var decoded = Uri.UnescapeDataString(value).TrimStart('/');
