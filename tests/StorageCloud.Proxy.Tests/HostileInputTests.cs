@@ -199,6 +199,20 @@ public sealed class HostileInputTests(ClusterFixture fixture) : IClassFixture<Cl
             Assert.Contains("<Code>AuthorizationQueryParametersError</Code>", await presigned.Content.ReadAsStringAsync());
         }
         s3.SigningRegion = S3Client.Region;
+        Assert.Equal(HttpStatusCode.OK, (await s3.SendAsync(HttpMethod.Put, "/hostile-bucket")).StatusCode);
+        using (var longKey = await s3.SendAsync(HttpMethod.Put, S3Client.PathOf("hostile-bucket", new string('k', 1025)), "x"u8.ToArray()))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, longKey.StatusCode);
+            Assert.Contains("<Code>KeyTooLongError</Code>", await longKey.Content.ReadAsStringAsync());
+        }
+        // Entities that expand (the billion-laughs shape): no DTD is processed.
+        var bombXml = """<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><Delete><Object><Key>&b;</Key></Object></Delete>"""u8.ToArray();
+        using (var bomb = await s3.SendAsync(HttpMethod.Post, "/hostile-bucket", bombXml, query: "delete=",
+                   headers: new Dictionary<string, string> { ["Content-MD5"] = Convert.ToBase64String(MD5.HashData(bombXml)) }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, bomb.StatusCode);
+            Assert.Contains("<Code>MalformedXML</Code>", await bomb.Content.ReadAsStringAsync());
+        }
         s3.Clock = DateTimeOffset.UtcNow.AddMinutes(-20);
         using (var skewed = await s3.SendAsync(HttpMethod.Get, "/")) Assert.Equal(HttpStatusCode.Forbidden, skewed.StatusCode);
         s3.Clock = DateTimeOffset.UtcNow.AddMinutes(-10);

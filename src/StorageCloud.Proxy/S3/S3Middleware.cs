@@ -86,6 +86,14 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
     private async Task DispatchAsync(HttpContext context, S3Principal principal, SignedRequest signed)
     {
         var (bucket, key) = SplitPath(context);
+        // As s3api: a key longer than an object name may be is refused before anything is written (it was a 500).
+        if (key is not null && (HttpMethods.IsPut(context.Request.Method) || HttpMethods.IsPost(context.Request.Method))
+            && System.Text.Encoding.UTF8.GetByteCount(key) is var keyBytes && keyBytes > options.Constraints.MaxObjectNameLength)
+            throw new S3Error("KeyTooLongError", 400, "Your key is too long")
+            {
+                Extra = [("Size", keyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                    ("MaxSizeAllowed", options.Constraints.MaxObjectNameLength.ToString(System.Globalization.CultureInfo.InvariantCulture))],
+            };
         if (bucket is not null) await CorsHandlers.AddHeadersAsync(context, cluster, principal.Account, bucket);
         var r = new S3Request(context, principal, next, bucket, key)
         {
