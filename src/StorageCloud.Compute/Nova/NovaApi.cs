@@ -166,7 +166,7 @@ public sealed partial class NovaApi
         var node = body[field];
         if (node is null)
         {
-            if (required) throw ApiError.BadRequest($"Invalid input for field/attribute {body.Parent?.GetPropertyName() ?? "body"}. Value: {body.ToJsonString()}. '{field}' is a required property");
+            if (required) throw ApiError.BadRequest($"Invalid input for field/attribute {(body.Parent is JsonObject ? body.GetPropertyName() : "body")}. Value: {body.ToJsonString()}. '{field}' is a required property");
             return "";
         }
         if (node is not JsonValue v || !v.TryGetValue<string>(out var text)) throw ApiError.BadRequest($"Invalid input for field/attribute {field}. Value: {node.ToJsonString()}. {node.ToJsonString()} is not of type 'string'");

@@ -86,7 +86,7 @@ public sealed class NotesServiceTests : IDisposable
         await using var aio = await StartAsync(
             ["aio", "--data-dir", data, "--port", $"{proxy}", "--object-port", $"{Free()}", "--container-port", $"{Free()}", "--account-port", $"{Free()}",
              "--identity-port", $"{identity}", "--notes-port", $"{notes}", "--volume-port", $"{Free()}", "--nbd-port", $"{Free()}", "--image-port", $"{Free()}",
-             "--log-level", "warning"],
+             "--network-port", $"{Free()}", "--compute-port", $"{Free()}", "--dashboard-port", $"{Free()}", "--log-level", "warning"],
             [.. Program.Services(), notesService], notes);
         var (token, project) = await LoginAsync(identity, File.ReadAllText(Path.Combine(data, "identity", "admin-password")).Trim());
         using var http = new HttpClient();
