@@ -35,8 +35,7 @@ public static class Appliance
             if (context.AllInOne) AllInOneRings.Ensure(context);
             builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
             {
-                k.AddServerHeader = false;
-                k.Limits.MaxRequestBodySize = null;
+                StorageCloud.Service.Http.KestrelDefaults.Apply(k);
                 foreach (var (_, port) in listeners) k.Listen(host.BindAddress, port);
             });
             builder.Services.AddRoutingCore();

@@ -28,6 +28,9 @@ public sealed class NodeClient : IDisposable
             AutomaticDecompression = System.Net.DecompressionMethods.None,
             UseCookies = false,
             AllowAutoRedirect = false,
+            // Metadata is UTF-8 text, as the listeners read and write it (KestrelDefaults): the same bytes both ways.
+            RequestHeaderEncodingSelector = (_, _) => System.Text.Encoding.UTF8,
+            ResponseHeaderEncodingSelector = (_, _) => System.Text.Encoding.UTF8,
         };
         _http = new HttpClient(local is null ? network : local.CreateHandler(network))
         {

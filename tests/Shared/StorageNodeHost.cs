@@ -81,7 +81,7 @@ public sealed class StorageNodeHost : IAsyncDisposable
         builder.WebHost.UseShutdownTimeout(TimeSpan.FromMilliseconds(100));
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {
-            k.Limits.MaxRequestBodySize = null;
+            StorageCloud.Service.Http.KestrelDefaults.Apply(k);
             k.Listen(IPAddress.Loopback, ObjectPort, x => o = x);
             k.Listen(IPAddress.Loopback, ContainerPort, x => c = x);
             k.Listen(IPAddress.Loopback, AccountPort, x => a = x);

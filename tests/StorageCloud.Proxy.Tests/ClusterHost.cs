@@ -59,8 +59,7 @@ public sealed class ClusterHost : IAsyncDisposable
         if (Environment.GetEnvironmentVariable("SC_TEST_LOG") == "1") builder.Logging.AddSimpleConsole();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {
-            k.Limits.MaxRequestBodySize = null;
-            k.AddServerHeader = false;
+            StorageCloud.Service.Http.KestrelDefaults.Apply(k);
             k.Listen(IPAddress.Loopback, 0, o => listen = o);
         });
         builder.Services.AddRoutingCore();

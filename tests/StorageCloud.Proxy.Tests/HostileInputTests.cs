@@ -106,6 +106,15 @@ public sealed class HostileInputTests(ClusterFixture fixture) : IClassFixture<Cl
         var invalidUtf8 = await RawHttp.SendBytesAsync(fixture.Host.BaseUrl,
             [.. Encoding.ASCII.GetBytes(Head("POST", obj, "Content-Length: 0", "X-Object-Meta-A: ")), 0xff, 0xfe, .. "\r\n\r\n"u8]);
         Assert.Equal(400, invalidUtf8.Status);
+        // Unicode text is metadata like any other: stored as UTF-8 and given back the same (reading it back was a 500).
+        foreach (var (target, kind) in new[] { (obj, "Object"), (container, "Container"), ("/v1/AUTH_test", "Account") })
+        {
+            var set = await RawHttp.SendBytesAsync(fixture.Host.BaseUrl, Encoding.UTF8.GetBytes(Head("POST", target, "Content-Length: 0", $"X-{kind}-Meta-Unicode: Ǽ ฒ 日本\r\n\r\n")));
+            Assert.InRange(set.Status, 202, 204);
+            var read = await RawHttp.SendBytesAsync(fixture.Host.BaseUrl, Encoding.UTF8.GetBytes(Head("HEAD", target) + "\r\n\r\n"), isHead: true);
+            Assert.InRange(read.Status, 200, 204);
+            Assert.Contains($"X-{kind}-Meta-Unicode: Ǽ ฒ 日本", read.Head, StringComparison.OrdinalIgnoreCase);
+        }
         await AssertStillServingAsync();
     }
 

@@ -26,7 +26,11 @@ public sealed class StorageNodeParts : IAsyncDisposable
         Context = context;
         Settings = settings;
         Node = StorageNode.Open(context.Data.Devices, context.Data.Hasher, settings.Engine);
-        Http = new HttpClient(context.LocalRoutes.CreateHandler(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = TimeSpan.FromSeconds(2) }))
+        Http = new HttpClient(context.LocalRoutes.CreateHandler(new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = TimeSpan.FromSeconds(2),
+            RequestHeaderEncodingSelector = (_, _) => System.Text.Encoding.UTF8, ResponseHeaderEncodingSelector = (_, _) => System.Text.Encoding.UTF8,
+        }))
         {
             Timeout = TimeSpan.FromSeconds(10),
         };
