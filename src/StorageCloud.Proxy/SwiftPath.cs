@@ -40,7 +40,8 @@ public sealed record SwiftPath(string Version, string? Account, string? Containe
     {
         var q = rawTarget.IndexOf('?');
         var target = q < 0 ? rawTarget : rawTarget[..q];
-        var parts = target.TrimStart('/').Split('/', 4);
+        // One leading slash: "//v1/account" has an empty version, which Swift's split_path refuses (404).
+        var parts = (target.StartsWith('/') ? target[1..] : target).Split('/', 4);
         var valid = true;
         string? Part(int i)
         {

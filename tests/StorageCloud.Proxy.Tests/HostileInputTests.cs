@@ -78,6 +78,8 @@ public sealed class HostileInputTests(ClusterFixture fixture) : IClassFixture<Cl
             // An object in a container whose name is longer than any container may be: it cannot exist (404, not a 503).
             await ExpectAsync(404, method, "/v1/AUTH_test/" + new string('c', 300) + "/x", ("Destination", "c/o"));
         }
+        await ExpectAsync(404, "GET", "//v1/AUTH_test");
+        await ExpectAsync(404, "GET", "/");
         await ExpectAsync(400, "PUT", "/v1/AUTH_test/" + new string('c', 257));
         await ExpectAsync(201, "PUT", "/v1/AUTH_test/" + new string('c', 256));
         await ExpectAsync(400, "PUT", $"{container}/{new string('o', 1025)}");
@@ -133,6 +135,17 @@ public sealed class HostileInputTests(ClusterFixture fixture) : IClassFixture<Cl
         await AssertAbsentAsync($"{container}/dlo");
         await ExpectAsync(201, "PUT", $"{container}/dlo", ("X-Object-Manifest", $"{name}/sr"));
         foreach (var c in new[] { "c1", "c2", "c3" }) await AssertAbsentAsync($"{container}/{c}");
+
+        // A manifest anyone may read, over segments in a private container: the segments stay private (401, was 409).
+        using (var secret = await fixture.Host.SendAsync(HttpMethod.Put, $"{container}/srcdata", fixture.Token, new ByteArrayContent("secret-bytes"u8.ToArray())))
+            Assert.Equal(HttpStatusCode.Created, secret.StatusCode);
+        var open = await fixture.NewContainerAsync(("X-Container-Read", ".r:*"));
+        await ExpectAsync(201, "PUT", $"{open}/leak", ("X-Object-Manifest", $"{name}/sr"));
+        using (var anonymous = await fixture.Host.SendAsync(HttpMethod.Get, $"{open}/leak"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+            Assert.DoesNotContain("secret-bytes", await anonymous.Content.ReadAsStringAsync());
+        }
     }
 
     [Fact]

@@ -7,7 +7,8 @@ namespace StorageCloud.Proxy.Middleware;
 
 /// <summary>
 /// The checks every Swift path gets, right after authentication and before any feature middleware reads the path
-/// (so none of them ever sees an object without a container): 412 for invalid UTF-8 or NUL and for a URL without an
+/// (so none of them ever sees an object without a container): 404 for an empty version segment ("//v1/..."), as
+/// Swift's split_path refuses it; 412 for invalid UTF-8 or NUL and for a URL without an
 /// account, or with an object but no container ("Bad URL", as Swift's proxy answers); 404 for an object in a container
 /// whose name is longer than containers may be (it cannot exist: Swift's container lookup finds nothing), rather than
 /// a request the container servers refuse.
@@ -18,6 +19,7 @@ public sealed class PathChecksMiddleware(RequestDelegate next, ProxyOptions opti
     public Task InvokeAsync(HttpContext context)
     {
         var path = SwiftPath.Of(context);
+        if (path.Version.Length == 0) return Relay.StatusAsync(context, 404);
         if (!path.ValidUtf8) return Relay.StatusAsync(context, 412, "Invalid UTF8 or contains NULL");
         if (path.Account is null || (path.Container is null && path.Object is not null))
         {

@@ -44,6 +44,13 @@ public sealed class DloMiddleware(Cluster cluster, SwiftAuthorizer authorizer, S
         if (response.Status != 200 || context.Request.Query["multipart-manifest"] == "get") return false;
         if (response.Header("X-Object-Manifest") is not { } manifest || !TryParse(manifest, out var container, out var prefix)) return false;
         var owner = SwiftAuthState.Of(context).Owner;
+        // The segments' listing is the caller's as Swift's DLO makes it: a caller who may not list their container gets
+        // that refusal (401 without a token, as through a temp URL; 403 otherwise), not a conflict.
+        if (await authorizer.AuthorizeReadAsync(context, path.Account!, container, null) is { } denial)
+        {
+            await Relay.DenyAsync(context, denial, path);
+            return true;
+        }
         List<(string Name, long Bytes, string ETag)> rows;
         try
         {
@@ -106,8 +113,6 @@ public sealed class DloMiddleware(Cluster cluster, SwiftAuthorizer authorizer, S
     /// <summary>The segments: the listing of the container under the prefix, read as the caller (who needs listing rights).</summary>
     private async Task<List<(string, long, string)>> ListAsync(HttpContext context, string account, string container, string prefix)
     {
-        var denial = await authorizer.AuthorizeReadAsync(context, account, container, null);
-        if (denial is not null) throw new SegmentException($"listing of {container}: {denial.Status}");
         var rows = new List<(string, long, string)>();
         var marker = "";
         while (true)
