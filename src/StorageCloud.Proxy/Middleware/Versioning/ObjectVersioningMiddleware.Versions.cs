@@ -172,12 +172,17 @@ public sealed partial class ObjectVersioningMiddleware
             listing.AddRange(versions);
         }
         listing = Page(listing, context.Request);
-        var format = ListingFormats.Choose(context.Request);
-        byte[] body = format == "json"
-            ? Encoding.UTF8.GetBytes(PythonJson.Serialize(listing))
-            : Encoding.UTF8.GetBytes(string.Concat(listing.Select(v => (string)v["name"]! + "\n")));
-        context.Response.StatusCode = body.Length == 0 ? 204 : 200;
-        context.Response.ContentType = ListingFormats.ContentType(format == "json" ? "json" : "plain");
+        // As Swift's: a version listing is JSON whatever format was asked for (406 for a client that takes no JSON).
+        var accept = context.Request.Headers.Accept.ToString();
+        if (accept.Length > 0 && !accept.Contains("application/json", StringComparison.OrdinalIgnoreCase) && !accept.Contains("*/*", StringComparison.Ordinal)
+            && !accept.Contains("application/*", StringComparison.OrdinalIgnoreCase))
+        {
+            await Relay.StatusAsync(context, 406);
+            return;
+        }
+        var body = Encoding.UTF8.GetBytes(PythonJson.Serialize(listing));
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = ListingFormats.ContentType("json");
         context.Response.Headers["X-Versions-Enabled"] = IsTrue(info.Header(EnabledSysmeta)) ? "True" : "False";
         context.Response.ContentLength = body.Length;
         await context.Response.Body.WriteAsync(body, context.RequestAborted);

@@ -228,8 +228,11 @@ public sealed partial class ObjectVersioningMiddleware(RequestDelegate next, Clu
                 return;
             }
         }
-        using (var removed = await cluster.ObjectWriteAsync(HttpMethod.Delete, account, container, obj, Relay.BackendHeaders(context), context.RequestAborted)) { }
+        int removedStatus;
+        using (var removed = await cluster.ObjectWriteAsync(HttpMethod.Delete, account, container, obj, Relay.BackendHeaders(context), context.RequestAborted))
+            removedStatus = removed.Status;
         context.Response.Headers["X-Object-Version-Id"] = marker.Normal;
-        await Relay.StatusAsync(context, 204);
+        // As Swift: the marker is written either way, and the answer says whether there was an object to delete.
+        await Relay.StatusAsync(context, removedStatus == 404 ? 404 : 204);
     }
 }
