@@ -105,7 +105,12 @@ public sealed partial class ObjectVersioningMiddleware(RequestDelegate next, Clu
     {
         var headers = context.Response.Headers;
         if (context.Response.StatusCode is >= 200 and < 300)
-            headers["X-Object-Version-Id"] = headers[VersionIdSysmeta].ToString() is { Length: > 0 } id ? id : "null";
+        {
+            var id = headers[VersionIdSysmeta].ToString();
+            headers["X-Object-Version-Id"] = id.Length > 0 ? id : "null";
+            // As Swift: where this very version stays readable once newer ones are written.
+            if (id.Length > 0) headers.ContentLocation = $"{SwiftPath.Of(context).ToUrlPath()}?version-id={id}";
+        }
         return Task.CompletedTask;
     }
 
