@@ -80,6 +80,17 @@ public sealed class TransferCommandTests(CloudFixture cloud) : IClassFixture<Clo
             Assert.Equal(1, exit);
             Assert.Matches("image [0-9a-f-]{36}: killed", stdout);
             Assert.Contains("refused", stderr);
+
+            // A volume from the image, the conversion followed by the volume service's image-conversions view.
+            (exit, stdout, stderr) = await StorageCloudProcess.RunAsync(["image", "to-volume", match.Groups[1].Value, "--size", "1", "--name", "from-cli"], rc);
+            Assert.True(exit == 0, $"image to-volume exited {exit}: {stdout} {stderr}");
+            Assert.Matches($"volume [0-9a-f-]{{36}}: available, 1 GiB from image {match.Groups[1].Value}", stdout);
+            var (status, conversion) = await cloud.SendAsync(HttpMethod.Get, $"/v3/{cloud.Admin.Project}/image-conversions/{match.Groups[1].Value}", cloud.Admin.Token);
+            Assert.Equal(System.Net.HttpStatusCode.OK, status);
+            Assert.False(conversion!["conversion"]!["converting"]!.GetValue<bool>());
+            (exit, _, stderr) = await StorageCloudProcess.RunAsync(["image", "to-volume", Guid.NewGuid().ToString(), "--size", "1"], rc);
+            Assert.Equal(1, exit);
+            Assert.Contains("refused", stderr);
         }
         finally
         {

@@ -25,6 +25,7 @@ public sealed partial class CinderApi
         Project("POST", "/backups/{id}/restore", RestoreBackupAsync);
         Project("GET", "/backups/{id}/export_record", ExportBackupAsync);
         Project("GET", "/backups/{id}/progress", BackupProgressAsync);
+        Project("GET", "/image-conversions/{id}", ImageConversionAsync);
         Project("POST", "/backups/{id}/action", BackupActionAsync);
     }
 
@@ -112,6 +113,21 @@ public sealed partial class CinderApi
                 ["id"] = row.Id, ["status"] = row.Status, ["percent"] = row.Progress, ["stored_bytes"] = row.StoredBytes, ["object_count"] = row.ObjectCount,
                 ["size"] = row.Size, ["restore_volume_id"] = row.RestoreVolumeId, ["fail_reason"] = row.FailReason,
             },
+        });
+    }
+
+    /// <summary>
+    /// Not Cinder's: how far the conversion of an image into raw chunks is (a volume from an image waits on it), for
+    /// `storagecloud image to-volume`'s progress bar: {"conversion": {"image_id", "converting", "percent"}}. It tells
+    /// only whether an image id is being converted now and how far, nothing of its data.
+    /// </summary>
+    private async Task ImageConversionAsync(ApiRequest r)
+    {
+        Enforce(r, "read");
+        var done = _images.ConversionProgress(r.Args[1]);
+        await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject
+        {
+            ["conversion"] = new JsonObject { ["image_id"] = r.Args[1], ["converting"] = done is not null, ["percent"] = (int)Math.Floor((done ?? 0) * 100) },
         });
     }
 

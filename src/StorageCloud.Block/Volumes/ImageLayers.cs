@@ -6,6 +6,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using StorageCloud.Block.Devices;
+using StorageCloud.Common.IO;
 using StorageCloud.Service.Hosting;
 
 namespace StorageCloud.Block.Volumes;
@@ -34,6 +35,11 @@ public sealed class ImageLayers(VolumeManager manager, VolumeDevices devices, Bl
     private static readonly HashSet<string> RawFormats = ["raw", "iso", "ami", "ari", "aki"];
     private static readonly HashSet<string> ConvertedFormats = ["qcow2", "vmdk", "vhd", "vhdx", "vdi"];
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _filling = new();
+
+    private readonly ConcurrentDictionary<string, double> _converting = new(StringComparer.Ordinal);
+
+    /// <summary>How far the conversion of an image under way is (0 to 1), or null when none is.</summary>
+    public double? ConversionProgress(string imageId) => _converting.TryGetValue(imageId, out var done) ? done : null;
 
     /// <summary>The image as the image service shows it to the caller's token; <see cref="ImageUnusableException"/> when it cannot be used.</summary>
     public async Task<ImageInfo> DescribeAsync(string imageId, string token, CancellationToken cancellationToken)
@@ -128,6 +134,20 @@ public sealed class ImageLayers(VolumeManager manager, VolumeDevices devices, Bl
     private async Task<(VolumeRow Work, string Layer)> ConvertAsync(ImageInfo image, string token, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
+        _converting[image.Id] = 0;
+        try
+        {
+            return await ConvertTrackedAsync(image, token, started, cancellationToken);
+        }
+        finally
+        {
+            _converting.TryRemove(image.Id, out _);
+        }
+    }
+
+    private async Task<(VolumeRow Work, string Layer)> ConvertTrackedAsync(ImageInfo image, string token, long started, CancellationToken cancellationToken)
+    {
+        void Report(double done) => _converting[image.Id] = Math.Clamp(done, 0, 1);
         var work = await manager.CreateAsync(new VolumeRow
         {
             ProjectId = "",
@@ -143,11 +163,13 @@ public sealed class ImageLayers(VolumeManager manager, VolumeDevices devices, Bl
                 if (RawFormats.Contains(image.DiskFormat))
                 {
                     await using var data = await OpenDataAsync(image, token, cancellationToken);
-                    await CopyAsync(data, handle.Device, cancellationToken);
+                    long copied = 0;
+                    await using var counted = new ProgressReadStream(data, long.MaxValue, n => Report((copied += n) / (double)Math.Max(image.Size, 1)));
+                    await CopyAsync(counted, handle.Device, cancellationToken);
                 }
                 else
                 {
-                    await ConvertThroughQemuAsync(image, token, handle.Device, cancellationToken);
+                    await ConvertThroughQemuAsync(image, token, handle.Device, Report, cancellationToken);
                 }
                 await handle.Device.FlushAsync(cancellationToken);
             }
@@ -206,22 +228,25 @@ public sealed class ImageLayers(VolumeManager manager, VolumeDevices devices, Bl
     }
 
     /// <summary>Downloads the image to a work file, has qemu-img (told the format) write it out as sparse raw, and copies that.</summary>
-    private async Task ConvertThroughQemuAsync(ImageInfo image, string token, VolumeDevice device, CancellationToken cancellationToken)
+    private async Task ConvertThroughQemuAsync(ImageInfo image, string token, VolumeDevice device, Action<double> report, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(settings.WorkDir);
         var source = Path.Combine(settings.WorkDir, $"{image.Id}.{Guid.NewGuid():N}.{image.DiskFormat}");
         var raw = source + ".raw";
         try
         {
+            // Progress: the download is the first 40 %, qemu-img's conversion (its -p) the next 40 %, the copy the rest.
+            long downloaded = 0;
             await using (var data = await OpenDataAsync(image, token, cancellationToken))
+            await using (var download = new ProgressReadStream(data, long.MaxValue, n => report(0.4 * (downloaded += n) / Math.Max(image.Size, 1))))
             await using (var file = new FileStream(source, FileMode.CreateNew, FileAccess.Write, FileShare.None, Block, FileOptions.Asynchronous))
-                await data.CopyToAsync(file, Block, cancellationToken);
+                await download.CopyToAsync(file, Block, cancellationToken);
             // The source format is always named (-f): qemu must never guess what hostile data is.
             var format = image.DiskFormat == "vhd" ? "vpc" : image.DiskFormat;
             // Under prlimit, as Nova and Glance run qemu-img on image data: a crafted image cannot make it take the
             // machine's memory (address space) or a core for ever (CPU seconds).
             var info = new ProcessStartInfo("prlimit",
-                [$"--as={QemuImgAddressSpace}", $"--cpu={QemuImgCpuSeconds}", "--", "qemu-img", "convert", "-f", format, "-O", "raw", source, raw])
+                [$"--as={QemuImgAddressSpace}", $"--cpu={QemuImgCpuSeconds}", "--", "qemu-img", "convert", "-p", "-f", format, "-O", "raw", source, raw])
             {
                 RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
             };
@@ -237,17 +262,45 @@ public sealed class ImageLayers(VolumeManager manager, VolumeDevices devices, Bl
             using (process)
             {
                 var error = process.StandardError.ReadToEndAsync(cancellationToken);
-                await process.StandardOutput.ReadToEndAsync(cancellationToken);
+                await ReadQemuProgressAsync(process.StandardOutput, done => report(0.4 + 0.4 * done), cancellationToken);
                 await process.WaitForExitAsync(cancellationToken);
                 if (process.ExitCode != 0) throw new ImageUnusableException($"image {image.Id} could not be converted from {image.DiskFormat}: {(await error).Trim()}");
             }
             await using var converted = new FileStream(raw, FileMode.Open, FileAccess.Read, FileShare.Read, Block, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            await CopyAsync(converted, device, cancellationToken);
+            long copied = 0;
+            var total = Math.Max(converted.Length, 1);
+            await using var counted = new ProgressReadStream(converted, long.MaxValue, n => report(0.8 + 0.2 * (copied += n) / total));
+            await CopyAsync(counted, device, cancellationToken);
         }
         finally
         {
             File.Delete(source);
             File.Delete(raw);
+        }
+    }
+
+    /// <summary>Follows qemu-img's -p output ("    (12.34/100%)" lines ended by CR) to its end, reporting 0 to 1.</summary>
+    private static async Task ReadQemuProgressAsync(StreamReader output, Action<double> report, CancellationToken cancellationToken)
+    {
+        var buffer = new char[256];
+        var line = new System.Text.StringBuilder();
+        for (int read; (read = await output.ReadAsync(buffer, cancellationToken)) > 0;)
+        {
+            foreach (var c in buffer.AsSpan(0, read))
+            {
+                if (c is not ('\r' or '\n'))
+                {
+                    if (line.Length < 128) line.Append(c);
+                    continue;
+                }
+                var text = line.ToString();
+                line.Clear();
+                var open = text.IndexOf('(');
+                var slash = text.IndexOf("/100%", StringComparison.Ordinal);
+                if (open >= 0 && slash > open
+                    && double.TryParse(text.AsSpan(open + 1, slash - open - 1), NumberStyles.Float, CultureInfo.InvariantCulture, out var percent))
+                    report(percent / 100);
+            }
         }
     }
 

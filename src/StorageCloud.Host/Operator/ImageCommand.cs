@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using StorageCloud.Common.IO;
 
 namespace StorageCloud.Host.Operator;
 
@@ -68,9 +69,48 @@ public static class ImageCommand
             var (http, glance) = await GlanceAsync(r.GetValue(url));
             using (http) return await ObjectCommand.DownloadAsync(http, $"{glance}/v2/images/{Uri.EscapeDataString(r.GetValue(id)!)}/file", r.GetValue(to)!, ct);
         }, "image"));
+        var image = new Argument<string>("image") { Description = "The image's id." };
+        var sizeGiB = new Option<int>("--size") { Description = "The volume's size in GiB.", Required = true };
+        var volumeName = new Option<string?>("--name") { Description = "The volume's name." };
+        var toVolume = new Command("to-volume", "Make a volume from an image, following the image's conversion to raw chunks (the first volume from an image converts it; later ones are instant clones).") { image };
+        toVolume.Options.Add(sizeGiB);
+        toVolume.Options.Add(volumeName);
+        toVolume.SetAction((r, ct) => ObjectCommand.RunAsync(() => ToVolumeAsync(r.GetValue(image)!, r.GetValue(sizeGiB), r.GetValue(volumeName), ct), "image"));
         command.Subcommands.Add(upload);
         command.Subcommands.Add(download);
+        command.Subcommands.Add(toVolume);
         return command;
+    }
+
+    /// <summary>
+    /// Creates the volume (the volume service answers once the image is converted) while a progress bar follows the
+    /// conversion through the volume service's image-conversions view.
+    /// </summary>
+    private static async Task<int> ToVolumeAsync(string image, int size, string? name, CancellationToken ct)
+    {
+        var (token, answer) = await OpenRc.LoginAsync();
+        var cinder = (OpenRc.Endpoint(answer, "volumev3") ?? throw new InvalidOperationException("the catalog has no volumev3 endpoint")).TrimEnd('/');
+        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        http.DefaultRequestHeaders.Add("X-Auth-Token", token);
+        var body = new JsonObject { ["volume"] = new JsonObject { ["size"] = size, ["imageRef"] = image, ["name"] = name } };
+        var created = http.PostAsync($"{cinder}/volumes", new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"), ct);
+        await TransferProgress.RunPercentAsync($"convert image {image}", async report =>
+        {
+            while (!created.IsCompleted)
+            {
+                await Task.WhenAny(created, Task.Delay(500, ct));
+                using var progress = await http.GetAsync($"{cinder}/image-conversions/{Uri.EscapeDataString(image)}", ct);
+                if (progress.IsSuccessStatusCode && JsonNode.Parse(await progress.Content.ReadAsStringAsync(ct))?["conversion"] is { } conversion
+                    && conversion["converting"]!.GetValue<bool>())
+                    report(conversion["percent"]!.GetValue<int>());
+            }
+        });
+        using var response = await created;
+        var text = await response.Content.ReadAsStringAsync(ct);
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"the volume service refused the volume: {(int)response.StatusCode} {text}");
+        var volume = JsonNode.Parse(text)!["volume"]!;
+        Console.Out.WriteLine($"volume {volume["id"]}: {volume["status"]}, {volume["size"]} GiB from image {image}");
+        return 0;
     }
 
     private static async Task<(HttpClient Http, string Glance)> GlanceAsync(string? url)

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using StorageCloud.Common.IO;
 
 namespace StorageCloud.Host.Operator;
 
@@ -75,7 +76,7 @@ public static class ObjectCommand
                 var target = segments == 1
                     ? $"{account}/{Escape(container)}/{EscapePath(name)}"
                     : $"{account}/{Escape(segmentContainer)}/{EscapePath($"{name}/{length}/{segmentBytes}/{i:D8}")}";
-                last = await PutAsync(http, target, new ProgressReadStream(input, bytes, progress), bytes, ct);
+                last = await PutAsync(http, target, new ProgressReadStream(input, bytes, progress, md5: true), bytes, ct);
                 if (segments > 1)
                     manifest.Add(new JsonObject { ["path"] = $"/{segmentContainer}/{name}/{length}/{segmentBytes}/{i:D8}", ["etag"] = last, ["size_bytes"] = bytes });
             }
@@ -137,7 +138,7 @@ public static class ObjectCommand
         long written;
         await using (var body = await response.Content.ReadAsStreamAsync(ct))
         await using (var output = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-        using (var counted = new ProgressReadStream(body, long.MaxValue, _ => { }))
+        using (var counted = new ProgressReadStream(body, long.MaxValue, _ => { }, md5: true))
         {
             (got, written) = await TransferProgress.RunAsync($"download {Path.GetFileName(file)}", length, async progress =>
             {
