@@ -19,21 +19,26 @@ public static class ObjectHeaders
         => name.StartsWith("X-Object-Sysmeta-", StringComparison.OrdinalIgnoreCase)
            || name.StartsWith("X-Object-Transient-Sysmeta-", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The headers of a request to keep, in a stable order. A POST keeps sysmeta from before, as Swift does.</summary>
+    /// <summary>The headers of a request to keep, in a stable order. A POST keeps sysmeta and X-Static-Large-Object from before, as Swift does.</summary>
     public static List<KeyValuePair<string, string>> ToKeep(IHeaderDictionary request, bool isPost, IReadOnlyList<KeyValuePair<string, string>> previous)
     {
         var kept = new List<KeyValuePair<string, string>>();
         foreach (var (name, values) in request)
         {
             if (name.Equals("X-Delete-At", StringComparison.OrdinalIgnoreCase)) continue;
+            // What makes an object a static large object is the PUT's to say; a POST neither sets nor clears it.
+            if (isPost && name.Equals("X-Static-Large-Object", StringComparison.OrdinalIgnoreCase)) continue;
             var allowed = IsUserMeta(name) || (isPost ? name.StartsWith("X-Object-Transient-Sysmeta-", StringComparison.OrdinalIgnoreCase) : IsSysmeta(name))
                 || Array.Exists(Allowed, a => a.Equals(name, StringComparison.OrdinalIgnoreCase));
             if (allowed) kept.Add(new(Canonical(name), values.ToString()));
         }
         if (isPost)
         {
+            // Sysmeta and the large-object flag stay (Swift's _preserve_slo_manifest): a metadata update of a manifest
+            // once turned it into a plain object holding the manifest's JSON.
             foreach (var h in previous)
-                if (h.Key.StartsWith("X-Object-Sysmeta-", StringComparison.OrdinalIgnoreCase)) kept.Add(h);
+                if (h.Key.StartsWith("X-Object-Sysmeta-", StringComparison.OrdinalIgnoreCase) || h.Key.Equals("X-Static-Large-Object", StringComparison.OrdinalIgnoreCase))
+                    kept.Add(h);
         }
         kept.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         return kept;

@@ -50,6 +50,16 @@ public sealed class SloTests(ClusterFixture fixture) : IClassFixture<ClusterFixt
             Assert.Equal(whole.Length, head.Content.Headers.ContentLength);
             Assert.Equal($"\"{expectedEtag}\"", head.Headers.GetValues("ETag").Single());
         }
+        // A metadata update leaves it a large object (it once became a plain object holding the manifest's JSON).
+        using (var post = await Host.SendAsync(HttpMethod.Post, c + "/big", Token, null, ("X-Object-Meta-Color", "blue"), ("X-Static-Large-Object", "False")))
+            Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
+        using (var after = await Host.SendAsync(HttpMethod.Get, c + "/big", Token))
+        {
+            Assert.Equal(whole, await after.Content.ReadAsByteArrayAsync());
+            Assert.Equal("True", after.Headers.GetValues("X-Static-Large-Object").Single());
+            Assert.Equal($"\"{expectedEtag}\"", after.Headers.GetValues("ETag").Single());
+            Assert.Equal("blue", after.Headers.GetValues("X-Object-Meta-Color").Single());
+        }
         // A range across the first and second segment boundaries, and a suffix range into the ranged third.
         using (var range = await Host.SendAsync(HttpMethod.Get, c + "/big", Token, null, ("Range", "bytes=990-1790")))
         {
