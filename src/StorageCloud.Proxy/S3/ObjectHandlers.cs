@@ -238,7 +238,9 @@ public static class ObjectHandlers
             slo = !string.Equals(container.Header("X-Versions-Enabled"), "true", StringComparison.OrdinalIgnoreCase);
         }
         var query = slo ? versionQuery.Length == 0 ? "multipart-manifest=delete" : versionQuery + "&multipart-manifest=delete" : versionQuery;
-        var answer = await r.SwiftAsync("DELETE", r.SwiftPath(r.Bucket!, key, query));
+        // S3's model: deleting the current version by id makes the previous one current (Swift's leaves a 404).
+        var answer = await r.SwiftAsync("DELETE", r.SwiftPath(r.Bucket!, key, query),
+            versionId is null ? null : [new(Middleware.Versioning.ObjectVersioningMiddleware.RestorePreviousHeader, "true")]);
         var version = answer.Header("X-Object-Version-Id");
         return (answer.Status, version, versionId is null && version is not null);
     }

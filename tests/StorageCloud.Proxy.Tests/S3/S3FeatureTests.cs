@@ -63,6 +63,10 @@ public sealed class S3FeatureTests(ClusterFixture fixture) : IClassFixture<Clust
         using (var undelete = await _s3.SendAsync(HttpMethod.Delete, S3Client.PathOf(bucket, "doc"), query: "versionId=" + markerId))
             Assert.Equal(HttpStatusCode.NoContent, undelete.StatusCode);
         using (var back = await _s3.SendAsync(HttpMethod.Get, S3Client.PathOf(bucket, "doc"))) Assert.Equal("second", await back.Content.ReadAsStringAsync());
+        // S3's model: deleting the current version by id makes the previous one current (Swift's API leaves a 404).
+        using (var dropCurrent = await _s3.SendAsync(HttpMethod.Delete, S3Client.PathOf(bucket, "doc"), query: "versionId=" + v2))
+            Assert.Equal(HttpStatusCode.NoContent, dropCurrent.StatusCode);
+        using (var previous = await _s3.SendAsync(HttpMethod.Get, S3Client.PathOf(bucket, "doc"))) Assert.Equal("first", await previous.Content.ReadAsStringAsync());
         var suspend = Encoding.UTF8.GetBytes("<VersioningConfiguration><Status>Suspended</Status></VersioningConfiguration>");
         using (var put = await _s3.SendAsync(HttpMethod.Put, "/" + bucket, suspend, query: "versioning")) Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         using (var get = await _s3.SendAsync(HttpMethod.Get, "/" + bucket, query: "versioning"))

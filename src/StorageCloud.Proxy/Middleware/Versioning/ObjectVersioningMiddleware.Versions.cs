@@ -70,8 +70,9 @@ public sealed partial class ObjectVersioningMiddleware
     }
 
     /// <summary>
-    /// DELETE ?version-id=: removes that version. When it was the latest (the object itself, or the newest delete
-    /// marker), the newest older version that is not a marker takes its place.
+    /// DELETE ?version-id=: removes that version. When it was the newest delete marker, the newest older version that
+    /// is not a marker takes its place; when it was the object itself, the object is gone (404) as in Swift, unless the
+    /// S3 API asks (RestorePreviousHeader) for S3's model, where the previous version becomes current.
     /// </summary>
     private async Task DeleteVersionAsync(HttpContext context, SwiftPath path, string versionId)
     {
@@ -87,7 +88,7 @@ public sealed partial class ObjectVersioningMiddleware
                 await Relay.StatusAsync(context, removed.Status);
                 return;
             }
-            wasLatest = true;
+            wasLatest = context.Request.Headers[RestorePreviousHeader] == "true";
         }
         else
         {

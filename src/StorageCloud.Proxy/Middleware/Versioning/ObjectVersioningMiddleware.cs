@@ -21,6 +21,12 @@ public sealed partial class ObjectVersioningMiddleware(RequestDelegate next, Clu
     /// <summary>Where a container keeps its versioning switch.</summary>
     public const string EnabledSysmeta = "X-Container-Sysmeta-Versions-Enabled";
 
+    /// <summary>
+    /// Sent by the S3 API with DELETE ?version-id= of the current version: the previous version becomes current, as
+    /// S3 has it. Without it the object is gone, as Swift has it. Only a sub-request carries it (clients' copies are dropped).
+    /// </summary>
+    public const string RestorePreviousHeader = "X-Backend-Versions-Restore-Previous";
+
     /// <summary>Content type of delete markers.</summary>
     public const string DeleteMarker = "application/x-deleted;swift_versions_deleted=1";
 
