@@ -238,6 +238,12 @@ public sealed partial class DashboardTests
         var late = new MultipartFormDataContent { { new StringContent("late"), "name" }, { new ByteArrayContent(data), "file", "x.img" }, { new StringContent(csrf), "csrf" } };
         using (var refused = await a.PostAsync("/images/upload", late)) Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.DoesNotContain("<td>late</td>", (await GetAsync(a, "/images")).Html);
+        // A form padded with fields before its file is refused before anything is made.
+        var padded = new MultipartFormDataContent { { new StringContent(csrf), "csrf" }, { new StringContent("padded"), "name" } };
+        for (var i = 0; i < 40; i++) padded.Add(new StringContent("x"), $"pad{i}");
+        padded.Add(new ByteArrayContent(data), "file", "x.img");
+        using (var refused = await a.PostAsync("/images/upload", padded)) Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.DoesNotContain("<td>padded</td>", (await GetAsync(a, "/images")).Html);
         Assert.Equal(HttpStatusCode.SeeOther, await PostStatusAsync(a, $"/images/{id}/delete", ("csrf", csrf)));
     }
 

@@ -124,6 +124,16 @@ public sealed partial class CinderApi
     private async Task ImageConversionAsync(ApiRequest r)
     {
         Enforce(r, "read");
+        // Only for an image the caller may read (asked of the image service with the caller's token): another project's
+        // private image is not found here either.
+        try
+        {
+            await _images.DescribeAsync(r.Args[1], Token(r), r.Context.RequestAborted);
+        }
+        catch (Exception e) when (e is ImageUnusableException or HttpRequestException)
+        {
+            throw ApiError.NotFound($"Image {r.Args[1]} could not be found.");
+        }
         var done = _images.ConversionProgress(r.Args[1]);
         await ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject
         {

@@ -246,7 +246,7 @@ public sealed class ImageLayers(VolumeManager manager, VolumeDevices devices, Bl
             // Under prlimit, as Nova and Glance run qemu-img on image data: a crafted image cannot make it take the
             // machine's memory (address space) or a core for ever (CPU seconds).
             var info = new ProcessStartInfo("prlimit",
-                [$"--as={QemuImgAddressSpace}", $"--cpu={QemuImgCpuSeconds}", "--", "qemu-img", "convert", "-p", "-f", format, "-O", "raw", source, raw])
+                [$"--as={QemuImgAddressSpace}", $"--cpu={QemuImgCpuSeconds}", "--", "qemu-img", "convert", "-f", format, "-p", "-O", "raw", source, raw])
             {
                 RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
             };

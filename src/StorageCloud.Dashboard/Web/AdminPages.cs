@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using StorageCloud.ObjectLayer;
 using StorageCloud.Ring;
 using static StorageCloud.Dashboard.Web.Charts;
@@ -32,19 +33,33 @@ public sealed partial class DashboardApp
             await WritePageAsync(context, "Cluster", "<p>This dashboard has no ring directory (Dashboard runs beside a node's RingDir).</p>", session);
             return;
         }
+        try
+        {
+            await AdminPageAsync(context, session, settings.RingDir, path, post);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or RingFormatException or InvalidDataException or TaskCanceledException)
+        {
+            // A ring that cannot be read, a node or the proxy refusing a dispersion sample: said on the page, not a 500.
+            logger.LogWarning("cluster page {Path} failed: {Message}", path, e.Message);
+            await WritePageAsync(context, "Cluster", $"<p class=\"error\" role=\"alert\">{E(e.Message)}</p>{AdminNavigation}", session, 502);
+        }
+    }
+
+    private async Task AdminPageAsync(HttpContext context, Session session, string ringDir, string path, bool post)
+    {
         switch (path, post)
         {
             case ("/admin", false):
-                await RingsPageAsync(context, session, settings.RingDir);
+                await RingsPageAsync(context, session, ringDir);
                 return;
             case ("/admin/recon", false):
-                await ReconPageAsync(context, session, settings.RingDir);
+                await ReconPageAsync(context, session, ringDir);
                 return;
             case ("/admin/dispersion", false):
                 await DispersionPageAsync(context, session, null);
                 return;
             case ("/admin/dispersion/populate" or "/admin/dispersion/report", true):
-                await RunDispersionAsync(context, session, settings.RingDir, populate: path.EndsWith("populate", StringComparison.Ordinal));
+                await RunDispersionAsync(context, session, ringDir, populate: path.EndsWith("populate", StringComparison.Ordinal));
                 return;
         }
         await NotFoundAsync(context, session);

@@ -10,6 +10,9 @@ public sealed partial class DashboardApp
     /// <summary>The most text a form field of an upload may hold.</summary>
     private const int MaxUploadFieldBytes = 64 << 10;
 
+    /// <summary>The most text fields an upload form may send before its file.</summary>
+    private const int MaxUploadFields = 16;
+
     /// <summary>
     /// Reads a multipart form whose text fields (the csrf token first) come before its one file field, then hands the
     /// fields and the file's stream to <paramref name="store"/>. Nothing is stored unless the form carried this
@@ -31,10 +34,10 @@ public sealed partial class DashboardApp
             var field = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
             if (!disposition.IsFileDisposition())
             {
-                var text = await ReadFieldAsync(section.Body);
+                var text = fields.Count < MaxUploadFields ? await ReadFieldAsync(section.Body) : null;
                 if (text is null)
                 {
-                    await WritePageAsync(context, "Upload", "<p class=\"error\">A form field was too long.</p>", session, 400);
+                    await WritePageAsync(context, "Upload", "<p class=\"error\">A form field was too long, or there were too many.</p>", session, 400);
                     return;
                 }
                 fields[field] = text;

@@ -40,7 +40,9 @@ public sealed partial class GlanceApi
     {
         try
         {
-            using var response = await _web.OpenAsync(uri, CancellationToken.None);
+            var (client, response) = await _web.OpenAsync(uri, CancellationToken.None);
+            using var owner = client;
+            using var _ = response;
             await using var body = await response.Content.ReadAsStreamAsync();
             var digest = await StoreStreamAsync(body, response.Content.Headers.ContentLength, row, DataContainer, "queued", CancellationToken.None);
             if (Refusal(row, digest.Inspected) is { } refusal)

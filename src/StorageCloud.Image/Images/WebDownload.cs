@@ -48,8 +48,8 @@ public sealed class WebDownload(IReadOnlyCollection<string> allowedHosts)
         return (uri, addresses[0]);
     }
 
-    /// <summary>Opens the URL (following checked redirects); the caller reads and disposes the response.</summary>
-    public async Task<HttpResponseMessage> OpenAsync(string url, CancellationToken cancel)
+    /// <summary>Opens the URL (following checked redirects); the caller reads the response and disposes both.</summary>
+    public async Task<(HttpClient Client, HttpResponseMessage Response)> OpenAsync(string url, CancellationToken cancel)
     {
         for (var hop = 0; ; hop++)
         {
@@ -89,7 +89,7 @@ public sealed class WebDownload(IReadOnlyCollection<string> allowedHosts)
                 client.Dispose();
                 throw new HttpRequestException($"{uri} answered {(int)response.StatusCode}");
             }
-            return response;
+            return (client, response);
         }
     }
 
