@@ -33,6 +33,21 @@ public sealed record ImageSettings
 
     /// <summary>Hosts web-download may fetch even though they are private or local, on any port.</summary>
     public IReadOnlyList<string> WebDownloadAllowedHosts { get; init; } = [];
+
+    /// <summary>Properties glance-download copies from the source image (a trailing * matches a prefix).</summary>
+    public IReadOnlyList<string> GlanceDownloadProperties { get; init; } = [];
+
+    /// <summary>The identity API (v3) whose catalog glance-download looks the source region's image service up in.</summary>
+    public string IdentityUrl { get; init; } = "http://127.0.0.1:5000/v3";
+
+    /// <summary>How long a background import may go without progress before the sweeper fails it.</summary>
+    public TimeSpan ImportStall { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Where this node caches image data.</summary>
+    public string CacheDir { get; init; } = "";
+
+    /// <summary>Largest the image cache grows to; 0 turns it (and its API) off.</summary>
+    public long CacheMaxBytes { get; init; }
 }
 
 /// <summary>The "Image" section.</summary>
@@ -51,10 +66,18 @@ public static class ImageConfig
         "offer the web-download import method (the service fetches an http(s) URL: ports 80 and 443 of public addresses only, unless the host is allowed below)");
     private static readonly ListOption WebDownloadAllowedHosts = Section.List("WebDownloadAllowedHosts", [],
         "hosts (names or addresses) web-download may fetch on any port although they are private or local, such as a mirror on the local network");
+    private static readonly ListOption GlanceDownloadProperties = Section.List("GlanceDownloadProperties", ["hw_*", "trait:*", "os_distro", "os_secure_boot", "os_type"],
+        "properties the glance-download import copies from the source image (a trailing * matches a prefix), as Glance's `glance_download_properties`");
+    private static readonly Int32Option ImportStallSeconds = Section.Int32("ImportStallSeconds", 300, 3, 86400,
+        "a background import (web-download, glance-download) whose worker shows no sign of life for this long is failed and its image queued again (its process stopped)");
+    private static readonly StringOption CacheDir = Section.String("CacheDir", null, "where this node caches image data (Glance's `image_cache_dir`)",
+        defaultNote: "<data>/image/cache");
+    private static readonly Int64Option CacheMaxBytes = Section.Int64("CacheMaxBytes", 0, 0, long.MaxValue / 2,
+        "largest the node's image cache grows to (the least recently read images are evicted); 0 turns the cache and its API off");
     private static readonly Int64Option MaxBytesPerProject = Section.Int64("MaxBytesPerProject", 10L << 40, 0, long.MaxValue / 2, "bytes of image data a project may own, stored and staged (quota)");
 
     /// <summary>Reads the section; the database defaults under the data directory.</summary>
-    public static ImageSettings Read(IConfiguration c, string dataDir)
+    public static ImageSettings Read(IConfiguration c, string dataDir, string identityUrl)
     {
         var (database, connection) = Sql.Read(c, dataDir);
         return new ImageSettings
@@ -68,6 +91,11 @@ public static class ImageConfig
             RequireFormatMatch = RequireFormatMatch.Read(c),
             WebDownload = WebDownload.Read(c),
             WebDownloadAllowedHosts = WebDownloadAllowedHosts.Read(c),
+            GlanceDownloadProperties = GlanceDownloadProperties.Read(c),
+            IdentityUrl = identityUrl.TrimEnd('/'),
+            CacheDir = Path.GetFullPath(CacheDir.Read(c, Path.Combine(dataDir, "image", "cache")), dataDir),
+            CacheMaxBytes = CacheMaxBytes.Read(c),
+            ImportStall = TimeSpan.FromSeconds(ImportStallSeconds.Read(c)),
         };
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using StorageCloud.Auth;
 using StorageCloud.Common.Configuration;
@@ -37,13 +38,14 @@ public sealed class ImageService : StorageCloudService
     /// <inheritdoc />
     public override void Register(ServiceContext context, IServiceCollection services)
     {
-        var settings = ImageConfig.Read(context.Configuration, context.Host.DataDir);
+        var settings = ImageConfig.Read(context.Configuration, context.Host.DataDir, AuthConfig.AuthUri(context));
         services.AddObjectLayer(context);
         services.AddKeystoneAuth(context);
         services.AddSingleton(settings);
         services.AddSingleton(_ => new ImageStore(new SqlDatabase(settings.Database, settings.ConnectionString, ImageStore.Component, ImageStore.Migrations)));
         services.AddSingleton(sp => new GlanceApi(sp.GetRequiredService<ImageStore>(), sp.GetRequiredService<ObjectStore>(), settings,
             sp.GetRequiredService<ILogger<GlanceApi>>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IDaemonSource, GlanceApi>(sp => sp.GetRequiredService<GlanceApi>()));
     }
 
     /// <inheritdoc />

@@ -62,20 +62,38 @@ public class CloudFixture : IAsyncLifetime
     /// <summary>Settings a derived fixture gives its appliance (environment variables).</summary>
     protected virtual IReadOnlyDictionary<string, string> ExtraEnvironment => new Dictionary<string, string>();
 
+    private string[] _args = [];
+    private Dictionary<string, string> _environment = [];
+
     public async Task InitializeAsync()
     {
         var data = DataDir;
-        _process = StorageCloudProcess.Start(["aio", "--port", ProxyPort.ToString(), "--identity-port", IdentityPort.ToString(),
-            "--volume-port", VolumePort.ToString(), "--nbd-port", NbdPort.ToString(), "--image-port", ImagePort.ToString(), "--network-port", NetworkPort.ToString(), "--compute-port", ComputePort.ToString(), "--dashboard-port", DashboardPort.ToString(), "--data-dir", data, "--log-level", "warning"],
-            // Small enough for a test to reach: the image service refuses larger image data with 413.
-            new Dictionary<string, string>(ExtraEnvironment) { ["STORAGECLOUD__Image__MaxImageBytes"] = MaxImageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-        await _process.WaitUntilListeningAsync(VolumePort, TimeSpan.FromSeconds(60));
-        await _process.WaitUntilListeningAsync(IdentityPort, TimeSpan.FromSeconds(30));
-        await _process.WaitUntilListeningAsync(ImagePort, TimeSpan.FromSeconds(30));
+        _args = ["aio", "--port", ProxyPort.ToString(), "--identity-port", IdentityPort.ToString(),
+            "--volume-port", VolumePort.ToString(), "--nbd-port", NbdPort.ToString(), "--image-port", ImagePort.ToString(), "--network-port", NetworkPort.ToString(), "--compute-port", ComputePort.ToString(), "--dashboard-port", DashboardPort.ToString(), "--data-dir", data, "--log-level", "warning"];
+        // Small enough for a test to reach: the image service refuses larger image data with 413.
+        _environment = new Dictionary<string, string>(ExtraEnvironment) { ["STORAGECLOUD__Image__MaxImageBytes"] = MaxImageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        await StartAsync();
         var password = (await File.ReadAllTextAsync(Path.Combine(data, "identity", "admin-password"))).Trim();
         Admin = await LoginAsync("admin", password, "admin");
         A = await TenantAsync("cinder-a");
         B = await TenantAsync("cinder-b");
+    }
+
+    private async Task StartAsync()
+    {
+        _process = StorageCloudProcess.Start(_args, _environment);
+        await _process.WaitUntilListeningAsync(VolumePort, TimeSpan.FromSeconds(60));
+        await _process.WaitUntilListeningAsync(IdentityPort, TimeSpan.FromSeconds(30));
+        await _process.WaitUntilListeningAsync(ImagePort, TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>Kills the appliance (SIGKILL) and starts it again on the same data; the tokens stay valid.</summary>
+    public async Task KillAndRestartAsync()
+    {
+        _process.SendSignal(StorageCloudProcess.SIGKILL);
+        await _process.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        await _process.DisposeAsync();
+        await StartAsync();
     }
 
     public async Task DisposeAsync()

@@ -57,6 +57,12 @@ if [ "$glance" = true ]; then
   head -c 1048576 /dev/urandom > "$workspace/tempest-web.raw"
   http_image="http://127.0.0.1:$http_port/tempest-web.raw"
 fi
+# The image cache tests run when the appliance caches images (started with STORAGECLOUD__Image__CacheMaxBytes=N).
+image_caching=false
+if [ "$glance" = true ] && [ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $(openstack token issue -f value -c id)" \
+    "$(openstack catalog show image -f json | python3 -c 'import json,sys; e=json.load(sys.stdin)["endpoints"]; print(e if isinstance(e,str) else e[0]["url"])')/v2/cache")" = 200 ]; then
+  image_caching=true
+fi
 # The network suite's external network, which floating IPs and router gateways come from.
 public_network_id=""
 if [ "$neutron" = true ]; then
@@ -160,6 +166,12 @@ endpoint_type = public
 build_timeout = 60
 build_interval = 1
 http_image = $http_image
+# ListUserImagesTest uploads random bytes under its first six (container, disk) format pairs. Upstream Tempest skips
+# it when Glance enforces formats, as this appliance does; listing only the header-less disk formats keeps the class
+# running (any bytes are valid ami/ari/aki/raw data) without the check being turned off.
+container_formats = ami,ari,aki,bare,ovf,ova
+disk_formats = ami,ari,aki,raw
+image_caching_enabled = $image_caching
 
 [image-feature-enabled]
 api_v2 = true

@@ -29,7 +29,7 @@ public sealed partial class GlanceApi
             ["import-methods"] = new JsonObject
             {
                 ["description"] = "Import methods available.", ["type"] = "array",
-                ["value"] = _settings.WebDownload ? new JsonArray("glance-direct", "web-download") : new JsonArray("glance-direct"),
+                ["value"] = _settings.WebDownload ? new JsonArray("glance-direct", "web-download", "glance-download") : new JsonArray("glance-direct", "glance-download"),
             },
         }));
         _router.Map("GET", "/v2/info/stores", r => ApiResponses.WriteJsonAsync(r.Context, 200, new JsonObject
@@ -99,6 +99,9 @@ public sealed partial class GlanceApi
             case "web-download":
                 await StartWebDownloadAsync(r, row, method);
                 return;
+            case "glance-download":
+                await StartGlanceDownloadAsync(r, row, method);
+                return;
             case "copy-image":
                 throw ApiError.BadRequest($"Image {row.Id}: copy-image has nothing to do, there is one store and the image is in it.");
             default:
@@ -108,6 +111,7 @@ public sealed partial class GlanceApi
         if (row.Status != "uploading" || row.Location is null)
             throw ApiError.Conflict($"Image {row.Id} has no staged data to import (status {row.Status}).");
         if (!await _store.TransitionAsync(row.Id, "uploading", "importing", Now())) throw ApiError.Conflict($"Image {row.Id} is being imported already.");
+        var task = await StartTaskAsync(r, row, method);
         var inspected = new InspectedImage(row.StagedFormat ?? "raw", row.VirtualSize ?? 0, row.StagedProblem);
         if (Refusal(row, inspected) is { } refusal)
         {
@@ -117,12 +121,14 @@ public sealed partial class GlanceApi
             row.UpdatedAt = Now();
             await _store.UpdateAsync(row);
             _logger.LogWarning("image {Image} refused at import: {Reason}", row.Id, refusal);
+            await FinishTaskAsync(task, success: false, refusal);
             throw ApiError.BadRequest($"Image {row.Id} import failed: {refusal}");
         }
         row.Status = "active";
         row.StagedFormat = row.StagedProblem = null;
         row.UpdatedAt = Now();
         await _store.UpdateAsync(row);
+        await FinishTaskAsync(task, success: true, "");
         await ApiResponses.NoContent(r.Context, 202);
     }
 
@@ -139,8 +145,11 @@ public sealed partial class GlanceApi
     private Task<ImageDigest> StoreDataAsync(ApiRequest r, ImageRow row, string container, string onFailure) =>
         StoreStreamAsync(r.Context.Request.Body, r.Context.Request.ContentLength, row, container, onFailure, r.Context.RequestAborted);
 
-    /// <summary>Stores <paramref name="body"/> (a request's, or a web-download's) as <see cref="StoreDataAsync"/> does.</summary>
-    private async Task<ImageDigest> StoreStreamAsync(Stream body, long? length, ImageRow row, string container, string onFailure, CancellationToken cancel)
+    /// <summary>
+    /// Stores <paramref name="body"/> (a request's, or a background import's) as <see cref="StoreDataAsync"/> does; with
+    /// no <paramref name="onFailure"/> status the record is left alone on failure.
+    /// </summary>
+    private async Task<ImageDigest> StoreStreamAsync(Stream body, long? length, ImageRow row, string container, string? onFailure, CancellationToken cancel)
     {
         var room = _settings.MaxBytesPerProject - await _store.BytesOfAsync(row.Owner);
         var limit = Math.Min(_settings.MaxImageBytes, Math.Max(room, 0));
@@ -170,8 +179,10 @@ public sealed partial class GlanceApi
         return false;
     }
 
-    private async Task FailAsync(ImageRow row, string status, ApiError error)
+    /// <summary>Puts the image in <paramref name="status"/> (a background import's caller does that itself: null) and throws.</summary>
+    private async Task FailAsync(ImageRow row, string? status, ApiError error)
     {
+        if (status is null) throw error;
         row.Status = status;
         row.UpdatedAt = Now();
         await _store.UpdateAsync(row);
@@ -204,6 +215,7 @@ public sealed partial class GlanceApi
 
     private async Task DeleteDataAsync(ImageRow row)
     {
+        _cache.Remove(row.Id);
         if (row.Location is not { } location) return;
         var slash = location.IndexOf('/');
         await _objects.DeleteLargeAsync(Account, location[..slash], location[(slash + 1)..], CancellationToken.None);
@@ -221,8 +233,6 @@ public sealed partial class GlanceApi
             return;
         }
         var range = Range(r.Context.Request.Headers.Range.ToString(), size);
-        var slash = row.Location.IndexOf('/');
-        await using var reader = await _objects.GetAsync(Account, row.Location[..slash], row.Location[(slash + 1)..], range, r.Context.RequestAborted);
         var response = r.Context.Response;
         response.ContentType = "application/octet-stream";
         if (row.Checksum is { } md5 && range is null) response.Headers["Content-MD5"] = md5;
@@ -237,6 +247,30 @@ public sealed partial class GlanceApi
             response.StatusCode = 200;
             response.ContentLength = size;
         }
+        using (var cached = row.Checksum is { } sum ? _cache.Open(row.Id, sum, size) : null)
+        {
+            if (cached is not null)
+            {
+                var (first, last) = range ?? (0, size - 1);
+                try
+                {
+                    await cached.CopyToAsync(first, last, response.Body, r.Context.RequestAborted);
+                    return;
+                }
+                catch (ImageCacheDamagedException e) when (!response.HasStarted)
+                {
+                    // Nothing was sent yet: the object store answers instead (mid-way, the connection just fails).
+                    _logger.LogWarning("{Reason}", e.Message);
+                }
+            }
+        }
+        if (range is null && _cache.Enabled)
+        {
+            _cache.Queue(row.Id);
+            KickPrefetcher();
+        }
+        var slash = row.Location.IndexOf('/');
+        await using var reader = await _objects.GetAsync(Account, row.Location[..slash], row.Location[(slash + 1)..], range, r.Context.RequestAborted);
         await reader.Body.CopyToAsync(response.Body, 1 << 20, r.Context.RequestAborted);
     }
 

@@ -269,6 +269,7 @@ public sealed partial class GlanceApi
         if (row.Protected != 0) throw Forbidden($"Image {row.Id} is protected and cannot be deleted.");
         await DeleteDataAsync(row);
         foreach (var member in await _store.ListAsync<ImageMemberRow>(("image_id", row.Id))) await _store.DeleteAsync<ImageMemberRow>(member.Id);
+        foreach (var task in await _store.ListAsync<ImageTaskRow>(("image_id", row.Id))) await _store.DeleteAsync<ImageTaskRow>(task.Id);
         await _store.DeleteAsync<ImageRow>(row.Id);
         await ApiResponses.NoContent(r.Context, 204);
     }

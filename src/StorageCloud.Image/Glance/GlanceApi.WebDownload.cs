@@ -27,52 +27,68 @@ public sealed partial class GlanceApi
         {
             throw ApiError.BadRequest($"URI for web-download does not pass filtering: {e.Message}");
         }
-        if (!await _store.TransitionAsync(row.Id, "queued", "importing", Now()))
-            throw ApiError.Conflict($"Image {row.Id} must be queued for a web-download import (status {row.Status}).");
-        row.Status = "importing";
-        SetImportState(row, importing: true, failed: false);
-        await _store.UpdateAsync(row);
-        _ = Task.Run(() => WebDownloadAsync(row, uri));
+        var task = await BeginBackgroundImportAsync(r, row, method, "a web-download");
+        _ = Task.Run(() => WebDownloadAsync(row, task, uri));
         await ApiResponses.NoContent(r.Context, 202);
     }
 
-    private async Task WebDownloadAsync(ImageRow row, string uri)
+    /// <summary>queued → importing, with a task that is processing (409 when the image is not queued).</summary>
+    private async Task<ImageTaskRow> BeginBackgroundImportAsync(ApiRequest r, ImageRow row, JsonObject method, string what)
     {
+        if (!await _store.TransitionAsync(row.Id, "queued", "importing", Now()))
+            throw ApiError.Conflict($"Image {row.Id} must be queued for {what} import (status {row.Status}).");
+        row.Status = "importing";
+        SetImportState(row, importing: true, failed: false);
+        await _store.UpdateAsync(row);
+        return await StartTaskAsync(r, row, method);
+    }
+
+    /// <summary>
+    /// Stores a background import's data as the image's, after the same checks as an upload; <paramref name="imported"/>
+    /// (the import's changes to the record, such as glance-download's properties) is applied only if the data is accepted.
+    /// </summary>
+    private async Task CompleteImportAsync(ImageRow row, ImageTaskRow task, Stream body, long? length, ImageRow judgedAs, Action<ImageRow>? imported = null, string? expectedSha512 = null)
+    {
+        var digest = await StoreStreamAsync(body, length, row, DataContainer, onFailure: null, CancellationToken.None);
+        var refusal = Refusal(judgedAs, digest.Inspected);
+        if (refusal is null && expectedSha512 is not null && !string.Equals(expectedSha512, digest.Sha512, StringComparison.OrdinalIgnoreCase))
+            refusal = $"the data's SHA-512 is {digest.Sha512}, not the source's {expectedSha512}";
+        if (refusal is not null)
+        {
+            await _objects.DeleteLargeAsync(Account, DataContainer, row.Id, CancellationToken.None);
+            await FailImportAsync(row.Id, task, refusal);
+            return;
+        }
+        // The stored record as it is now (it may have been patched meanwhile), if the image is still being imported.
+        if (await _store.GetAsync<ImageRow>(row.Id) is not { Status: "importing" } current)
+        {
+            await _objects.DeleteLargeAsync(Account, DataContainer, row.Id, CancellationToken.None);
+            await FailImportAsync(row.Id, task, "the image was deleted or changed while it was imported");
+            return;
+        }
+        imported?.Invoke(current);
+        Activate(current, digest, $"{DataContainer}/{row.Id}");
+        SetImportState(current, importing: false, failed: false);
+        await _store.UpdateAsync(current);
+        await FinishTaskAsync(task, success: true, "");
+        _logger.LogInformation("image {Image} imported ({Bytes} bytes)", row.Id, digest.Size);
+    }
+
+    private async Task WebDownloadAsync(ImageRow row, ImageTaskRow task, string uri)
+    {
+        using var alive = KeepAlive(task);
         try
         {
             var (client, response) = await _web.OpenAsync(uri, CancellationToken.None);
             using var owner = client;
             using var _ = response;
             await using var body = await response.Content.ReadAsStreamAsync();
-            var digest = await StoreStreamAsync(body, response.Content.Headers.ContentLength, row, DataContainer, "queued", CancellationToken.None);
-            if (Refusal(row, digest.Inspected) is { } refusal)
-            {
-                await _objects.DeleteLargeAsync(Account, DataContainer, row.Id, CancellationToken.None);
-                await BackToQueuedAsync(row, refusal);
-                return;
-            }
-            Activate(row, digest, $"{DataContainer}/{row.Id}");
-            SetImportState(row, importing: false, failed: false);
-            await _store.UpdateAsync(row);
-            _logger.LogInformation("image {Image} imported by web-download ({Bytes} bytes)", row.Id, digest.Size);
+            await CompleteImportAsync(row, task, body, response.Content.Headers.ContentLength, row);
         }
-        catch (ApiError e)
+        catch (Exception e) when (e is ApiError or WebDownloadRefusedException or HttpRequestException or IOException or OperationCanceledException or ObjectLayerException)
         {
-            await BackToQueuedAsync(row, e.Message);
+            await FailImportAsync(row.Id, task, e.Message);
         }
-        catch (Exception e) when (e is WebDownloadRefusedException or HttpRequestException or IOException or OperationCanceledException or ObjectLayerException)
-        {
-            await BackToQueuedAsync(row, e.Message);
-        }
-    }
-
-    private async Task BackToQueuedAsync(ImageRow row, string reason)
-    {
-        row.Status = "queued";
-        SetImportState(row, importing: false, failed: true);
-        row.UpdatedAt = Now();
-        await _store.UpdateAsync(row);
-        _logger.LogWarning("image {Image}: web-download failed: {Reason}", row.Id, reason);
     }
 
     /// <summary>

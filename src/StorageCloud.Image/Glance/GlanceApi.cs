@@ -35,12 +35,18 @@ public sealed partial class GlanceApi
     private readonly ImageSettings _settings;
     private readonly ILogger<GlanceApi> _logger;
     private readonly WebDownload _web;
+    private readonly ImageCache _cache;
+    private readonly HttpClient _http = new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10), AllowAutoRedirect = false })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
 
     /// <summary>Builds the routes.</summary>
     public GlanceApi(ImageStore store, ObjectStore objects, ImageSettings settings, ILogger<GlanceApi> logger)
     {
         (_store, _objects, _settings, _logger) = (store, objects, settings, logger);
         _web = new WebDownload(settings.WebDownloadAllowedHosts);
+        _cache = new ImageCache(settings.CacheDir, settings.CacheMaxBytes);
         _router = new ApiRouter<ApiRequest>(ApiErrorFormat.Glance, (c, a) => new ApiRequest(c, a), logger) { TrailingSlashNamesNothing = true };
         _router.Map("GET", "/", VersionsAsync);
         _router.Map("GET", "/versions", VersionsAsync);
@@ -49,6 +55,8 @@ public sealed partial class GlanceApi
         MapMembers();
         MapSchemas();
         MapMetadefs();
+        MapTasks();
+        MapCache();
     }
 
     /// <summary>Requests that need no token: the version documents.</summary>

@@ -50,6 +50,26 @@ public sealed class ImageMemberRow
 }
 
 /// <summary>
+/// An import's task (Glance's api_image_import tasks, shown at /v2/images/{id}/tasks): pending, processing, then
+/// success or failure. A worker touches updated_at while it runs, so one whose process stopped can be told apart.
+/// </summary>
+public sealed class ImageTaskRow
+{
+    public string Id { get; set; } = "";
+    public string ImageId { get; set; } = "";
+    public string Owner { get; set; } = "";
+    public string UserId { get; set; } = "";
+    public string RequestId { get; set; } = "";
+    /// <summary>pending, processing, success, failure.</summary>
+    public string Status { get; set; } = "pending";
+    /// <summary>The import request (JSON).</summary>
+    public string Input { get; set; } = "{}";
+    public string Message { get; set; } = "";
+    public string CreatedAt { get; set; } = "";
+    public string UpdatedAt { get; set; } = "";
+}
+
+/// <summary>
 /// A metadata definitions namespace (Glance's metadefs): its attributes, and its resource type associations, objects,
 /// properties and tags kept together as one JSON document (they are small and always read with the namespace).
 /// </summary>
@@ -76,6 +96,7 @@ public sealed class ImageStore(SqlDatabase db) : SqlStore(db, Tables)
         [typeof(ImageRow)] = "images",
         [typeof(ImageMemberRow)] = "image_members",
         [typeof(MetadefNamespaceRow)] = "metadef_namespaces",
+        [typeof(ImageTaskRow)] = "image_tasks",
     };
 
     /// <summary>The component name schema_versions records.</summary>
@@ -106,11 +127,24 @@ public sealed class ImageStore(SqlDatabase db) : SqlStore(db, Tables)
                 protected INTEGER NOT NULL, owner TEXT NOT NULL, content TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)
             """,
         ]),
+        new(3,
+        [
+            """
+            CREATE TABLE IF NOT EXISTS image_tasks (id TEXT PRIMARY KEY, image_id TEXT NOT NULL, owner TEXT NOT NULL, user_id TEXT NOT NULL,
+                request_id TEXT NOT NULL, status TEXT NOT NULL, input TEXT NOT NULL, message TEXT NOT NULL, created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL)
+            """,
+            "CREATE INDEX IF NOT EXISTS image_tasks_image ON image_tasks (image_id)",
+        ]),
     ];
 
     /// <summary>Bytes of image data the project owns (stored and staged).</summary>
     public async Task<long> BytesOfAsync(string project) =>
         (await QueryAsync<long?>("SELECT SUM(size) FROM images WHERE owner = @project", new { project })).FirstOrDefault() ?? 0;
+
+    /// <summary>Tasks still processing whose worker has not touched them since <paramref name="before"/>.</summary>
+    public Task<List<ImageTaskRow>> StalledTasksAsync(string before) =>
+        QueryAsync<ImageTaskRow>("SELECT * FROM image_tasks WHERE status IN ('pending', 'processing') AND updated_at < @before", new { before });
 
     /// <summary>Moves an image from one status to another only if it is still in the first; false when it was not.</summary>
     public async Task<bool> TransitionAsync(string id, string from, string to, string now) =>

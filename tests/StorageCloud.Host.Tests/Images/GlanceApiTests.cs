@@ -169,7 +169,7 @@ public sealed class GlanceApiTests(CloudFixture cloud) : IClassFixture<CloudFixt
             new JsonObject { ["method"] = new JsonObject { ["name"] = "web-download", ["uri"] = "http://127.0.0.1/x" } });
         Assert.Equal(HttpStatusCode.BadRequest, web);
         var (_, methods) = await SendAsync(HttpMethod.Get, "/v2/info/import", a.Token);
-        Assert.Equal("""["glance-direct"]""", methods!["import-methods"]!["value"]!.ToJsonString());
+        Assert.Equal("""["glance-direct","glance-download"]""", methods!["import-methods"]!["value"]!.ToJsonString());
     }
 
     [Fact]

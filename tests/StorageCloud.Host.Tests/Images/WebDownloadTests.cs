@@ -116,7 +116,7 @@ public sealed class WebDownloadTests : IClassFixture<WebDownloadCloudFixture>, I
         _files["/disk.qcow2"] = good;
         _files["/backed.qcow2"] = await GlanceApiTests.Qcow2Async("-b", "{dir}/base.raw", "-F", "raw");
         var (_, methods) = await cloud.SendToAsync(cloud.ImageUrl, HttpMethod.Get, "/v2/info/import", cloud.A.Token);
-        Assert.Equal("""["glance-direct","web-download"]""", methods!["import-methods"]!["value"]!.ToJsonString());
+        Assert.Equal("""["glance-direct","web-download","glance-download"]""", methods!["import-methods"]!["value"]!.ToJsonString());
 
         var id = await QueuedImageAsync("from-the-web");
         Assert.Equal(HttpStatusCode.Accepted, (await ImportAsync(id, $"http://127.0.0.1:{_port}/disk.qcow2")).Status);
