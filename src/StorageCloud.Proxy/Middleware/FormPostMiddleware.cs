@@ -30,6 +30,12 @@ public sealed class FormPostMiddleware(RequestDelegate next, Cluster cluster, Pr
             return;
         }
         var path = SwiftPath.Of(context);
+        if (path.Version != "v1")
+        {
+            // Not a Swift path: an S3 browser upload (POST Object) to /bucket, which the S3 API answers.
+            await next(context);
+            return;
+        }
         try
         {
             var (status, message, redirect) = await TranslateAsync(context, path, HeaderUtilities.RemoveQuotes(type.Boundary).ToString());

@@ -91,10 +91,11 @@ public static class AclHandlers
     private static Task WritePolicyAsync(S3Request r, string canned)
     {
         var xml = new S3Xml("AccessControlPolicy").Open("Owner").Element("ID", r.OwnerId).Element("DisplayName", r.OwnerId).Close("Owner")
-            .Open("AccessControlList")
-            .Raw($"<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\"><ID>{System.Security.SecurityElement.Escape(r.OwnerId)}</ID><DisplayName>{System.Security.SecurityElement.Escape(r.OwnerId)}</DisplayName></Grantee><Permission>FULL_CONTROL</Permission></Grant>");
+            .Open("AccessControlList");
+        // The group's grant first, then the owner's, as RGW lists them (clients such as s3-tests compare in order).
         if (canned != "private")
             xml.Raw($"<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"Group\"><URI>{(canned == "public-read" ? AllUsers : AuthenticatedUsers)}</URI></Grantee><Permission>READ</Permission></Grant>");
+        xml.Raw($"<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\"><ID>{System.Security.SecurityElement.Escape(r.OwnerId)}</ID><DisplayName>{System.Security.SecurityElement.Escape(r.OwnerId)}</DisplayName></Grantee><Permission>FULL_CONTROL</Permission></Grant>");
         return xml.Close("AccessControlList").WriteAsync(r.Context);
     }
 

@@ -62,7 +62,8 @@ public static partial class BucketHandlers
         var answer = await r.SwiftAsync("PUT", r.SwiftPath(bucket), S3Request.Headers((LocationSysmeta, location),
             ("X-Container-Read", acl is null ? null : AclHandlers.ContainerReadAcl(acl))));
         if (!answer.IsSuccess && answer.Status != 202) await r.Registry.UnregisterAsync(bucket, r.Principal.Account, r.Context.RequestAborted);
-        if (answer.Status == 202) throw new S3Error("BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket succeeded and you already own it.") { Extra = [("BucketName", bucket)] };
+        // AWS's us-east-1 (and RGW) answer a re-creation by the owner with 200 and change nothing; other regions refuse it.
+        if (answer.Status == 202 && location is not (null or "" or "us-east-1")) throw new S3Error("BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket succeeded and you already own it.") { Extra = [("BucketName", bucket)] };
         if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, bucket, null);
         r.Context.Response.Headers.Location = "/" + bucket;
         r.Context.Response.StatusCode = 200;

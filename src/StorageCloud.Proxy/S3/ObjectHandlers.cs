@@ -74,9 +74,11 @@ public static class ObjectHandlers
     /// <summary>PUT /bucket/key (also the body of an UploadPart, to another path).</summary>
     public static async Task PutAsync(S3Request r, string swiftPath, List<KeyValuePair<string, string>> headers)
     {
+        if (!r.Has("uploadId")) await CheckConditionalWriteAsync(r, swiftPath, headers);
         var (body, length, failure) = Payload.Open(r);
-        if (r.Context.Request.Headers["Content-MD5"].ToString() is { Length: > 0 } md5)
+        if (r.Context.Request.Headers.TryGetValue("Content-MD5", out var md5Header))
         {
+            var md5 = md5Header.ToString();
             byte[] digest;
             try
             {
@@ -104,6 +106,25 @@ public static class ObjectHandlers
         r.Context.Response.Headers.ETag = answer.Header("ETag") is { } etag ? $"\"{etag.Trim('"')}\"" : null;
         if (answer.Header("X-Object-Version-Id") is { } version) r.Context.Response.Headers["x-amz-version-id"] = version;
         r.Context.Response.ContentLength = 0;
+    }
+
+    /// <summary>
+    /// S3's conditional writes: If-None-Match: * goes to the object server, which refuses the PUT if the object exists
+    /// when it commits; If-Match is checked against the current object first (412 PreconditionFailed, or when absent).
+    /// </summary>
+    private static async Task CheckConditionalWriteAsync(S3Request r, string swiftPath, List<KeyValuePair<string, string>> headers)
+    {
+        var request = r.Context.Request;
+        if (Value(request, "If-None-Match") is { } noneMatch)
+        {
+            if (noneMatch.Trim() != "*") throw new S3Error("NotImplemented", 501, "If-None-Match on a write takes only *.") { Extra = [("Header", "If-None-Match")] };
+            headers.Add(new("If-None-Match", "*"));
+        }
+        if (Value(request, "If-Match") is not { } match) return;
+        var current = await r.SwiftAsync("HEAD", swiftPath);
+        var etag = current.IsSuccess ? current.Header("ETag")?.Trim('"') : null;
+        if (etag is null || !string.Equals(match.Trim().Trim('"'), etag, StringComparison.Ordinal) && match.Trim() != "*")
+            throw new S3Error("PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold") { Extra = [("Condition", "If-Match")] };
     }
 
     /// <summary>GET or HEAD /bucket/key: the body streams from the object layer to the client.</summary>
@@ -260,6 +281,12 @@ public static class ObjectHandlers
         var xml = new S3Xml("DeleteResult");
         foreach (var (key, versionId) in keys)
         {
+            if (key.Length == 0)
+            {
+                // An empty key would name the bucket itself to the Swift API.
+                xml.Open("Error").Element("Key", key).Element("Code", "UserKeyMustBeSpecified").Element("Message", "The request specified a bucket, but no object key.").Close("Error");
+                continue;
+            }
             var (status, version, marker) = await DeleteObjectAsync(r, key, versionId);
             if (status is >= 200 and < 300 or 404)
             {

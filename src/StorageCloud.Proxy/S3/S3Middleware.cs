@@ -26,7 +26,10 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         var v2 = SigV2.IsSigned(request);
         if (!v2 && !SigV4.IsSigned(request))
         {
-            if (!await PreflightAsync(context) && !await AnonymousAsync(context)) await next(context);
+            // A browser's form upload (POST Object) carries its signature in the form, not the request.
+            if (PostObjectHandler.IsFormUpload(request) && SplitPath(context) is ({ } bucket, null) && Array.IndexOf(SwiftRoots, bucket) < 0 && BucketHandlers.IsValidName(bucket))
+                await new PostObjectHandler(context, next, sources, registry, cluster, options, _clock).HandleAsync(bucket);
+            else if (!await PreflightAsync(context) && !await AnonymousAsync(context)) await next(context);
             return;
         }
         var requestId = TransactionIdMiddleware.Of(context) ?? "";

@@ -88,7 +88,8 @@ public sealed class S3Xml
             if (buffer.Length + n > limit) throw new S3Error("MalformedXML", 400, "The XML you provided was not well-formed or did not validate against our published schema.");
             buffer.Write(chunk, 0, n);
         }
-        var document = new XmlDocument { XmlResolver = null };
+        // Whitespace is kept: an object key may be a space.
+        var document = new XmlDocument { XmlResolver = null, PreserveWhitespace = true };
         try
         {
             buffer.Position = 0;

@@ -38,8 +38,10 @@ public static class SigV2
             var credentials = header[4..];
             var colon = credentials.LastIndexOf(':');
             if (colon <= 0) throw new S3Error("AccessDenied", 403, "AWS authentication requires a valid Date or x-amz-date header");
-            var date = request.Headers["x-amz-date"].ToString() is { Length: > 0 } amz ? amz : request.Headers.Date.ToString();
-            if (!DateTimeOffset.TryParse(date, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+            if (request.Headers.TryGetValue("x-amz-date", out var amzDate) && amzDate.ToString().Trim().Length == 0)
+                throw new S3Error("AccessDenied", 403, "AWS authentication requires a valid Date or x-amz-date header");
+            var date = amzDate.ToString() is { Length: > 0 } amz ? amz : request.Headers.Date.ToString();
+            if (!TryParseHttpDate(date, out var time))
                 throw new S3Error("AccessDenied", 403, "AWS authentication requires a valid Date or x-amz-date header");
             return new SignedRequest(credentials[..colon], date, "", [], credentials[(colon + 1)..], "UNSIGNED-PAYLOAD", time, false, null);
         }
@@ -51,15 +53,44 @@ public static class SigV2
             at, true, TimeSpan.Zero);
     }
 
+    /// <summary>
+    /// An RFC 1123 date whatever its weekday says (a wrong weekday is still a date, and then judged by the clock
+    /// check: RequestTimeTooSkewed rather than a refusal of the header), or any other form .NET reads.
+    /// </summary>
+    private static bool TryParseHttpDate(string text, out DateTimeOffset time)
+    {
+        var comma = text.IndexOf(',');
+        if (comma is > 0 and <= 9 && DateTimeOffset.TryParseExact(text.AsSpan(comma + 1).Trim(), "d MMM yyyy HH:mm:ss 'GMT'", CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out time))
+            return true;
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
+    }
+
     /// <summary>True when the signature is right for the secret.</summary>
     public static bool Verify(HttpRequest request, SignedRequest signed, string secret)
     {
-        var expected = Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(StringToSign(request, signed))));
-        return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signed.Signature));
+        // A path-style bucket request ("/bucket") is signed by some clients (botocore) as "/bucket/": the same resource.
+        var raw = RawPath(request);
+        var bucketOnly = raw.Length > 1 && raw.IndexOf('/', 1) < 0;
+        return Matches(StringToSign(request, signed), secret, signed.Signature)
+            | (bucketOnly && Matches(StringToSign(request, signed, trailingSlash: true), secret, signed.Signature));
+    }
+
+    private static bool Matches(string stringToSign, string secret, string signature)
+    {
+        var expected = Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(stringToSign)));
+        return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature));
+    }
+
+    private static string RawPath(HttpRequest request)
+    {
+        var raw = request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path.Value ?? "/";
+        var q = raw.IndexOf('?');
+        return q < 0 ? raw : raw[..q];
     }
 
     /// <summary>S3's SigV2 string to sign for the request as it arrived.</summary>
-    public static string StringToSign(HttpRequest request, SignedRequest signed)
+    public static string StringToSign(HttpRequest request, SignedRequest signed, bool trailingSlash = false)
     {
         var sb = new StringBuilder(256);
         sb.Append(request.Method).Append('\n')
@@ -75,10 +106,9 @@ public static class SigV2
         else if (!amz.ContainsKey("x-amz-date")) sb.Append(request.Headers.Date.ToString());
         sb.Append('\n');
         foreach (var (name, value) in amz) sb.Append(name).Append(':').Append(value).Append('\n');
-        var raw = request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path.Value ?? "/";
-        var q = raw.IndexOf('?');
         if (request.HttpContext.Items[VirtualBucketItem] is string bucket) sb.Append('/').Append(bucket);
-        sb.Append(q < 0 ? raw : raw[..q]);
+        sb.Append(RawPath(request));
+        if (trailingSlash) sb.Append('/');
         var parameters = new List<string>();
         foreach (var (key, value) in request.Query.OrderBy(p => p.Key, StringComparer.Ordinal))
         {

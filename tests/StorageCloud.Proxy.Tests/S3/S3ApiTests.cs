@@ -41,7 +41,15 @@ public sealed class S3ApiTests(ClusterFixture fixture) : IClassFixture<ClusterFi
         using (var create = await _s3.SendAsync(HttpMethod.Put, "/" + bucket, Encoding.UTF8.GetBytes(
                    $"<CreateBucketConfiguration xmlns=\"{S3Client.Ns}\"><LocationConstraint>RegionOne</LocationConstraint></CreateBucketConfiguration>")))
             Assert.Equal(HttpStatusCode.OK, create.StatusCode);
-        using (var again = await _s3.SendAsync(HttpMethod.Put, "/" + bucket))
+        // Re-created by its owner: 200 and nothing changes in the default region (AWS's us-east-1), 409 elsewhere.
+        using (var put = await _s3.SendAsync(HttpMethod.Put, $"/{bucket}/kept", Encoding.UTF8.GetBytes("kept")))
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        using (var same = await _s3.SendAsync(HttpMethod.Put, "/" + bucket))
+            Assert.Equal(HttpStatusCode.OK, same.StatusCode);
+        using (var kept = await _s3.SendAsync(HttpMethod.Get, $"/{bucket}/kept"))
+            Assert.Equal("kept", await kept.Content.ReadAsStringAsync());
+        using (var again = await _s3.SendAsync(HttpMethod.Put, "/" + bucket, Encoding.UTF8.GetBytes(
+                   $"<CreateBucketConfiguration xmlns=\"{S3Client.Ns}\"><LocationConstraint>RegionOne</LocationConstraint></CreateBucketConfiguration>")))
         {
             Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
             Assert.Equal("BucketAlreadyOwnedByYou", await S3Client.ErrorCodeAsync(again));
@@ -60,6 +68,7 @@ public sealed class S3ApiTests(ClusterFixture fixture) : IClassFixture<ClusterFi
             Assert.Equal("BucketNotEmpty", await S3Client.ErrorCodeAsync(notEmpty));
         }
         using (var delete = await _s3.SendAsync(HttpMethod.Delete, S3Client.PathOf(bucket, "k"))) Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+        using (var delete = await _s3.SendAsync(HttpMethod.Delete, S3Client.PathOf(bucket, "kept"))) Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
         using (var delete = await _s3.SendAsync(HttpMethod.Delete, "/" + bucket)) Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
         using (var gone = await _s3.SendAsync(HttpMethod.Head, "/" + bucket)) Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         using (var missing = await _s3.SendAsync(HttpMethod.Get, "/" + bucket))
