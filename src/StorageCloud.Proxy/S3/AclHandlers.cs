@@ -65,9 +65,14 @@ public static class AclHandlers
     {
         var head = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!));
         if (!head.IsSuccess) throw S3Error.FromSwift(head.Status, r.Bucket, null);
-        var read = head.Header("X-Container-Read") ?? "";
-        await WritePolicyAsync(r, read.Contains(".r:*", StringComparison.Ordinal) ? "public-read" : read.Contains("*:*", StringComparison.Ordinal) ? "authenticated-read" : "private");
+        await WritePolicyAsync(r, CannedOf(head.Header("X-Container-Read")));
     }
+
+    /// <summary>The canned ACL a container read ACL stands for.</summary>
+    public static string CannedOf(string? containerRead) =>
+        containerRead is null ? "private"
+        : containerRead.Contains(".r:*", StringComparison.Ordinal) ? "public-read"
+        : containerRead.Contains("*:*", StringComparison.Ordinal) ? "authenticated-read" : "private";
 
     /// <summary>PUT /bucket/key?acl: kept with the object (its user metadata is carried along, since a Swift POST replaces it).</summary>
     public static async Task PutObjectAsync(S3Request r)

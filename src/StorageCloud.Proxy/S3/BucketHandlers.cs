@@ -59,11 +59,24 @@ public static partial class BucketHandlers
         var acl = await AclHandlers.RequestedAsync(r, readBody: false);
         if (!await r.Registry.RegisterAsync(bucket, r.Principal.Account, r.Context.RequestAborted))
             throw new S3Error("BucketAlreadyExists", 409, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.") { Extra = [("BucketName", bucket)] };
+        var existing = await r.SwiftAsync("HEAD", r.SwiftPath(bucket));
+        if (existing.IsSuccess)
+        {
+            // Re-created by its owner: AWS's us-east-1 (and RGW) answer 200 and change nothing, unless the request asks
+            // for another ACL (then the name is "taken"); other regions refuse it.
+            if ((acl ?? "private") != AclHandlers.CannedOf(existing.Header("X-Container-Read")))
+                throw new S3Error("BucketAlreadyExists", 409, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.") { Extra = [("BucketName", bucket)] };
+            if (location is not (null or "" or "us-east-1"))
+                throw new S3Error("BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket succeeded and you already own it.") { Extra = [("BucketName", bucket)] };
+            r.Context.Response.Headers.Location = "/" + bucket;
+            r.Context.Response.StatusCode = 200;
+            r.Context.Response.ContentLength = 0;
+            return;
+        }
         var answer = await r.SwiftAsync("PUT", r.SwiftPath(bucket), S3Request.Headers((LocationSysmeta, location),
             ("X-Container-Read", acl is null ? null : AclHandlers.ContainerReadAcl(acl))));
         if (!answer.IsSuccess && answer.Status != 202) await r.Registry.UnregisterAsync(bucket, r.Principal.Account, r.Context.RequestAborted);
-        // AWS's us-east-1 (and RGW) answer a re-creation by the owner with 200 and change nothing; other regions refuse it.
-        if (answer.Status == 202 && location is not (null or "" or "us-east-1")) throw new S3Error("BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket succeeded and you already own it.") { Extra = [("BucketName", bucket)] };
+        if (answer.Status == 202) throw new S3Error("BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket succeeded and you already own it.") { Extra = [("BucketName", bucket)] };
         if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, bucket, null);
         r.Context.Response.Headers.Location = "/" + bucket;
         r.Context.Response.StatusCode = 200;

@@ -115,16 +115,16 @@ public static class ObjectHandlers
     private static async Task CheckConditionalWriteAsync(S3Request r, string swiftPath, List<KeyValuePair<string, string>> headers)
     {
         var request = r.Context.Request;
-        if (Value(request, "If-None-Match") is { } noneMatch)
-        {
-            if (noneMatch.Trim() != "*") throw new S3Error("NotImplemented", 501, "If-None-Match on a write takes only *.") { Extra = [("Header", "If-None-Match")] };
-            headers.Add(new("If-None-Match", "*"));
-        }
-        if (Value(request, "If-Match") is not { } match) return;
+        var noneMatch = Value(request, "If-None-Match")?.Trim().Trim('"');
+        var match = Value(request, "If-Match")?.Trim().Trim('"');
+        if (noneMatch == "*") headers.Add(new("If-None-Match", "*"));
+        if (match is null && noneMatch is null or "*") return;
         var current = await r.SwiftAsync("HEAD", swiftPath);
         var etag = current.IsSuccess ? current.Header("ETag")?.Trim('"') : null;
-        if (etag is null || !string.Equals(match.Trim().Trim('"'), etag, StringComparison.Ordinal) && match.Trim() != "*")
+        if (match is not null && (etag is null || match != "*" && !string.Equals(match, etag, StringComparison.Ordinal)))
             throw new S3Error("PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold") { Extra = [("Condition", "If-Match")] };
+        if (noneMatch is not (null or "*") && string.Equals(noneMatch, etag, StringComparison.Ordinal))
+            throw new S3Error("PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold") { Extra = [("Condition", "If-None-Match")] };
     }
 
     /// <summary>GET or HEAD /bucket/key: the body streams from the object layer to the client.</summary>

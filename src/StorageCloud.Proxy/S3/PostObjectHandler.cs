@@ -145,6 +145,7 @@ public sealed class PostObjectHandler(HttpContext context, RequestDelegate next,
         {
             Signed = new SignedRequest("", "", "", [], "", "UNSIGNED-PAYLOAD", clock.GetUtcNow(), false, null), SigningKey = [], Registry = registry,
         };
+        if (signed) await BucketPolicyEnforcer.CheckFormUploadAsync(r, cluster, options, fields.GetValueOrDefault("acl"));
         var body = new RangeCheckedStream(file.Body, min, max, context.RequestAborted);
         SwiftAnswer answer;
         try

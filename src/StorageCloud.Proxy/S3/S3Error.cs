@@ -66,6 +66,10 @@ public sealed class S3Error(string code, int status, string message) : Exception
         var response = context.Response;
         response.StatusCode = Status;
         response.ContentType = "application/xml";
+        // Refused before its body was asked for (no 100 Continue sent): the client may or may not send the body now, so
+        // the connection cannot be trusted for another request.
+        if (context.Request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase) && !response.HasStarted)
+            response.Headers.Connection = "close";
         var xml = $"""<?xml version="1.0" encoding="UTF-8"?>{"\n"}<Error><Code>{Code}</Code><Message>{SecurityElement.Escape(Message)}</Message><Resource>{SecurityElement.Escape(context.Request.Path.Value)}</Resource>{ExtraXml()}<RequestId>{requestId}</RequestId></Error>""";
         var bytes = Encoding.UTF8.GetBytes(xml);
         response.ContentLength = bytes.Length;

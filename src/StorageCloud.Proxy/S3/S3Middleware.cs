@@ -81,9 +81,9 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
     /// <summary>Subresources this front end does not implement yet: a request naming one gets NotImplemented, never a wrong answer.</summary>
     private static readonly string[] Unsupported =
     [
-        "policy", "lifecycle", "logging", "notification", "replication",
+        "logging", "notification", "replication",
         "website", "encryption", "object-lock", "retention", "legal-hold", "torrent", "requestPayment", "accelerate", "analytics",
-        "inventory", "metrics", "ownershipControls", "publicAccessBlock", "restore", "select", "attributes",
+        "inventory", "metrics", "ownershipControls", "restore", "select", "attributes",
     ];
 
     private async Task DispatchAsync(HttpContext context, S3Principal principal, SignedRequest signed)
@@ -102,7 +102,8 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         {
             Signed = signed, SigningKey = signed.Scope.Length == 0 ? [] : SigV4.SigningKey(principal.Secret, signed.Scope), Registry = registry,
         };
-        await Route(r);
+        // Bucket policies: a Deny refuses; another account's bucket is answered as its owner's policy and ACL allow.
+        await BucketPolicyEnforcer.RouteAsync(r, next, cluster, options, Route);
     }
 
     private static Task Route(S3Request r)
@@ -114,6 +115,7 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
             if (r.Has(name)) throw S3Error.NotImplemented();
         if (bucket is null)
             return method == "GET" ? BucketHandlers.ListBucketsAsync(r) : throw MethodNotAllowed();
+        if (BucketPolicyHandlers.Handles(r)) return BucketPolicyHandlers.HandleAsync(r);
         if (key is null)
         {
             return method switch
@@ -121,6 +123,9 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
                 "PUT" when r.Has("cors") => CorsHandlers.PutAsync(r),
                 "GET" when r.Has("cors") => CorsHandlers.GetAsync(r),
                 "DELETE" when r.Has("cors") => CorsHandlers.DeleteAsync(r),
+                "PUT" when r.Has("lifecycle") => LifecycleHandlers.PutAsync(r),
+                "GET" when r.Has("lifecycle") => LifecycleHandlers.GetAsync(r),
+                "DELETE" when r.Has("lifecycle") => LifecycleHandlers.DeleteAsync(r),
                 "PUT" when r.Has("acl") => AclHandlers.PutBucketAsync(r),
                 "GET" when r.Has("acl") => AclHandlers.GetBucketAsync(r),
                 "PUT" when r.Has("versioning") => VersioningHandlers.PutAsync(r),
@@ -140,6 +145,7 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         }
         return method switch
         {
+            _ when r.Has("lifecycle") => throw S3Error.NotImplemented(),
             "PUT" when r.Has("acl") => AclHandlers.PutObjectAsync(r),
             "GET" when r.Has("acl") => AclHandlers.GetObjectAsync(r),
             "GET" when r.Has("tagging") => TaggingHandlers.GetObjectAsync(r),
@@ -172,13 +178,13 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
     private static readonly string[] SwiftRoots = ["v1", "v1.0", "auth", "info", "healthcheck", "crossdomain.xml"];
 
     /// <summary>
-    /// An unsigned GET or HEAD of a bucket the S3 API registered (the only way to know its account): answered as
-    /// nobody, so only what ACLs open is readable. False when the request is not one (it goes on to the Swift API).
+    /// An unsigned request on a bucket the S3 API registered (the only way to know its account): answered as nobody,
+    /// so only what the bucket policy or ACLs open is allowed. False when the request is not one (it goes on to the Swift API).
     /// </summary>
     private async Task<bool> AnonymousAsync(HttpContext context)
     {
         var request = context.Request;
-        if (!AclHandlers.AnonymousMethod(request) || request.Headers.ContainsKey("X-Auth-Token") || request.Headers.ContainsKey("X-Storage-Token")) return false;
+        if (!BucketPolicyEnforcer.AnonymousMethod(request) || request.Headers.ContainsKey("X-Auth-Token") || request.Headers.ContainsKey("X-Storage-Token")) return false;
         var (bucket, key) = SplitPath(context);
         if (bucket is null || Array.IndexOf(SwiftRoots, bucket) >= 0 || !BucketHandlers.IsValidName(bucket)) return false;
         var owner = await registry.OwnerAsync(bucket, context.RequestAborted);
@@ -193,9 +199,8 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         };
         try
         {
-            if (r.Has("acl") || r.Has("tagging") || r.Has("uploadId") || r.Has("uploads") || r.Has("versions") || r.Has("versioning") || r.Has("location"))
-                throw S3Error.AccessDenied();
-            await (key is not null ? ObjectHandlers.GetAsync(r) : HttpMethods.IsHead(request.Method) ? BucketHandlers.HeadAsync(r) : BucketHandlers.ListObjectsAsync(r));
+            // What the bucket policy allows anonymous callers, else the reads (object, listing) its ACL opens; nothing else.
+            await BucketPolicyEnforcer.AnonymousAsync(r, next, cluster, options, Route);
         }
         catch (S3Error e)
         {

@@ -41,7 +41,7 @@ public static class SigV2
             if (request.Headers.TryGetValue("x-amz-date", out var amzDate) && amzDate.ToString().Trim().Length == 0)
                 throw new S3Error("AccessDenied", 403, "AWS authentication requires a valid Date or x-amz-date header");
             var date = amzDate.ToString() is { Length: > 0 } amz ? amz : request.Headers.Date.ToString();
-            if (!TryParseHttpDate(date, out var time))
+            if (!TryParseHttpDate(date, out var time) || time < DateTimeOffset.UnixEpoch)
                 throw new S3Error("AccessDenied", 403, "AWS authentication requires a valid Date or x-amz-date header");
             return new SignedRequest(credentials[..colon], date, "", [], credentials[(colon + 1)..], "UNSIGNED-PAYLOAD", time, false, null);
         }
