@@ -61,26 +61,11 @@ ssl_verify = False
 [fixtures]
 bucket prefix = s3tests-{random}-
 
-[s3 main]
-display_name = s3tests-main:s3tests-main-user
-user_id = s3tests-main:s3tests-main-user
-email = main@example.com
-access_key = $main_access
-secret_key = $main_secret
-
-[s3 alt]
-display_name = s3tests-alt:s3tests-alt-user
-user_id = s3tests-alt:s3tests-alt-user
-email = alt@example.com
-access_key = $alt_access
-secret_key = $alt_secret
-
-[s3 tenant]
-display_name = s3tests-tenant:s3tests-tenant-user
-user_id = s3tests-tenant:s3tests-tenant-user
-email = tenant@example.com
-access_key = $tenant_access
-secret_key = $tenant_secret
+$(for role in main alt tenant; do
+  access=${role}_access secret=${role}_secret
+  printf '[s3 %s]\ndisplay_name = s3tests-%s:s3tests-%s-user\nuser_id = s3tests-%s:s3tests-%s-user\nemail = %s@example.com\naccess_key = %s\nsecret_key = %s\n\n' \
+    "$role" "$role" "$role" "$role" "$role" "$role" "${!access}" "${!secret}"
+done)
 CONF
 args=("$@")
 named=false

@@ -3,59 +3,70 @@ using Microsoft.AspNetCore.Http;
 namespace StorageCloud.Proxy.S3;
 
 /// <summary>
-/// Canned ACLs. A bucket's become its container read ACL (public-read is ".r:*,.rlistings", authenticated-read
-/// "*:*", private none); an object's are kept in its transient sysmeta and let anonymous callers read that one
-/// object. Grants beyond these have no Swift equivalent and get NotImplemented rather than a silent half-answer.
+/// Get/PutBucketAcl and Get/PutObjectAcl. An ACL (canned, x-amz-grant-* headers or an AccessControlPolicy document)
+/// is kept whole, as AccessControlList's stored form: a bucket's in container sysmeta, an object's in its transient
+/// sysmeta. A bucket's READ for everyone (or every signed caller) is also its container read ACL, as the canned ACLs
+/// always were, so Swift clients see the same; every other grant is applied by AclEnforcer.
 /// </summary>
 public static class AclHandlers
 {
-    /// <summary>Where an object's canned ACL is kept.</summary>
+    /// <summary>Where an object's ACL is kept ("public-read" in objects written before grants existed).</summary>
     public const string ObjectSysmeta = "X-Object-Transient-Sysmeta-S3-Acl";
 
-    private const string AllUsers = "http://acs.amazonaws.com/groups/global/AllUsers";
-    private const string AuthenticatedUsers = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
+    private const int DocumentLimit = 64 * 1024;
 
-    /// <summary>The canned ACL a request asks for: the x-amz-acl header, or an AccessControlPolicy body; null when neither.</summary>
-    public static async Task<string?> RequestedAsync(S3Request r, bool readBody)
+    /// <summary>The canned ACL of the x-amz-acl header, or null; the ACL headers are checked whole first (before a bucket is made).</summary>
+    public static Task<string?> RequestedAsync(S3Request r, bool readBody)
     {
-        if (r.Context.Request.Headers["x-amz-acl"].ToString() is { Length: > 0 } canned)
-            return canned is "private" or "public-read" or "authenticated-read" ? canned
-                : canned is "public-read-write" or "aws-exec-read" or "bucket-owner-read" or "bucket-owner-full-control" or "log-delivery-write"
-                    ? throw S3Error.NotImplemented() : throw S3Error.InvalidArgument("Invalid canned ACL", "x-amz-acl", canned);
-        if (!readBody) return null;
-        var doc = await S3Xml.ReadAsync(r.Context, 64 * 1024);
-        if (doc.DocumentElement?.LocalName != "AccessControlPolicy") throw S3Error.MalformedXml();
-        var list = S3Xml.Children(doc.DocumentElement, "AccessControlList").FirstOrDefault() ?? throw S3Error.MalformedXml();
-        var result = "private";
-        foreach (var grant in S3Xml.Children(list, "Grant"))
-        {
-            var grantee = S3Xml.Children(grant, "Grantee").FirstOrDefault() ?? throw S3Error.MalformedXml();
-            var permission = S3Xml.ChildText(grant, "Permission");
-            var uri = S3Xml.ChildText(grantee, "URI");
-            if (uri is null && permission == "FULL_CONTROL") continue; // the owner's own grant
-            if (uri == AllUsers && permission == "READ") result = "public-read";
-            else if (uri == AuthenticatedUsers && permission == "READ" && result == "private") result = "authenticated-read";
-            else throw S3Error.NotImplemented();
-        }
-        return result;
+        AccessControlList.FromHeaders(r.Context.Request, r.OwnerId, null);
+        var canned = r.Context.Request.Headers["x-amz-acl"].ToString();
+        if (canned.Length == 0) return Task.FromResult<string?>(null);
+        return Array.IndexOf(AccessControlList.CannedNames, canned) >= 0 ? Task.FromResult<string?>(canned)
+            : throw S3Error.InvalidArgument("Invalid canned ACL", "x-amz-acl", canned);
     }
 
     /// <summary>The container read ACL of a canned bucket ACL.</summary>
     public static string ContainerReadAcl(string canned) => canned switch
     {
-        "public-read" => ".r:*,.rlistings",
+        "public-read" or "public-read-write" => ".r:*,.rlistings",
         "authenticated-read" => "*:*",
         _ => "",
     };
 
+    /// <summary>The container read ACL an ACL's group grants stand for.</summary>
+    public static string ContainerReadAcl(AccessControlList acl) =>
+        acl.GroupHas(AccessControlList.AllUsers, "READ") ? ".r:*,.rlistings" : acl.GroupHas(AccessControlList.AuthenticatedUsers, "READ") ? "*:*" : "";
+
+    /// <summary>The canned ACL a container read ACL stands for.</summary>
+    public static string CannedOf(string? containerRead) =>
+        containerRead is null ? "private"
+        : containerRead.Contains(".r:*", StringComparison.Ordinal) ? "public-read"
+        : containerRead.Contains("*:*", StringComparison.Ordinal) ? "authenticated-read" : "private";
+
+    /// <summary>
+    /// The stored ACL a CreateBucket's headers ask for (the creator owns it), or null when they ask for none or just
+    /// the canned ACLs X-Container-Read already says all of.
+    /// </summary>
+    public static string? CreatedSysmeta(S3Request r)
+    {
+        var acl = AccessControlList.FromHeaders(r.Context.Request, r.OwnerId, null);
+        var canned = r.Context.Request.Headers["x-amz-acl"].ToString();
+        return acl is null || canned is "private" or "public-read" or "authenticated-read" ? null : acl.Encode();
+    }
+
     /// <summary>PUT /bucket?acl.</summary>
     public static async Task PutBucketAsync(S3Request r)
     {
-        var canned = await RequestedAsync(r, readBody: true) ?? "private";
-        var answer = await r.SwiftAsync("POST", r.SwiftPath(r.Bucket!), S3Request.Headers(("X-Container-Read", ContainerReadAcl(canned))));
+        var head = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!));
+        if (!head.IsSuccess) throw S3Error.FromSwift(head.Status, r.Bucket, null);
+        // Whoever sets it, the bucket keeps its owner.
+        var owner = StoredOwner(head.Header(AclEnforcer.BucketSysmeta)) ?? AclEnforcer.FallbackOwner(r);
+        var acl = await RequestedAclAsync(r, owner, null);
+        var answer = await r.SwiftAsync("POST", r.SwiftPath(r.Bucket!),
+            S3Request.Headers(("X-Container-Read", ContainerReadAcl(acl)), (AclEnforcer.BucketSysmeta, acl.IsPrivate ? "" : acl.Encode())));
         if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, r.Bucket, null);
-        // A bucket made through Swift becomes reachable by name for anonymous readers once it is public.
-        if (canned != "private") await r.Registry.RegisterAsync(r.Bucket!, r.Principal.Account, r.Context.RequestAborted);
+        // A bucket made through Swift becomes reachable by name for other accounts and anonymous callers once it grants something.
+        if (acl.GrantsOthers) await r.Registry.RegisterAsync(r.Bucket!, r.Principal.Account, r.Context.RequestAborted);
         r.Context.Response.StatusCode = 200;
         r.Context.Response.ContentLength = 0;
     }
@@ -65,22 +76,23 @@ public static class AclHandlers
     {
         var head = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!));
         if (!head.IsSuccess) throw S3Error.FromSwift(head.Status, r.Bucket, null);
-        await WritePolicyAsync(r, CannedOf(head.Header("X-Container-Read")));
+        var owner = AclEnforcer.FallbackOwner(r);
+        var acl = head.Header(AclEnforcer.BucketSysmeta) is { Length: > 0 } stored ? AccessControlList.Decode(stored, owner)
+            : AccessControlList.Canned(CannedOf(head.Header("X-Container-Read")), owner, null);
+        await acl.WriteAsync(r.Context);
     }
-
-    /// <summary>The canned ACL a container read ACL stands for.</summary>
-    public static string CannedOf(string? containerRead) =>
-        containerRead is null ? "private"
-        : containerRead.Contains(".r:*", StringComparison.Ordinal) ? "public-read"
-        : containerRead.Contains("*:*", StringComparison.Ordinal) ? "authenticated-read" : "private";
 
     /// <summary>PUT /bucket/key?acl: kept with the object (its user metadata is carried along, since a Swift POST replaces it).</summary>
     public static async Task PutObjectAsync(S3Request r)
     {
-        var canned = await RequestedAsync(r, readBody: true) ?? "private";
-        if (canned == "authenticated-read") throw S3Error.NotImplemented();
-        await ObjectHandlers.SetTransientSysmetaAsync(r, ObjectSysmeta, canned == "public-read" ? canned : null);
-        if (canned != "private") await r.Registry.RegisterAsync(r.Bucket!, r.Principal.Account, r.Context.RequestAborted);
+        var head = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!, r.Key, VersioningHandlers.VersionQuery(r)));
+        if (!head.IsSuccess) throw S3Error.FromSwift(head.Status, r.Bucket, r.Key);
+        var owner = StoredOwner(head.Header(ObjectSysmeta)) ?? AclEnforcer.FallbackOwner(r);
+        var acl = await RequestedAclAsync(r, owner, await BucketOwnerAsync(r));
+        // The owner's own private ACL is what no stored ACL means: nothing is kept.
+        var keep = acl.IsPrivate && owner == AclEnforcer.FallbackOwner(r) ? null : acl.Encode();
+        await ObjectHandlers.SetTransientSysmetaAsync(r, ObjectSysmeta, keep);
+        if (acl.GrantsOthers) await r.Registry.RegisterAsync(r.Bucket!, r.Principal.Account, r.Context.RequestAborted);
         r.Context.Response.StatusCode = 200;
         r.Context.Response.ContentLength = 0;
     }
@@ -88,32 +100,41 @@ public static class AclHandlers
     /// <summary>GET /bucket/key?acl.</summary>
     public static async Task GetObjectAsync(S3Request r)
     {
-        var head = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!, r.Key));
+        var head = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!, r.Key, VersioningHandlers.VersionQuery(r)));
         if (!head.IsSuccess) throw S3Error.FromSwift(head.Status, r.Bucket, r.Key);
-        await WritePolicyAsync(r, head.Header(ObjectSysmeta) ?? "private");
-    }
-
-    private static Task WritePolicyAsync(S3Request r, string canned)
-    {
-        var xml = new S3Xml("AccessControlPolicy").Open("Owner").Element("ID", r.OwnerId).Element("DisplayName", r.OwnerId).Close("Owner")
-            .Open("AccessControlList");
-        // The group's grant first, then the owner's, as RGW lists them (clients such as s3-tests compare in order).
-        if (canned != "private")
-            xml.Raw($"<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"Group\"><URI>{(canned == "public-read" ? AllUsers : AuthenticatedUsers)}</URI></Grantee><Permission>READ</Permission></Grant>");
-        xml.Raw($"<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\"><ID>{System.Security.SecurityElement.Escape(r.OwnerId)}</ID><DisplayName>{System.Security.SecurityElement.Escape(r.OwnerId)}</DisplayName></Grantee><Permission>FULL_CONTROL</Permission></Grant>");
-        return xml.Close("AccessControlList").WriteAsync(r.Context);
+        await AccessControlList.Decode(head.Header(ObjectSysmeta), AclEnforcer.FallbackOwner(r)).WriteAsync(r.Context);
     }
 
     /// <summary>
-    /// An anonymous GET or HEAD of an object its container's ACL does not open: allowed when the object itself is
-    /// public-read, by a pre-authorized read of that one object.
+    /// An anonymous GET or HEAD of an object its container's ACL does not open: allowed when the object's own ACL
+    /// lets everyone read it, by a pre-authorized read of that one object.
     /// </summary>
     public static async Task<bool> ObjectIsPublicAsync(S3Request r)
     {
         var head = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!, r.Key), preAuthorized: true);
-        return head.IsSuccess && head.Header(ObjectSysmeta) == "public-read";
+        return head.IsSuccess && AccessControlList.Decode(head.Header(ObjectSysmeta), r.Principal.Account).GroupHas(AccessControlList.AllUsers, "READ");
     }
 
     /// <summary>True for the methods an anonymous caller may try.</summary>
     public static bool AnonymousMethod(HttpRequest request) => HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method);
+
+    /// <summary>The ACL a Put*Acl asks for: its headers, else its AccessControlPolicy document.</summary>
+    private static async Task<AccessControlList> RequestedAclAsync(S3Request r, string owner, string? bucketOwner)
+    {
+        if (AccessControlList.FromHeaders(r.Context.Request, owner, bucketOwner) is { } fromHeaders) return fromHeaders;
+        return AccessControlList.FromXml(await S3Xml.ReadAsync(r.Context, DocumentLimit), owner);
+    }
+
+    private static string? StoredOwner(string? stored)
+    {
+        if (stored is not { Length: > 0 } || stored == "public-read") return null;
+        var owner = AccessControlList.Decode(stored, "").Owner;
+        return owner.Length > 0 ? owner : null;
+    }
+
+    private static async Task<string> BucketOwnerAsync(S3Request r)
+    {
+        var head = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!));
+        return StoredOwner(head.IsSuccess ? head.Header(AclEnforcer.BucketSysmeta) : null) ?? AclEnforcer.FallbackOwner(r);
+    }
 }

@@ -73,8 +73,11 @@ public static partial class BucketHandlers
             r.Context.Response.ContentLength = 0;
             return;
         }
-        var answer = await r.SwiftAsync("PUT", r.SwiftPath(bucket), S3Request.Headers((LocationSysmeta, location),
-            ("X-Container-Read", acl is null ? null : AclHandlers.ContainerReadAcl(acl))));
+        var createHeaders = S3Request.Headers((LocationSysmeta, location), ("X-Container-Read", acl is null ? null : AclHandlers.ContainerReadAcl(acl)),
+            (AclEnforcer.BucketSysmeta, AclHandlers.CreatedSysmeta(r)));
+        // Object lock (x-amz-bucket-object-lock-enabled): versioning on and the lock switch recorded.
+        createHeaders.AddRange(ObjectLockHandlers.CreateBucketHeaders(r));
+        var answer = await r.SwiftAsync("PUT", r.SwiftPath(bucket), createHeaders);
         if (!answer.IsSuccess && answer.Status != 202) await r.Registry.UnregisterAsync(bucket, r.Principal.Account, r.Context.RequestAborted);
         if (answer.Status == 202) throw new S3Error("BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket succeeded and you already own it.") { Extra = [("BucketName", bucket)] };
         if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, bucket, null);

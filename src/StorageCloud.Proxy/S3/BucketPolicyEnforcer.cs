@@ -63,6 +63,7 @@ public static class BucketPolicyEnforcer
         if (own.Status != 404)
         {
             await CheckOwnAsync(r, next, cluster, own, action, options);
+            AclEnforcer.PrepareWrite(r, action, own);
             await route(r);
             return;
         }
@@ -158,6 +159,8 @@ public static class BucketPolicyEnforcer
     {
         var r = f.Request;
         var bucket = r.Bucket!;
+        // The handlers' answers (ACL owners, a written object's owner) must name the bucket's owner and the writer, not the caller.
+        r.Context.Items[AclEnforcer.ForeignItem] = f.Owner;
         var policy = BucketPolicyHandlers.Load(info.Header, bucket);
         var block = PublicAccessBlock.Parse(info.Header(BucketPolicyHandlers.BlockSysmeta));
         var context = new PolicyContext(r, r.Principal, f.Options.ResellerPrefix);
@@ -171,10 +174,17 @@ public static class BucketPolicyEnforcer
         // RestrictPublicBuckets: a bucket with a public policy is closed to everyone outside the owner's account.
         if (decision == PolicyDecision.Deny || (block?.RestrictPublicBuckets == true && policy?.IsPublic == true)) throw S3Error.AccessDenied();
         if (block?.BlockPublicAcls == true) await RefusePublicAclAsync(r, action);
+        AclEnforcer.PrepareWrite(r, action, info);
         if (decision == PolicyDecision.Allow && (r.Key is null ? DelegableOnBucket : DelegableOnObject).Contains(action!))
         {
             var containers = await ContainersAsync(f, policy!, action!, context, head);
             await route(For(r, f.AsOwner.Principal, Gate(f.Next, f.Owner, containers), bucket, r.Key));
+            return;
+        }
+        // The bucket's or object's ACL grants act as Allows of the operations their permissions stand for.
+        if (await AclEnforcer.GrantedAsync(f.AsOwner, f.Next, f.Cluster, info, action, block?.IgnorePublicAcls == true) is { } granted)
+        {
+            await route(For(r, f.AsOwner.Principal, Gate(f.Next, f.Owner, granted), bucket, r.Key));
             return;
         }
         if (action is not null && AclReadable.Contains(action) && block?.IgnorePublicAcls != true)
@@ -237,7 +247,7 @@ public static class BucketPolicyEnforcer
     /// bucket (a symlink or dynamic manifest pointing elsewhere is refused by Swift, as to the caller). A manifest that
     /// names other containers is refused outright.
     /// </summary>
-    private static async Task<bool> ConfinedAsync(S3Request asOwner, SwiftAnswer? head)
+    internal static async Task<bool> ConfinedAsync(S3Request asOwner, SwiftAnswer? head)
     {
         head ??= await ObjectHeadAsync(asOwner);
         if (!string.Equals(head.Header("X-Static-Large-Object"), "true", StringComparison.OrdinalIgnoreCase)) return false;

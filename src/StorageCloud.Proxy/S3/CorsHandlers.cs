@@ -26,33 +26,16 @@ public static class CorsHandlers
         var rules = Parse(doc);
         if (rules.Count is 0 or > 100) throw S3Error.MalformedXml();
         var stored = Convert.ToBase64String(Encoding.UTF8.GetBytes(doc.OuterXml));
-        var answer = await r.SwiftAsync("POST", r.SwiftPath(r.Bucket!), S3Request.Headers((Sysmeta, stored)));
-        if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, r.Bucket, null);
+        await BucketSysmeta.WriteAsync(r, Sysmeta, stored, 200);
         await r.Registry.RegisterAsync(r.Bucket!, r.Principal.Account, r.Context.RequestAborted);
-        r.Context.Response.StatusCode = 200;
-        r.Context.Response.ContentLength = 0;
     }
 
     /// <summary>GET /bucket?cors (NoSuchCORSConfiguration when none).</summary>
-    public static async Task GetAsync(S3Request r)
-    {
-        var head = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!));
-        if (!head.IsSuccess) throw S3Error.FromSwift(head.Status, r.Bucket, null);
-        if (head.Header(Sysmeta) is not { Length: > 0 } stored) throw NoConfiguration(r.Bucket!);
-        var bytes = Convert.FromBase64String(stored);
-        r.Context.Response.StatusCode = 200;
-        r.Context.Response.ContentType = "application/xml";
-        r.Context.Response.ContentLength = bytes.Length;
-        await r.Context.Response.Body.WriteAsync(bytes, r.Context.RequestAborted);
-    }
+    public static async Task GetAsync(S3Request r) =>
+        await BucketSysmeta.AnswerXmlAsync(r, Convert.FromBase64String(await BucketSysmeta.ReadAsync(r, Sysmeta) ?? throw NoConfiguration(r.Bucket!)));
 
     /// <summary>DELETE /bucket?cors.</summary>
-    public static async Task DeleteAsync(S3Request r)
-    {
-        var answer = await r.SwiftAsync("POST", r.SwiftPath(r.Bucket!), S3Request.Headers((Sysmeta, "")));
-        if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, r.Bucket, null);
-        r.Context.Response.StatusCode = 204;
-    }
+    public static Task DeleteAsync(S3Request r) => BucketSysmeta.WriteAsync(r, Sysmeta, "", 204);
 
     private static S3Error NoConfiguration(string bucket) =>
         new("NoSuchCORSConfiguration", 404, "The CORS configuration does not exist") { Extra = [("BucketName", bucket)] };

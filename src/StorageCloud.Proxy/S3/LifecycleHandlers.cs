@@ -60,33 +60,16 @@ public static class LifecycleHandlers
         var rules = Parse(await S3Xml.ReadAsync(r.Context));
         var stored = Pack(Write(rules).ToBytes());
         if (stored.Length > MaxStoredLength) throw new S3Error("InvalidRequest", 400, "The lifecycle configuration is too large to be stored.");
-        var answer = await r.SwiftAsync("POST", r.SwiftPath(r.Bucket!), S3Request.Headers((Sysmeta, stored)));
-        if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, r.Bucket, null);
-        r.Context.Response.StatusCode = 200;
-        r.Context.Response.ContentLength = 0;
+        await BucketSysmeta.WriteAsync(r, Sysmeta, stored, 200);
     }
 
     /// <summary>GET /bucket?lifecycle (NoSuchLifecycleConfiguration when none).</summary>
-    public static async Task GetAsync(S3Request r)
-    {
-        var head = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!));
-        if (!head.IsSuccess) throw S3Error.FromSwift(head.Status, r.Bucket, null);
-        if (head.Header(Sysmeta) is not { Length: > 0 } stored)
-            throw new S3Error("NoSuchLifecycleConfiguration", 404, "The lifecycle configuration does not exist") { Extra = [("BucketName", r.Bucket!)] };
-        var bytes = Unpack(stored);
-        r.Context.Response.StatusCode = 200;
-        r.Context.Response.ContentType = "application/xml";
-        r.Context.Response.ContentLength = bytes.Length;
-        await r.Context.Response.Body.WriteAsync(bytes, r.Context.RequestAborted);
-    }
+    public static async Task GetAsync(S3Request r) =>
+        await BucketSysmeta.AnswerXmlAsync(r, Unpack(await BucketSysmeta.ReadAsync(r, Sysmeta)
+            ?? throw new S3Error("NoSuchLifecycleConfiguration", 404, "The lifecycle configuration does not exist") { Extra = [("BucketName", r.Bucket!)] }));
 
     /// <summary>DELETE /bucket?lifecycle.</summary>
-    public static async Task DeleteAsync(S3Request r)
-    {
-        var answer = await r.SwiftAsync("POST", r.SwiftPath(r.Bucket!), S3Request.Headers((Sysmeta, "")));
-        if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, r.Bucket, null);
-        r.Context.Response.StatusCode = 204;
-    }
+    public static Task DeleteAsync(S3Request r) => BucketSysmeta.WriteAsync(r, Sysmeta, "", 204);
 
     /// <summary>The rules kept in a container's sysmeta value (for whatever comes to act on them).</summary>
     public static List<LifecycleRule> Load(string stored)

@@ -207,7 +207,8 @@ public static class MultipartHandlers
         };
         foreach (var (name, value) in marker.Headers)
         {
-            if (name.StartsWith("X-Object-Meta-", StringComparison.OrdinalIgnoreCase) || name is "Content-Type" or "Cache-Control" or "Content-Disposition"
+            if (name.StartsWith("X-Object-Meta-", StringComparison.OrdinalIgnoreCase) || name.Equals(AclHandlers.ObjectSysmeta, StringComparison.OrdinalIgnoreCase)
+                    || name is "Content-Type" or "Cache-Control" or "Content-Disposition"
                     or "Content-Encoding" or "Content-Language" or "Expires")
                 headers.Add(new(name, value.ToString()));
         }

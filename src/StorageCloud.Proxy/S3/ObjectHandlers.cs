@@ -65,7 +65,8 @@ public static class ObjectHandlers
             if (value.Length > 0) headers.Add(new(name, value));
         }
         if (request.ContentType is { Length: > 0 } type) headers.Add(new("Content-Type", type));
-        if (request.Headers["x-amz-acl"].ToString() == "public-read") headers.Add(new(AclHandlers.ObjectSysmeta, "public-read"));
+        if (AclEnforcer.ObjectAclOf(request.HttpContext) is { } acl) headers.Add(new(AclHandlers.ObjectSysmeta, acl));
+        else if (request.Headers["x-amz-acl"].ToString() == "public-read") headers.Add(new(AclHandlers.ObjectSysmeta, "public-read"));
         if (request.Headers["x-amz-tagging"].ToString() is { Length: > 0 } tagging)
             headers.Add(new(TaggingHandlers.ObjectSysmeta, TaggingHandlers.Encode(TaggingHandlers.ParseHeader(tagging))));
         return headers;
@@ -75,6 +76,8 @@ public static class ObjectHandlers
     public static async Task PutAsync(S3Request r, string swiftPath, List<KeyValuePair<string, string>> headers)
     {
         if (!r.Has("uploadId")) await CheckConditionalWriteAsync(r, swiftPath, headers);
+        // Object lock: the x-amz-object-lock-* headers, or the bucket's default retention.
+        if (!r.Has("uploadId")) headers.AddRange(await ObjectLock.PutHeadersAsync(r));
         var (body, length, failure) = Payload.Open(r);
         if (r.Context.Request.Headers.TryGetValue("Content-MD5", out var md5Header))
         {
@@ -212,6 +215,7 @@ public static class ObjectHandlers
         var etag = answer.Header(EtagSysmeta) ?? answer.Header("ETag")?.Trim('"');
         if (etag is not null) response.Headers.ETag = $"\"{etag}\"";
         if (answer.Header("X-Object-Version-Id") is { } version) response.Headers["x-amz-version-id"] = version;
+        ObjectLock.AddResponseHeaders(answer, response);
         if (answer.Header(TaggingHandlers.ObjectSysmeta) is { Length: > 0 } tags) response.Headers["x-amz-tagging-count"] = (tags.Count(c => c == '&') + 1).ToString(CultureInfo.InvariantCulture);
         foreach (var (query, header) in ResponseOverrides)
             if (r.Query(query) is { } v) response.Headers[header] = v;
@@ -252,6 +256,8 @@ public static class ObjectHandlers
     {
         var versionQuery = versionId is null ? "" : "version-id=" + Uri.EscapeDataString(versionId);
         var head = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!, key, versionQuery));
+        // Object lock: a version under retention or legal hold stays (403 AccessDenied); a plain DELETE adds a marker.
+        if (versionId is not null && ObjectLock.Blocks(r, head)) return (403, null, false);
         var slo = head.IsSuccess && string.Equals(head.Header("X-Static-Large-Object"), "true", StringComparison.OrdinalIgnoreCase);
         if (slo && versionId is null)
         {
@@ -298,7 +304,9 @@ public static class ObjectHandlers
                 continue;
             }
             var error = S3Error.FromSwift(status, r.Bucket, key);
-            xml.Open("Error").Element("Key", key).Element("Code", error.Code).Element("Message", error.Message).Close("Error");
+            xml.Open("Error").Element("Key", key);
+            if (versionId is not null) xml.Element("VersionId", versionId);
+            xml.Element("Code", error.Code).Element("Message", error.Message).Close("Error");
         }
         await xml.WriteAsync(r.Context);
     }
@@ -323,6 +331,8 @@ public static class ObjectHandlers
             throw new S3Error("InvalidRequest", 400,
                 "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
         var headers = replace && !partCopy ? MetadataHeaders(request) : [];
+        // S3 does not copy an ACL: the one the request sets (or its writer's, in another account's bucket) replaces the source's.
+        if (!replace && !partCopy && AclEnforcer.ObjectAclOf(r.Context) is { } acl) headers.Add(new(AclHandlers.ObjectSysmeta, acl));
         headers.Add(new("X-Copy-From", $"/{Uri.EscapeDataString(sourceBucket)}/{SwiftPath.QuoteKeepSlash(sourceKey)}"));
         if (replace) headers.Add(new("X-Fresh-Metadata", "true"));
         if (extra is not null) headers.AddRange(extra);

@@ -82,7 +82,7 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
     private static readonly string[] Unsupported =
     [
         "logging", "notification", "replication",
-        "website", "encryption", "object-lock", "retention", "legal-hold", "torrent", "requestPayment", "accelerate", "analytics",
+        "website", "encryption", "torrent", "requestPayment", "accelerate", "analytics",
         "inventory", "metrics", "ownershipControls", "restore", "select", "attributes",
     ];
 
@@ -100,6 +100,7 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         if (bucket is not null) await CorsHandlers.AddHeadersAsync(context, cluster, principal.Account, bucket);
         var r = new S3Request(context, principal, next, bucket, key)
         {
+            Cluster = cluster,
             Signed = signed, SigningKey = signed.Scope.Length == 0 ? [] : SigV4.SigningKey(principal.Secret, signed.Scope), Registry = registry,
         };
         // Bucket policies: a Deny refuses; another account's bucket is answered as its owner's policy and ACL allow.
@@ -116,6 +117,7 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         if (bucket is null)
             return method == "GET" ? BucketHandlers.ListBucketsAsync(r) : throw MethodNotAllowed();
         if (BucketPolicyHandlers.Handles(r)) return BucketPolicyHandlers.HandleAsync(r);
+        if (ObjectLockHandlers.Handles(r)) return ObjectLockHandlers.HandleAsync(r);
         if (key is null)
         {
             return method switch

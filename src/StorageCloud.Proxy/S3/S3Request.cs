@@ -41,6 +41,9 @@ public sealed class S3Request(HttpContext context, S3Principal principal, Reques
     /// <summary>The global bucket names.</summary>
     public required BucketRegistry Registry { get; init; }
 
+    /// <summary>The cluster, for its cached container info (bucket settings read on every write); null in sub-contexts that have none.</summary>
+    public StorageCloud.ObjectLayer.Cluster? Cluster { get; init; }
+
     /// <summary>A query parameter, or null when absent.</summary>
     public string? Query(string name) => Context.Request.Query.TryGetValue(name, out var v) ? v.ToString() : null;
 

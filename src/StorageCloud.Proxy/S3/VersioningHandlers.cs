@@ -21,6 +21,7 @@ public static class VersioningHandlers
             "Suspended" => "false",
             _ => throw S3Error.MalformedXml(),
         };
+        if (enabled == "false") await ObjectLockHandlers.CheckSuspendAsync(r);
         var answer = await r.SwiftAsync("POST", r.SwiftPath(r.Bucket!), S3Request.Headers(("X-Versions-Enabled", enabled)));
         if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, r.Bucket, null);
         r.Context.Response.StatusCode = 200;

@@ -118,6 +118,40 @@ public sealed partial class ObjectVersioningMiddleware
         await Relay.StatusAsync(context, 204);
     }
 
+    /// <summary>
+    /// POST ?version-id=: updates that version's metadata, the current object's or a stored one's (so the S3 API can keep
+    /// per-version state such as object lock). It used to fall through to the current object whatever the id named.
+    /// </summary>
+    private async Task PostVersionAsync(HttpContext context, SwiftPath path, string versionId)
+    {
+        if (await CurrentIdAsync(context, path) == versionId)
+        {
+            await next(context);
+            return;
+        }
+        if (versionId == "null" || !SwiftTimestamp.TryParse(versionId, out var at, out _))
+        {
+            await Relay.StatusAsync(context, versionId == "null" ? 404 : 400, versionId == "null" ? null : "Invalid version-id");
+            return;
+        }
+        var (account, container, name) = (path.Account!, VersionsContainer(path.Container!), VersionName(path.Object!, at));
+        using (var stored = await cluster.ObjectReadAsync(HttpMethod.Head, account, container, name, [Reserved], newest: true, context.RequestAborted))
+        {
+            // A delete marker has no metadata of its own to change.
+            if (!stored.IsSuccess || stored.Header("Content-Type")?.Replace(" ", "", StringComparison.Ordinal) == DeleteMarker)
+            {
+                await Relay.StatusAsync(context, stored.IsSuccess || stored.Status == 404 ? 404 : 503);
+                return;
+            }
+        }
+        // Expiry headers are the current object's business; an archived version is removed by its id.
+        var headers = Relay.BackendHeaders(context, h => h.StartsWith("X-Delete-", StringComparison.OrdinalIgnoreCase));
+        headers.Add(Reserved);
+        using var posted = await cluster.ObjectWriteAsync(HttpMethod.Post, account, container, name, headers, context.RequestAborted);
+        context.Response.Headers["X-Object-Version-Id"] = versionId;
+        await Relay.WriteStatusAsync(context, posted.Status);
+    }
+
     /// <summary>GET ?versions: every version of every name (newest first within a name), with version_id and is_latest.</summary>
     private async Task ListVersionsAsync(HttpContext context, SwiftPath path)
     {

@@ -93,6 +93,9 @@ public sealed partial class ObjectVersioningMiddleware(RequestDelegate next, Clu
             case "DELETE" when hasVersionId:
                 await DeleteVersionAsync(context, path, versionId);
                 break;
+            case "POST" when hasVersionId:
+                await PostVersionAsync(context, path, versionId);
+                break;
             case "DELETE":
                 await DeleteAsync(context, path);
                 break;
@@ -190,7 +193,9 @@ public sealed partial class ObjectVersioningMiddleware(RequestDelegate next, Clu
         foreach (var (name, value) in source.Headers())
         {
             if (name.Equals(VersionIdSysmeta, StringComparison.OrdinalIgnoreCase)) continue;
+            // Transient sysmeta too (S3 tags, object lock state): a version keeps it when it is archived or restored.
             if (name.StartsWith("X-Object-Meta-", StringComparison.OrdinalIgnoreCase) || name.StartsWith("X-Object-Sysmeta-", StringComparison.OrdinalIgnoreCase)
+                || name.StartsWith("X-Object-Transient-Sysmeta-", StringComparison.OrdinalIgnoreCase)
                 || name is "Content-Type" or "Content-Encoding" or "Content-Disposition" or "X-Static-Large-Object" or "X-Object-Manifest")
                 headers.Add(new(name, value));
         }
