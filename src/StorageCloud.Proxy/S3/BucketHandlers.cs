@@ -99,14 +99,33 @@ public static partial class BucketHandlers
     public static async Task DeleteAsync(S3Request r)
     {
         var bucket = r.Bucket!;
-        var segments = await r.SwiftAsync("GET", r.SwiftPath(bucket + SegmentsSuffix, query: "format=json&limit=1"));
-        if (segments.Status == 200 && segments.Body.Length > 2) throw BucketNotEmpty(bucket);
         var answer = await r.SwiftAsync("DELETE", r.SwiftPath(bucket));
         if (answer.Status == 409) throw BucketNotEmpty(bucket);
         if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, bucket, null);
-        if (segments.IsSuccess) await r.SwiftAsync("DELETE", r.SwiftPath(bucket + SegmentsSuffix));
+        // With no object or version left, what the segments container holds belongs to nothing but unfinished
+        // multipart uploads, which go with the bucket (as on AWS and RGW).
+        await DeleteSegmentsAsync(r, bucket + SegmentsSuffix);
         await r.Registry.UnregisterAsync(bucket, r.Principal.Account, r.Context.RequestAborted);
         r.Context.Response.StatusCode = 204;
+    }
+
+    private static async Task DeleteSegmentsAsync(S3Request r, string container)
+    {
+        while (true)
+        {
+            var listing = await r.SwiftAsync("GET", r.SwiftPath(container, query: "format=json&limit=1000"));
+            if (listing.Status != 200) return;
+            using var names = System.Text.Json.JsonDocument.Parse(listing.Body);
+            if (names.RootElement.GetArrayLength() == 0) break;
+            var deleted = 0;
+            foreach (var entry in names.RootElement.EnumerateArray())
+                if (entry.TryGetProperty("name", out var name) && name.GetString() is { } segment
+                    && (await r.SwiftAsync("DELETE", r.SwiftPath(container, segment))).Status is 204 or 404)
+                    deleted++;
+            // Nothing could be deleted: leave the rest (the bucket itself is gone) rather than loop.
+            if (deleted == 0) return;
+        }
+        await r.SwiftAsync("DELETE", r.SwiftPath(container));
     }
 
     private static S3Error BucketNotEmpty(string bucket) =>

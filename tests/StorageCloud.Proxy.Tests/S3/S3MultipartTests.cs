@@ -41,6 +41,33 @@ public sealed class S3MultipartTests(ClusterFixture fixture) : IClassFixture<Clu
     }
 
     [Fact]
+    public async Task A_bucket_holding_only_an_unfinished_upload_is_deleted_with_the_upload()
+    {
+        var bucket = await BucketAsync();
+        await PutObjectAsync(bucket, "kept");
+        var upload = await StartAsync(bucket, "pending");
+        await PartAsync(bucket, "pending", upload, 1, "part one"u8.ToArray());
+        // An object still in the bucket: not empty, and the upload stays.
+        using (var notEmpty = await _s3.SendAsync(HttpMethod.Delete, "/" + bucket))
+            Assert.Equal("BucketNotEmpty", await S3Client.ErrorCodeAsync(notEmpty));
+        using (var parts = await _s3.SendAsync(HttpMethod.Get, S3Client.PathOf(bucket, "pending"), query: $"uploadId={upload}"))
+            Assert.Equal(HttpStatusCode.OK, parts.StatusCode);
+        using (var delete = await _s3.SendAsync(HttpMethod.Delete, S3Client.PathOf(bucket, "kept"))) Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+        // Only the unfinished upload left: the bucket goes, and its parts with it.
+        using (var deleteBucket = await _s3.SendAsync(HttpMethod.Delete, "/" + bucket)) Assert.Equal(HttpStatusCode.NoContent, deleteBucket.StatusCode);
+        var (token, storage) = await fixture.Host.AuthAsync();
+        using (var segments = await fixture.Host.SendAsync(HttpMethod.Get, $"{new Uri(storage).AbsolutePath}/{bucket}+segments", token))
+            Assert.Equal(HttpStatusCode.NotFound, segments.StatusCode);
+        using (var gone = await _s3.SendAsync(HttpMethod.Head, "/" + bucket)) Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+    }
+
+    private async Task PutObjectAsync(string bucket, string key)
+    {
+        using var response = await _s3.SendAsync(HttpMethod.Put, S3Client.PathOf(bucket, key), "data"u8.ToArray());
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
     public async Task A_completed_upload_reads_back_whole_with_S3s_multipart_ETag_and_its_parts_go_with_it()
     {
         var bucket = await BucketAsync();
