@@ -87,15 +87,7 @@ public static class AclEnforcer
                 case "s3:PutObject":
                     var source = CopySource(r) is (var sourceBucket, var sourceKey)
                         ? await AuthorizeSourceAsync(r, next, cluster, sourceBucket, sourceKey, ignorePublic) : null;
-                    if (HttpMethods.IsPost(method) && r.Has("uploads")) containers[segments] = false;
-                    else if (HttpMethods.IsPost(method))
-                    {
-                        // Completing: the manifest written names only this upload's parts, which the SLO layer reads.
-                        containers[bucket] = true;
-                        containers[segments] = false;
-                    }
-                    else containers[r.Has("uploadId") ? segments : bucket] = source is not null;
-                    if (source is not null) containers.TryAdd(source, false);
+                    BucketPolicyEnforcer.AddWriteContainers(r, containers, source);
                     break;
             }
         }

@@ -223,22 +223,34 @@ public static class BucketPolicyEnforcer
                     && policy.Evaluate(f.Caller, "s3:PutObjectAcl", BucketPolicy.Arn(bucket, r.Key), context.Values) != PolicyDecision.Allow)
                     throw S3Error.AccessDenied();
                 var source = CopySource(r) is (var sourceBucket, var sourceKey) ? await AuthorizeSourceAsync(f, policy, context, sourceBucket, sourceKey) : null;
-                if (HttpMethods.IsPost(method) && r.Has("uploads")) containers[segments] = false;
-                else if (HttpMethods.IsPost(method))
-                {
-                    // Completing: the manifest the handler writes names only this upload's parts, which the SLO layer reads.
-                    containers[bucket] = true;
-                    containers[segments] = false;
-                }
-                // A copy (or part copy) reads its source through the destination's request, so that one reaches further.
-                else containers[r.Has("uploadId") ? segments : bucket] = source is not null;
-                if (source is not null) containers.TryAdd(source, false);
+                AddWriteContainers(r, containers, source);
                 break;
             }
         }
         // Every handler may look at the bucket itself (to tell NoSuchBucket from NoSuchKey).
         containers.TryAdd(bucket, false);
         return containers;
+    }
+
+    /// <summary>
+    /// The containers an allowed object write touches (granted by a policy or an ACL): a multipart start the segments
+    /// container; a completion the bucket (reaching further: the manifest it writes names only this upload's parts,
+    /// which the SLO layer reads) and the segments; a put or part the bucket or segments, reaching further only for a
+    /// copy, whose already-checked source is read through the destination's request.
+    /// </summary>
+    internal static void AddWriteContainers(S3Request r, Dictionary<string, bool> containers, string? source)
+    {
+        var bucket = r.Bucket!;
+        var segments = bucket + BucketHandlers.SegmentsSuffix;
+        var method = r.Context.Request.Method;
+        if (HttpMethods.IsPost(method) && r.Has("uploads")) containers[segments] = false;
+        else if (HttpMethods.IsPost(method))
+        {
+            containers[bucket] = true;
+            containers[segments] = false;
+        }
+        else containers[r.Has("uploadId") ? segments : bucket] = source is not null;
+        if (source is not null) containers.TryAdd(source, false);
     }
 
     /// <summary>
