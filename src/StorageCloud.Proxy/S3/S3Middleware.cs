@@ -38,6 +38,9 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         VirtualBucket(context);
         try
         {
+            // An OPTIONS is a CORS preflight or nothing: without an Origin S3 refuses it before looking at a signature.
+            if (HttpMethods.IsOptions(request.Method) && !request.Headers.ContainsKey("Origin"))
+                throw new S3Error("BadRequest", 400, "Insufficient information. Origin request header needed.");
             var (principal, signed) = await AuthenticateAsync(request, v2);
             SwiftAuthState.Of(context).Identity = principal.Identity;
             await DispatchAsync(context, principal, signed);
@@ -190,11 +193,16 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         var (bucket, key) = SplitPath(context);
         if (bucket is null || Array.IndexOf(SwiftRoots, bucket) >= 0 || !BucketHandlers.IsValidName(bucket)) return false;
         var owner = await registry.OwnerAsync(bucket, context.RequestAborted);
-        if (owner is null) return false;
-        await CorsHandlers.AddHeadersAsync(context, cluster, owner, bucket);
         var requestId = TransactionIdMiddleware.Of(context) ?? "";
         context.Response.Headers["x-amz-request-id"] = requestId;
         context.Response.Headers["x-amz-id-2"] = requestId;
+        if (owner is null)
+        {
+            // No S3 bucket has the name (never made, or deleted), and the path is not the Swift API's: S3's answer.
+            await S3Error.NoSuchBucket(bucket).WriteAsync(context);
+            return true;
+        }
+        await CorsHandlers.AddHeadersAsync(context, cluster, owner, bucket);
         var r = new S3Request(context, new S3Principal("", null, owner), next, bucket, key)
         {
             Signed = new SignedRequest("", "", "", [], "", "UNSIGNED-PAYLOAD", _clock.GetUtcNow(), false, null), SigningKey = [], Registry = registry,

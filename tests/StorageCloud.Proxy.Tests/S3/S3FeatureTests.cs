@@ -107,6 +107,28 @@ public sealed class S3FeatureTests(ClusterFixture fixture) : IClassFixture<Clust
     }
 
     [Fact]
+    public async Task Unsigned_requests_to_a_bucket_that_is_gone_are_NoSuchBucket_and_an_OPTIONS_needs_an_Origin()
+    {
+        var bucket = await BucketAsync();
+        await PutAsync(bucket, "k", "v");
+        using (var options = await fixture.Host.Client.SendAsync(new HttpRequestMessage(HttpMethod.Options, _s3.Presign("GET", S3Client.PathOf(bucket, "k"), TimeSpan.FromMinutes(5)))))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, options.StatusCode);
+            Assert.Equal("BadRequest", await S3Client.ErrorCodeAsync(options));
+        }
+        using (var delete = await _s3.SendAsync(HttpMethod.Delete, S3Client.PathOf(bucket, "k"))) Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+        using (var delete = await _s3.SendAsync(HttpMethod.Delete, "/" + bucket)) Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+        foreach (var method in new[] { HttpMethod.Get, HttpMethod.Delete, HttpMethod.Put })
+        {
+            using var gone = await fixture.Host.Client.SendAsync(new HttpRequestMessage(method, $"{fixture.Host.BaseUrl}/{bucket}/k"));
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+            Assert.Equal("NoSuchBucket", await S3Client.ErrorCodeAsync(gone));
+        }
+        // The Swift API's own paths are untouched.
+        using (var info = await fixture.Host.Client.GetAsync($"{fixture.Host.BaseUrl}/info")) Assert.Equal(HttpStatusCode.OK, info.StatusCode);
+    }
+
+    [Fact]
     public async Task Canned_acls_open_buckets_or_single_objects_to_anonymous_readers()
     {
         var bucket = await BucketAsync();
