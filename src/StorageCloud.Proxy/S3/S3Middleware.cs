@@ -193,16 +193,12 @@ public sealed class S3Middleware(RequestDelegate next, IEnumerable<IS3Credential
         var (bucket, key) = SplitPath(context);
         if (bucket is null || Array.IndexOf(SwiftRoots, bucket) >= 0 || !BucketHandlers.IsValidName(bucket)) return false;
         var owner = await registry.OwnerAsync(bucket, context.RequestAborted);
+        // No S3 bucket has the name: the Swift API answers, as Swift with s3api does (412 Bad URL; RGW would say NoSuchBucket).
+        if (owner is null) return false;
+        await CorsHandlers.AddHeadersAsync(context, cluster, owner, bucket);
         var requestId = TransactionIdMiddleware.Of(context) ?? "";
         context.Response.Headers["x-amz-request-id"] = requestId;
         context.Response.Headers["x-amz-id-2"] = requestId;
-        if (owner is null)
-        {
-            // No S3 bucket has the name (never made, or deleted), and the path is not the Swift API's: S3's answer.
-            await S3Error.NoSuchBucket(bucket).WriteAsync(context);
-            return true;
-        }
-        await CorsHandlers.AddHeadersAsync(context, cluster, owner, bucket);
         var r = new S3Request(context, new S3Principal("", null, owner), next, bucket, key)
         {
             Signed = new SignedRequest("", "", "", [], "", "UNSIGNED-PAYLOAD", _clock.GetUtcNow(), false, null), SigningKey = [], Registry = registry,
