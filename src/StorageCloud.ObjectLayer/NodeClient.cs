@@ -56,7 +56,15 @@ public sealed class NodeClient : IDisposable
         using var request = new HttpRequestMessage(method, uri) { Version = System.Net.HttpVersion.Version11, Content = content };
         foreach (var (name, value) in headers)
         {
-            if (!request.Headers.TryAddWithoutValidation(name, value)) content?.Headers.TryAddWithoutValidation(name, value);
+            if (request.Headers.TryAddWithoutValidation(name, value)) continue;
+            // Content headers (a POST's new Content-Type, Content-Encoding, Content-Disposition) need a content to
+            // travel on: without one HttpClient would drop them.
+            if (content is null)
+            {
+                if (method == HttpMethod.Get || method == HttpMethod.Head || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)) continue;
+                request.Content ??= new ByteArrayContent([]);
+            }
+            request.Content!.Headers.TryAddWithoutValidation(name, value);
         }
         if (content is not null) request.Headers.ExpectContinue = true;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace StorageCloud.Storage.Listings;
 
-/// <summary>Reads a listing GET's query parameters with Swift's checks (412 for a bad limit or delimiter).</summary>
+/// <summary>Reads a listing GET's query parameters with Swift's checks (412 for a bad limit).</summary>
 public static class ListingRequest
 {
     /// <summary>The query, or the status and message Swift answers a bad one with.</summary>
@@ -28,7 +28,9 @@ public static class ListingRequest
             }
         }
         var delimiter = Param("delimiter");
-        if (!string.IsNullOrEmpty(delimiter) && (delimiter.Length > 1 || delimiter[0] > 254))
+        // Any delimiter, several characters too, as Swift since 2.24; the listing skips past a folded prefix by
+        // bumping the delimiter's last character, which the highest one cannot be.
+        if (!string.IsNullOrEmpty(delimiter) && delimiter[^1] == char.MaxValue)
         {
             (status, error) = (412, "Bad delimiter");
             return false;

@@ -249,6 +249,10 @@ public sealed partial class ObjectServer
         };
         await r.Engine.WriteAsync(r.Path.Partition, r.Hash, RecordType.Metadata, update, default);
         QueueExpiry(r, update);
+        // A new content type shows in listings too, as Swift's fast-POST has it: the row is rewritten at the POST's
+        // time, so an older copy of the row arriving later cannot undo it.
+        if (contentType.Length > 0 && contentType != current.ContentType)
+            await updater.SendAsync(r.Engine, r.Hash, ContainerUpdate.For(headers, "PUT", r.Path, update with { DataTimestamp = timestamp }, TransactionIdMiddleware.Of(context) ?? ""));
         await SwiftResponses.WriteAsync(context, 202);
     }
 

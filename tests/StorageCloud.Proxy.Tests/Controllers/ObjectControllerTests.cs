@@ -135,6 +135,25 @@ public sealed class ObjectControllerTests(ClusterFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Post_changes_content_type_and_content_headers_and_the_listing_shows_the_new_type()
+    {
+        var c = await fixture.NewContainerAsync();
+        using (await Host.SendAsync(HttpMethod.Put, c + "/o", Token, new StringContent("x"), ("Content-Type", "text/a"))) { }
+        using (var post = await Host.SendAsync(HttpMethod.Post, c + "/o", Token, null, ("Content-Type", "text/b"), ("Content-Disposition", "attachment; filename=o.txt")))
+            Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
+        using (var head = await Host.SendAsync(HttpMethod.Head, c + "/o", Token))
+        {
+            Assert.Equal("text/b", head.Content.Headers.ContentType!.MediaType);
+            Assert.Equal("attachment; filename=o.txt", head.Content.Headers.ContentDisposition!.ToString());
+        }
+        using var listing = await Host.SendAsync(HttpMethod.Get, c + "?format=json", Token);
+        Assert.Contains("\"content_type\": \"text/b\"", await listing.Content.ReadAsStringAsync());
+        // A POST without a type keeps the one the object has.
+        using (await Host.SendAsync(HttpMethod.Post, c + "/o", Token, null, ("X-Object-Meta-C", "3"))) { }
+        using (var again = await Host.SendAsync(HttpMethod.Head, c + "/o", Token)) Assert.Equal("text/b", again.Content.Headers.ContentType!.MediaType);
+    }
+
+    [Fact]
     public async Task Copy_and_put_with_copy_from_carry_data_and_metadata()
     {
         var c = await fixture.NewContainerAsync();

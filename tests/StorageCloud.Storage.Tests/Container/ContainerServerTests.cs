@@ -106,11 +106,22 @@ public sealed class ContainerServerTests : IAsyncLifetime
             Assert.Equal("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<container name=\"pics\" />", await emptyXml.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task A_delimiter_of_several_characters_folds_names_as_one_character_does()
+    {
+        using (await Send("PUT", "/sda/1/AUTH_a/multi")) { }
+        foreach (var name in new[] { "test", "test-%26bar", "test-%26foo", "test-'baz" }) await Row("multi", name, 1);
+        using (var listing = await Send("GET", "/sda/1/AUTH_a/multi?delimiter=-%26"))
+            Assert.Equal("test\ntest-&\ntest-'baz\n", await listing.Content.ReadAsStringAsync());
+        using (var reverse = await Send("GET", "/sda/1/AUTH_a/multi?delimiter=-%26&reverse=on"))
+            Assert.Equal("test-'baz\ntest-&\ntest\n", await reverse.Content.ReadAsStringAsync());
+    }
+
     [Theory]
     [InlineData("?limit=10001", 412, "Maximum limit is 10000")]
     [InlineData("?limit=-1", 412, "Value of limit must be a positive integer")]
     [InlineData("?limit=lots", 412, "Value of limit must be a positive integer")]
-    [InlineData("?delimiter=ab", 412, "Bad delimiter")]
+    [InlineData("?delimiter=a%EF%BF%BF", 412, "Bad delimiter")]
     public async Task Bad_listing_parameters(string query, int status, string body)
     {
         using (await Send("PUT", "/sda/1/AUTH_a/params")) { }
