@@ -96,4 +96,86 @@ public sealed class ObjectVersioningTests(ClusterFixture fixture) : IClassFixtur
         // Clients cannot reach the hidden container: reserved names are refused.
         using (var r = await Host.SendAsync(HttpMethod.Get, $"/v1/AUTH_test/%01versions%01{c[("/v1/AUTH_test/".Length)..]}", Token)) Assert.Equal(HttpStatusCode.PreconditionFailed, r.StatusCode);
     }
+
+    private async Task<HttpStatusCode> Send(HttpMethod method, string path, params (string, string)[] headers)
+    {
+        using var r = await Host.SendAsync(method, path, Token, null, headers);
+        return r.StatusCode;
+    }
+
+    private async Task<long> BytesUsed(string container)
+    {
+        using var head = await Host.SendAsync(HttpMethod.Head, container, Token);
+        return long.Parse(head.Headers.GetValues("X-Container-Bytes-Used").Single());
+    }
+
+    [Fact]
+    public async Task Older_versions_count_in_bytes_used_and_quota_and_keep_their_container_from_deletion()
+    {
+        var c = await fixture.NewContainerAsync(("X-Versions-Enabled", "true"));
+        await Put(c + "/a", "aaaaa");
+        await Put(c + "/a", "bbbbb");
+        Assert.Equal(10, await BytesUsed(c));
+        Assert.Equal(HttpStatusCode.NoContent, await Send(HttpMethod.Post, c, ("X-Container-Meta-Quota-Bytes", "10")));
+        using (var over = await Host.SendAsync(HttpMethod.Put, c + "/a", Token, new StringContent("ccccc"))) Assert.Equal((HttpStatusCode)413, over.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, await Send(HttpMethod.Post, c, ("X-Container-Meta-Quota-Bytes", "")));
+
+        // Deleting the object leaves its versions: the container cannot go until they do.
+        Assert.Equal(HttpStatusCode.NoContent, await Send(HttpMethod.Delete, c + "/a"));
+        Assert.Equal(HttpStatusCode.Conflict, await Send(HttpMethod.Delete, c));
+        foreach (var version in await Versions(c))
+            Assert.Equal(HttpStatusCode.NoContent, await Send(HttpMethod.Delete, $"{c}/a?version-id={version.GetProperty("version_id").GetString()}"));
+        Assert.Equal(HttpStatusCode.NoContent, await Send(HttpMethod.Delete, c));
+        Assert.Equal(HttpStatusCode.NotFound, await Send(HttpMethod.Head, c));
+    }
+
+    [Fact]
+    public async Task An_old_version_made_latest_again_is_listed_once_and_versions_outlive_versioning()
+    {
+        var c = await fixture.NewContainerAsync(("X-Versions-Enabled", "true"));
+        var v1 = await Put(c + "/doc", "one");
+        var v2 = await Put(c + "/doc", "two");
+        using (var body = await Host.SendAsync(HttpMethod.Put, $"{c}/doc?version-id={v1}", Token, new StringContent("x"))) Assert.Equal(HttpStatusCode.BadRequest, body.StatusCode);
+        using (var missing = await Host.SendAsync(HttpMethod.Put, $"{c}/doc?version-id=1234567890.12345", Token, new ByteArrayContent([]))) Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        using (var restore = await Host.SendAsync(HttpMethod.Put, $"{c}/doc?version-id={v1}", Token, new ByteArrayContent([])))
+        {
+            Assert.Equal(HttpStatusCode.Created, restore.StatusCode);
+            Assert.Equal(v1, restore.Headers.GetValues("X-Object-Version-Id").Single());
+        }
+        Assert.Equal(("one", v1), ((await Get(c + "/doc")).Body, (await Get(c + "/doc")).Version));
+        var listed = await Versions(c);
+        Assert.Equal([v2, v1], listed.Select(r => r.GetProperty("version_id").GetString()));
+        Assert.Equal([false, true], listed.Select(r => r.GetProperty("is_latest").GetBoolean()));
+
+        // With versioning off, overwriting and deleting keep the versions written while it was on; new writes have none.
+        Assert.Equal(HttpStatusCode.NoContent, await Send(HttpMethod.Post, c, ("X-Versions-Enabled", "false")));
+        using (var plain = await Host.SendAsync(HttpMethod.Put, c + "/doc", Token, new StringContent("three")))
+            Assert.False(plain.Headers.Contains("X-Object-Version-Id"));
+        listed = await Versions(c);
+        Assert.Equal(["null", v2, v1], listed.Select(r => r.GetProperty("version_id").GetString()));
+        Assert.Equal(HttpStatusCode.NoContent, await Send(HttpMethod.Delete, c + "/doc"));
+        Assert.Equal([v2, v1], (await Versions(c)).Select(r => r.GetProperty("version_id").GetString()));
+        Assert.Equal("one", (await Get($"{c}/doc?version-id={v1}")).Body);
+    }
+
+    [Fact]
+    public async Task Version_listings_fold_by_delimiter_reverse_and_are_json_only()
+    {
+        var c = await fixture.NewContainerAsync(("X-Versions-Enabled", "true"));
+        var a1 = await Put(c + "/a", "1");
+        var a2 = await Put(c + "/a", "2");
+        await Put(c + "/b-x", "x");
+        await Put(c + "/b-y", "y");
+        using (var folded = await Host.SendAsync(HttpMethod.Get, c + "?versions&delimiter=-", Token))
+        {
+            var rows = JsonDocument.Parse(await folded.Content.ReadAsStringAsync()).RootElement.EnumerateArray()
+                .Select(r => r.TryGetProperty("subdir", out var d) ? d.GetString() : r.GetProperty("name").GetString()).ToList();
+            Assert.Equal(["a", "a", "b-"], rows);
+        }
+        using (var reverse = await Host.SendAsync(HttpMethod.Get, c + "?versions&reverse=true&prefix=a", Token))
+            Assert.Equal([a1, a2], JsonDocument.Parse(await reverse.Content.ReadAsStringAsync()).RootElement.EnumerateArray().Select(r => r.GetProperty("version_id").GetString()));
+        Assert.Equal(HttpStatusCode.NotAcceptable, await Send(HttpMethod.Get, c + "?versions&format=xml"));
+        Assert.Equal(HttpStatusCode.NotAcceptable, await Send(HttpMethod.Get, c + "?versions", ("Accept", "text/plain")));
+        Assert.Equal(HttpStatusCode.BadRequest, await Send(HttpMethod.Get, c + "?versions&delimiter=1"));
+    }
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using StorageCloud.ObjectLayer;
 using StorageCloud.Proxy.Auth;
 using StorageCloud.Proxy.Controllers;
+using StorageCloud.Proxy.Middleware.Versioning;
 
 namespace StorageCloud.Proxy.Middleware.Quotas;
 
@@ -38,7 +39,11 @@ public sealed class ContainerQuotaMiddleware(RequestDelegate next, Cluster clust
                 // Quotas are counted against the container's current totals, not a cached copy.
                 cluster.Cache.Invalidate(target.Account, target.Container);
                 info = await cluster.GetContainerInfoAsync(target.Account, target.Container, cancellationToken: context.RequestAborted);
-                var over = (Limit(info.Meta("Quota-Bytes")) is { } bytes && info.BytesUsed + target.Bytes > bytes)
+                // Older versions count against the quota too, as Swift's container HEAD reports them in the bytes used.
+                var used = info.BytesUsed;
+                if (Limit(info.Meta("Quota-Bytes")) is not null && info.Header(ObjectVersioningMiddleware.EnabledSysmeta) is { Length: > 0 })
+                    used += await ObjectVersioningMiddleware.VersionsBytesAsync(cluster, target.Account, target.Container, context.RequestAborted);
+                var over = (Limit(info.Meta("Quota-Bytes")) is { } bytes && used + target.Bytes > bytes)
                            || (Limit(info.Meta("Quota-Count")) is { } count && info.ObjectCount + 1 > count);
                 if (over)
                 {

@@ -61,8 +61,11 @@ public sealed partial class ObjectVersioningMiddleware
         // (HttpClient re-spells the type with a space after ';'.)
         if (stored.IsSuccess && stored.Header("Content-Type")?.Replace(" ", "", StringComparison.Ordinal) == DeleteMarker)
         {
+            // A marker reads as a 404 that says what it is, as Swift's.
+            context.Response.StatusCode = 404;
             context.Response.Headers["X-Object-Version-Id"] = versionId;
-            await Relay.StatusAsync(context, 404);
+            context.Response.ContentType = DeleteMarker;
+            context.Response.ContentLength = 0;
             return;
         }
         if (stored.IsSuccess) context.Response.Headers["X-Object-Version-Id"] = versionId;
@@ -77,6 +80,27 @@ public sealed partial class ObjectVersioningMiddleware
     private async Task DeleteVersionAsync(HttpContext context, SwiftPath path, string versionId)
     {
         var (account, container, obj) = (path.Account!, path.Container!, path.Object!);
+        var s3 = context.Request.Headers[RestorePreviousHeader] == "true";
+        if (versionId == "null" && !s3)
+        {
+            // The null version is whatever the container holds now; a version there stays one, archived first (Swift
+            // deletes only its link to the version).
+            var archived = await ArchiveCurrentAsync(context, account, container, obj, onlyVersioned: true);
+            if (archived != 0)
+            {
+                await Relay.StatusAsync(context, archived);
+                return;
+            }
+            using var removedNull = await cluster.ObjectWriteAsync(HttpMethod.Delete, account, container, obj, Relay.BackendHeaders(context), context.RequestAborted);
+            context.Response.Headers["X-Object-Version-Id"] = "null";
+            await Relay.StatusAsync(context, removedNull.Status is >= 200 and < 300 or 404 ? 204 : removedNull.Status);
+            return;
+        }
+        if (!s3 && !SwiftTimestamp.TryParse(versionId, out _, out _))
+        {
+            await Relay.StatusAsync(context, 400, "Invalid version parameter");
+            return;
+        }
         var current = await CurrentIdAsync(context, path);
         var older = await OlderVersionsAsync(context, account, container, obj);
         bool wasLatest;
@@ -88,7 +112,14 @@ public sealed partial class ObjectVersioningMiddleware
                 await Relay.StatusAsync(context, removed.Status);
                 return;
             }
-            wasLatest = context.Request.Headers[RestorePreviousHeader] == "true";
+            // A version made latest again (PUT ?version-id=) is also still in the hidden container.
+            var copy = older.FindIndex(v => v.Id == versionId);
+            if (copy >= 0)
+            {
+                using var dropped = await cluster.ObjectWriteAsync(HttpMethod.Delete, account, VersionsContainer(container), older[copy].VersionName, [Reserved], context.RequestAborted);
+                older.RemoveAt(copy);
+            }
+            wasLatest = s3;
         }
         else
         {
@@ -116,6 +147,48 @@ public sealed partial class ObjectVersioningMiddleware
         }
         context.Response.Headers["X-Object-Version-Id"] = versionId;
         await Relay.StatusAsync(context, 204);
+    }
+
+    /// <summary>
+    /// PUT ?version-id= with no body: that older version becomes the latest again, keeping its id (the version stays
+    /// listed once, now as the latest); the object it replaces is archived first if it is a version.
+    /// </summary>
+    private async Task PutVersionAsync(HttpContext context, SwiftPath path, string versionId, bool enabled)
+    {
+        var request = context.Request;
+        if (request.ContentLength is > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0))
+        {
+            await Relay.StatusAsync(context, 400, "PUT version-id requests require a zero byte body");
+            return;
+        }
+        if (versionId == "null" || !SwiftTimestamp.TryParse(versionId, out var at, out _))
+        {
+            await Relay.StatusAsync(context, 400, "Invalid version parameter");
+            return;
+        }
+        var (account, container, obj) = (path.Account!, path.Container!, path.Object!);
+        if (await CurrentIdAsync(context, path) == versionId)
+        {
+            context.Response.Headers["X-Object-Version-Id"] = versionId;
+            await Relay.StatusAsync(context, 201);
+            return;
+        }
+        using var source = await cluster.ObjectReadAsync(HttpMethod.Get, account, VersionsContainer(container), VersionName(obj, at), [Reserved], newest: true, context.RequestAborted);
+        if (!source.IsSuccess || source.Header("Content-Type")?.Replace(" ", "", StringComparison.Ordinal) == DeleteMarker)
+        {
+            await Relay.StatusAsync(context, source.IsSuccess || source.Status == 404 ? 404 : 503,
+                source.IsSuccess || source.Status == 404 ? "The specified version does not exist" : null);
+            return;
+        }
+        var archived = await ArchiveCurrentAsync(context, account, container, obj, onlyVersioned: !enabled);
+        if (archived != 0)
+        {
+            await Relay.StatusAsync(context, archived);
+            return;
+        }
+        var status = await StreamCopyAsync(context, source, account, container, obj, at);
+        if (status is >= 200 and < 300) context.Response.Headers["X-Object-Version-Id"] = versionId;
+        await Relay.StatusAsync(context, status is >= 200 and < 300 ? 201 : status is >= 400 and < 500 ? status : 503);
     }
 
     /// <summary>
@@ -152,7 +225,11 @@ public sealed partial class ObjectVersioningMiddleware
         await Relay.WriteStatusAsync(context, posted.Status);
     }
 
-    /// <summary>GET ?versions: every version of every name (newest first within a name), with version_id and is_latest.</summary>
+    /// <summary>
+    /// GET ?versions: every version of every name, with version_id and is_latest, as Swift lists them: by name, a
+    /// name's null version first and then its versions newest first (reverse: names backwards, versions oldest first),
+    /// names with the delimiter after the prefix folded into subdirs, paged by marker, version_marker and limit.
+    /// </summary>
     private async Task ListVersionsAsync(HttpContext context, SwiftPath path)
     {
         var info = await cluster.GetContainerInfoAsync(path.Account!, path.Container!, cancellationToken: context.RequestAborted);
@@ -166,7 +243,37 @@ public sealed partial class ObjectVersioningMiddleware
             await Relay.StatusAsync(context, info.Status == 404 ? 404 : 503);
             return;
         }
-        var prefix = context.Request.Query["prefix"].ToString();
+        var query = context.Request.Query;
+        // As Swift's: a version listing is JSON only (406 for any other format or a client that takes no JSON).
+        var format = query["format"].ToString();
+        var accept = context.Request.Headers.Accept.ToString();
+        if ((format.Length > 0 && !format.Equals("json", StringComparison.OrdinalIgnoreCase))
+            || (format.Length == 0 && accept.Length > 0 && !accept.Contains("application/json", StringComparison.OrdinalIgnoreCase)
+                && !accept.Contains("*/*", StringComparison.Ordinal) && !accept.Contains("application/*", StringComparison.OrdinalIgnoreCase)))
+        {
+            await Relay.StatusAsync(context, 406);
+            return;
+        }
+        var delimiter = query["delimiter"].ToString();
+        // Version ids are digits and dots: a delimiter made of those would cut them apart.
+        if (delimiter.AsSpan().IndexOfAny("0123456789.\u0001") >= 0)
+        {
+            await Relay.StatusAsync(context, 400, "invalid delimiter param");
+            return;
+        }
+        var versionMarker = query["version_marker"].ToString();
+        if (query.ContainsKey("version_marker") && !query.ContainsKey("marker"))
+        {
+            await Relay.StatusAsync(context, 400, "version_marker param requires marker");
+            return;
+        }
+        if (versionMarker.Length > 0 && versionMarker != "null" && !SwiftTimestamp.TryParse(versionMarker, out _, out _))
+        {
+            await Relay.StatusAsync(context, 400, "invalid version_marker param");
+            return;
+        }
+        var reverse = query["reverse"].ToString().ToLowerInvariant() is "true" or "1" or "yes" or "on" or "t" or "y";
+        var prefix = query["prefix"].ToString();
         var current = await ListAsync(context, path.Account!, path.Container!, prefix, []);
         var stored = await ListAsync(context, path.Account!, VersionsContainer(path.Container!), BackendPath.ReservedPrefix + prefix, [Reserved]);
         var byName = new SortedDictionary<string, List<Dictionary<string, object?>>>(StringComparer.Ordinal);
@@ -191,30 +298,37 @@ public sealed partial class ObjectVersioningMiddleware
         {
             var versionName = row.GetProperty("name").GetString()!;
             var name = versionName[1..versionName.LastIndexOf(BackendPath.ReservedPrefix)];
+            var id = IdOf(versionName);
+            // A version made latest again is both current and stored: it is listed once, as the latest.
+            if (byName.TryGetValue(name, out var known) && known.Exists(v => (string)v["version_id"]! == id)) continue;
             var entry = Row(row);
             entry["name"] = name;
-            entry["version_id"] = IdOf(versionName);
+            entry["version_id"] = id;
             entry["is_latest"] = false;
             Add(byName, name, entry);
         }
         var listing = new List<Dictionary<string, object?>>();
-        foreach (var (_, versions) in byName)
+        string? lastSubdir = null;
+        IEnumerable<KeyValuePair<string, List<Dictionary<string, object?>>>> names = reverse ? byName.Reverse() : byName;
+        foreach (var (name, versions) in names)
         {
-            // The newest first; with no current object, the newest older version (a delete marker) is the latest.
-            versions.Sort((a, b) => (bool)b["is_latest"]! != (bool)a["is_latest"]! ? ((bool)b["is_latest"]! ? 1 : -1)
-                : string.CompareOrdinal((string)b["version_id"]!, (string)a["version_id"]!));
-            if (!versions.Exists(v => (bool)v["is_latest"]!)) versions[0]["is_latest"] = true;
+            if (delimiter.Length > 0 && name.IndexOf(delimiter, prefix.Length, StringComparison.Ordinal) is var cut and >= 0)
+            {
+                var subdir = name[..(cut + delimiter.Length)];
+                if (subdir != lastSubdir) listing.Add(new Dictionary<string, object?> { ["subdir"] = lastSubdir = subdir });
+                continue;
+            }
+            // The null version first, then the newest; with no current object, the newest delete marker is the latest.
+            versions.Sort((a, b) => Rank(a) != Rank(b) ? Rank(a) - Rank(b) : string.CompareOrdinal((string)b["version_id"]!, (string)a["version_id"]!));
+            if (!versions.Exists(v => (bool)v["is_latest"]!) && versions.Find(v => (string?)v["content_type"] == DeleteMarker) is { } marker) marker["is_latest"] = true;
+            if (reverse)
+            {
+                var from = Rank(versions[0]) == 0 ? 1 : 0;
+                versions.Reverse(from, versions.Count - from);
+            }
             listing.AddRange(versions);
         }
-        listing = Page(listing, context.Request);
-        // As Swift's: a version listing is JSON whatever format was asked for (406 for a client that takes no JSON).
-        var accept = context.Request.Headers.Accept.ToString();
-        if (accept.Length > 0 && !accept.Contains("application/json", StringComparison.OrdinalIgnoreCase) && !accept.Contains("*/*", StringComparison.Ordinal)
-            && !accept.Contains("application/*", StringComparison.OrdinalIgnoreCase))
-        {
-            await Relay.StatusAsync(context, 406);
-            return;
-        }
+        listing = Page(listing, context.Request, reverse);
         var body = Encoding.UTF8.GetBytes(PythonJson.Serialize(listing));
         context.Response.StatusCode = 200;
         context.Response.ContentType = ListingFormats.ContentType("json");
@@ -223,24 +337,27 @@ public sealed partial class ObjectVersioningMiddleware
         await context.Response.Body.WriteAsync(body, context.RequestAborted);
     }
 
+    private static int Rank(Dictionary<string, object?> version) => (string)version["version_id"]! == "null" ? 0 : 1;
+
     /// <summary>The page after marker (and version_marker, for the versions of that name) and up to limit, as clients page through.</summary>
-    private static List<Dictionary<string, object?>> Page(List<Dictionary<string, object?>> listing, HttpRequest request)
+    private static List<Dictionary<string, object?>> Page(List<Dictionary<string, object?>> listing, HttpRequest request, bool reverse)
     {
         var marker = request.Query["marker"].ToString();
         var versionMarker = request.Query["version_marker"].ToString();
         var limit = int.TryParse(request.Query["limit"].ToString(), out var l) && l is > 0 and <= 10000 ? l : 10000;
+        static string Key(Dictionary<string, object?> v) => (string)(v.GetValueOrDefault("name") ?? v["subdir"])!;
         var start = 0;
         if (marker.Length > 0)
         {
-            start = listing.FindIndex(v => string.CompareOrdinal((string)v["name"]!, marker) > 0);
+            start = listing.FindIndex(v => reverse ? string.CompareOrdinal(Key(v), marker) < 0 : string.CompareOrdinal(Key(v), marker) > 0);
             if (start < 0) start = listing.Count;
             if (versionMarker.Length > 0)
             {
-                var at = listing.FindIndex(v => (string)v["name"]! == marker && (string)v["version_id"]! == versionMarker);
+                var at = listing.FindIndex(v => Key(v) == marker && (string?)v.GetValueOrDefault("version_id") == versionMarker);
                 if (at >= 0) start = at + 1;
             }
         }
-        return listing.Skip(start).Take(limit).ToList();
+        return listing.GetRange(start, Math.Min(limit, listing.Count - start));
     }
 
     private static void Add(SortedDictionary<string, List<Dictionary<string, object?>>> byName, string name, Dictionary<string, object?> entry)

@@ -66,12 +66,15 @@ public sealed partial class ObjectVersioningMiddleware(RequestDelegate next, Clu
         var enabled = IsTrue(info.Header(EnabledSysmeta));
         var versionId = request.Query["version-id"].ToString();
         var hasVersionId = request.Query.ContainsKey("version-id");
-        if (!enabled && !hasVersionId)
+        var method = request.Method;
+        // With versioning off again, versions written while it was on are still versions (Swift keeps them in the
+        // hidden container and links the latest): overwriting or deleting such an object first archives it.
+        var wasVersioned = !enabled && info.Header(EnabledSysmeta) is { Length: > 0 } && method is "PUT" or "DELETE";
+        if (!enabled && !hasVersionId && !wasVersioned)
         {
             await next(context);
             return;
         }
-        var method = request.Method;
         var read = method is "GET" or "HEAD";
         if (await authorizer.AuthorizeAsync(context, path, read ? info.ReadAcl : info.WriteAcl) is { } denial)
         {
@@ -80,6 +83,12 @@ public sealed partial class ObjectVersioningMiddleware(RequestDelegate next, Clu
         }
         switch (method)
         {
+            case "PUT" or "DELETE" when !enabled && !hasVersionId:
+                await ArchiveThenAsync(context, path);
+                break;
+            case "PUT" when hasVersionId:
+                await PutVersionAsync(context, path, versionId, enabled);
+                break;
             case "GET" or "HEAD" when hasVersionId:
                 await ReadVersionAsync(context, path, versionId);
                 break;
@@ -168,19 +177,80 @@ public sealed partial class ObjectVersioningMiddleware(RequestDelegate next, Clu
             // The switch is sysmeta, which never reaches clients as such: it is shown as X-Versions-Enabled.
             var info = await cluster.GetContainerInfoAsync(path.Account!, path.Container!, cancellationToken: context.RequestAborted);
             if (info.Exists && info.Header(EnabledSysmeta) is { Length: > 0 } enabled)
+            {
                 context.Response.Headers["X-Versions-Enabled"] = IsTrue(enabled) ? "True" : "False";
+                // The bytes of older versions count as the container's, as in Swift (and its quota counts them).
+                var older = await VersionsBytesAsync(cluster, path.Account!, path.Container!, context.RequestAborted);
+                if (older > 0)
+                    context.Response.OnStarting(() =>
+                    {
+                        var headers = context.Response.Headers;
+                        if (long.TryParse(headers["X-Container-Bytes-Used"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var used))
+                            headers["X-Container-Bytes-Used"] = (used + older).ToString(CultureInfo.InvariantCulture);
+                        return Task.CompletedTask;
+                    });
+            }
+        }
+        else if (request.Method is "DELETE")
+        {
+            await DeleteContainerAsync(context, path);
+            return;
         }
         await next(context);
     }
 
+    /// <summary>The bytes a container's older versions take (0 when it has none, or never had versioning).</summary>
+    public static async Task<long> VersionsBytesAsync(Cluster cluster, string account, string container, CancellationToken cancellationToken)
+    {
+        using var head = await cluster.ContainerReadAsync(HttpMethod.Head, account, VersionsContainer(container), "", [Reserved], newest: true, cancellationToken);
+        return head.IsSuccess && long.TryParse(head.Header("X-Container-Bytes-Used"), NumberStyles.None, CultureInfo.InvariantCulture, out var used) ? used : 0;
+    }
+
+    /// <summary>
+    /// A container with older versions cannot be deleted (Swift's 409: they would be left unreachable); once it is
+    /// deleted, its hidden versions container goes too.
+    /// </summary>
+    private async Task DeleteContainerAsync(HttpContext context, SwiftPath path)
+    {
+        var info = await cluster.GetContainerInfoAsync(path.Account!, path.Container!, cancellationToken: context.RequestAborted);
+        if (!info.Exists || info.Header(EnabledSysmeta) is not { Length: > 0 })
+        {
+            await next(context);
+            return;
+        }
+        if (await authorizer.AuthorizeAsync(context, path, null) is { } denial)
+        {
+            await Relay.DenyAsync(context, denial, path);
+            return;
+        }
+        var versions = VersionsContainer(path.Container!);
+        using (var head = await cluster.ContainerReadAsync(HttpMethod.Head, path.Account!, versions, "", [Reserved], newest: true, context.RequestAborted))
+        {
+            if (head.IsSuccess && long.TryParse(head.Header("X-Container-Object-Count"), NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count > 0)
+            {
+                await Relay.StatusAsync(context, 409, "Delete all versions before deleting container.");
+                return;
+            }
+        }
+        await next(context);
+        if (context.Response.StatusCode == 204)
+        {
+            using var dropped = await cluster.ContainerWriteAsync(HttpMethod.Delete, path.Account!, versions, [Reserved], context.RequestAborted);
+        }
+    }
+
     private static bool IsTrue(string? value) => value is not null && value.Equals("true", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Copies the current object (if any) into the hidden container under its version name; 0 or the status to answer.</summary>
-    private async Task<int> ArchiveCurrentAsync(HttpContext context, string account, string container, string obj)
+    /// <summary>
+    /// Copies the current object (if any) into the hidden container under its version name; 0 or the status to answer.
+    /// With <paramref name="onlyVersioned"/>, an object written while versioning was off (it has no version id) is left alone.
+    /// </summary>
+    private async Task<int> ArchiveCurrentAsync(HttpContext context, string account, string container, string obj, bool onlyVersioned = false)
     {
         using var current = await cluster.ObjectReadAsync(HttpMethod.Get, account, container, obj, [new("X-Newest", "true")], newest: true, context.RequestAborted);
         if (current.Status == 404) return 0;
         if (!current.IsSuccess) return 503;
+        if (onlyVersioned && current.Header(VersionIdSysmeta) is null) return 0;
         var stamp = SwiftTimestamp.Parse(current.Header(VersionIdSysmeta) ?? current.Header("X-Timestamp") ?? "0");
         var status = await StreamCopyAsync(context, current, account, VersionsContainer(container), VersionName(obj, stamp), stamp);
         return status is >= 200 and < 300 ? 0 : 503;
@@ -221,6 +291,18 @@ public sealed partial class ObjectVersioningMiddleware(RequestDelegate next, Clu
             if (context.Response.StatusCode == 201) context.Response.Headers["X-Object-Version-Id"] = id.Normal;
             return Task.CompletedTask;
         });
+        await next(context);
+    }
+
+    /// <summary>A write or delete with versioning off: a current object that is a version is archived first, then the request goes on.</summary>
+    private async Task ArchiveThenAsync(HttpContext context, SwiftPath path)
+    {
+        var status = await ArchiveCurrentAsync(context, path.Account!, path.Container!, path.Object!, onlyVersioned: true);
+        if (status != 0)
+        {
+            await Relay.StatusAsync(context, status);
+            return;
+        }
         await next(context);
     }
 
