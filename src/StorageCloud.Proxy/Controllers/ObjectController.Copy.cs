@@ -89,6 +89,12 @@ public sealed partial class ObjectController
         }
         var headers = CopyHeaders(context, src, dest.Object!);
         if (composite) headers.RemoveAll(h => IsCompositeHeader(h.Key));
+        else if (src.Header(Middleware.SymlinkMiddleware.TargetSysmeta) is not null
+                 && Middleware.SymlinkMiddleware.RetargetCopiedLink(context.Request.Headers, headers) is { } linkProblem)
+        {
+            await Relay.StatusAsync(context, 412, linkProblem);
+            return;
+        }
         var reading = composite ? ReadThroughFilters(context, source, src) : null;
         var body = reading?.Body ?? await src.ReadBodyAsync(context.RequestAborted);
         PutResult result;

@@ -93,6 +93,8 @@ public static class Relay
         }
         if (HttpMethods.IsHead(context.Request.Method) && response.Status >= 400)
         {
+            // A failed precondition still says what the object is (its ETag and dates), as Swift's does.
+            if (response.Status == 412) CopyHeaders(response, context.Response, owner);
             await StatusAsync(context, response.Status);
             return;
         }

@@ -238,8 +238,26 @@ public sealed class StaticWebMiddleware(RequestDelegate next, Cluster cluster, S
 
     private static Task RedirectWithSlashAsync(HttpContext context, string raw)
     {
-        context.Response.Headers.Location = raw.Split('?')[0] + "/";
+        context.Response.Headers.Location = HostUrl(context.Request) + raw.Split('?')[0] + "/";
         return Relay.StatusAsync(context, 301);
+    }
+
+    /// <summary>
+    /// scheme://host[:port] as the client addressed us: Swift makes redirect locations absolute this way, and
+    /// clients that compare them (its functional tests among them) expect it. Default ports are left out.
+    /// </summary>
+    private static string HostUrl(HttpRequest request)
+    {
+        var scheme = string.IsNullOrEmpty(request.Scheme) ? "http" : request.Scheme;
+        var host = request.Headers.Host.ToString();
+        if (host.Length == 0)
+        {
+            var local = request.HttpContext.Connection;
+            host = $"{local.LocalIpAddress?.ToString() ?? "localhost"}:{local.LocalPort.ToString(CultureInfo.InvariantCulture)}";
+        }
+        if ((scheme == "http" && host.EndsWith(":80", StringComparison.Ordinal)) || (scheme == "https" && host.EndsWith(":443", StringComparison.Ordinal)))
+            host = host[..host.LastIndexOf(':')];
+        return $"{scheme}://{host}";
     }
 
     private static string RawPath(HttpContext context)

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using StorageCloud.ObjectLayer;
@@ -9,17 +11,25 @@ namespace StorageCloud.Proxy.Middleware;
 /// <summary>
 /// Swift's symlinks: a zero-byte PUT with X-Symlink-Target (and -Account, and -Etag for a static link) makes an
 /// object that GET and HEAD follow, as the caller, up to <see cref="SymloopMax"/> links deep; ?symlink=get returns the
-/// link itself; a POST to a link answers 307 with the target's location.
+/// link itself; a POST to a link answers 307 with the target's location. Listings show where links point
+/// (symlink_path, and symlink_etag/symlink_bytes for static links) from parameters the PUT adds to the row's hash.
 /// </summary>
-public sealed class SymlinkMiddleware(Cluster cluster, SwiftAuthorizer authorizer, IServiceProvider services) : IMiddleware, IObjectReadFilter
+public sealed partial class SymlinkMiddleware(Cluster cluster, SwiftAuthorizer authorizer, IServiceProvider services) : IMiddleware, IObjectReadFilter
 {
     /// <summary>Most links one read follows (symloop_max).</summary>
     public const int SymloopMax = 2;
 
-    private const string Target = "X-Object-Sysmeta-Symlink-Target";
+    /// <summary>The sysmeta a link keeps its target in (quoted "container/object"); other features recognize links by it.</summary>
+    public const string TargetSysmeta = "X-Object-Sysmeta-Symlink-Target";
+
+    private const string Target = TargetSysmeta;
     private const string TargetAccount = "X-Object-Sysmeta-Symlink-Target-Account";
     private const string TargetEtag = "X-Object-Sysmeta-Symlink-Target-Etag";
     private const string TargetBytes = "X-Object-Sysmeta-Symlink-Target-Bytes";
+    private const string ListingEtag = "X-Object-Sysmeta-Container-Update-Override-Etag";
+    private const string SloEtag = "X-Object-Sysmeta-Slo-Etag";
+    private const string SloSize = "X-Object-Sysmeta-Slo-Size";
+    private const string EmptyMd5 = "d41d8cd98f00b204e9800998ecf8427e";
     private const string FormError = "X-Symlink-Target header must be of the form <container name>/<object name>";
 
     /// <inheritdoc />
@@ -67,7 +77,9 @@ public sealed class SymlinkMiddleware(Cluster cluster, SwiftAuthorizer authorize
                 if (context.Response.StatusCode == 202)
                 {
                     context.Response.Headers.Location = $"/v1/{head.Header(TargetAccount) ?? SwiftPath.QuoteKeepSlash(path.Account!)}/{target}";
-                    await Relay.StatusAsync(context, 307);
+                    // Even a static link whose target changed redirects; its ETag says which version it was made for.
+                    if (head.Header(TargetEtag) is { } etag) context.Response.Headers["X-Symlink-Target-Etag"] = etag;
+                    await Relay.StatusAsync(context, 307, "The requested POST was applied to a symlink. POST directly to the target to apply requested metadata.");
                     return;
                 }
                 held.Position = 0;
@@ -80,7 +92,11 @@ public sealed class SymlinkMiddleware(Cluster cluster, SwiftAuthorizer authorize
 
     private sealed record Problem(int Status, string? Text, string? Location = null);
 
-    /// <summary>Checks the link's headers and moves them to sysmeta; a static link's target must exist with that ETag.</summary>
+    /// <summary>
+    /// Checks the link's headers and moves them to sysmeta. A static link's target must exist with that ETag (static
+    /// links on the way are followed, a dynamic one is the object checked); the link then records the target's size
+    /// and, without a Content-Type of its own, the target's.
+    /// </summary>
     private async Task<Problem?> PrepareLinkAsync(HttpContext context, SwiftPath path)
     {
         var request = context.Request;
@@ -91,27 +107,41 @@ public sealed class SymlinkMiddleware(Cluster cluster, SwiftAuthorizer authorize
         if (raw.StartsWith('/') || slash <= 0 || slash == raw.Length - 1) return new Problem(412, FormError);
         var (container, obj) = (raw[..slash], raw[(slash + 1)..]);
         var account = path.Account!;
+        string? quotedAccount = null;
         if (request.Headers["X-Symlink-Target-Account"].ToString() is { Length: > 0 } given)
         {
             account = Uri.UnescapeDataString(given);
             if (account.Contains('/')) return new Problem(412, "Account name cannot contain slashes");
-            request.Headers[TargetAccount] = SwiftPath.QuoteKeepSlash(account);
+            quotedAccount = SwiftPath.QuoteKeepSlash(account);
+            request.Headers[TargetAccount] = quotedAccount;
         }
         if ((account, container, obj) == (path.Account, path.Container, path.Object)) return new Problem(400, "Symlink cannot target itself");
-        request.Headers[Target] = SwiftPath.QuoteKeepSlash($"{container}/{obj}");
+        var quotedTarget = SwiftPath.QuoteKeepSlash($"{container}/{obj}");
+        request.Headers[Target] = quotedTarget;
         var etag = request.Headers["X-Symlink-Target-Etag"].ToString().Trim('"');
         if (etag.IndexOfAny([';', '"', '\\']) >= 0) return new Problem(400, "Bad X-Symlink-Target-Etag format");
+        string? bytes = null;
+        // A listing etag some middleware before this one chose stays the base the link's parameters are added to.
+        var chosen = request.Headers[ListingEtag].ToString();
+        var listingBase = chosen.Length > 0 ? chosen : EmptyMd5;
         if (etag.Length > 0)
         {
-            var location = $"/v1/{account}/{container}/{obj}";
-            using var head = await ReadAsCallerAsync(context, HttpMethod.Head, account, container, obj, []);
-            if (head.Status == 404) return new Problem(409, "X-Symlink-Target does not exist", location);
-            if (!head.IsSuccess) return new Problem(head.Status is 401 or 403 ? head.Status : 503, null);
-            var found = head.Header("X-Object-Sysmeta-Slo-Etag") ?? head.Header("ETag")?.Trim('"');
-            if (found != etag) return new Problem(409, $"Object Etag '{found}' does not match X-Symlink-Target-Etag header '{etag}'", location);
+            using var found = await FollowAsync(context, account, quotedTarget, HttpMethod.Head, [], etag, hops: 0, followDynamic: false);
+            if (found.Response is not { } final) return new Problem(found.Status, found.Text, found.Location);
+            if (final.Status == 404) return new Problem(409, "X-Symlink-Target does not exist", found.Location);
+            if (!final.IsSuccess) return new Problem(final.Status == 0 ? 503 : final.Status, null);
             request.Headers[TargetEtag] = etag;
-            request.Headers[TargetBytes] = head.Header("X-Object-Sysmeta-Slo-Size") ?? head.ContentLength?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "0";
+            bytes = final.Header(SloSize) ?? final.ContentLength?.ToString(CultureInfo.InvariantCulture) ?? final.Header("Content-Length") ?? "0";
+            request.Headers[TargetBytes] = bytes;
+            // What the target's row says besides its own link (a large object's slo_etag) shows on the link's row too.
+            if (chosen.Length == 0)
+            {
+                if (final.Header(ListingEtag) is { } targetListing) listingBase = EmptyMd5 + OtherParams(targetListing);
+                else if (final.Header(SloEtag) is { } sloEtag) listingBase = $"{EmptyMd5}; slo_etag={sloEtag}";
+            }
+            if (request.Headers.ContentType.Count == 0 && final.Header("Content-Type") is { Length: > 0 } type) request.Headers.ContentType = type;
         }
+        request.Headers[ListingEtag] = ListingValue(listingBase, quotedTarget, quotedAccount, etag.Length > 0 ? etag : null, bytes);
         request.Headers.Remove("X-Symlink-Target");
         request.Headers.Remove("X-Symlink-Target-Account");
         request.Headers.Remove("X-Symlink-Target-Etag");
@@ -119,68 +149,55 @@ public sealed class SymlinkMiddleware(Cluster cluster, SwiftAuthorizer authorize
         return null;
     }
 
-    /// <inheritdoc />
-    public void PrepareRead(HttpContext context, List<KeyValuePair<string, string>> backendHeaders)
-        => ReadFilterHeaders.IgnoreRangeIfPresent(backendHeaders, Target);
-
-    /// <inheritdoc />
-    public async Task<bool> TryAnswerAsync(HttpContext context, SwiftPath path, BackendResponse response)
+    /// <summary>
+    /// A copy of a link itself (?symlink=get) keeps pointing where the source pointed, unless the request names another
+    /// account with X-Symlink-Target-Account, as a link PUT may: the copy's sysmeta and listing row then say so.
+    /// Returns Swift's 412 text for an account name with a slash, or null.
+    /// </summary>
+    public static string? RetargetCopiedLink(IHeaderDictionary request, List<KeyValuePair<string, string>> headers)
     {
-        if (!response.IsSuccess || response.Header(Target) is not { } first) return false;
-        if (context.Request.Query["symlink"] == "get")
+        if (request["X-Symlink-Target-Account"].ToString() is not { Length: > 0 } given) return null;
+        var account = Uri.UnescapeDataString(given);
+        if (account.Contains('/')) return "Account name cannot contain slashes";
+        string? target = null, etag = null, bytes = null, listing = null;
+        foreach (var (name, value) in headers)
         {
-            context.Response.Headers["X-Symlink-Target"] = first;
-            if (response.Header(TargetAccount) is { } acct) context.Response.Headers["X-Symlink-Target-Account"] = acct;
-            if (response.Header(TargetEtag) is { } te) context.Response.Headers["X-Symlink-Target-Etag"] = te;
-            if (response.Header(TargetBytes) is { } tb) context.Response.Headers["X-Symlink-Target-Bytes"] = tb;
-            return false;
+            if (name.Equals(Target, StringComparison.OrdinalIgnoreCase)) target = value;
+            else if (name.Equals(TargetEtag, StringComparison.OrdinalIgnoreCase)) etag = value;
+            else if (name.Equals(TargetBytes, StringComparison.OrdinalIgnoreCase)) bytes = value;
+            else if (name.Equals(ListingEtag, StringComparison.OrdinalIgnoreCase)) listing = value;
         }
-        var others = services.GetServices<IObjectReadFilter>().Where(f => f != this).ToList();
-        var account = path.Account!;
-        var link = response;
-        BackendResponse? current = null;
-        try
+        if (target is null) return null;
+        var quotedAccount = SwiftPath.QuoteKeepSlash(account);
+        headers.RemoveAll(h => h.Key.Equals(TargetAccount, StringComparison.OrdinalIgnoreCase) || h.Key.Equals(ListingEtag, StringComparison.OrdinalIgnoreCase)
+                               || h.Key.Equals("X-Symlink-Target-Account", StringComparison.OrdinalIgnoreCase));
+        headers.Add(new(TargetAccount, quotedAccount));
+        var listingBase = listing is null ? EmptyMd5 : EmptyMd5 + OtherParams(listing);
+        headers.Add(new(ListingEtag, ListingValue(listingBase, target, quotedAccount, etag, etag is null ? null : bytes ?? "0")));
+        return null;
+    }
+
+    /// <summary>The container-update etag of a link: its base, then where it points, as the listing reads them back.</summary>
+    private static string ListingValue(string listingBase, string quotedTarget, string? quotedAccount, string? etag, string? bytes)
+    {
+        var sb = new StringBuilder(listingBase).Append("; symlink_target=").Append(quotedTarget);
+        if (quotedAccount is not null) sb.Append("; symlink_target_account=").Append(quotedAccount);
+        if (etag is not null) sb.Append("; symlink_target_etag=").Append(etag).Append("; symlink_target_bytes=").Append(bytes ?? "0");
+        return sb.ToString();
+    }
+
+    /// <summary>The "; key=value" parameters of a container-update etag other than a link's own (which the new link replaces).</summary>
+    private static string OtherParams(string value)
+    {
+        var parts = value.Split(';');
+        var sb = new StringBuilder();
+        for (var i = 1; i < parts.Length; i++)
         {
-            for (var hops = 0; ; hops++)
-            {
-                var target = Uri.UnescapeDataString(link.Header(Target)!);
-                var expectedEtag = link.Header(TargetEtag);
-                account = link.Header(TargetAccount) is { } a ? Uri.UnescapeDataString(a) : account;
-                if (hops >= SymloopMax)
-                {
-                    await Relay.StatusAsync(context, 409, $"Too many levels of symbolic links, maximum allowed is {SymloopMax}");
-                    return true;
-                }
-                var slash = target.IndexOf('/');
-                var (container, obj) = (target[..slash], target[(slash + 1)..]);
-                var location = $"/v1/{account}/{container}/{obj}";
-                var headers = Relay.BackendHeaders(context);
-                foreach (var f in others) f.PrepareRead(context, headers);
-                if (current is not null && current != response) current.Dispose();
-                current = await ReadAsCallerAsync(context, new HttpMethod(context.Request.Method), account, container, obj, headers);
-                context.Response.Headers.ContentLocation = location;
-                if (current.IsSuccess && current.Header(Target) is not null && current.Header(TargetEtag) is null)
-                {
-                    link = current;
-                    continue;
-                }
-                var finalEtag = current.Header("X-Object-Sysmeta-Slo-Etag") ?? current.Header("ETag")?.Trim('"');
-                if (expectedEtag is not null && current.IsSuccess && finalEtag != expectedEtag)
-                {
-                    await Relay.StatusAsync(context, 409, $"Object Etag '{finalEtag}' does not match X-Symlink-Target-Etag header '{expectedEtag}'");
-                    return true;
-                }
-                var targetPath = new SwiftPath("v1", account, container, obj, true);
-                foreach (var f in others)
-                    if (await f.TryAnswerAsync(context, targetPath, current)) return true;
-                await Relay.WriteAsync(context, current, SwiftAuthState.Of(context).Owner);
-                return true;
-            }
+            var part = parts[i].Trim();
+            if (part.Length == 0 || part.StartsWith("symlink_target", StringComparison.OrdinalIgnoreCase)) continue;
+            sb.Append("; ").Append(part);
         }
-        finally
-        {
-            if (current is not null && current != response) current.Dispose();
-        }
+        return sb.ToString();
     }
 
     /// <summary>Reads an object as the caller (its container's read ACL applies); a refusal comes back as its status.</summary>
@@ -189,5 +206,20 @@ public sealed class SymlinkMiddleware(Cluster cluster, SwiftAuthorizer authorize
         var denial = await authorizer.AuthorizeReadAsync(context, account, container, obj);
         if (denial is not null) return BackendResponse.Synthetic(denial.Status);
         return await cluster.ObjectReadAsync(method, account, container, obj, headers, cancellationToken: context.RequestAborted);
+    }
+
+    private IObjectReadFilter[]? _filters;
+
+    /// <summary>The enabled read filters (this one among them unless symlinks are turned off), resolved once.</summary>
+    private IObjectReadFilter[] Filters => _filters ??= services.GetServices<IObjectReadFilter>().ToArray();
+
+    /// <summary>
+    /// The symlink feature when it is enabled, for features that meet links while reading for the caller (a large
+    /// object's segments): Swift reads those through its symlink middleware.
+    /// </summary>
+    public static SymlinkMiddleware? Enabled(HttpContext context)
+    {
+        if (context.RequestServices?.GetService<SymlinkMiddleware>() is not { } links) return null;
+        return Array.IndexOf(links.Filters, links) >= 0 ? links : null;
     }
 }

@@ -171,8 +171,39 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, A
         foreach (var (name, value) in info.Metadata)
             if (value[0].Length > 0) headers[name] = value[0];
         headers.LastModified = SwiftResponses.HttpDate(SwiftTimestamp.Parse(info.PutTimestamp).CeilingSeconds);
-        await ListingFormat.AnswerAsync(context, Listings.ReservedNames.Visible(store.Rows(hash), context.Request), limits.ContainerListingLimit, allowPath: true, path.Container!, Shape);
+        await ListingFormat.AnswerAsync(context, Listings.ReservedNames.Visible(store.Rows(hash), context.Request), limits.ContainerListingLimit, allowPath: true, path.Container!, ShapeFor(path.Account));
     }
+
+    /// <summary>
+    /// The row writers for one account's listing: a symlink's row shows where the link points (symlink_path, which
+    /// needs the account, and a static link's symlink_etag and symlink_bytes) and its hash without those parameters.
+    /// </summary>
+    private static ListingFormat.Shape<ObjectRow> ShapeFor(string account)
+    {
+        var quotedAccount = StorageCloud.Common.Text.PercentEncoding.QuoteKeepSlash(account);
+        return Shape with
+        {
+            JsonRow = (sb, name, row) =>
+            {
+                if (SymlinkListing.Parse(row.ETag) is not { } link)
+                {
+                    Shape.JsonRow(sb, name, row);
+                    return;
+                }
+                Shape.JsonRow(sb, name, WithHash(row, link.Hash));
+                // The shared writer closed the object; the link's keys go before its closing brace.
+                sb.Length--;
+                link.AppendJson(sb, quotedAccount);
+                sb.Append('}');
+            },
+            XmlRow = (sb, name, row) => Shape.XmlRow(sb, name, SymlinkListing.Parse(row.ETag) is { } link ? WithHash(row, link.Hash) : row),
+        };
+    }
+
+    private static ObjectRow WithHash(ObjectRow row, string hash) => new()
+    {
+        Timestamp = row.Timestamp, Size = row.Size, ContentType = row.ContentType, ETag = hash, Deleted = row.Deleted, Row = row.Row,
+    };
 
     // Swift's container listing rows: JSON {bytes, hash, name, content_type, last_modified}; XML <object> elements.
     private static readonly ListingFormat.Shape<ObjectRow> Shape = new(
@@ -181,14 +212,20 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, A
         JsonRow: (sb, name, row) =>
         {
             var (bytes, type) = Bytes(row);
+            var (hash, sloEtag) = SplitSloEtag(row.ETag);
             sb.Append("{\"bytes\": ").Append(bytes.ToString(CultureInfo.InvariantCulture)).Append(", \"hash\": ");
-            ListingFormat.JsonString(sb, row.ETag);
+            ListingFormat.JsonString(sb, hash);
             sb.Append(", \"name\": ");
             ListingFormat.JsonString(sb, name);
             sb.Append(", \"content_type\": ");
             ListingFormat.JsonString(sb, type);
             sb.Append(", \"last_modified\": ");
             ListingFormat.JsonString(sb, SwiftTimestamp.Parse(row.Timestamp).IsoFormat);
+            if (sloEtag is not null)
+            {
+                sb.Append(", \"slo_etag\": ");
+                ListingFormat.JsonString(sb, sloEtag);
+            }
             sb.Append('}');
         },
         XmlRow: (sb, name, row) =>
@@ -197,7 +234,7 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, A
             sb.Append("<object><name>");
             ListingFormat.XmlText(sb, name);
             sb.Append("</name><hash>");
-            ListingFormat.XmlText(sb, row.ETag);
+            ListingFormat.XmlText(sb, SplitSloEtag(row.ETag).Hash);
             sb.Append("</hash><bytes>").Append(bytes.ToString(CultureInfo.InvariantCulture)).Append("</bytes><content_type>");
             ListingFormat.XmlText(sb, type);
             sb.Append("</content_type><last_modified>").Append(SwiftTimestamp.Parse(row.Timestamp).IsoFormat).Append("</last_modified></object>");
@@ -210,6 +247,30 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, A
             ListingFormat.XmlText(sb, name);
             sb.Append("</name></subdir>");
         });
+
+    /// <summary>
+    /// A static large object's row carries its ETag as a "; slo_etag=" parameter of the manifest's (Swift's SLO puts
+    /// it there through the container-update override): listings show the manifest's as the hash and the large
+    /// object's, quoted, as slo_etag (JSON only; XML has no such element). Other parameters stay on the hash.
+    /// </summary>
+    private static (string Hash, string? SloEtag) SplitSloEtag(string etag)
+    {
+        if (etag.IndexOf(';') < 0 || !etag.Contains("slo_etag", StringComparison.OrdinalIgnoreCase)) return (etag, null);
+        var parts = etag.Split(';');
+        var hash = new StringBuilder(parts[0].Trim());
+        string? slo = null;
+        for (var i = 1; i < parts.Length; i++)
+        {
+            var eq = parts[i].IndexOf('=');
+            if (eq < 0) continue;
+            var key = parts[i][..eq].Trim().ToLowerInvariant();
+            var value = parts[i][(eq + 1)..].Trim();
+            if (value.Length >= 2 && value[0] == '"' && value[^1] == '"') value = value[1..^1];
+            if (key == "slo_etag") slo = $"\"{value}\"";
+            else hash.Append("; ").Append(key).Append('=').Append(value);
+        }
+        return slo is null ? (etag, null) : (hash.ToString(), slo);
+    }
 
     // Swift's override_bytes_from_content_type: a "swift_bytes=N" parameter (set by SLO) is the listed size.
     private static (long Bytes, string ContentType) Bytes(ObjectRow row)

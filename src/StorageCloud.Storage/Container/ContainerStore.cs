@@ -184,6 +184,11 @@ public sealed partial class ContainerStore(DeviceEngine engine)
                 info.DeleteTimestamp = timestamp.Internal;
                 info.StatusChangedAt = timestamp.Internal;
             }
+            // As Swift's delete_db: a container made again under the same name starts without the old one's
+            // metadata (its ACLs above all).
+            var cleared = new List<KeyValuePair<string, string>>(info.Metadata.Count);
+            foreach (var name in info.Metadata.Keys) cleared.Add(new(name, ""));
+            Merge(info, timestamp, cleared);
             using var batch = new WriteBatch();
             Save(batch, hash, info);
             _db.Write(batch, sync: true);

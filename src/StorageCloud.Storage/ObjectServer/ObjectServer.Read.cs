@@ -96,12 +96,13 @@ public sealed partial class ObjectServer
     /// <summary>swob's conditional_response: 0 to go on, or 304/412.</summary>
     private static int Preconditions(HttpRequest request, string etag, long lastModified)
     {
-        var ifMatch = request.Headers.IfMatch.ToString();
-        if (ifMatch.Length > 0 && ifMatch != "*" && !EtagListContains(ifMatch, etag)) return 412;
+        // In swob's order, each condition judged on its own (a matching If-Match does not excuse If-Unmodified-Since).
         var ifNoneMatch = request.Headers.IfNoneMatch.ToString();
         if (ifNoneMatch.Length > 0 && (ifNoneMatch == "*" || EtagListContains(ifNoneMatch, etag))) return 304;
-        if (ifNoneMatch.Length == 0 && TryDate(request.Headers.IfModifiedSince, out var since) && lastModified <= since) return 304;
-        if (ifMatch.Length == 0 && TryDate(request.Headers.IfUnmodifiedSince, out var unmodified) && lastModified > unmodified) return 412;
+        var ifMatch = request.Headers.IfMatch.ToString();
+        if (ifMatch.Length > 0 && ifMatch != "*" && !EtagListContains(ifMatch, etag)) return 412;
+        if (TryDate(request.Headers.IfModifiedSince, out var since) && lastModified <= since) return 304;
+        if (TryDate(request.Headers.IfUnmodifiedSince, out var unmodified) && lastModified > unmodified) return 412;
         return 0;
     }
 
@@ -112,10 +113,16 @@ public sealed partial class ObjectServer
         return false;
     }
 
+    private static readonly string[] AsctimeFormats = ["ddd MMM d HH:mm:ss yyyy", "ddd MMM dd HH:mm:ss yyyy"];
+
     private static bool TryDate(string? value, out long unixSeconds)
     {
         unixSeconds = 0;
-        if (string.IsNullOrEmpty(value) || !DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date))
+        if (string.IsNullOrEmpty(value)) return false;
+        // HTTP dates come in three forms; the third, asctime's ("Sun Dec  6 04:33:01 2026"), is not one TryParse knows.
+        if (!DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date)
+            && !DateTimeOffset.TryParseExact(value, AsctimeFormats, CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowInnerWhite, out date))
             return false;
         unixSeconds = date.ToUnixTimeSeconds();
         return true;

@@ -176,6 +176,8 @@ public sealed partial class ObjectServer(StorageNode node, SwiftConstraints limi
                 QueueExpiry(r, stored);
             }
             context.Response.Headers.ETag = $"\"{etag}\"";
+            // The write's own time, as a later GET's Last-Modified will show it (Swift rounds up).
+            context.Response.Headers.LastModified = SwiftResponses.HttpDate(timestamp.CeilingSeconds);
             context.Response.StatusCode = 201;
             context.Response.ContentLength = 0;
         }

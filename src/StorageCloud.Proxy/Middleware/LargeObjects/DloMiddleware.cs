@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -41,8 +42,32 @@ public sealed class DloMiddleware(Cluster cluster, SwiftAuthorizer authorizer, S
     /// <inheritdoc />
     public async Task<bool> TryAnswerAsync(HttpContext context, SwiftPath path, BackendResponse response)
     {
-        if (response.Status != 200 || context.Request.Query["multipart-manifest"] == "get") return false;
-        if (response.Header("X-Object-Manifest") is not { } manifest || !TryParse(manifest, out var container, out var prefix)) return false;
+        // A node's 304 or 412 judged the client's conditions against the manifest's own ETag; a large object's are
+        // judged here, against the ETag of its segments.
+        if (response.Status is not (200 or 304 or 412) || context.Request.Query["multipart-manifest"] == "get") return false;
+        if (response.Header("X-Object-Manifest") is null) return false;
+        if (response.Status == 200) return await AnswerAsync(context, path, response);
+        using var unconditional = await cluster.ObjectReadAsync(new HttpMethod(context.Request.Method), path.Account!, path.Container!, path.Object!,
+            UnconditionalHeaders(context), cancellationToken: context.RequestAborted);
+        if (unconditional.Status != 200 || unconditional.Header("X-Object-Manifest") is null)
+        {
+            await Relay.WriteAsync(context, unconditional, SwiftAuthState.Of(context).Owner);
+            return true;
+        }
+        return await AnswerAsync(context, path, unconditional);
+    }
+
+    /// <summary>The storage-node headers of the read, without the client's conditions (they are applied here).</summary>
+    private static List<KeyValuePair<string, string>> UnconditionalHeaders(HttpContext context)
+    {
+        var headers = Relay.BackendHeaders(context, name => name.StartsWith("If-", StringComparison.OrdinalIgnoreCase));
+        ReadFilterHeaders.IgnoreRangeIfPresent(headers, "X-Object-Manifest");
+        return headers;
+    }
+
+    private async Task<bool> AnswerAsync(HttpContext context, SwiftPath path, BackendResponse response)
+    {
+        if (!TryParse(response.Header("X-Object-Manifest")!, out var container, out var prefix)) return false;
         var owner = SwiftAuthState.Of(context).Owner;
         // The segments' listing is the caller's as Swift's DLO makes it: a caller who may not list their container gets
         // that refusal (401 without a token, as through a temp URL; 403 otherwise), not a conflict.
@@ -68,7 +93,16 @@ public sealed class DloMiddleware(Cluster cluster, SwiftAuthorizer authorizer, S
             total += bytes;
             md5.AppendData(Encoding.ASCII.GetBytes(etag));
         }
-        var etagValue = $"\"{Convert.ToHexStringLower(md5.GetHashAndReset())}\"";
+        var etagHex = Convert.ToHexStringLower(md5.GetHashAndReset());
+        var etagValue = $"\"{etagHex}\"";
+        if (Preconditions(context.Request, etagHex, response.Header("Last-Modified")) is var condition and not 0)
+        {
+            context.Response.StatusCode = condition;
+            Relay.CopyHeaders(response, context.Response, owner);
+            context.Response.Headers.ETag = etagValue;
+            context.Response.ContentLength = 0;
+            return true;
+        }
         var ranges = ByteRanges.Parse(context.Request.Headers.Range, total);
         if (ranges is { Count: 0 } && total > 0)
         {
@@ -93,6 +127,41 @@ public sealed class DloMiddleware(Cluster cluster, SwiftAuthorizer authorizer, S
         {
             context.Abort();
         }
+        return true;
+    }
+
+    /// <summary>
+    /// swob's conditional answer for a response with <paramref name="etag"/> (bare) and <paramref name="lastModified"/>
+    /// (an HTTP date): 304 or 412, or 0 to answer in full. swob's order: If-None-Match, If-Match, then the dates.
+    /// </summary>
+    private static int Preconditions(HttpRequest request, string etag, string? lastModified)
+    {
+        var noneMatch = request.Headers.IfNoneMatch.ToString();
+        if (noneMatch.Length > 0 && EtagListMatches(noneMatch, etag)) return 304;
+        var match = request.Headers.IfMatch.ToString();
+        if (match.Length > 0 && !EtagListMatches(match, etag)) return 412;
+        if (!TryHttpDate(lastModified, out var modified)) return 0;
+        if (TryHttpDate(request.Headers.IfModifiedSince.ToString(), out var since) && modified <= since) return 304;
+        if (TryHttpDate(request.Headers.IfUnmodifiedSince.ToString(), out var unmodified) && modified > unmodified) return 412;
+        return 0;
+    }
+
+    private static bool EtagListMatches(string list, string etag)
+    {
+        foreach (var item in list.Split(','))
+        {
+            var tag = item.Trim();
+            if (tag.Length >= 2 && tag[0] == '"' && tag[^1] == '"') tag = tag[1..^1];
+            if (tag == "*" || tag == etag) return true;
+        }
+        return false;
+    }
+
+    private static bool TryHttpDate(string? value, out long unixSeconds)
+    {
+        unixSeconds = 0;
+        if (string.IsNullOrEmpty(value) || !DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)) return false;
+        unixSeconds = at.ToUnixTimeSeconds();
         return true;
     }
 

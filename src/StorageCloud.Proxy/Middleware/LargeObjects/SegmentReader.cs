@@ -16,7 +16,18 @@ public sealed class SegmentReader(Cluster cluster, SwiftAuthorizer authorizer)
     {
         var denial = await authorizer.AuthorizeReadAsync(context, account, segment.Container, segment.Object);
         if (denial is not null) throw new SegmentException($"segment /{segment.Container}/{segment.Object}: {denial.Status}");
-        return await SloSegments.OpenAsync(cluster, account, segment, cancellationToken);
+        try
+        {
+            return await SloSegments.OpenAsync(cluster, account, segment, cancellationToken);
+        }
+        catch (SegmentException) when (SymlinkMiddleware.Enabled(context) is { } links)
+        {
+            // A segment may be a symlink, read through to its target as Swift does. Links are rare, so they are only
+            // looked for once the plain read has failed (a link's own empty body cannot serve the segment's range).
+            var linked = await links.OpenLinkedSegmentAsync(context, account, segment);
+            if (linked is null) throw;
+            return linked;
+        }
     }
 
     /// <summary>Copies the segments' bytes to the response body, one segment at a time.</summary>

@@ -34,6 +34,7 @@ public sealed partial class SloMiddleware(Cluster cluster, SwiftAuthorizer autho
         if (path.Object is null || !path.ValidUtf8) return next(context);
         if (mode == "put" && HttpMethods.IsPut(context.Request.Method)) return PutManifestAsync(context, path, next);
         if (mode == "delete" && HttpMethods.IsDelete(context.Request.Method)) return DeleteManifestAsync(context, path);
+        if (mode == "get" && IsCopy(context.Request)) return CheckManifestCopyAsync(context, path, next);
         return next(context);
     }
 
@@ -53,13 +54,18 @@ public sealed partial class SloMiddleware(Cluster cluster, SwiftAuthorizer autho
         var owner = SwiftAuthState.Of(context).Owner;
         if (context.Request.Query["multipart-manifest"] == "get")
         {
-            var stored = await ReadManifestBodyAsync(response, context.RequestAborted);
-            var body = context.Request.Query["format"] == "raw" ? SloManifest.Raw(SloManifest.Deserialize(stored)) : stored;
+            var raw = context.Request.Query["format"] == "raw";
             context.Response.StatusCode = 200;
             Relay.CopyHeaders(response, context.Response, owner);
-            context.Response.ContentType = "application/json; charset=utf-8";
+            // The raw form keeps the manifest object's own type, as Swift's does; the stored form is always JSON.
+            if (!raw) context.Response.ContentType = "application/json; charset=utf-8";
+            if (HttpMethods.IsHead(context.Request.Method)) return true;
+            var stored = await ReadManifestBodyAsync(response, context.RequestAborted);
+            var body = raw ? SloManifest.Raw(SloManifest.Deserialize(stored)) : stored;
+            // The raw form is another document than the stored one, so its ETag is its own MD5.
+            if (raw) context.Response.Headers.ETag = Convert.ToHexStringLower(MD5.HashData(body));
             context.Response.ContentLength = body.Length;
-            if (!HttpMethods.IsHead(context.Request.Method)) await context.Response.Body.WriteAsync(body, context.RequestAborted);
+            await context.Response.Body.WriteAsync(body, context.RequestAborted);
             return true;
         }
         var manifestEtag = response.Header("ETag")?.Trim('"');
@@ -160,7 +166,9 @@ public sealed partial class SloMiddleware(Cluster cluster, SwiftAuthorizer autho
     {
         var denial = await authorizer.AuthorizeReadAsync(context, account, container, obj);
         if (denial is not null) throw new SegmentException($"sub-manifest /{container}/{obj}: {denial.Status}");
-        using var response = await cluster.ObjectReadAsync(HttpMethod.Get, account, container, obj, [], cancellationToken: cancellationToken);
+        using var direct = await cluster.ObjectReadAsync(HttpMethod.Get, account, container, obj, [], cancellationToken: cancellationToken);
+        using var linked = await FollowSegmentLinkAsync(context, account, direct, HttpMethod.Get);
+        var response = linked ?? direct;
         if (response.Status != 200 || !IsTrue(response.Header("X-Static-Large-Object"))) throw new SegmentException($"sub-manifest /{container}/{obj}: {response.Status}");
         return SloManifest.Deserialize(await ReadManifestBodyAsync(response, cancellationToken));
     }
