@@ -38,6 +38,9 @@ public sealed record ProxyOptions
     /// <summary>Optional features switched off (names as in <see cref="SwiftProxy.OptionalFeatures"/>), as if left out of Swift's pipeline.</summary>
     public IReadOnlySet<string> DisabledFeatures { get; init; } = new HashSet<string>();
 
+    /// <summary>domain_remap's storage domains: "&lt;container&gt;.&lt;account&gt;.&lt;domain&gt;" hosts name an account and container.</summary>
+    public IReadOnlyList<string> StorageDomains { get; init; } = ["example.com"];
+
     /// <summary>The S3 API's base domain for virtual-hosted requests ("bucket.&lt;domain&gt;"); path style only when null.</summary>
     public string? S3BaseDomain { get; init; }
 

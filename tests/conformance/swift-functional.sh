@@ -36,6 +36,8 @@ username3 = tester3
 password3 = testing3
 collate = C
 in_process = false
+# domain_remap's storage domain (the appliance's Proxy:StorageDomains default, as Swift's)
+storage_domain = example.com
 
 [unit_test]
 fake_syslog = False

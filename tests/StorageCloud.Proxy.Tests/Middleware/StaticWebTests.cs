@@ -84,4 +84,27 @@ public sealed class StaticWebTests(ClusterFixture fixture) : IClassFixture<Clust
         using var anonymous = await Host.SendAsync(HttpMethod.Get, hidden + "/");
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
     }
+
+    [Fact]
+    public async Task Domain_remap_serves_a_container_from_a_host_of_its_own()
+    {
+        var c = await fixture.NewContainerAsync(("X-Container-Read", ".r:*,.rlistings"), ("X-Container-Meta-Web-Index", "index.html"));
+        var name = c[("/v1/AUTH_test/".Length)..];
+        await Put(c + "/index.html", "<p>home</p>");
+        await Put(c + "/docs/index.html", "<p>docs</p>");
+        // The account as DNS spells it (a dash for the underscore), the container in front of it.
+        using (var home = await Host.SendAsync(HttpMethod.Get, "/", null, null, ("Host", $"{name}.AUTH-test.example.com")))
+            Assert.Equal("<p>home</p>", await home.Content.ReadAsStringAsync());
+        using (var docs = await Host.SendAsync(HttpMethod.Get, $"/{name}/docs/", null, null, ("Host", "AUTH-test.example.com")))
+            Assert.Equal("<p>docs</p>", await docs.Content.ReadAsStringAsync());
+        // Static web's redirect to the trailing slash comes back in the host's terms.
+        using (var redirect = await Host.SendAsync(HttpMethod.Get, "/docs", null, null, ("Host", $"{name}.AUTH-test.example.com")))
+        {
+            Assert.Equal(HttpStatusCode.MovedPermanently, redirect.StatusCode);
+            Assert.Equal($"http://{name}.AUTH-test.example.com/docs/", redirect.Headers.Location!.OriginalString);
+        }
+        using (var bad = await Host.SendAsync(HttpMethod.Get, "/", null, null, ("Host", "a.b.AUTH-test.example.com"))) Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        // Other hosts, and accounts of no known reseller prefix, are left alone.
+        using (var other = await Host.SendAsync(HttpMethod.Get, "/", null, null, ("Host", $"{name}.nobody.example.com"))) Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+    }
 }
