@@ -48,6 +48,33 @@ public sealed class ContainerAccountControllerTests(ClusterFixture fixture) : IC
     }
 
     [Fact]
+    public async Task A_container_deleted_and_created_again_has_none_of_the_old_metadata_or_acls()
+    {
+        var (other, _) = await Host.AuthAsync("test2:tester2", "testing2");
+        var c = "/v1/AUTH_test/" + ClusterFixture.NewName();
+        using (var r = await Host.SendAsync(HttpMethod.Put, c, Token, null, ("X-Container-Meta-Owner", "me"), ("X-Container-Read", "test2:tester2")))
+            Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        using (var head = await Host.SendAsync(HttpMethod.Head, c, Token))
+        {
+            Assert.Equal("me", head.Headers.GetValues("X-Container-Meta-Owner").Single());
+            Assert.Equal("test2:tester2", head.Headers.GetValues("X-Container-Read").Single());
+        }
+        using (var r = await Host.SendAsync(HttpMethod.Get, c, other)) Assert.True(r.IsSuccessStatusCode, $"the granted user should list: {r.StatusCode}");
+
+        using (var r = await Host.SendAsync(HttpMethod.Delete, c, Token)) Assert.Equal(HttpStatusCode.NoContent, r.StatusCode);
+        using (var r = await Host.SendAsync(HttpMethod.Put, c, Token, null, ("X-Container-Meta-Color", "green"))) Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        using (var head = await Host.SendAsync(HttpMethod.Head, c, Token))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, head.StatusCode);
+            Assert.False(head.Headers.Contains("X-Container-Meta-Owner"));
+            Assert.False(head.Headers.Contains("X-Container-Read"));
+            Assert.Equal("green", head.Headers.GetValues("X-Container-Meta-Color").Single());
+        }
+        // The old read ACL is gone with the old container.
+        using (var r = await Host.SendAsync(HttpMethod.Get, c, other)) Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+    }
+
+    [Fact]
     public async Task Listings_support_prefix_delimiter_marker_limit_and_formats()
     {
         var c = await fixture.NewContainerAsync();

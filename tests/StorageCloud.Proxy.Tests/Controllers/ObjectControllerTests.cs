@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -205,6 +206,86 @@ public sealed class ObjectControllerTests(ClusterFixture fixture) : IClassFixtur
         using var list = await Host.SendAsync(HttpMethod.Get, c + "?format=json", Token);
         var names = System.Text.Json.JsonDocument.Parse(await list.Content.ReadAsStringAsync()).RootElement.EnumerateArray().Select(e => e.GetProperty("name").GetString()).ToList();
         Assert.Equal(new[] { "..", "./x", "a/../b", "sp ace/%41", "ünï/çødé" }.OrderBy(n => Encoding.UTF8.GetBytes(n), Comparer<byte[]>.Create((x, y) => x.AsSpan().SequenceCompareTo(y))), names);
+    }
+
+    /// <summary>An HTTP date in asctime's form ("Sun Dec  6 04:33:01 2026": the day padded with a space).</summary>
+    private static string Asctime(DateTimeOffset at)
+    {
+        var u = at.UtcDateTime;
+        return u.ToString("ddd MMM ", CultureInfo.InvariantCulture) + u.Day.ToString(CultureInfo.InvariantCulture).PadLeft(2)
+               + u.ToString(" HH:mm:ss yyyy", CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public async Task Head_answered_412_still_carries_the_objects_etag_and_last_modified()
+    {
+        var c = await fixture.NewContainerAsync();
+        using (var put = await Host.SendAsync(HttpMethod.Put, c + "/o", Token, new StringContent("hello world"))) Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        DateTimeOffset? modified;
+        using (var head = await Host.SendAsync(HttpMethod.Head, c + "/o", Token)) modified = head.Content.Headers.LastModified;
+        Assert.NotNull(modified);
+
+        using var failed = await Host.SendAsync(HttpMethod.Head, c + "/o", Token, null, ("If-Match", "\"00000000000000000000000000000000\""));
+        Assert.Equal(HttpStatusCode.PreconditionFailed, failed.StatusCode);
+        Assert.Equal("5eb63bbbe01eeed093cb22bb8f5acdc3", failed.Headers.GetValues("ETag").Single());
+        Assert.Equal(modified, failed.Content.Headers.LastModified);
+        Assert.Empty(await failed.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task A_matching_if_match_does_not_excuse_an_if_unmodified_since_in_the_past()
+    {
+        var c = await fixture.NewContainerAsync();
+        using (var put = await Host.SendAsync(HttpMethod.Put, c + "/o", Token, new StringContent("hello world"))) Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        const string etag = "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"";
+        var past = DateTimeOffset.UtcNow.AddDays(-1).ToString("R", CultureInfo.InvariantCulture);
+        var future = DateTimeOffset.UtcNow.AddDays(1).ToString("R", CultureInfo.InvariantCulture);
+        using (var get = await Host.SendAsync(HttpMethod.Get, c + "/o", Token, null, ("If-Match", etag), ("If-Unmodified-Since", past)))
+            Assert.Equal(HttpStatusCode.PreconditionFailed, get.StatusCode);
+        using (var head = await Host.SendAsync(HttpMethod.Head, c + "/o", Token, null, ("If-Match", etag), ("If-Unmodified-Since", past)))
+            Assert.Equal(HttpStatusCode.PreconditionFailed, head.StatusCode);
+        using (var get = await Host.SendAsync(HttpMethod.Get, c + "/o", Token, null, ("If-Match", etag), ("If-Unmodified-Since", future)))
+        {
+            Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+            Assert.Equal("hello world", await get.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
+    public async Task Asctime_dates_in_conditional_headers_are_understood()
+    {
+        var c = await fixture.NewContainerAsync();
+        using (var put = await Host.SendAsync(HttpMethod.Put, c + "/o", Token, new StringContent("hello world"))) Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        var past = Asctime(DateTimeOffset.UtcNow.AddDays(-1));
+        var future = Asctime(DateTimeOffset.UtcNow.AddDays(1));
+        Assert.Matches(@"^[A-Z][a-z]{2} [A-Z][a-z]{2} [ 1-3][0-9] \d{2}:\d{2}:\d{2} \d{4}$", future);
+        // Ignored dates would let every one of these through as 200.
+        using (var r = await Host.SendAsync(HttpMethod.Get, c + "/o", Token, null, ("If-Modified-Since", future))) Assert.Equal(HttpStatusCode.NotModified, r.StatusCode);
+        using (var r = await Host.SendAsync(HttpMethod.Get, c + "/o", Token, null, ("If-Unmodified-Since", past))) Assert.Equal(HttpStatusCode.PreconditionFailed, r.StatusCode);
+        using (var r = await Host.SendAsync(HttpMethod.Get, c + "/o", Token, null, ("If-Modified-Since", past)))
+        {
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            Assert.Equal("hello world", await r.Content.ReadAsStringAsync());
+        }
+        using (var r = await Host.SendAsync(HttpMethod.Get, c + "/o", Token, null, ("If-Unmodified-Since", future))) Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+    }
+
+    [Fact]
+    public async Task Put_last_modified_is_the_one_a_later_head_and_get_show()
+    {
+        var c = await fixture.NewContainerAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            DateTimeOffset? written;
+            using (var put = await Host.SendAsync(HttpMethod.Put, c + $"/o{i}", Token, new StringContent("x")))
+            {
+                Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+                written = put.Content.Headers.LastModified;
+            }
+            Assert.NotNull(written);
+            using (var head = await Host.SendAsync(HttpMethod.Head, c + $"/o{i}", Token)) Assert.Equal(written, head.Content.Headers.LastModified);
+            using (var get = await Host.SendAsync(HttpMethod.Get, c + $"/o{i}", Token)) Assert.Equal(written, get.Content.Headers.LastModified);
+        }
     }
 
     [Theory]

@@ -58,4 +58,46 @@ public sealed class DloTests(ClusterFixture fixture) : IClassFixture<ClusterFixt
         Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
         Assert.Equal("X-Object-Manifest must be in the format container/prefix", await put.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task Conditions_are_judged_against_the_dlo_etag_not_the_manifest_objects()
+    {
+        var segs = await fixture.NewContainerAsync();
+        var segName = segs[("/v1/AUTH_test/".Length)..];
+        var c = await fixture.NewContainerAsync();
+        var parts = new[] { "first-"u8.ToArray(), "second"u8.ToArray() };
+        for (var i = 0; i < parts.Length; i++)
+        {
+            using var put = await Host.SendAsync(HttpMethod.Put, $"{segs}/part/{i:D3}", Token, new ByteArrayContent(parts[i]));
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        }
+        using (var put = await Host.SendAsync(HttpMethod.Put, c + "/dlo", Token, new ByteArrayContent([]), ("X-Object-Manifest", $"{segName}/part/")))
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        var etag = $"\"{Convert.ToHexStringLower(MD5.HashData(Encoding.ASCII.GetBytes(string.Concat(parts.Select(p => Convert.ToHexStringLower(MD5.HashData(p)))))))}\"";
+        // The manifest object's own ETag: that of its empty body.
+        const string manifestEtag = "\"d41d8cd98f00b204e9800998ecf8427e\"";
+        using (var get = await Host.SendAsync(HttpMethod.Get, c + "/dlo", Token)) Assert.Equal(etag, get.Headers.GetValues("ETag").Single());
+
+        using (var match = await Host.SendAsync(HttpMethod.Get, c + "/dlo", Token, null, ("If-Match", etag)))
+        {
+            Assert.Equal(HttpStatusCode.OK, match.StatusCode);
+            Assert.Equal("first-second", await match.Content.ReadAsStringAsync());
+            Assert.Equal(etag, match.Headers.GetValues("ETag").Single());
+        }
+        using (var other = await Host.SendAsync(HttpMethod.Get, c + "/dlo", Token, null, ("If-Match", "\"00000000000000000000000000000000\"")))
+            Assert.Equal(HttpStatusCode.PreconditionFailed, other.StatusCode);
+        using (var manifest = await Host.SendAsync(HttpMethod.Get, c + "/dlo", Token, null, ("If-Match", manifestEtag)))
+            Assert.Equal(HttpStatusCode.PreconditionFailed, manifest.StatusCode);
+
+        using (var noneMatch = await Host.SendAsync(HttpMethod.Get, c + "/dlo", Token, null, ("If-None-Match", etag)))
+        {
+            Assert.Equal(HttpStatusCode.NotModified, noneMatch.StatusCode);
+            Assert.Empty(await noneMatch.Content.ReadAsByteArrayAsync());
+        }
+        using (var manifest = await Host.SendAsync(HttpMethod.Get, c + "/dlo", Token, null, ("If-None-Match", manifestEtag)))
+        {
+            Assert.Equal(HttpStatusCode.OK, manifest.StatusCode);
+            Assert.Equal("first-second", await manifest.Content.ReadAsStringAsync());
+        }
+    }
 }

@@ -191,6 +191,196 @@ public sealed class SloTests(ClusterFixture fixture) : IClassFixture<ClusterFixt
         Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
         Assert.Contains("403 Forbidden", await put.Content.ReadAsStringAsync());
     }
+
+    /// <summary>Two segments in <paramref name="c"/> and a manifest "m" over them; returns the segments' bytes and the large object's quoted ETag.</summary>
+    private async Task<(byte[] Whole, string SloEtag)> PutTwoSegmentManifestAsync(string c)
+    {
+        var name = c[("/v1/AUTH_test/".Length)..];
+        var a = RandomNumberGenerator.GetBytes(300);
+        var b = RandomNumberGenerator.GetBytes(500);
+        await PutAsync($"{c}/a", a);
+        await PutAsync($"{c}/b", b);
+        using var put = await PutManifestAsync(c + "/m", $"[{{\"path\":\"{name}/a\"}},{{\"path\":\"{name}/b\"}}]");
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        return (a.Concat(b).ToArray(), put.Headers.GetValues("ETag").Single());
+    }
+
+    [Fact]
+    public async Task Json_listing_shows_slo_etag_with_the_manifests_md5_as_hash()
+    {
+        var c = await fixture.NewContainerAsync();
+        var (whole, sloEtag) = await PutTwoSegmentManifestAsync(c);
+        byte[] stored;
+        using (var manifest = await Host.SendAsync(HttpMethod.Get, c + "/m?multipart-manifest=get", Token))
+        {
+            Assert.Equal(HttpStatusCode.OK, manifest.StatusCode);
+            stored = await manifest.Content.ReadAsByteArrayAsync();
+        }
+        using var listing = await Host.SendAsync(HttpMethod.Get, c + "?format=json&prefix=m", Token);
+        Assert.Equal(HttpStatusCode.OK, listing.StatusCode);
+        using var doc = JsonDocument.Parse(await listing.Content.ReadAsStringAsync());
+        var row = doc.RootElement[0];
+        Assert.Equal("m", row.GetProperty("name").GetString());
+        Assert.Equal(Md5(stored), row.GetProperty("hash").GetString());
+        Assert.Equal(sloEtag, row.GetProperty("slo_etag").GetString());
+        Assert.Equal(whole.Length, row.GetProperty("bytes").GetInt64());
+        // Plain objects have no slo_etag.
+        using var plain = await Host.SendAsync(HttpMethod.Get, c + "?format=json&prefix=a", Token);
+        using var plainDoc = JsonDocument.Parse(await plain.Content.ReadAsStringAsync());
+        Assert.False(plainDoc.RootElement[0].TryGetProperty("slo_etag", out _));
+    }
+
+    [Fact]
+    public async Task Raw_manifest_get_has_the_md5_of_its_own_body_as_etag()
+    {
+        var c = await fixture.NewContainerAsync();
+        await PutTwoSegmentManifestAsync(c);
+        string storedEtag;
+        using (var stored = await Host.SendAsync(HttpMethod.Get, c + "/m?multipart-manifest=get", Token))
+        {
+            var body = await stored.Content.ReadAsByteArrayAsync();
+            storedEtag = stored.Headers.GetValues("ETag").Single().Trim('"');
+            Assert.Equal(Md5(body), storedEtag);
+        }
+        using var raw = await Host.SendAsync(HttpMethod.Get, c + "/m?multipart-manifest=get&format=raw", Token);
+        Assert.Equal(HttpStatusCode.OK, raw.StatusCode);
+        var rawBody = await raw.Content.ReadAsByteArrayAsync();
+        Assert.Equal(2, JsonDocument.Parse(rawBody).RootElement.GetArrayLength());
+        var rawEtag = raw.Headers.GetValues("ETag").Single().Trim('"');
+        Assert.Equal(Md5(rawBody), rawEtag);
+        Assert.NotEqual(storedEtag, rawEtag);
+    }
+
+    [Fact]
+    public async Task Manifest_put_with_if_none_match_other_than_star_is_400()
+    {
+        var c = await fixture.NewContainerAsync();
+        var name = c[("/v1/AUTH_test/".Length)..];
+        await PutAsync($"{c}/s1", new byte[10]);
+        var json = $"[{{\"path\":\"{name}/s1\"}}]";
+        using (var r = await PutManifestAsync(c + "/m", json, ("If-None-Match", "not-star")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+            Assert.Equal("If-None-Match only supports *", await r.Content.ReadAsStringAsync());
+        }
+        using (var head = await Host.SendAsync(HttpMethod.Head, c + "/m", Token)) Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
+        // "*" is the one form allowed: a new manifest is stored, an existing one is not replaced.
+        using (var r = await PutManifestAsync(c + "/m", json, ("If-None-Match", "*"))) Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        using (var r = await PutManifestAsync(c + "/m", json, ("If-None-Match", "*"))) Assert.Equal(HttpStatusCode.PreconditionFailed, r.StatusCode);
+    }
+
+    [Fact]
+    public async Task Heartbeat_manifest_put_answers_202_with_the_status_and_etag_in_the_body()
+    {
+        var c = await fixture.NewContainerAsync();
+        var name = c[("/v1/AUTH_test/".Length)..];
+        var a = RandomNumberGenerator.GetBytes(300);
+        var b = RandomNumberGenerator.GetBytes(500);
+        var etagA = await PutAsync($"{c}/a", a);
+        var etagB = await PutAsync($"{c}/b", b);
+        var expected = $"\"{Md5(Encoding.ASCII.GetBytes(etagA + etagB))}\"";
+        using (var put = await Host.SendAsync(HttpMethod.Put, c + "/hb?multipart-manifest=put&heartbeat=on", Token,
+                   new StringContent($"[{{\"path\":\"{name}/a\"}},{{\"path\":\"{name}/b\"}}]"), ("Accept", "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, put.StatusCode);
+            Assert.Equal("application/json", put.Content.Headers.ContentType!.MediaType);
+            var body = await put.Content.ReadAsStringAsync();
+            // Spaces kept the connection alive; the outcome follows a blank line.
+            Assert.StartsWith(" ", body);
+            Assert.Contains("\r\n\r\n", body);
+            using var doc = JsonDocument.Parse(body.Trim());
+            var result = doc.RootElement;
+            Assert.Equal("201 Created", result.GetProperty("Response Status").GetString());
+            Assert.Equal(expected, result.GetProperty("Etag").GetString());
+            Assert.False(string.IsNullOrEmpty(result.GetProperty("Last Modified").GetString()));
+            Assert.Equal(0, result.GetProperty("Errors").GetArrayLength());
+        }
+        using var get = await Host.SendAsync(HttpMethod.Get, c + "/hb", Token);
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal(a.Concat(b).ToArray(), await get.Content.ReadAsByteArrayAsync());
+        Assert.Equal(expected, get.Headers.GetValues("ETag").Single());
+    }
+
+    [Fact]
+    public async Task Heartbeat_manifest_put_with_a_bad_segment_answers_202_with_400_and_the_errors_in_the_body()
+    {
+        var c = await fixture.NewContainerAsync();
+        var name = c[("/v1/AUTH_test/".Length)..];
+        await PutAsync($"{c}/s1", new byte[10]);
+        var json = $"[{{\"path\":\"/{name}/s1\"}},{{\"path\":\"/{name}/nope\"}}]";
+        using (var put = await Host.SendAsync(HttpMethod.Put, c + "/hb?multipart-manifest=put&heartbeat=on", Token, new StringContent(json), ("Accept", "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, put.StatusCode);
+            using var doc = JsonDocument.Parse((await put.Content.ReadAsStringAsync()).Trim());
+            var result = doc.RootElement;
+            Assert.Equal("400 Bad Request", result.GetProperty("Response Status").GetString());
+            Assert.StartsWith("Bad Request", result.GetProperty("Response Body").GetString());
+            var errors = result.GetProperty("Errors");
+            Assert.Equal(1, errors.GetArrayLength());
+            Assert.Equal($"/{name}/nope", errors[0][0].GetString());
+            Assert.Equal("404 Not Found", errors[0][1].GetString());
+        }
+        // The plain-text form tells the same.
+        using (var put = await Host.SendAsync(HttpMethod.Put, c + "/hb?multipart-manifest=put&heartbeat=on", Token, new StringContent(json)))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, put.StatusCode);
+            var text = await put.Content.ReadAsStringAsync();
+            Assert.Contains("Response Status: 400 Bad Request\n", text);
+            Assert.Contains($"Errors:\n/{name}/nope, 404 Not Found\n", text);
+        }
+        using var get = await Host.SendAsync(HttpMethod.Get, c + "/hb", Token);
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+    }
+
+    [Fact]
+    public async Task Manifest_copy_is_refused_when_the_destination_account_cannot_read_its_segments()
+    {
+        var (other, _) = await Host.AuthAsync("test2:tester2", "testing2");
+        var segs = await fixture.NewContainerAsync();
+        var segName = segs[("/v1/AUTH_test/".Length)..];
+        var c = await fixture.NewContainerAsync();
+        var a = RandomNumberGenerator.GetBytes(100);
+        var b = RandomNumberGenerator.GetBytes(200);
+        await PutAsync($"{segs}/a", a);
+        await PutAsync($"{segs}/b", b);
+        using (var m = await PutManifestAsync(c + "/m", $"[{{\"path\":\"{segName}/a\"}},{{\"path\":\"{segName}/b\"}}]"))
+            Assert.Equal(HttpStatusCode.Created, m.StatusCode);
+        // test:tester may write into test2's container, but the manifest's segments are named in test2's account.
+        var dest = ClusterFixture.NewName();
+        using (var r = await Host.SendAsync(HttpMethod.Put, "/v1/AUTH_test2/" + dest, other, null, ("X-Container-Write", "test:tester")))
+            Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        Task<HttpResponseMessage> CopyManifestAsync() => Host.SendAsync(new HttpMethod("COPY"), c + "/m?multipart-manifest=get", Token, null,
+            ("Destination", $"{dest}/copied"), ("Destination-Account", "AUTH_test2"));
+        static int Count(string text, string what) => text.Split(what).Length - 1;
+
+        using (var r = await CopyManifestAsync())
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+            var text = await r.Content.ReadAsStringAsync();
+            Assert.Equal(2, Count(text, "403 Forbidden"));
+            Assert.Contains($"/{segName}/a, 403 Forbidden", text);
+        }
+        using (var none = await Host.SendAsync(HttpMethod.Head, $"/v1/AUTH_test2/{dest}/copied", other)) Assert.Equal(HttpStatusCode.NotFound, none.StatusCode);
+
+        // A readable container of the segments' name in test2's account, without the segments: still refused.
+        using (var r = await Host.SendAsync(HttpMethod.Put, "/v1/AUTH_test2/" + segName, other, null, ("X-Container-Read", "test:tester")))
+            Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        using (var r = await CopyManifestAsync())
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+            Assert.Equal(2, Count(await r.Content.ReadAsStringAsync(), "404 Not Found"));
+        }
+        using (var none = await Host.SendAsync(HttpMethod.Head, $"/v1/AUTH_test2/{dest}/copied", other)) Assert.Equal(HttpStatusCode.NotFound, none.StatusCode);
+
+        // With the same segments there, the manifest copies and reads them.
+        foreach (var (obj, data) in new[] { ("a", a), ("b", b) })
+            using (var r = await Host.SendAsync(HttpMethod.Put, $"/v1/AUTH_test2/{segName}/{obj}", other, new ByteArrayContent(data))) Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        using (var r = await CopyManifestAsync()) Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        using var get = await Host.SendAsync(HttpMethod.Get, $"/v1/AUTH_test2/{dest}/copied", other);
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal("True", get.Headers.GetValues("X-Static-Large-Object").Single());
+        Assert.Equal(a.Concat(b).ToArray(), await get.Content.ReadAsByteArrayAsync());
+    }
 }
 
 /// <summary>A 1 GiB static large object of 100 segments, generated on the fly, read back through 50 random ranges.</summary>
