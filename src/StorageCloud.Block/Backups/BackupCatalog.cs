@@ -28,7 +28,8 @@ public sealed class BackupCatalog(VolumeStore store)
                 new { id = backupId + ":" + digest, backupId, account, digest }, transaction);
         }
         foreach (var row in await connection.QueryAsync<BackupBlockRow>(
-                     "SELECT * FROM backup_blocks WHERE account = @account AND container = @container AND digest IN @digests", new { account, container, digests }, transaction))
+                     $"SELECT * FROM backup_blocks WHERE account = @account AND container = @container AND {store.Database.InList("digest", "digests")}",
+                     new { account, container, digests = digests.ToArray() }, transaction))
             found.TryAdd(row.Digest, row);
         await transaction.CommitAsync();
         return found;

@@ -53,6 +53,13 @@ public sealed class SqlDatabase
     /// <summary>"sqlite" or "postgres".</summary>
     public string Engine => _postgres ? "postgres" : "sqlite";
 
+    /// <summary>
+    /// "<paramref name="column"/> is one of the list parameter <paramref name="parameter"/>" (pass it an array): Dapper
+    /// expands `IN @p` into one parameter per item for SQLite, but hands PostgreSQL the whole list as one array, which
+    /// only `= ANY(@p)` takes.
+    /// </summary>
+    public string InList(string column, string parameter) => _postgres ? $"{column} = ANY(@{parameter})" : $"{column} IN @{parameter}";
+
     /// <summary>An open connection; the caller disposes it (both drivers pool them).</summary>
     public DbConnection Open()
     {
@@ -84,7 +91,8 @@ public sealed class SqlDatabase
     {
         connection.Execute("CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version BIGINT NOT NULL)");
         var current = connection.ExecuteScalar<long?>("SELECT version FROM schema_versions WHERE component = @component", new { component }) ?? 0;
-        foreach (var migration in migrations)
+        // By version, not list position: migrations written side by side can land in the list in either order.
+        foreach (var migration in migrations.OrderBy(m => m.Version))
         {
             if (migration.Version <= current) continue;
             using var transaction = connection.BeginTransaction();
