@@ -10,15 +10,13 @@ namespace StorageCloud.Auth;
 /// a round trip to the identity service. Answers are cached for a few seconds, and dropped at once when this process
 /// writes anything to the identity database.
 /// </summary>
-public sealed class TokenValidator(IdentityStore store, TokenCodec codec, AuthOptions options, TimeProvider? clock = null)
+public sealed partial class TokenValidator(IdentityStore store, TokenCodec codec, AuthOptions options, TimeProvider? clock = null)
 {
     private const int MaxCached = 20_000;
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, (ValidatedToken Token, long Generation, long At)> _cache = new(StringComparer.Ordinal);
     private (List<RevocationRow> Rows, long Generation, long At) _revocations = ([], -1, 0);
-
-    /// <summary>Implied roles, as Keystone's bootstrap defines them: admin implies member, member implies reader.</summary>
-    public static readonly (string Prior, string Implied)[] ImpliedRoles = [("admin", "member"), ("member", "reader")];
+    private (Dictionary<string, List<RoleInference>> ByPrior, long Generation, long At) _inferences = (new(StringComparer.Ordinal), -1, 0);
 
     /// <summary>The current time (tests move it).</summary>
     public DateTimeOffset Now => _clock.GetUtcNow();
@@ -40,6 +38,8 @@ public sealed class TokenValidator(IdentityStore store, TokenCodec codec, AuthOp
         if (await IsRevokedAsync(payload)) return null;
         var validated = await ResolveAsync(payload);
         if (validated is null) return null;
+        // Revoking the trustor's tokens (a password change, disabling) ends what the trustor delegated as well.
+        if (validated.Trust is { } trust && await IsRevokedAsync(payload, trust.TrustorUserId)) return null;
         if (_cache.Count >= MaxCached) _cache.Clear();
         _cache[token] = (validated, generation, now);
         return validated;
@@ -48,7 +48,7 @@ public sealed class TokenValidator(IdentityStore store, TokenCodec codec, AuthOp
     /// <summary>Forgets every cached answer (after a revocation this process made).</summary>
     public void Forget() => _cache.Clear();
 
-    private async Task<bool> IsRevokedAsync(TokenPayload payload)
+    private async Task<bool> IsRevokedAsync(TokenPayload payload, string? trustorId = null)
     {
         var events = _revocations;
         var now = Environment.TickCount64;
@@ -63,7 +63,7 @@ public sealed class TokenValidator(IdentityStore store, TokenCodec codec, AuthOp
         {
             if (issued >= e.IssuedBefore) continue;
             if (e.AuditId is not null && payload.AuditIds.Contains(e.AuditId)) return true;
-            if (e.UserId is not null && e.UserId == payload.UserId) return true;
+            if (e.UserId is not null && (e.UserId == payload.UserId || e.UserId == trustorId)) return true;
             if (e.ProjectId is not null && payload.Scope == ScopeKind.Project && e.ProjectId == payload.ScopeId) return true;
         }
         return false;
@@ -75,6 +75,7 @@ public sealed class TokenValidator(IdentityStore store, TokenCodec codec, AuthOp
         if (user is null || user.Enabled == 0) return null;
         var userDomain = await store.GetAsync<DomainRow>(user.DomainId);
         if (userDomain is null || userDomain.Enabled == 0) return null;
+        if (payload.TrustId is not null) return await ResolveTrustAsync(payload, user, userDomain);
         ProjectRow? project = null;
         DomainRow? projectDomain = null, domain = null;
         IReadOnlyList<RoleRef> roles = [];
@@ -99,7 +100,7 @@ public sealed class TokenValidator(IdentityStore store, TokenCodec codec, AuthOp
         if (payload.ApplicationCredentialId is { } appCredentialId)
         {
             var credential = await store.GetAsync<AppCredentialRow>(appCredentialId);
-            if (credential is null || credential.UserId != user.Id || (credential.ExpiresAt is { } at && at <= Now.ToUnixTimeSeconds())) return null;
+            if (credential is null || credential.UserId != user.Id || (credential.ExpiresAt is { } at && at <= TokenCodec.Micros(Now))) return null;
             var allowed = System.Text.Json.JsonSerializer.Deserialize<string[]>(credential.Roles) ?? [];
             roles = roles.Where(r => allowed.Contains(r.Id)).ToList();
         }
@@ -108,33 +109,86 @@ public sealed class TokenValidator(IdentityStore store, TokenCodec codec, AuthOp
         return new ValidatedToken(payload, user, userDomain, project, projectDomain, domain, roles);
     }
 
-    /// <summary>The roles a user holds on a target, directly or through groups, with the implied roles added.</summary>
+    /// <summary>
+    /// The roles a user holds on a target, directly or through groups, with the implied roles added. On a project,
+    /// OS-INHERIT grants on its domain and on its ancestors count too. Domain-specific roles never appear themselves,
+    /// only the global roles they imply (as Keystone's tokens and effective assignments).
+    /// </summary>
     public async Task<IReadOnlyList<RoleRef>> EffectiveRolesAsync(string userId, string targetKind, string targetId)
     {
-        var direct = await store.QueryAsync<RoleRow>(
-            """
-            SELECT DISTINCT r.id, r.name, r.description FROM assignments a JOIN roles r ON r.id = a.role_id
-            WHERE a.target_id = @targetId AND ((a.type = @userType AND a.actor_id = @userId)
-               OR (a.type = @groupType AND a.actor_id IN (SELECT group_id FROM group_members WHERE user_id = @userId)))
-            ORDER BY r.name
-            """,
-            new { targetId, userId, userType = "User" + targetKind, groupType = "Group" + targetKind });
-        var roles = new List<RoleRef>(direct.Count);
-        foreach (var r in direct) roles.Add(new RoleRef(r.Id, r.Name));
-        if (roles.Count == 0) return roles;
-        var added = true;
-        while (added)
-        {
-            added = false;
-            foreach (var (prior, implied) in ImpliedRoles)
-            {
-                if (!roles.Any(r => r.Name == prior) || roles.Any(r => r.Name == implied)) continue;
-                var row = (await store.ListAsync<RoleRow>(("name", implied))).FirstOrDefault();
-                if (row is null) continue;
-                roles.Add(new RoleRef(row.Id, row.Name));
-                added = true;
-            }
-        }
-        return roles;
+        var granted = targetKind == "Project"
+            ? await store.QueryAsync<RoleRow>(ProjectGrantsSql, new { targetId, userId })
+            : await store.QueryAsync<RoleRow>(
+                """
+                SELECT r.id, r.name, r.description, r.domain_id FROM assignments a JOIN roles r ON r.id = a.role_id
+                WHERE a.target_id = @targetId AND a.inherited = 0 AND ((a.type = @userType AND a.actor_id = @userId)
+                   OR (a.type = @groupType AND a.actor_id IN (SELECT group_id FROM group_members WHERE user_id = @userId)))
+                """,
+                new { targetId, userId, userType = "User" + targetKind, groupType = "Group" + targetKind });
+        if (granted.Count == 0) return [];
+        return await WithImpliedRolesAsync(granted.Select(r => (r.Id, r.Name, r.DomainId)));
     }
+
+    /// <summary>The roles with every role they imply, transitively, less the domain-specific ones, ordered by name.</summary>
+    public async Task<IReadOnlyList<RoleRef>> WithImpliedRolesAsync(IEnumerable<(string Id, string Name, string? DomainId)> roles)
+    {
+        var rules = await InferencesAsync();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Queue<(string Id, string Name, string? DomainId)>();
+        foreach (var role in roles)
+            if (seen.Add(role.Id)) pending.Enqueue(role);
+        var result = new List<RoleRef>();
+        while (pending.TryDequeue(out var role))
+        {
+            if (role.DomainId is null) result.Add(new RoleRef(role.Id, role.Name));
+            if (!rules.TryGetValue(role.Id, out var implied)) continue;
+            foreach (var rule in implied)
+                if (seen.Add(rule.ImpliedRoleId)) pending.Enqueue((rule.ImpliedRoleId, rule.ImpliedName, rule.ImpliedDomainId));
+        }
+        result.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return result;
+    }
+
+    /// <summary>The inference rules by prior role, read again when this process writes or the cache lifetime passes.</summary>
+    public async Task<IReadOnlyDictionary<string, List<RoleInference>>> InferencesAsync()
+    {
+        var cached = _inferences;
+        var now = Environment.TickCount64;
+        if (cached.Generation == store.Generation && now - cached.At < (long)options.ValidationCacheLifetime.TotalMilliseconds) return cached.ByPrior;
+        var generation = store.Generation;
+        var rows = await store.QueryAsync<RoleInference>(
+            """
+            SELECT i.prior_role_id, i.implied_role_id, r.name AS implied_name, r.domain_id AS implied_domain_id
+            FROM implied_roles i JOIN roles r ON r.id = i.implied_role_id
+            """);
+        var byPrior = new Dictionary<string, List<RoleInference>>(StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            if (!byPrior.TryGetValue(row.PriorRoleId, out var list)) byPrior[row.PriorRoleId] = list = [];
+            list.Add(row);
+        }
+        _inferences = (byPrior, generation, now);
+        return byPrior;
+    }
+
+    // One statement, so that validating a project token costs no more queries than before inheritance: the user's
+    // and their groups' direct grants on the project, inherited grants on its ancestors, and inherited grants on
+    // its domain. The depth bound only guards against a corrupt parent cycle.
+    private const string ProjectGrantsSql =
+        """
+        WITH RECURSIVE ancestors (id, parent_id, depth) AS (
+            SELECT id, parent_id, 0 FROM projects WHERE id = @targetId
+            UNION ALL
+            SELECT p.id, p.parent_id, a.depth + 1 FROM projects p JOIN ancestors a ON p.id = a.parent_id WHERE a.depth < 64)
+        SELECT r.id, r.name, r.description, r.domain_id FROM assignments a JOIN roles r ON r.id = a.role_id
+        WHERE ((a.type = 'UserProject' AND a.actor_id = @userId)
+               OR (a.type = 'GroupProject' AND a.actor_id IN (SELECT group_id FROM group_members WHERE user_id = @userId)))
+          AND ((a.inherited = 0 AND a.target_id = @targetId)
+               OR (a.inherited = 1 AND a.target_id IN (SELECT id FROM ancestors WHERE depth > 0)))
+        UNION
+        SELECT r.id, r.name, r.description, r.domain_id FROM assignments a JOIN roles r ON r.id = a.role_id
+        WHERE a.inherited = 1 AND a.target_id = (SELECT domain_id FROM projects WHERE id = @targetId)
+          AND ((a.type = 'UserDomain' AND a.actor_id = @userId)
+               OR (a.type = 'GroupDomain' AND a.actor_id IN (SELECT group_id FROM group_members WHERE user_id = @userId)))
+        """;
 }

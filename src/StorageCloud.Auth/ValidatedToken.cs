@@ -9,6 +9,8 @@ public sealed record RoleRef(string Id, string Name);
 /// <summary>
 /// A token that passed validation, with what it stands for now: its user, its scope and the roles the user holds
 /// there (implied roles included). Services decide access from this; nothing here is taken from the request.
+/// A trust-scoped token names its trust; its user is the trustor when the trust impersonates, else the trustee,
+/// and its roles are the trust's.
 /// </summary>
 public sealed record ValidatedToken(
     TokenPayload Payload,
@@ -17,8 +19,15 @@ public sealed record ValidatedToken(
     ProjectRow? Project,
     DomainRow? ProjectDomain,
     DomainRow? Domain,
-    IReadOnlyList<RoleRef> Roles)
+    IReadOnlyList<RoleRef> Roles,
+    TrustRow? Trust = null)
 {
+    /// <summary>
+    /// The user who authenticated: the trustee for a trust-scoped token even when it impersonates the trustor, so
+    /// that managing trusts is never done in the trustor's name by someone holding only a delegation.
+    /// </summary>
+    public string AuthenticatedUserId => Payload.UserId;
+
     /// <summary>True when the token holds the role (by name, case-insensitively, as Keystone policy checks).</summary>
     public bool HasRole(string name)
     {

@@ -20,8 +20,18 @@ public static class Bootstrap
     {
         await store.InsertAsync(new DomainRow { Id = DefaultDomainId, Name = "Default", Description = "The default domain" });
         var roles = new Dictionary<string, string>();
+        var created = new HashSet<string>();
         foreach (var name in new[] { "admin", "member", "reader", "service", options.ResellerAdminRole })
-            roles[name] = await EnsureAsync(store, (await store.ListAsync<RoleRow>(("name", name))).FirstOrDefault()?.Id, () => new RoleRow { Id = NewId(), Name = name });
+        {
+            var existing = (await store.ListAsync<RoleRow>(("name", name))).FirstOrDefault(x => x.DomainId is null)?.Id;
+            if (existing is null) created.Add(name);
+            roles[name] = await EnsureAsync(store, existing, () => new RoleRow { Id = NewId(), Name = name });
+        }
+        // Keystone's bootstrap rules: admin implies member, member implies reader. Only with a role made just now, so
+        // that a rule an operator removed is not brought back at the next start.
+        foreach (var (prior, implied) in new[] { ("admin", "member"), ("member", "reader") })
+            if (created.Contains(prior) || created.Contains(implied))
+                await store.InsertAsync(new ImpliedRoleRow { PriorRoleId = roles[prior], ImpliedRoleId = roles[implied] });
         var adminProject = await EnsureAsync(store, await ProjectIdAsync(store, "admin"), () => new ProjectRow { Id = NewId(), Name = "admin", DomainId = DefaultDomainId, Description = "Bootstrap project for initializing the cloud." });
         await EnsureAsync(store, await ProjectIdAsync(store, "service"), () => new ProjectRow { Id = NewId(), Name = "service", DomainId = DefaultDomainId, Description = "Project for the services' own users." });
         var admin = await EnsureAsync(store, (await store.ListAsync<UserRow>(("name", "admin"), ("domain_id", DefaultDomainId))).FirstOrDefault()?.Id,

@@ -22,6 +22,15 @@ public sealed record IdentityOptions
     /// <summary>The window the failed logins are counted over, and how long a limited address waits.</summary>
     public TimeSpan LoginFailureWindow { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>Failed password logins in a row after which a user is locked out for <see cref="LockoutDuration"/>; 0 turns lockout off.</summary>
+    public int LockoutFailureAttempts { get; init; }
+
+    /// <summary>How long a locked-out user stays locked out.</summary>
+    public TimeSpan LockoutDuration { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How many of a user's latest passwords (the current one included) a self-service change may not reuse; 0 turns the check off.</summary>
+    public int UniqueLastPasswordCount { get; init; }
+
     /// <summary>The bootstrap admin's password; generated and kept in the data directory when not set.</summary>
     public string? AdminPassword { get; init; }
 
@@ -46,6 +55,11 @@ public static class IdentityConfig
     private static readonly Int32Option LoginFailureLimit = Section.Int32("LoginFailureLimit", 10, 0, 1_000_000,
         "failed logins from one address within the window before further attempts get `429`; `0` turns it off");
     private static readonly Int32Option LoginFailureWindowSeconds = Section.Int32("LoginFailureWindowSeconds", 60, 1, 86400, "the window failed logins are counted over");
+    private static readonly Int32Option LockoutFailureAttempts = Section.Int32("LockoutFailureAttempts", 0, 0, 1_000,
+        "failed password logins in a row after which the user is locked out (Keystone's `lockout_failure_attempts`); `0` turns it off");
+    private static readonly Int32Option LockoutDurationSeconds = Section.Int32("LockoutDurationSeconds", 1800, 1, 30 * 86400, "how long a locked-out user stays locked out");
+    private static readonly Int32Option UniqueLastPasswordCount = Section.Int32("UniqueLastPasswordCount", 0, 0, 100,
+        "how many of a user's latest passwords a self-service change may not reuse (Keystone's `unique_last_password_count`); `0` turns it off");
     private static readonly StringOption AdminPassword = Section.String("AdminPassword", null,
         "the bootstrap `admin` user's password (only used when the user is first created)", defaultNote: "generated, kept in `<data>/identity/admin-password`");
     private static readonly StringOption Region = Section.String("Region", "RegionOne", "the catalog's region");
@@ -60,6 +74,9 @@ public static class IdentityConfig
         PasswordHashRounds = PasswordHashRounds.Read(c),
         LoginFailureLimit = LoginFailureLimit.Read(c),
         LoginFailureWindow = TimeSpan.FromSeconds(LoginFailureWindowSeconds.Read(c)),
+        LockoutFailureAttempts = LockoutFailureAttempts.Read(c),
+        LockoutDuration = TimeSpan.FromSeconds(LockoutDurationSeconds.Read(c)),
+        UniqueLastPasswordCount = UniqueLastPasswordCount.Read(c),
         AdminPassword = AdminPassword.Read(c),
         Region = Region.Read(c, "RegionOne"),
         PublicHost = PublicHost.Read(c),

@@ -33,15 +33,19 @@ public sealed class KeystoneAuthMiddlewareTests : IAsyncLifetime
         await _store.InsertAsync(new DomainRow { Id = "default", Name = "Default" });
         _project = Guid.NewGuid().ToString("N");
         await _store.InsertAsync(new ProjectRow { Id = _project, Name = "alpha", DomainId = "default" });
+        var roleIds = new Dictionary<string, string>();
         foreach (var role in new[] { "member", "reader", "service" })
         {
             var roleId = Guid.NewGuid().ToString("N");
+            roleIds[role] = roleId;
             await _store.InsertAsync(new RoleRow { Id = roleId, Name = role });
             var userId = Guid.NewGuid().ToString("N");
             await _store.InsertAsync(new UserRow { Id = userId, Name = role + "-user", DomainId = "default" });
             await _store.InsertAsync(new AssignmentRow { Type = "UserProject", ActorId = userId, TargetId = _project, RoleId = roleId });
             _users[role] = userId;
         }
+        // The identity service's bootstrap writes this rule; here the rows are made by hand.
+        await _store.InsertAsync(new ImpliedRoleRow { PriorRoleId = roleIds["member"], ImpliedRoleId = roleIds["reader"] });
     }
 
     public async Task DisposeAsync()

@@ -61,8 +61,9 @@ public sealed class IdentityHost : IAsyncDisposable
 
     public string KeyDirectory => Options.Auth.KeyRepository;
 
-    /// <summary>Starts a host over SQLite in a temp directory, or over the given PostgreSQL connection string.</summary>
-    public static async Task<IdentityHost> StartAsync(string? postgres = null, int loginFailureLimit = 10, int maxActiveKeys = 3)
+    /// <summary>Starts a host over SQLite in a temp directory, or over the given PostgreSQL connection string; <paramref name="configure"/> adjusts the options.</summary>
+    public static async Task<IdentityHost> StartAsync(string? postgres = null, int loginFailureLimit = 10, int maxActiveKeys = 3,
+        Func<IdentityOptions, IdentityOptions>? configure = null)
     {
         var root = Path.Combine(Path.GetTempPath(), "sc-identity-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
@@ -79,6 +80,7 @@ public sealed class IdentityHost : IAsyncDisposable
             PasswordHashRounds = 1_000,
             LoginFailureLimit = loginFailureLimit,
         };
+        if (configure is not null) options = configure(options);
         var clock = new TestClock();
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Logging.ClearProviders();

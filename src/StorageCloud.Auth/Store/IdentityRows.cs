@@ -20,6 +20,8 @@ public sealed class ProjectRow
     public string? ParentId { get; set; }
     public string Description { get; set; } = "";
     public long Enabled { get; set; } = 1;
+    /// <summary>JSON array of the project's tags.</summary>
+    public string Tags { get; set; } = "[]";
 }
 
 /// <summary>A user; <see cref="Extra"/> holds the free-form attributes (email, description...) as JSON.</summary>
@@ -43,12 +45,13 @@ public sealed class GroupRow
     public string Description { get; set; } = "";
 }
 
-/// <summary>A role.</summary>
+/// <summary>A role; one with a <see cref="DomainId"/> is domain-specific: never in tokens itself, only through the global roles it implies.</summary>
 public sealed class RoleRow
 {
     public string Id { get; set; } = "";
     public string Name { get; set; } = "";
     public string Description { get; set; } = "";
+    public string? DomainId { get; set; }
 }
 
 /// <summary>A role granted to a user or group on a project, a domain or the system.</summary>
@@ -60,6 +63,8 @@ public sealed class AssignmentRow
     /// <summary>The project or domain id, or "all" for the system.</summary>
     public string TargetId { get; set; } = "";
     public string RoleId { get; set; } = "";
+    /// <summary>1 for OS-INHERIT grants: they apply to the projects below the target (the domain's, or the project's subtree), not the target itself.</summary>
+    public long Inherited { get; set; }
 }
 
 /// <summary>A catalog region.</summary>
@@ -111,6 +116,7 @@ public sealed class AppCredentialRow
     public string ProjectId { get; set; } = "";
     public string SecretHash { get; set; } = "";
     public string Description { get; set; } = "";
+    /// <summary>µs since the epoch (Keystone echoes the expiry to the microsecond), or null for never.</summary>
     public long? ExpiresAt { get; set; }
     public long Unrestricted { get; set; }
     /// <summary>JSON array of role ids.</summary>

@@ -31,7 +31,8 @@ public sealed record TokenPayload(
     DateTimeOffset IssuedAt,
     DateTimeOffset ExpiresAt,
     IReadOnlyList<string> AuditIds,
-    string? ApplicationCredentialId = null);
+    string? ApplicationCredentialId = null,
+    string? TrustId = null);
 
 /// <summary>
 /// Non-persistent tokens in the Fernet style: the payload, encrypted and authenticated with AES-256-GCM under the
@@ -40,6 +41,10 @@ public sealed record TokenPayload(
 public sealed class TokenCodec(KeyRepository keys)
 {
     private const byte Version = 0x91;
+
+    // Trust-scoped tokens carry the trust id and a version of their own, so that a node still running a build that
+    // knows no trusts refuses them instead of reading them as the trustee's (or trustor's) plain project token.
+    private const byte TrustVersion = 0x92;
     private const int NonceSize = 12;
     private const int TagSize = 16;
 
@@ -51,7 +56,7 @@ public sealed class TokenCodec(KeyRepository keys)
     {
         var plain = Serialize(payload);
         var sealedBytes = new byte[1 + NonceSize + plain.Length + TagSize];
-        sealedBytes[0] = Version;
+        sealedBytes[0] = payload.TrustId is null ? Version : TrustVersion;
         var nonce = sealedBytes.AsSpan(1, NonceSize);
         RandomNumberGenerator.Fill(nonce);
         using var gcm = new AesGcm(keys.Keys[0], TagSize);
@@ -64,7 +69,7 @@ public sealed class TokenCodec(KeyRepository keys)
     {
         if (token.Length is < 40 or > MaxTokenLength) return null;
         var bytes = Base64UrlDecode(token);
-        if (bytes is null || bytes.Length < 1 + NonceSize + TagSize + 1 || bytes[0] != Version) return null;
+        if (bytes is null || bytes.Length < 1 + NonceSize + TagSize + 1 || bytes[0] is not (Version or TrustVersion)) return null;
         var cipherLength = bytes.Length - 1 - NonceSize - TagSize;
         var plain = new byte[cipherLength];
         foreach (var key in keys.Keys)
@@ -73,7 +78,7 @@ public sealed class TokenCodec(KeyRepository keys)
             try
             {
                 gcm.Decrypt(bytes.AsSpan(1, NonceSize), bytes.AsSpan(1 + NonceSize, cipherLength), bytes.AsSpan(bytes.Length - TagSize), plain, bytes.AsSpan(0, 1));
-                return Deserialize(plain);
+                return Deserialize(plain, withTrust: bytes[0] == TrustVersion);
             }
             catch (AuthenticationTagMismatchException)
             {
@@ -96,11 +101,12 @@ public sealed class TokenCodec(KeyRepository keys)
         w.Write((byte)p.AuditIds.Count);
         foreach (var id in p.AuditIds) w.Write(id);
         w.Write(p.ApplicationCredentialId ?? "");
+        if (p.TrustId is not null) w.Write(p.TrustId);
         w.Flush();
         return stream.ToArray();
     }
 
-    private static TokenPayload? Deserialize(byte[] plain)
+    private static TokenPayload? Deserialize(byte[] plain, bool withTrust)
     {
         try
         {
@@ -114,9 +120,11 @@ public sealed class TokenCodec(KeyRepository keys)
             var audits = new string[r.ReadByte()];
             for (var i = 0; i < audits.Length; i++) audits[i] = r.ReadString();
             var appCredential = r.ReadString();
+            var trust = withTrust ? r.ReadString() : null;
+            if (trust is { Length: 0 }) return null;
             var issued = DateTimeOffset.FromUnixTimeMilliseconds(issuedMicros / 1000).AddTicks(issuedMicros % 1000 * 10);
             return new TokenPayload(user, methods, scope, scopeId.Length == 0 ? null : scopeId, issued,
-                DateTimeOffset.FromUnixTimeSeconds(expires), audits, appCredential.Length == 0 ? null : appCredential);
+                DateTimeOffset.FromUnixTimeSeconds(expires), audits, appCredential.Length == 0 ? null : appCredential, trust);
         }
         catch (EndOfStreamException)
         {

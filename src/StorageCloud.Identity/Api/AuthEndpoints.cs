@@ -21,8 +21,8 @@ public sealed partial class IdentityApi
             var caller = await r.CallerAsync();
             var rows = await Store.QueryAsync<ProjectRow>(
                 """
-                SELECT * FROM projects WHERE enabled = 1 AND id IN (SELECT target_id FROM assignments WHERE
-                  (type = 'UserProject' AND actor_id = @user) OR (type = 'GroupProject' AND actor_id IN (SELECT group_id FROM group_members WHERE user_id = @user)))
+                SELECT * FROM projects WHERE enabled = 1 AND id IN (SELECT target_id FROM assignments WHERE inherited = 0 AND
+                  ((type = 'UserProject' AND actor_id = @user) OR (type = 'GroupProject' AND actor_id IN (SELECT group_id FROM group_members WHERE user_id = @user))))
                 ORDER BY id
                 """, new { user = caller.User.Id });
             await WriteAsync(r.Context, 200, Views.List("projects", $"{r.BaseUrl}/auth/projects", rows.Select(p => Views.Project(p, r.BaseUrl))));
@@ -32,8 +32,8 @@ public sealed partial class IdentityApi
             var caller = await r.CallerAsync();
             var rows = await Store.QueryAsync<DomainRow>(
                 """
-                SELECT * FROM domains WHERE enabled = 1 AND id IN (SELECT target_id FROM assignments WHERE
-                  (type = 'UserDomain' AND actor_id = @user) OR (type = 'GroupDomain' AND actor_id IN (SELECT group_id FROM group_members WHERE user_id = @user)))
+                SELECT * FROM domains WHERE enabled = 1 AND id IN (SELECT target_id FROM assignments WHERE inherited = 0 AND
+                  ((type = 'UserDomain' AND actor_id = @user) OR (type = 'GroupDomain' AND actor_id IN (SELECT group_id FROM group_members WHERE user_id = @user))))
                 ORDER BY id
                 """, new { user = caller.User.Id });
             await WriteAsync(r.Context, 200, Views.List("domains", $"{r.BaseUrl}/auth/domains", rows.Select(d => Views.Domain(d, r.BaseUrl))));
@@ -139,6 +139,7 @@ public sealed partial class IdentityApi
             var row = await Store.GetAsync<AppCredentialRow>(appCredential);
             token["application_credential"] = new JsonObject { ["id"] = appCredential, ["name"] = row?.Name, ["restricted"] = row?.Unrestricted == 0 };
         }
+        if (t.Trust is { } trust) token["OS-TRUST:trust"] = TrustTokenReference(trust);
         if (t.Payload.Scope != ScopeKind.Unscoped)
         {
             var roles = new JsonArray();

@@ -6,6 +6,7 @@ using StorageCloud.Auth.Policy;
 using StorageCloud.Identity.Auth;
 using StorageCloud.Identity.Policy;
 using StorageCloud.Auth.Store;
+using StorageCloud.Auth.Tokens;
 using StorageCloud.Identity.Tokens;
 using StorageCloud.Service.Api;
 
@@ -59,7 +60,9 @@ public sealed partial class IdentityApi
             var given = JsonBody.Object(await JsonBody.ReadAsync(r.Context), "credential", "request body");
             if (JsonBody.OptionalString(given, "blob", "credential") is { } blob)
             {
-                if (row.Type == "ec2" && Ec2Access(blob) != row.AccessKey) throw IdentityError.Invalid("Cannot change the access key of an ec2 credential.");
+                // Keystone lets the access key change while the id (the old key's hash) stays; S3 finds a key by that hash
+                // and then requires the row's key to match, so such a credential signs nothing under either key.
+                if (row.Type == "ec2") row.AccessKey = Ec2Access(blob);
                 row.Blob = blob;
             }
             if (JsonBody.OptionalString(given, "project_id", "credential") is { } project) row.ProjectId = project;
@@ -165,7 +168,7 @@ public sealed partial class IdentityApi
         {
             if (!DateTimeOffset.TryParse(at, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var when))
                 throw IdentityError.Invalid("Invalid input for field 'expires_at': not a timestamp.");
-            expires = when.ToUnixTimeSeconds();
+            expires = TokenCodec.Micros(when);
         }
         var row = new AppCredentialRow
         {

@@ -33,7 +33,12 @@ public sealed class IdentityRequest(HttpContext context, string[] args, Identity
     }
 
     /// <summary>Checks the policy rule for the action against the caller.</summary>
-    public async Task EnforceAsync(string action, PolicyTarget target = default) => IdentityPolicy.Table.Enforce(action, await CallerAsync(), target);
+    public async Task EnforceAsync(string action, PolicyTarget target = default)
+    {
+        var caller = await CallerAsync();
+        if (caller.Trust is not null && IdentityPolicy.RefusedToTrustTokens.Contains(action)) throw IdentityError.Forbidden($"identity:{action}");
+        IdentityPolicy.Table.Enforce(action, caller, target);
+    }
 }
 
 /// <summary>
@@ -59,8 +64,16 @@ public sealed partial class IdentityApi
         MapResources();
         MapUsers();
         MapRoles();
+        MapImpliedRoles();
+        MapInheritedGrants();
+        MapTrusts();
         MapCatalog();
         MapCredentials();
+        MapProjectTags();
+        MapOAuthConsumers();
+        MapPolicies();
+        MapEndpointGroups();
+        MapDomainConfig();
     }
 
     /// <summary>The rows.</summary>

@@ -14,7 +14,9 @@ public sealed partial class IdentityApi
         Map("GET", "/v3/roles", async r =>
         {
             await r.EnforceAsync("list_roles");
-            var rows = await Store.ListAsync<RoleRow>(("name", r.Query("name")));
+            // Without a domain_id filter only global roles are listed, as in Keystone.
+            var domainId = r.Query("domain_id");
+            var rows = (await Store.ListAsync<RoleRow>(("name", r.Query("name")), ("domain_id", domainId))).Where(x => x.DomainId == domainId);
             await WriteAsync(r.Context, 200, Views.List("roles", $"{r.BaseUrl}/roles", rows.Select(x => Views.Role(x, r.BaseUrl))));
         });
         Map("POST", "/v3/roles", async r =>
@@ -25,7 +27,9 @@ public sealed partial class IdentityApi
             {
                 Id = NewId(), Name = JsonBody.Name(JsonBody.String(given, "name", "role"), "name"),
                 Description = JsonBody.OptionalString(given, "description", "role") ?? "",
+                DomainId = JsonBody.OptionalString(given, "domain_id", "role"),
             };
+            if (row.DomainId is not null && await Store.GetAsync<DomainRow>(row.DomainId) is null) throw IdentityError.NotFound("domain", row.DomainId);
             if (!await Store.InsertAsync(row)) throw IdentityError.Conflict("role", $"Duplicate entry found with name {row.Name}");
             await WriteAsync(r.Context, 201, new JsonObject { ["role"] = Views.Role(row, r.BaseUrl) });
         });
@@ -50,6 +54,7 @@ public sealed partial class IdentityApi
             await r.EnforceAsync("delete_role");
             if (await Store.GetAsync<RoleRow>(r.Args[0]) is null) throw IdentityError.NotFound("role", r.Args[0]);
             await Store.ExecuteAsync("DELETE FROM assignments WHERE role_id = @id", new { id = r.Args[0] });
+            await Store.ExecuteAsync("DELETE FROM implied_roles WHERE prior_role_id = @id OR implied_role_id = @id", new { id = r.Args[0] });
             await Store.DeleteAsync<RoleRow>(r.Args[0]);
             await NoContent(r.Context);
         });
@@ -76,160 +81,62 @@ public sealed partial class IdentityApi
         Map("GET", "/v3/role_assignments", ListAssignmentsAsync);
     }
 
-    private async Task CheckGrantPartiesAsync(string type, string target, string actor, string? role)
+    private async Task<RoleRow?> CheckGrantPartiesAsync(string type, string target, string actor, string? role)
     {
         if (type.EndsWith("Project", StringComparison.Ordinal) && await Store.GetAsync<ProjectRow>(target) is null) throw IdentityError.NotFound("project", target);
         if (type.EndsWith("Domain", StringComparison.Ordinal) && await Store.GetAsync<DomainRow>(target) is null) throw IdentityError.NotFound("domain", target);
         if (type.StartsWith("User", StringComparison.Ordinal) && await Store.GetAsync<UserRow>(actor) is null) throw IdentityError.NotFound("user", actor);
         if (type.StartsWith("Group", StringComparison.Ordinal) && await Store.GetAsync<GroupRow>(actor) is null) throw IdentityError.NotFound("group", actor);
-        if (role is not null && await Store.GetAsync<RoleRow>(role) is null) throw IdentityError.NotFound("role", role);
+        if (role is null) return null;
+        return await Store.GetAsync<RoleRow>(role) ?? throw IdentityError.NotFound("role", role);
     }
 
-    private async Task ListGrantsAsync(IdentityRequest r, string type, string target, string actor)
+    private async Task ListGrantsAsync(IdentityRequest r, string type, string target, string actor, bool inherited = false)
     {
         await r.EnforceAsync("list_grants");
         await CheckGrantPartiesAsync(type, target, actor, null);
         var rows = await Store.QueryAsync<RoleRow>(
-            "SELECT * FROM roles WHERE id IN (SELECT role_id FROM assignments WHERE type = @type AND actor_id = @actor AND target_id = @target) ORDER BY id",
-            new { type, actor, target });
+            "SELECT * FROM roles WHERE id IN (SELECT role_id FROM assignments WHERE type = @type AND actor_id = @actor AND target_id = @target AND inherited = @flag) ORDER BY id",
+            new { type, actor, target, flag = inherited ? 1L : 0L });
         await WriteAsync(r.Context, 200, Views.List("roles", r.BaseUrl + r.Context.Request.Path.Value![3..], rows.Select(x => Views.Role(x, r.BaseUrl))));
     }
 
-    private async Task GrantAsync(IdentityRequest r, string type, string target, string actor, string role)
+    private async Task GrantAsync(IdentityRequest r, string type, string target, string actor, string role, bool inherited = false)
     {
         await r.EnforceAsync("create_grant");
-        await CheckGrantPartiesAsync(type, target, actor, role);
-        await Store.ExecuteAsync("INSERT INTO assignments (type, actor_id, target_id, role_id) VALUES (@type, @actor, @target, @role) ON CONFLICT DO NOTHING",
-            new { type, actor, target, role });
+        var roleRow = await CheckGrantPartiesAsync(type, target, actor, role);
+        // A domain-specific role can be granted only inside its own domain (Keystone's DomainSpecificRoleMismatch).
+        if (roleRow?.DomainId is { } roleDomain)
+        {
+            var targetDomain = type.EndsWith("Domain", StringComparison.Ordinal) ? target
+                : type.EndsWith("Project", StringComparison.Ordinal) ? (await Store.GetAsync<ProjectRow>(target))?.DomainId : null;
+            if (targetDomain != roleDomain)
+                throw new IdentityError(403, $"The target {target} must be in the same domain as the role {role} being assigned.");
+        }
+        await Store.ExecuteAsync(
+            "INSERT INTO assignments (type, actor_id, target_id, role_id, inherited) VALUES (@type, @actor, @target, @role, @flag) ON CONFLICT DO NOTHING",
+            new { type, actor, target, role, flag = inherited ? 1L : 0L });
         await NoContent(r.Context);
     }
 
-    private async Task CheckGrantAsync(IdentityRequest r, string type, string target, string actor, string role)
+    private async Task CheckGrantAsync(IdentityRequest r, string type, string target, string actor, string role, bool inherited = false)
     {
         await r.EnforceAsync("check_grant");
         await CheckGrantPartiesAsync(type, target, actor, role);
-        var found = await Store.QueryAsync<string>("SELECT role_id FROM assignments WHERE type = @type AND actor_id = @actor AND target_id = @target AND role_id = @role",
-            new { type, actor, target, role });
+        var found = await Store.QueryAsync<string>(
+            "SELECT role_id FROM assignments WHERE type = @type AND actor_id = @actor AND target_id = @target AND role_id = @role AND inherited = @flag",
+            new { type, actor, target, role, flag = inherited ? 1L : 0L });
         if (found.Count == 0) throw new IdentityError(404, $"Could not find role assignment with role: {role}, actor: {actor}, target: {target}.");
         await NoContent(r.Context);
     }
 
-    private async Task RevokeGrantAsync(IdentityRequest r, string type, string target, string actor, string role)
+    private async Task RevokeGrantAsync(IdentityRequest r, string type, string target, string actor, string role, bool inherited = false)
     {
         await r.EnforceAsync("revoke_grant");
         await CheckGrantPartiesAsync(type, target, actor, role);
-        if (await Store.ExecuteAsync("DELETE FROM assignments WHERE type = @type AND actor_id = @actor AND target_id = @target AND role_id = @role",
-                new { type, actor, target, role }) == 0)
+        if (await Store.ExecuteAsync("DELETE FROM assignments WHERE type = @type AND actor_id = @actor AND target_id = @target AND role_id = @role AND inherited = @flag",
+                new { type, actor, target, role, flag = inherited ? 1L : 0L }) == 0)
             throw new IdentityError(404, $"Could not find role assignment with role: {role}, actor: {actor}, target: {target}.");
         await NoContent(r.Context);
-    }
-
-    /// <summary>GET /v3/role_assignments with Keystone's filters, effective expansion (groups and implied roles) and names.</summary>
-    private async Task ListAssignmentsAsync(IdentityRequest r)
-    {
-        await r.EnforceAsync("list_role_assignments");
-        var effective = r.Query("effective") is not null;
-        var names = r.Query("include_names") is { } n && n is not ("0" or "false" or "False");
-        var all = await Store.ListAsync<AssignmentRow>();
-        var expanded = new List<(AssignmentRow Row, string? ViaGroup)>();
-        foreach (var a in all)
-        {
-            if (effective && a.Type.StartsWith("Group", StringComparison.Ordinal))
-            {
-                var members = await Store.QueryAsync<string>("SELECT user_id FROM group_members WHERE group_id = @g", new { g = a.ActorId });
-                foreach (var user in members)
-                    expanded.Add((new AssignmentRow { Type = "User" + a.Type["Group".Length..], ActorId = user, TargetId = a.TargetId, RoleId = a.RoleId }, a.ActorId));
-            }
-            else expanded.Add((a, null));
-        }
-        var roles = (await Store.ListAsync<RoleRow>()).ToDictionary(x => x.Id);
-        if (effective)
-        {
-            // Implied roles show as assignments of their own, as Keystone's effective listing does.
-            var byName = roles.Values.ToDictionary(x => x.Name);
-            for (var i = 0; i < expanded.Count; i++)
-            {
-                var (row, via) = expanded[i];
-                if (!roles.TryGetValue(row.RoleId, out var role)) continue;
-                foreach (var (prior, implied) in TokenValidator.ImpliedRoles)
-                {
-                    if (role.Name != prior || !byName.TryGetValue(implied, out var impliedRole)) continue;
-                    if (expanded.Any(e => e.Row.Type == row.Type && e.Row.ActorId == row.ActorId && e.Row.TargetId == row.TargetId && e.Row.RoleId == impliedRole.Id)) continue;
-                    expanded.Add((new AssignmentRow { Type = row.Type, ActorId = row.ActorId, TargetId = row.TargetId, RoleId = impliedRole.Id }, via));
-                }
-            }
-        }
-        var list = new JsonArray();
-        foreach (var (row, via) in expanded)
-        {
-            var actorIsUser = row.Type.StartsWith("User", StringComparison.Ordinal);
-            var targetKind = row.Type[(actorIsUser ? 4 : 5)..];
-            if (r.Query("user.id") is { } userFilter && (!actorIsUser || row.ActorId != userFilter)) continue;
-            if (r.Query("group.id") is { } groupFilter && (actorIsUser || row.ActorId != groupFilter)) continue;
-            if (r.Query("role.id") is { } roleFilter && row.RoleId != roleFilter) continue;
-            if (r.Query("scope.project.id") is { } projectFilter && (targetKind != "Project" || row.TargetId != projectFilter)) continue;
-            if (r.Query("scope.domain.id") is { } domainFilter && (targetKind != "Domain" || row.TargetId != domainFilter)) continue;
-            if (r.Query("scope.system") is not null && targetKind != "System") continue;
-            list.Add(await AssignmentViewAsync(r, row, actorIsUser, targetKind, roles.GetValueOrDefault(row.RoleId), names, via));
-        }
-        await WriteAsync(r.Context, 200, new JsonObject
-        {
-            ["role_assignments"] = list,
-            ["links"] = new JsonObject { ["self"] = $"{r.BaseUrl}/role_assignments", ["previous"] = null, ["next"] = null },
-        });
-    }
-
-    private async Task<JsonObject> AssignmentViewAsync(IdentityRequest r, AssignmentRow row, bool actorIsUser, string targetKind, RoleRow? role, bool names, string? viaGroup)
-    {
-        var roleJson = new JsonObject { ["id"] = row.RoleId };
-        if (names && role is not null) roleJson["name"] = role.Name;
-        var actorJson = new JsonObject { ["id"] = row.ActorId };
-        if (names)
-        {
-            string? name = null, domainId = null;
-            if (actorIsUser && await Store.GetAsync<UserRow>(row.ActorId) is { } user) (name, domainId) = (user.Name, user.DomainId);
-            if (!actorIsUser && await Store.GetAsync<GroupRow>(row.ActorId) is { } group) (name, domainId) = (group.Name, group.DomainId);
-            actorJson["name"] = name;
-            if (domainId is not null) actorJson["domain"] = await DomainRefAsync(domainId);
-        }
-        JsonObject scope;
-        string targetPath;
-        switch (targetKind)
-        {
-            case "Project":
-                var project = new JsonObject { ["id"] = row.TargetId };
-                if (names && await Store.GetAsync<ProjectRow>(row.TargetId) is { } p)
-                {
-                    project["name"] = p.Name;
-                    project["domain"] = await DomainRefAsync(p.DomainId);
-                }
-                scope = new JsonObject { ["project"] = project };
-                targetPath = $"projects/{row.TargetId}";
-                break;
-            case "Domain":
-                scope = new JsonObject { ["domain"] = names ? await DomainRefAsync(row.TargetId) : new JsonObject { ["id"] = row.TargetId } };
-                targetPath = $"domains/{row.TargetId}";
-                break;
-            default:
-                scope = new JsonObject { ["system"] = new JsonObject { ["all"] = true } };
-                targetPath = "system";
-                break;
-        }
-        var actorPath = viaGroup is not null ? $"groups/{viaGroup}" : $"{(actorIsUser ? "users" : "groups")}/{row.ActorId}";
-        var links = new JsonObject { ["assignment"] = $"{r.BaseUrl}/{targetPath}/{actorPath}/roles/{row.RoleId}" };
-        if (viaGroup is not null) links["membership"] = $"{r.BaseUrl}/groups/{viaGroup}/users/{row.ActorId}";
-        return new JsonObject
-        {
-            ["role"] = roleJson,
-            [actorIsUser ? "user" : "group"] = actorJson,
-            ["scope"] = scope,
-            ["links"] = links,
-        };
-    }
-
-    private async Task<JsonObject> DomainRefAsync(string domainId)
-    {
-        var domain = await Store.GetAsync<DomainRow>(domainId);
-        return new JsonObject { ["id"] = domainId, ["name"] = domain?.Name };
     }
 }

@@ -26,9 +26,10 @@ public sealed partial class IdentityApi
             var given = JsonBody.Object(await JsonBody.ReadAsync(r.Context), "user", "request body");
             var row = new UserRow { Id = NewId() };
             row.DomainId = JsonBody.OptionalString(given, "domain_id", "user") ?? (await r.CallerAsync()).Project?.DomainId ?? "default";
-            if (await Store.GetAsync<DomainRow>(row.DomainId) is null) throw IdentityError.Invalid($"Could not find domain: {row.DomainId}.");
+            if (await Store.GetAsync<DomainRow>(row.DomainId) is null) throw IdentityError.NotFound("domain", row.DomainId);
             await ApplyUserAsync(row, given, creating: true);
             if (!await Store.InsertAsync(row)) throw IdentityError.Conflict("user", $"Duplicate entry found with name {row.Name} at domain ID {row.DomainId}");
+            await Compliance.RememberAsync(row.Id, row.PasswordHash);
             await WriteAsync(r.Context, 201, new JsonObject { ["user"] = Views.User(row, r.BaseUrl) });
         });
         Map("GET", "/v3/users/{id}", async r =>
@@ -46,6 +47,8 @@ public sealed partial class IdentityApi
             if (!await Store.UpdateAsync(row)) throw IdentityError.Conflict("user", $"Duplicate entry found with name {row.Name} at domain ID {row.DomainId}");
             // A new password or a disabled account ends every session the old state allowed.
             if (row.PasswordHash != oldHash || (wasEnabled && row.Enabled == 0)) await Tokens.RevokeUserAsync(row.Id);
+            // An admin's reset is not held to the history (as in Keystone) but joins it.
+            if (row.PasswordHash != oldHash) await Compliance.RememberAsync(row.Id, row.PasswordHash);
             await WriteAsync(r.Context, 200, new JsonObject { ["user"] = Views.User(row, r.BaseUrl) });
         });
         Map("DELETE", "/v3/users/{id}", async r =>
@@ -58,18 +61,36 @@ public sealed partial class IdentityApi
         });
         Map("POST", "/v3/users/{id}/password", async r =>
         {
-            await r.EnforceAsync("change_password", new PolicyTarget(UserId: r.Args[0]));
-            var row = await Store.GetAsync<UserRow>(r.Args[0]) ?? throw IdentityError.NotFound("user", r.Args[0]);
+            // As in Keystone, no token is asked for: the original password is the proof (a user whose password has
+            // expired has no other), so failures count against the client's address like failed logins.
+            var address = AddressOf(r.Context);
+            if (Limiter.RetryAfterSeconds(address) is > 0 and var wait)
+            {
+                r.Context.Response.Headers.RetryAfter = wait.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                throw new IdentityError(429, "Too many failed authentication attempts from this address; try again later.");
+            }
             var given = JsonBody.Object(await JsonBody.ReadAsync(r.Context), "user", "request body");
             var original = JsonBody.String(given, "original_password", "user");
             var password = JsonBody.String(given, "password", "user");
-            if (!PasswordHasher.Verify(original, row.PasswordHash))
+            var row = await Store.GetAsync<UserRow>(r.Args[0]);
+            // An unknown user gets the same 401 as a wrong password.
+            if (row is null)
             {
-                Limiter.Failed(AddressOf(r.Context));
+                Limiter.Failed(address);
                 throw IdentityError.Unauthorized();
             }
+            if (await Compliance.IsLockedOutAsync(row)) throw IdentityError.Unauthorized();
+            if (!PasswordHasher.Verify(original, row.PasswordHash))
+            {
+                Limiter.Failed(address);
+                await Compliance.FailedAsync(row);
+                throw IdentityError.Unauthorized();
+            }
+            await Compliance.SucceededAsync(row);
+            await Compliance.EnsureNotReusedAsync(row, password);
             row.PasswordHash = HashPassword(password);
             await Store.UpdateAsync(row);
+            await Compliance.RememberAsync(row.Id, row.PasswordHash);
             await Tokens.RevokeUserAsync(row.Id);
             await NoContent(r.Context);
         });
@@ -86,7 +107,7 @@ public sealed partial class IdentityApi
             var given = JsonBody.Object(await JsonBody.ReadAsync(r.Context), "group", "request body");
             var row = new GroupRow { Id = NewId(), Name = JsonBody.Name(JsonBody.String(given, "name", "group"), "name") };
             row.DomainId = JsonBody.OptionalString(given, "domain_id", "group") ?? (await r.CallerAsync()).Project?.DomainId ?? "default";
-            if (await Store.GetAsync<DomainRow>(row.DomainId) is null) throw IdentityError.Invalid($"Could not find domain: {row.DomainId}.");
+            if (await Store.GetAsync<DomainRow>(row.DomainId) is null) throw IdentityError.NotFound("domain", row.DomainId);
             row.Description = JsonBody.OptionalString(given, "description", "group") ?? "";
             if (!await Store.InsertAsync(row)) throw IdentityError.Conflict("group", $"Duplicate entry found with name {row.Name} at domain ID {row.DomainId}");
             await WriteAsync(r.Context, 201, new JsonObject { ["group"] = Views.Group(row, r.BaseUrl) });
@@ -190,12 +211,18 @@ public sealed partial class IdentityApi
         return PasswordHasher.Hash(password, Options.PasswordHashRounds);
     }
 
+    private PasswordCompliance? _compliance;
+
+    private PasswordCompliance Compliance => _compliance ??= new(Store, Options, Tokens);
+
     private async Task DeleteUserRowsAsync(string userId)
     {
+        await Compliance.ForgetAsync(userId);
         await Store.ExecuteAsync("DELETE FROM assignments WHERE actor_id = @id AND type LIKE 'User%'", new { id = userId });
         await Store.ExecuteAsync("DELETE FROM group_members WHERE user_id = @id", new { id = userId });
         await Store.ExecuteAsync("DELETE FROM credentials WHERE user_id = @id", new { id = userId });
         await Store.ExecuteAsync("DELETE FROM application_credentials WHERE user_id = @id", new { id = userId });
+        await Store.ExecuteAsync("DELETE FROM trusts WHERE trustor_user_id = @id OR trustee_user_id = @id", new { id = userId });
         await Store.DeleteAsync<UserRow>(userId);
     }
 

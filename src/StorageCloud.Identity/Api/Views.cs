@@ -33,7 +33,8 @@ public static class Views
     public static JsonObject Project(ProjectRow p, string baseUrl) => new()
     {
         ["id"] = p.Id, ["name"] = p.Name, ["domain_id"] = p.DomainId, ["description"] = p.Description, ["enabled"] = p.Enabled != 0,
-        ["parent_id"] = p.ParentId ?? p.DomainId, ["is_domain"] = false, ["tags"] = new JsonArray(), ["options"] = new JsonObject(),
+        ["parent_id"] = p.ParentId ?? p.DomainId, ["is_domain"] = false, ["tags"] = JsonNode.Parse(p.Tags) as JsonArray ?? new JsonArray(),
+        ["options"] = new JsonObject(),
         ["links"] = Links($"{baseUrl}/projects/{p.Id}"),
     };
 
@@ -64,7 +65,7 @@ public static class Views
     /// <summary>A role.</summary>
     public static JsonObject Role(RoleRow r, string baseUrl) => new()
     {
-        ["id"] = r.Id, ["name"] = r.Name, ["domain_id"] = null, ["description"] = r.Description, ["options"] = new JsonObject(),
+        ["id"] = r.Id, ["name"] = r.Name, ["domain_id"] = r.DomainId, ["description"] = r.Description, ["options"] = new JsonObject(),
         ["links"] = Links($"{baseUrl}/roles/{r.Id}"),
     };
 
@@ -115,7 +116,7 @@ public static class Views
         var json = new JsonObject
         {
             ["id"] = a.Id, ["name"] = a.Name, ["user_id"] = a.UserId, ["project_id"] = a.ProjectId, ["description"] = a.Description,
-            ["expires_at"] = a.ExpiresAt is { } at ? Time(DateTimeOffset.FromUnixTimeSeconds(at)) : null,
+            ["expires_at"] = a.ExpiresAt is { } at ? EchoedTime(at) : null,
             ["unrestricted"] = a.Unrestricted != 0, ["roles"] = roleArray, ["access_rules"] = new JsonArray(),
             ["links"] = Links($"{baseUrl}/users/{a.UserId}/application_credentials/{a.Id}"),
         };
@@ -125,6 +126,17 @@ public static class Views
 
     /// <summary>Keystone's timestamp format: 2026-11-22T10:13:11.000000Z.</summary>
     public static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// A time given in microseconds as Keystone echoes an application credential's expiry: Python's isoformat of a
+    /// naive UTC time, with microseconds only when there are some.
+    /// </summary>
+    public static string EchoedTime(long micros)
+    {
+        var time = DateTimeOffset.UnixEpoch.AddTicks(micros * 10).UtcDateTime;
+        var format = micros % 1_000_000 == 0 ? "yyyy-MM-dd'T'HH:mm:ss" : "yyyy-MM-dd'T'HH:mm:ss.ffffff";
+        return time.ToString(format, System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     /// <summary>A compact JSON string of a node (credential blobs are stored as JSON text).</summary>
     public static string Compact(JsonNode node) => node.ToJsonString(new JsonSerializerOptions { WriteIndented = false });

@@ -12,8 +12,12 @@ namespace StorageCloud.Identity.Auth;
 /// and the requested scope, and returns the payload of the token to issue. Every failure to prove who the caller is,
 /// or that it may have the scope, is the same 401, as Keystone answers without insecure_debug.
 /// </summary>
-public sealed class Authenticator(IdentityStore store, TokenService tokens, IdentityOptions options)
+public sealed partial class Authenticator(IdentityStore store, TokenService tokens, IdentityOptions options)
 {
+    private PasswordCompliance? _compliance;
+
+    private PasswordCompliance Compliance => _compliance ??= new(store, options, tokens);
+
     /// <summary>The token to issue for an auth request body ({"auth": {"identity", "scope"}}).</summary>
     public async Task<TokenPayload> AuthenticateAsync(JsonObject body)
     {
@@ -38,9 +42,12 @@ public sealed class Authenticator(IdentityStore store, TokenService tokens, Iden
                     break;
                 case "token":
                     var id = JsonBody.String(details, "id", "token");
-                    var validated = await tokens.ValidateAsync(id) ?? throw IdentityError.Unauthorized();
+                    // Keystone answers an unknown, expired or revoked token here as a token it cannot find.
+                    var validated = await tokens.ValidateAsync(id) ?? throw new IdentityError(404, "Could not find token.");
                     // Application-credential tokens cannot be traded for wider ones.
                     if (validated.Payload.ApplicationCredentialId is not null) throw IdentityError.Unauthorized();
+                    if (validated.Payload.TrustId is not null)
+                        throw new IdentityError(403, "Using trust-scoped token to create another token. Create a new trust-scoped token instead.");
                     fromToken = validated.Payload;
                     found = validated.User;
                     used |= AuthMethods.Token | validated.Payload.Methods;
@@ -56,10 +63,11 @@ public sealed class Authenticator(IdentityStore store, TokenService tokens, Iden
             user = found;
         }
 
+        if (TrustScope(auth) is { } trustScope) return await TrustScopedAsync(trustScope, user!, used, fromToken, appCredential);
         var (scope, scopeId) = await ScopeAsync(auth, user!, appCredential);
         var now = tokens.Now;
         var expires = fromToken?.ExpiresAt ?? now + options.TokenExpiration;
-        if (appCredential?.ExpiresAt is { } limit && DateTimeOffset.FromUnixTimeSeconds(limit) < expires) expires = DateTimeOffset.FromUnixTimeSeconds(limit);
+        if (appCredential?.ExpiresAt is { } limit && DateTimeOffset.UnixEpoch.AddTicks(limit * 10) < expires) expires = DateTimeOffset.UnixEpoch.AddTicks(limit * 10);
         var audits = fromToken is null ? new[] { TokenCodec.NewAuditId() } : new[] { TokenCodec.NewAuditId(), fromToken.AuditIds[^1] };
         return new TokenPayload(user!.Id, used, scope, scopeId, now, expires, audits, appCredential?.Id);
     }
@@ -69,7 +77,13 @@ public sealed class Authenticator(IdentityStore store, TokenService tokens, Iden
         var given = JsonBody.Object(details, "user", "password");
         var password = JsonBody.String(given, "password", "user");
         var user = await FindUserAsync(given, "password");
-        if (!PasswordHasher.Verify(password, user.PasswordHash)) throw IdentityError.Unauthorized();
+        if (await Compliance.IsLockedOutAsync(user)) throw IdentityError.Unauthorized();
+        if (!PasswordHasher.Verify(password, user.PasswordHash))
+        {
+            await Compliance.FailedAsync(user);
+            throw IdentityError.Unauthorized();
+        }
+        await Compliance.SucceededAsync(user);
         return user;
     }
 
@@ -108,7 +122,7 @@ public sealed class Authenticator(IdentityStore store, TokenService tokens, Iden
             credential = (await store.ListAsync<AppCredentialRow>(("name", name), ("user_id", owner.Id))).FirstOrDefault();
         }
         if (credential is null || !PasswordHasher.Verify(secret, credential.SecretHash)) throw IdentityError.Unauthorized();
-        if (credential.ExpiresAt is { } at && at <= tokens.Now.ToUnixTimeSeconds()) throw IdentityError.Unauthorized();
+        if (credential.ExpiresAt is { } at && at <= TokenCodec.Micros(tokens.Now)) throw IdentityError.Unauthorized();
         var user = await store.GetAsync<UserRow>(credential.UserId);
         if (user is null || user.Enabled == 0) throw IdentityError.Unauthorized();
         return (user, credential);

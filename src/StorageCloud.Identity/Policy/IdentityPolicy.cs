@@ -5,6 +5,19 @@ namespace StorageCloud.Identity.Policy;
 /// <summary>The identity API's rules (Keystone's defaults, reduced to admin, the caller's own scope and the caller itself).</summary>
 public static class IdentityPolicy
 {
+    /// <summary>
+    /// Actions a trust-scoped token may not take whatever roles the trust carries: credentials (EC2 keys, application
+    /// credentials, secrets) would let the trustee keep acting as the trustor after the trust is deleted or expires,
+    /// and a password change or a new trust would be acting beyond what was delegated.
+    /// </summary>
+    public static readonly IReadOnlySet<string> RefusedToTrustTokens = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "get_credential", "list_credentials", "create_credential", "update_credential", "delete_credential",
+        "ec2_get_credential", "ec2_list_credentials", "ec2_create_credential", "ec2_delete_credential",
+        "get_application_credential", "list_application_credentials", "create_application_credential", "delete_application_credential",
+        "change_password", "create_trust",
+    };
+
     /// <summary>The table.</summary>
     public static readonly PolicyTable Table = new("identity", new Dictionary<string, Allow>
     {
@@ -26,7 +39,6 @@ public static class IdentityPolicy
         ["create_user"] = Allow.Admin,
         ["update_user"] = Allow.Admin,
         ["delete_user"] = Allow.Admin,
-        ["change_password"] = Allow.Self,
 
         ["get_group"] = Allow.Admin,
         ["list_groups"] = Allow.Admin,
@@ -49,6 +61,15 @@ public static class IdentityPolicy
         ["create_grant"] = Allow.Admin,
         ["revoke_grant"] = Allow.Admin,
         ["list_role_assignments"] = Allow.Admin,
+        ["list_implied_roles"] = Allow.Admin,
+        ["get_implied_role"] = Allow.Admin,
+        ["check_implied_role"] = Allow.Admin,
+        ["create_implied_role"] = Allow.Admin,
+        ["delete_implied_role"] = Allow.Admin,
+        ["list_role_inference_rules"] = Allow.Admin,
+        // Trusts: listing every trust is for admins; the other trust actions compare the caller with the trustor and
+        // trustee in the trust endpoints, since a trust names two users.
+        ["list_trusts"] = Allow.Admin,
 
         ["get_region"] = Allow.Authenticated,
         ["list_regions"] = Allow.Authenticated,
@@ -79,6 +100,34 @@ public static class IdentityPolicy
         ["list_application_credentials"] = Allow.Admin | Allow.Self,
         ["create_application_credential"] = Allow.Self,
         ["delete_application_credential"] = Allow.Admin | Allow.Self,
+
+        ["list_project_tags"] = Allow.Admin | Allow.ProjectReader,
+        ["get_project_tag"] = Allow.Admin | Allow.ProjectReader,
+        ["update_project_tags"] = Allow.Admin,
+        ["create_project_tag"] = Allow.Admin,
+        ["delete_project_tags"] = Allow.Admin,
+        ["delete_project_tag"] = Allow.Admin,
+        ["get_consumer"] = Allow.Admin,
+        ["list_consumers"] = Allow.Admin,
+        ["create_consumer"] = Allow.Admin,
+        ["update_consumer"] = Allow.Admin,
+        ["delete_consumer"] = Allow.Admin,
+        ["get_policy"] = Allow.Admin,
+        ["list_policies"] = Allow.Admin,
+        ["create_policy"] = Allow.Admin,
+        ["update_policy"] = Allow.Admin,
+        ["delete_policy"] = Allow.Admin,
+        ["get_endpoint_group"] = Allow.Admin,
+        ["list_endpoint_groups"] = Allow.Admin,
+        ["create_endpoint_group"] = Allow.Admin,
+        ["update_endpoint_group"] = Allow.Admin,
+        ["delete_endpoint_group"] = Allow.Admin,
+        ["list_endpoints_associated_with_endpoint_group"] = Allow.Admin,
+        ["get_domain_config"] = Allow.Admin,
+        ["get_domain_config_default"] = Allow.Admin,
+        ["create_domain_config"] = Allow.Admin,
+        ["update_domain_config"] = Allow.Admin,
+        ["delete_domain_config"] = Allow.Admin,
 
         ["validate_token"] = Allow.Authenticated,
         ["revoke_token"] = Allow.Authenticated,

@@ -22,12 +22,16 @@ public sealed class TokenService(IdentityStore store, TokenCodec codec, TokenVal
     /// <summary>The roles a user holds on a target, directly or through groups, with the implied roles added.</summary>
     public Task<IReadOnlyList<RoleRef>> EffectiveRolesAsync(string userId, string targetKind, string targetId) => validator.EffectiveRolesAsync(userId, targetKind, targetId);
 
-    /// <summary>Revokes one token (and the tokens rescoped from it, which share its audit chain).</summary>
+    /// <summary>
+    /// Revokes one token by its own audit id. Every token rescoped from an original token carries the original's id
+    /// as its audit chain, so revoking the original ends them all; revoking a rescoped token leaves the token it came
+    /// from valid, to be rescoped again, as in Keystone.
+    /// </summary>
     public async Task RevokeAsync(TokenPayload payload)
     {
         await store.InsertAsync(new RevocationRow
         {
-            AuditId = payload.AuditIds[^1], IssuedBefore = TokenCodec.Micros(Now) + 1, ExpiresAt = payload.ExpiresAt.ToUnixTimeSeconds(),
+            AuditId = payload.AuditIds[0], IssuedBefore = TokenCodec.Micros(Now) + 1, ExpiresAt = payload.ExpiresAt.ToUnixTimeSeconds(),
         });
         validator.Forget();
     }
