@@ -28,6 +28,8 @@ public static class ProxyConfig
         "base domain of virtual-hosted S3 requests: `Host: <bucket>.<domain>` names the bucket (path-style requests always work)");
     private static readonly ListOption S3Regions = Section.List("S3Regions", ["us-east-1", "RegionOne"],
         "regions an S3 request may be signed for (SigV4's credential scope; s3api's `location`): a request signed for another is refused with AuthorizationHeaderMalformed, as AWS refuses it; the first is the region errors name (the default also admits the identity catalog's RegionOne)");
+    private static readonly StringOption CrossDomainPolicy = Section.String("CrossDomainPolicy", ProxyOptions.DefaultCrossDomainPolicy,
+        "the `<allow-access-from .../>` lines `/crossdomain.xml` serves to Flash and Silverlight clients (Swift's `cross_domain_policy`)");
     private static readonly ListOption StorageDomains = Section.List("StorageDomains", ["example.com"],
         "domain_remap's storage domains: a request to `<container>.<account>.<domain>` (or `<account>.<domain>`, the account spelled `AUTH-<name>` as DNS allows) is served as `/v1/<account>/<container>/<path>`; Swift's default");
     private static readonly ListOption DisabledFeatures = Section.List("DisabledFeatures", [],
@@ -65,6 +67,7 @@ public static class ProxyConfig
             StrictCorsMode = StrictCorsMode.Read(c),
             DisabledFeatures = disabled,
             StorageDomains = StorageDomains.Read(c),
+            CrossDomainPolicy = CrossDomainPolicy.Read(c) ?? ProxyOptions.DefaultCrossDomainPolicy,
             S3BaseDomain = domain?.TrimStart('.'),
             S3Regions = S3Regions.Read(c) is { Count: > 0 } regions ? regions : throw new ConfigurationException(S3Regions.Key, "names at least one region"),
         };

@@ -38,6 +38,12 @@ public sealed record ProxyOptions
     /// <summary>Optional features switched off (names as in <see cref="SwiftProxy.OptionalFeatures"/>), as if left out of Swift's pipeline.</summary>
     public IReadOnlySet<string> DisabledFeatures { get; init; } = new HashSet<string>();
 
+    /// <summary>The policy lines /crossdomain.xml serves (Swift's cross_domain_policy).</summary>
+    public string CrossDomainPolicy { get; init; } = DefaultCrossDomainPolicy;
+
+    /// <summary>Swift's default cross-domain policy: any site.</summary>
+    public const string DefaultCrossDomainPolicy = "<allow-access-from domain=\"*\" secure=\"false\" />";
+
     /// <summary>domain_remap's storage domains: "&lt;container&gt;.&lt;account&gt;.&lt;domain&gt;" hosts name an account and container.</summary>
     public IReadOnlyList<string> StorageDomains { get; init; } = ["example.com"];
 

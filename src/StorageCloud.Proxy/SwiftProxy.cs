@@ -22,7 +22,7 @@ public static class SwiftProxy
     public static readonly string[] OptionalFeatures =
     [
         "tempurl", "formpost", "cors", "staticweb", "bulk", "slo", "dlo", "container_quotas", "account_quotas",
-        "object_versioning", "versioned_writes", "symlink", "domain_remap",
+        "object_versioning", "versioned_writes", "symlink", "domain_remap", "crossdomain",
     ];
 
     private static bool On(ProxyOptions options, string feature) => !options.DisabledFeatures.Contains(feature);
@@ -110,11 +110,12 @@ public static class SwiftProxy
         Register("dlo", "dlo", new Dictionary<string, object> { ["max_get_time"] = 86400 });
         info.Register("gatekeeper", new Dictionary<string, object>());
         Register("domain_remap", "domain_remap", DomainRemapMiddleware.Info);
+        Register("crossdomain", "crossdomain", new Dictionary<string, object>());
     }
 
     /// <summary>
     /// The pipeline, in order: catch errors → transaction id → access log → healthcheck → /info → gatekeeper →
-    /// domain remap → temp URLs → form POST → S3 (signed S3 requests become Swift sub-requests of the rest) → auth → path checks → CORS → static web → bulk → static and dynamic large objects → container and
+    /// crossdomain → domain remap → temp URLs → form POST → S3 (signed S3 requests become Swift sub-requests of the rest) → auth → path checks → copy (COPY becomes a PUT with X-Copy-From) → CORS → static web → bulk → static and dynamic large objects → container and
     /// account quotas (after SLO, so a manifest counts the size of the object it makes) → object versioning →
     /// legacy versioned writes → symlinks → the account, container and object controllers. Optional features that
     /// are switched off (Proxy:DisabledFeatures) are left out.
@@ -132,12 +133,14 @@ public static class SwiftProxy
         app.UseMiddleware<HealthcheckMiddleware>();
         app.UseMiddleware<SwiftInfoMiddleware>();
         app.UseMiddleware<GatekeeperMiddleware>();
+        Use<CrossDomainMiddleware>("crossdomain");
         Use<DomainRemapMiddleware>("domain_remap");
         Use<TempUrlMiddleware>("tempurl");
         Use<FormPostMiddleware>("formpost");
         app.UseMiddleware<S3Middleware>();
         app.UseMiddleware<SwiftAuthMiddleware>();
         app.UseMiddleware<PathChecksMiddleware>();
+        app.UseMiddleware<CopyMiddleware>();
         Use<CorsMiddleware>("cors");
         Use<StaticWebMiddleware>("staticweb");
         Use<BulkMiddleware>("bulk");

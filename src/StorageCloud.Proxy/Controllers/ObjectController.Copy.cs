@@ -16,37 +16,6 @@ public sealed partial class ObjectController
         "X-Static-Large-Object", "X-Object-Manifest",
     ];
 
-    /// <summary>COPY: the same as a PUT of Destination with X-Copy-From naming this object (Swift's copy middleware).</summary>
-    private async Task CopyMethodAsync(HttpContext context, SwiftPath path)
-    {
-        var destination = context.Request.Headers["Destination"].ToString();
-        if (destination.Length == 0)
-        {
-            await Relay.StatusAsync(context, 412, "You must specify a destination header");
-            return;
-        }
-        if (!TrySplitObjectPath(destination, out var destContainer, out var destObject))
-        {
-            await Relay.StatusAsync(context, 412, "Destination header must be of the form <container name>/<object name>");
-            return;
-        }
-        var destAccount = context.Request.Headers["Destination-Account"].ToString() is { Length: > 0 } da ? Uri.UnescapeDataString(da) : path.Account!;
-        var dest = path with { Account = destAccount, Container = destContainer, Object = destObject };
-        var info = await cluster.GetContainerInfoAsync(destAccount, destContainer, cancellationToken: context.RequestAborted);
-        if (await authorizer.AuthorizeAsync(context, dest, info.WriteAcl) is { } denial)
-        {
-            await Relay.DenyAsync(context, denial, dest);
-            return;
-        }
-        if (!info.Exists)
-        {
-            await Relay.StatusAsync(context, info.Status == 404 ? 404 : 503);
-            return;
-        }
-        context.Request.Headers.ContentLength = 0;
-        await CopyAsync(context, dest, $"{path.Container}/{path.Object}", path.Account!, quoted: false);
-    }
-
     /// <summary>
     /// PUT with X-Copy-From: reads the source (newest replica), checks the caller may read it, and streams it to
     /// the destination's replicas with the source's metadata merged under the request's.
@@ -217,7 +186,7 @@ public sealed partial class ObjectController
     }
 
     /// <summary>Splits "container/object" (a leading '/' allowed) as Swift's copy middleware does.</summary>
-    private static bool TrySplitObjectPath(string value, out string container, out string obj, bool unescape = true)
+    internal static bool TrySplitObjectPath(string value, out string container, out string obj, bool unescape = true)
     {
         (container, obj) = ("", "");
         // A name that does not decode to UTF-8, or holds NUL, is refused as Swift refuses such a path (412).

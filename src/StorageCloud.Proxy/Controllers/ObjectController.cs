@@ -25,7 +25,7 @@ public sealed partial class ObjectController(Cluster cluster, SwiftAuthorizer au
     public async Task HandleAsync(HttpContext context, SwiftPath path)
     {
         var method = context.Request.Method;
-        if (method is not ("GET" or "HEAD" or "PUT" or "POST" or "DELETE" or "COPY" or "OPTIONS"))
+        if (method is not ("GET" or "HEAD" or "PUT" or "POST" or "DELETE" or "OPTIONS"))
         {
             context.Response.Headers.Allow = Allowed;
             await Relay.StatusAsync(context, 405);
@@ -35,11 +35,6 @@ public sealed partial class ObjectController(Cluster cluster, SwiftAuthorizer au
         {
             context.Response.Headers.Allow = Allowed;
             await Relay.StatusAsync(context, 200);
-            return;
-        }
-        if (method == "COPY")
-        {
-            await CopyMethodAsync(context, path);
             return;
         }
         var info = await cluster.GetContainerInfoAsync(path.Account!, path.Container!, cancellationToken: context.RequestAborted);

@@ -15,13 +15,37 @@ public sealed class GatekeeperMiddleware(RequestDelegate next)
            || (name.StartsWith("X-", StringComparison.OrdinalIgnoreCase) && name.Contains("-Sysmeta-", StringComparison.OrdinalIgnoreCase)
                && (name.StartsWith("X-Account-", StringComparison.OrdinalIgnoreCase) || name.StartsWith("X-Container-", StringComparison.OrdinalIgnoreCase) || name.StartsWith("X-Object-", StringComparison.OrdinalIgnoreCase)));
 
+    private static readonly string[] MetadataPrefixes =
+    [
+        "X-Account-Meta-", "X-Container-Meta-", "X-Object-Meta-", "X-Remove-Account-Meta-", "X-Remove-Container-Meta-", "X-Remove-Object-Meta-",
+    ];
+
+    private static bool IsMetadata(string name)
+    {
+        foreach (var prefix in MetadataPrefixes)
+            if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) return true;
+        return false;
+    }
+
     /// <summary>Filters the request, runs the pipeline, filters the response.</summary>
     public Task InvokeAsync(HttpContext context)
     {
-        List<string>? drop = null;
+        List<string>? drop = null, underscored = null;
         foreach (var name in context.Request.Headers.Keys)
+        {
             if (IsInternal(name)) (drop ??= []).Add(name);
+            else if (name.Contains('_') && IsMetadata(name)) (underscored ??= []).Add(name);
+        }
         if (drop is not null) foreach (var name in drop) context.Request.Headers.Remove(name);
+        // Behind WSGI, Swift reads "X-Container-Meta-a_b" as X-Container-Meta-A-B (CGI names cannot tell '_' from '-'),
+        // and clients expect the metadata back under that name.
+        if (underscored is not null)
+            foreach (var name in underscored)
+            {
+                var value = context.Request.Headers[name];
+                context.Request.Headers.Remove(name);
+                context.Request.Headers.Append(name.Replace('_', '-'), value);
+            }
         context.Response.OnStarting(static state =>
         {
             var headers = ((HttpContext)state).Response.Headers;

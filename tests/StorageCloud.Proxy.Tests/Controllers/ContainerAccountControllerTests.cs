@@ -167,4 +167,26 @@ public sealed class ContainerAccountControllerTests(ClusterFixture fixture) : IC
         using (var r = await host.SendAsync(HttpMethod.Delete, "/v1/AUTH_made?x=1", admin)) Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
         using (var r = await host.SendAsync(HttpMethod.Delete, "/v1/AUTH_made", admin)) Assert.Equal(HttpStatusCode.NoContent, r.StatusCode);
     }
+
+    [Fact]
+    public async Task Metadata_names_with_underscores_come_back_with_dashes_as_from_swift()
+    {
+        var c = await fixture.NewContainerAsync(("X-Container-Meta-test_container_meta", "Meta1"));
+        using var head = await Host.SendAsync(HttpMethod.Head, c, Token);
+        Assert.Equal("Meta1", head.Headers.GetValues("X-Container-Meta-Test-Container-Meta").Single());
+    }
+
+    [Fact]
+    public async Task Crossdomain_policy_is_served_without_a_token()
+    {
+        using var policy = await Host.SendAsync(HttpMethod.Get, "/crossdomain.xml");
+        Assert.Equal(HttpStatusCode.OK, policy.StatusCode);
+        Assert.Equal("application/xml", policy.Content.Headers.ContentType!.MediaType);
+        var body = await policy.Content.ReadAsStringAsync();
+        Assert.StartsWith("<?xml version=\"1.0\"?>\n<!DOCTYPE cross-domain-policy", body);
+        Assert.Contains("<allow-access-from domain=\"*\" secure=\"false\" />", body);
+        Assert.EndsWith("</cross-domain-policy>", body);
+        using var info = await Host.SendAsync(HttpMethod.Get, "/info");
+        Assert.Contains("\"crossdomain\"", await info.Content.ReadAsStringAsync());
+    }
 }

@@ -178,4 +178,21 @@ public sealed class ObjectVersioningTests(ClusterFixture fixture) : IClassFixtur
         Assert.Equal(HttpStatusCode.NotAcceptable, await Send(HttpMethod.Get, c + "?versions", ("Accept", "text/plain")));
         Assert.Equal(HttpStatusCode.BadRequest, await Send(HttpMethod.Get, c + "?versions&delimiter=1"));
     }
+
+    [Fact]
+    public async Task A_copy_into_a_versioned_container_keeps_the_object_it_replaces_as_a_version()
+    {
+        var c = await fixture.NewContainerAsync(("X-Versions-Enabled", "true"));
+        var source = await fixture.NewContainerAsync();
+        var v1 = await Put(c + "/doc", "one");
+        using (await Host.SendAsync(HttpMethod.Put, source + "/src", Token, new StringContent("copied"))) { }
+        using (var copy = await Host.SendAsync(new HttpMethod("COPY"), source + "/src", Token, null, ("Destination", c[("/v1/AUTH_test/".Length)..] + "/doc")))
+            Assert.Equal(HttpStatusCode.Created, copy.StatusCode);
+        Assert.Equal("copied", (await Get(c + "/doc")).Body);
+        Assert.Equal("one", (await Get($"{c}/doc?version-id={v1}")).Body);
+        Assert.Equal(2, (await Versions(c)).Count);
+        // A COPY without a usable Destination is refused as before.
+        Assert.Equal(HttpStatusCode.PreconditionFailed, await Send(new HttpMethod("COPY"), source + "/src"));
+        Assert.Equal(HttpStatusCode.PreconditionFailed, await Send(new HttpMethod("COPY"), source + "/src", ("Destination", "nocontainer")));
+    }
 }

@@ -55,6 +55,9 @@ public sealed class QuotaTests(ClusterFixture fixture) : IClassFixture<ClusterFi
         using (var r = await host.SendAsync(HttpMethod.Post, "/v1/AUTH_test2", token, null, ("X-Account-Meta-Quota-Bytes", "100"))) Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
         using (var r = await host.SendAsync(HttpMethod.Post, "/v1/AUTH_test2", admin, null, ("X-Account-Meta-Quota-Bytes", "x"))) Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
         using (var r = await host.SendAsync(HttpMethod.Post, "/v1/AUTH_test2", admin, null, ("X-Account-Meta-Quota-Bytes", "100"))) Assert.Equal(HttpStatusCode.NoContent, r.StatusCode);
+        // Nor may the account's own users remove it, by an empty value or X-Remove-.
+        using (var r = await host.SendAsync(HttpMethod.Post, "/v1/AUTH_test2", token, null, ("X-Account-Meta-Quota-Bytes", ""))) Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+        using (var r = await host.SendAsync(HttpMethod.Post, "/v1/AUTH_test2", token, null, ("X-Remove-Account-Meta-Quota-Bytes", "x"))) Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
         using (await host.SendAsync(HttpMethod.Put, "/v1/AUTH_test2/q", token)) { }
         using (var r = await host.SendAsync(HttpMethod.Put, "/v1/AUTH_test2/q/a", token, new ByteArrayContent(new byte[80]))) Assert.Equal(HttpStatusCode.Created, r.StatusCode);
         // Account totals follow the container updater, as in Swift.

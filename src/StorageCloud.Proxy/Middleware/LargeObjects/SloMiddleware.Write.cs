@@ -264,8 +264,8 @@ public sealed partial class SloMiddleware
         }
     }
 
-    private static bool IsCopy(HttpRequest request)
-        => request.Method.Equals("COPY", StringComparison.OrdinalIgnoreCase) || (HttpMethods.IsPut(request.Method) && request.Headers.ContainsKey("X-Copy-From"));
+    /// <summary>A copy (a COPY is a PUT with X-Copy-From by the time it gets here).</summary>
+    private static bool IsCopy(HttpRequest request) => HttpMethods.IsPut(request.Method) && request.Headers.ContainsKey("X-Copy-From");
 
     /// <summary>
     /// A copy of a manifest as a manifest (?multipart-manifest=get) is, in Swift, a manifest PUT at the destination:
@@ -276,21 +276,12 @@ public sealed partial class SloMiddleware
     private async Task CheckManifestCopyAsync(HttpContext context, SwiftPath path, RequestDelegate next)
     {
         var request = context.Request;
-        string srcAccount, srcContainer, srcObject, destAccount;
-        if (HttpMethods.IsPut(request.Method))
+        var destAccount = path.Account!;
+        var srcAccount = request.Headers["X-Copy-From-Account"].ToString() is { Length: > 0 } a ? Uri.UnescapeDataString(a) : path.Account!;
+        if (!TrySplitCopySource(request.Headers["X-Copy-From"].ToString(), out var srcContainer, out var srcObject))
         {
-            destAccount = path.Account!;
-            srcAccount = request.Headers["X-Copy-From-Account"].ToString() is { Length: > 0 } a ? Uri.UnescapeDataString(a) : path.Account!;
-            if (!TrySplitCopySource(request.Headers["X-Copy-From"].ToString(), out srcContainer, out srcObject))
-            {
-                await next(context);
-                return;
-            }
-        }
-        else
-        {
-            (srcAccount, srcContainer, srcObject) = (path.Account!, path.Container!, path.Object!);
-            destAccount = request.Headers["Destination-Account"].ToString() is { Length: > 0 } d ? Uri.UnescapeDataString(d) : path.Account!;
+            await next(context);
+            return;
         }
         if (await authorizer.AuthorizeReadAsync(context, srcAccount, srcContainer, srcObject) is not null)
         {

@@ -20,7 +20,8 @@ public sealed class AccountQuotaMiddleware(RequestDelegate next, Cluster cluster
         if (path.Account is not null && path.Container is null && request.Method is "PUT" or "POST")
         {
             var quota = request.Headers["X-Account-Meta-Quota-Bytes"].ToString();
-            var removing = request.Headers.ContainsKey("X-Remove-Account-Meta-Quota-Bytes");
+            // An empty value removes the quota too, which is as much the reseller's business as setting it.
+            var removing = request.Headers.ContainsKey("X-Remove-Account-Meta-Quota-Bytes") || (quota.Length == 0 && request.Headers.ContainsKey("X-Account-Meta-Quota-Bytes"));
             if (quota.Length > 0 || removing)
             {
                 if (SwiftAuthState.Of(context).Identity?.IsResellerAdmin != true)

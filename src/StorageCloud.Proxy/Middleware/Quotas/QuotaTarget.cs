@@ -4,7 +4,7 @@ using StorageCloud.ObjectLayer;
 
 namespace StorageCloud.Proxy.Middleware.Quotas;
 
-/// <summary>Where an object write lands and how many bytes it adds: a PUT's body, or a copy's source (COPY or X-Copy-From).</summary>
+/// <summary>Where an object write lands and how many bytes it adds: a PUT's body, or a copy's source (X-Copy-From; COPY is one by then).</summary>
 internal sealed record QuotaTarget(string Account, string Container, string Object, long Bytes)
 {
     /// <summary>The write this request makes, or null when it makes none that quotas count.</summary>
@@ -13,24 +13,10 @@ internal sealed record QuotaTarget(string Account, string Container, string Obje
         var path = SwiftPath.Of(context);
         if (path.Object is null || !path.ValidUtf8) return null;
         var request = context.Request;
+        if (!HttpMethods.IsPut(request.Method)) return null;
         string account = path.Account!, container = path.Container!, obj = path.Object;
-        string? source = null, sourceAccount = null;
-        if (HttpMethods.IsPut(request.Method))
-        {
-            source = request.Headers["X-Copy-From"].ToString();
-            sourceAccount = request.Headers["X-Copy-From-Account"].ToString();
-        }
-        else if (request.Method == "COPY")
-        {
-            var destination = Uri.UnescapeDataString(request.Headers["Destination"].ToString()).TrimStart('/');
-            var slash = destination.IndexOf('/');
-            if (slash <= 0) return null;
-            (container, obj) = (destination[..slash], destination[(slash + 1)..]);
-            if (request.Headers["Destination-Account"].ToString() is { Length: > 0 } da) account = Uri.UnescapeDataString(da);
-            source = $"{path.Container}/{path.Object}";
-            sourceAccount = path.Account;
-        }
-        else return null;
+        var source = request.Headers["X-Copy-From"].ToString();
+        var sourceAccount = request.Headers["X-Copy-From-Account"].ToString();
         if (string.IsNullOrEmpty(source))
         {
             // An SLO manifest (its sysmeta was set by the SLO middleware; clients' sysmeta never gets this far) adds the large object's size.
