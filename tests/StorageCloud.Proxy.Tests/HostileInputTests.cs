@@ -177,7 +177,9 @@ public sealed class HostileInputTests(ClusterFixture fixture) : IClassFixture<Cl
         foreach (var token in new[] { "AUTH_tk" + new string('0', 32), "", new string('x', 10000), fixture.Token[..^1] + (fixture.Token[^1] == 'a' ? 'b' : 'a') })
         {
             using var response = await fixture.Host.SendAsync(HttpMethod.Get, $"{container}/secret", token);
-            Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"token '{token[..Math.Min(10, token.Length)]}': {response.StatusCode}");
+            // A header line past max_header_size (8192) is refused before any token is looked at, as Swift's server does.
+            var expected = token.Length > 8192 ? HttpStatusCode.BadRequest : HttpStatusCode.Unauthorized;
+            Assert.True(response.StatusCode == expected, $"token '{token[..Math.Min(10, token.Length)]}': {response.StatusCode}");
         }
         Assert.Equal(HttpStatusCode.NoContent, (await fixture.Host.SendAsync(HttpMethod.Post, "/v1/AUTH_test", fixture.Token, null, ("X-Account-Meta-Temp-URL-Key", "hostile-key"))).StatusCode);
         string TempUrl(string method, string path, long expires, string key = "hostile-key") =>

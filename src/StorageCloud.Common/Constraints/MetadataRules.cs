@@ -33,6 +33,33 @@ public static class MetadataRules
         return null;
     }
 
+    /// <summary>
+    /// Swift's validate_metadata on an account or container server: the metadata held and the update together must
+    /// stay within the count and overall size (an update acceptable alone may take the whole past them). Null when
+    /// they do, else Swift's 400 message.
+    /// </summary>
+    public static string? CheckMerged(IReadOnlyDictionary<string, string[]> held, IEnumerable<KeyValuePair<string, string>> update, string kind, SwiftConstraints limits)
+    {
+        var prefix = $"X-{kind}-Meta-";
+        var merged = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in held)
+            if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) merged[name] = value[0];
+        foreach (var (name, value) in update)
+            if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) merged[name] = value;
+        var count = 0;
+        var size = 0;
+        foreach (var (name, value) in merged)
+        {
+            // An empty value is a removal.
+            if (value.Length == 0) continue;
+            count++;
+            size += Encoding.UTF8.GetByteCount(name.AsSpan(prefix.Length)) + Encoding.UTF8.GetByteCount(value);
+        }
+        if (count > limits.MaxMetaCount) return $"Too many metadata items; max {limits.MaxMetaCount}";
+        if (size > limits.MaxMetaOverallSize) return $"Total metadata too large; max {limits.MaxMetaOverallSize}";
+        return null;
+    }
+
     /// <summary>Title-Case-Per-Word, as Swift presents header names.</summary>
     public static string TitleCase(string name)
     {

@@ -19,9 +19,10 @@ public static class ByteRanges
     public static List<(long First, long Last)>? Parse(string? header, long length)
     {
         if (string.IsNullOrWhiteSpace(header)) return null;
-        var value = header.Trim();
-        if (!value.StartsWith("bytes=", StringComparison.OrdinalIgnoreCase)) return null;
-        var specs = value[6..].Split(',');
+        // White space may surround the unit, the '=' and each number ("bytes = 0 - 999"), as swob allows.
+        var equals = header.IndexOf('=');
+        if (equals < 0 || !header.AsSpan(0, equals).Trim().Equals("bytes", StringComparison.OrdinalIgnoreCase)) return null;
+        var specs = header[(equals + 1)..].Split(',');
         if (specs.Length > MaxRanges) return null;
         var parsed = new List<(long? First, long? Last)>();
         foreach (var raw in specs)

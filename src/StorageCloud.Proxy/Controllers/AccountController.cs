@@ -145,7 +145,10 @@ public sealed class AccountController(Cluster cluster, SwiftAuthorizer authorize
         var acl = headers.FindIndex(h => h.Key.Equals("X-Account-Access-Control", StringComparison.OrdinalIgnoreCase));
         if (acl >= 0)
         {
-            headers.Add(new(AclSysmeta, headers[acl].Value));
+            // An ACL that grants nothing is no ACL, as Swift stores it: the account shows none afterwards.
+            var value = headers[acl].Value;
+            if (Auth.Acl.ParseAccountAcl(value, out var levels) is null && levels.Values.All(l => l.Count == 0)) value = "";
+            headers.Add(new(AclSysmeta, value));
             headers.RemoveAt(acl);
         }
         return headers;

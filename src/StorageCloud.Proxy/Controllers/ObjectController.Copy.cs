@@ -18,9 +18,10 @@ public sealed partial class ObjectController
 
     /// <summary>
     /// PUT with X-Copy-From: reads the source (newest replica), checks the caller may read it, and streams it to
-    /// the destination's replicas with the source's metadata merged under the request's.
+    /// the destination's replicas with the source's metadata merged under the request's. As in Swift, whose copy
+    /// middleware GETs the source before the PUT goes on, the source is judged before the destination.
     /// </summary>
-    private async Task CopyAsync(HttpContext context, SwiftPath dest, string copyFrom, string copyFromAccount, bool quoted = true)
+    private async Task CopyAsync(HttpContext context, SwiftPath dest, ContainerInfo destInfo, string copyFrom, string copyFromAccount, bool quoted = true)
     {
         if (!TrySplitObjectPath(copyFrom, out var srcContainer, out var srcObject, unescape: quoted))
         {
@@ -48,9 +49,27 @@ public sealed partial class ObjectController
             await Relay.WriteAsync(context, src, owner: false);
             return;
         }
+        if (await authorizer.AuthorizeAsync(context, dest, destInfo.WriteAcl) is { } destDenial)
+        {
+            await Relay.DenyAsync(context, destDenial, dest);
+            return;
+        }
+        if (!destInfo.Exists)
+        {
+            await Relay.StatusAsync(context, destInfo.Status == 404 ? 404 : 503);
+            return;
+        }
         // A large object or a symlink copies as what it reads as, unless the manifest itself is asked for.
         var composite = IsComposite(context, src);
-        var length = composite ? null : src.ContentLength;
+        // With a Range, only that part of the source is copied, as Swift's copy GETs its source with the client's Range.
+        using var part = composite ? null : await ReadRangeAsync(context, srcAccount, srcContainer, srcObject, sourceHeaders);
+        if (part is { IsSuccess: false })
+        {
+            await Relay.WriteAsync(context, part, owner: false);
+            return;
+        }
+        var copied = part ?? src;
+        var length = composite ? null : copied.ContentLength;
         if (length > options.Constraints.MaxFileSize)
         {
             await Relay.StatusAsync(context, 413, "Your request is too large.");
@@ -65,7 +84,7 @@ public sealed partial class ObjectController
             return;
         }
         var reading = composite ? ReadThroughFilters(context, source, src) : null;
-        var body = reading?.Body ?? await src.ReadBodyAsync(context.RequestAborted);
+        var body = reading?.Body ?? await copied.ReadBodyAsync(context.RequestAborted);
         PutResult result;
         try
         {
@@ -94,6 +113,17 @@ public sealed partial class ObjectController
                 if (name.StartsWith("X-Object-Meta-", StringComparison.OrdinalIgnoreCase)) r[name] = value;
         }
         await AnswerPutAsync(context, result);
+    }
+
+    /// <summary>The one range a copy asks for, read from the source; null without a Range (or with several, copied whole).</summary>
+    private async Task<BackendResponse?> ReadRangeAsync(HttpContext context, string account, string container, string obj, List<KeyValuePair<string, string>> sourceHeaders)
+    {
+        var range = context.Request.Headers.Range.ToString();
+        if (range.Length == 0 || range.Contains(',')) return null;
+        var part = await cluster.ObjectReadAsync(HttpMethod.Get, account, container, obj, [.. sourceHeaders, new("Range", range)], newest: true, context.RequestAborted);
+        if (part.Status is 200 or 206 or 416) return part;
+        part.Dispose();
+        return null;
     }
 
     private sealed record FilteredRead(Stream Body, Task<int> Status);
@@ -176,7 +206,7 @@ public sealed partial class ObjectController
                      || n.Equals("X-Copy-From-Account", StringComparison.OrdinalIgnoreCase) || n.Equals("Destination", StringComparison.OrdinalIgnoreCase)
                      || n.Equals("Destination-Account", StringComparison.OrdinalIgnoreCase) || n.Equals("X-Fresh-Metadata", StringComparison.OrdinalIgnoreCase)
                      || n.Equals("X-Delete-After", StringComparison.OrdinalIgnoreCase) || n.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
-                     || n.Equals("ETag", StringComparison.OrdinalIgnoreCase)))
+                     || n.Equals("ETag", StringComparison.OrdinalIgnoreCase) || n.Equals("Range", StringComparison.OrdinalIgnoreCase)))
             merged[name] = value;
         if (request["X-Detect-Content-Type"].ToString().Equals("true", StringComparison.OrdinalIgnoreCase))
             merged["Content-Type"] = ChooseContentType(new HeaderDictionary { ["X-Detect-Content-Type"] = "true" }, destName);

@@ -19,7 +19,27 @@ public sealed partial class ObjectController(Cluster cluster, SwiftAuthorizer au
     /// <summary>Methods an object answers, for Allow headers.</summary>
     public const string Allowed = "COPY, DELETE, GET, HEAD, OPTIONS, POST, PUT";
 
-    private static readonly FileExtensionContentTypeProvider ContentTypes = new();
+    private static readonly FileExtensionContentTypeProvider ContentTypes = SwiftContentTypes();
+
+    /// <summary>
+    /// The types Swift guesses from a name: Python's mimetypes, which reads the system's /etc/mime.types over its own
+    /// table; ASP.NET's table is the base, corrected where Python's differs for common types.
+    /// </summary>
+    private static FileExtensionContentTypeProvider SwiftContentTypes()
+    {
+        var provider = new FileExtensionContentTypeProvider();
+        provider.Mappings[".wav"] = "audio/x-wav";
+        provider.Mappings[".zip"] = "application/zip";
+        const string system = "/etc/mime.types";
+        if (!File.Exists(system)) return provider;
+        foreach (var line in File.ReadLines(system))
+        {
+            if (line.Length == 0 || line[0] == '#') continue;
+            var fields = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            for (var i = 1; i < fields.Length; i++) provider.Mappings["." + fields[i]] = fields[0];
+        }
+        return provider;
+    }
 
     /// <summary>Handles a request for /v1/account/container/object.</summary>
     public async Task HandleAsync(HttpContext context, SwiftPath path)
@@ -38,6 +58,11 @@ public sealed partial class ObjectController(Cluster cluster, SwiftAuthorizer au
             return;
         }
         var info = await cluster.GetContainerInfoAsync(path.Account!, path.Container!, cancellationToken: context.RequestAborted);
+        if (method == "PUT" && context.Request.Headers.ContainsKey("X-Copy-From"))
+        {
+            await CopyAsync(context, path, info, context.Request.Headers["X-Copy-From"].ToString(), context.Request.Headers["X-Copy-From-Account"].ToString());
+            return;
+        }
         var read = method is "GET" or "HEAD";
         if (await authorizer.AuthorizeAsync(context, path, read ? info.ReadAcl : info.WriteAcl) is { } denial)
         {
@@ -56,9 +81,6 @@ public sealed partial class ObjectController(Cluster cluster, SwiftAuthorizer au
         }
         switch (method)
         {
-            case "PUT" when context.Request.Headers.ContainsKey("X-Copy-From"):
-                await CopyAsync(context, path, context.Request.Headers["X-Copy-From"].ToString(), context.Request.Headers["X-Copy-From-Account"].ToString());
-                break;
             case "PUT":
                 await PutAsync(context, path);
                 break;
@@ -91,10 +113,12 @@ public sealed partial class ObjectController(Cluster cluster, SwiftAuthorizer au
             await WriteProblemAsync(context, problem);
             return;
         }
+        // (Before the headers are taken: it replaces the request's X-Delete-At.)
+        var deleteAt = DeleteAtHeader(context);
         var headers = Relay.BackendHeaders(context, name => name.Equals("X-Delete-After", StringComparison.OrdinalIgnoreCase)
             || name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase) || name.Equals("X-Detect-Content-Type", StringComparison.OrdinalIgnoreCase));
         headers.Add(new("Content-Type", ChooseContentType(request.Headers, path.Object!)));
-        if (DeleteAtHeader(context) is { } deleteAt) headers.Add(deleteAt);
+        if (deleteAt is { } expiry) headers.Add(expiry);
         using var result = await cluster.PutObjectAsync(path.Account!, path.Container!, path.Object!, headers, request.Body,
             request.ContentLength, options.Constraints.MaxFileSize, context.RequestAborted);
         await AnswerPutAsync(context, result);
@@ -128,8 +152,9 @@ public sealed partial class ObjectController(Cluster cluster, SwiftAuthorizer au
             await Relay.StatusAsync(context, 400, deleteProblem);
             return;
         }
+        var deleteAt = DeleteAtHeader(context);
         var headers = Relay.BackendHeaders(context, name => name.Equals("X-Delete-After", StringComparison.OrdinalIgnoreCase));
-        if (DeleteAtHeader(context) is { } deleteAt) headers.Add(deleteAt);
+        if (deleteAt is { } expiry) headers.Add(expiry);
         using var result = await cluster.ObjectWriteAsync(HttpMethod.Post, path.Account!, path.Container!, path.Object!, headers, context.RequestAborted);
         await Relay.WriteStatusAsync(context, result.Status);
     }
@@ -159,6 +184,9 @@ public sealed partial class ObjectController(Cluster cluster, SwiftAuthorizer au
             return new Problem(400, $"Object name length of {nameBytes} longer than {options.Constraints.MaxObjectNameLength}");
         if (MetadataRules.Check(request.Headers, "Object", options.Constraints) is { } meta) return new Problem(400, meta);
         if (DeleteAtProblem(context) is { } deleteAt) return new Problem(400, deleteAt);
+        // A write can only be conditional on there being no object at all, as in Swift.
+        if (request.Headers.IfNoneMatch.ToString() is { Length: > 0 } noneMatch && !Array.Exists(noneMatch.Split(','), e => e.Trim() == "*"))
+            return new Problem(400, "If-None-Match only supports *");
         return null;
     }
 
@@ -175,16 +203,35 @@ public sealed partial class ObjectController(Cluster cluster, SwiftAuthorizer au
         }
         if (h["X-Delete-At"].ToString() is { Length: > 0 } at)
         {
+            if (IsFarFuture(at)) return null;
             if (!long.TryParse(at, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var when)) return "Non-integer X-Delete-At";
             if (when < now) return "X-Delete-At in past";
         }
         return null;
     }
 
+    /// <summary>The latest time an expiry can name (Swift's normalize_delete_at_timestamp clamps to ten digits).</summary>
+    private const long LatestDeleteAt = 9_999_999_999;
+
+    /// <summary>A whole number past <see cref="LatestDeleteAt"/>, however many digits it has.</summary>
+    private static bool IsFarFuture(string value)
+    {
+        var digits = value.AsSpan().TrimStart('+');
+        foreach (var c in digits)
+            if (c is < '0' or > '9') return false;
+        digits = digits.TrimStart('0');
+        return digits.Length > 10 || (digits.Length == 10 && long.Parse(digits, CultureInfo.InvariantCulture) > LatestDeleteAt);
+    }
+
     /// <summary>X-Delete-After turned into the X-Delete-At the object servers keep.</summary>
     private static KeyValuePair<string, string>? DeleteAtHeader(HttpContext context)
     {
-        if (context.Request.Headers["X-Delete-After"].ToString() is not { Length: > 0 } after) return null;
+        if (context.Request.Headers["X-Delete-After"].ToString() is not { Length: > 0 } after)
+        {
+            if (!IsFarFuture(context.Request.Headers["X-Delete-At"].ToString())) return null;
+            context.Request.Headers.Remove("X-Delete-At");
+            return new("X-Delete-At", LatestDeleteAt.ToString(CultureInfo.InvariantCulture));
+        }
         var seconds = long.Parse(after, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
         var at = DateTimeOffset.UtcNow.ToUnixTimeSeconds() + Math.Max(1, seconds);
         context.Request.Headers.Remove("X-Delete-At");

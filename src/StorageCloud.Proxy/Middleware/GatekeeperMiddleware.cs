@@ -6,7 +6,7 @@ namespace StorageCloud.Proxy.Middleware;
 /// Swift's gatekeeper: clients may neither set nor see system metadata and backend headers. Inbound ones are
 /// removed before any other middleware sees the request; outbound ones just before the response starts.
 /// </summary>
-public sealed class GatekeeperMiddleware(RequestDelegate next)
+public sealed class GatekeeperMiddleware(RequestDelegate next, ProxyOptions options)
 {
     /// <summary>True for headers that belong to the cluster, not to clients.</summary>
     public static bool IsInternal(string name)
@@ -31,10 +31,15 @@ public sealed class GatekeeperMiddleware(RequestDelegate next)
     public Task InvokeAsync(HttpContext context)
     {
         List<string>? drop = null, underscored = null;
-        foreach (var name in context.Request.Headers.Keys)
+        var maxLine = options.Constraints.MaxHeaderSize;
+        foreach (var (name, values) in context.Request.Headers)
         {
             if (IsInternal(name)) (drop ??= []).Add(name);
             else if (name.Contains('_') && IsMetadata(name)) (underscored ??= []).Add(name);
+            // Swift's server refuses a header line longer than max_header_size (its /info value) before Swift sees it.
+            foreach (var value in values)
+                if (value is { Length: > 0 } && (name.Length + value.Length) * 3 + 2 > maxLine && name.Length + 2 + System.Text.Encoding.UTF8.GetByteCount(value) > maxLine)
+                    return Controllers.Relay.StatusAsync(context, 400, "Header Line Too Long");
         }
         if (drop is not null) foreach (var name in drop) context.Request.Headers.Remove(name);
         // Behind WSGI, Swift reads "X-Container-Meta-a_b" as X-Container-Meta-A-B (CGI names cannot tell '_' from '-'),

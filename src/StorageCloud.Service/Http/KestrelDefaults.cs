@@ -15,6 +15,9 @@ public static class KestrelDefaults
     {
         k.AddServerHeader = false;
         k.Limits.MaxRequestBodySize = null;
+        // Swift's own limits (90 metadata items of up to 4 KiB in all) must be the ones a client meets, answered
+        // with Swift's 400, not Kestrel's 431 at 100 headers; the headers' total size stays bounded by Kestrel's 32 KiB.
+        k.Limits.MaxRequestHeaderCount = 256;
         k.RequestHeaderEncodingSelector = _ => StrictUtf8;
         k.ResponseHeaderEncodingSelector = _ => StrictUtf8;
     }

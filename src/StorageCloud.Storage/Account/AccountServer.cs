@@ -87,7 +87,9 @@ public sealed class AccountServer(StorageNode node, SwiftConstraints limits) : S
                 else await SwiftResponses.WriteAsync(context, outcome == AccountStore.PutOutcome.Created ? 201 : 202);
                 break;
             case "POST":
-                if (store.UpdateMetadata(hash, timestamp, metadata)) context.Response.StatusCode = 204;
+                if (store.GetInfo(hash) is { } held && MetadataRules.CheckMerged(held.Metadata, metadata, "Account", limits) is { } tooMuch)
+                    await SwiftResponses.WriteAsync(context, 400, tooMuch);
+                else if (store.UpdateMetadata(hash, timestamp, metadata)) context.Response.StatusCode = 204;
                 else await SwiftResponses.WriteAsync(context, 404);
                 break;
             default:

@@ -82,7 +82,10 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, A
                 await SwiftResponses.WriteAsync(context, created ? 201 : 202);
                 break;
             case "POST":
-                if (store.UpdateMetadata(hash, timestamp, Metadata(context.Request.Headers))) context.Response.StatusCode = 204;
+                var update = Metadata(context.Request.Headers).ToList();
+                if (store.GetInfo(hash) is { } held && MetadataRules.CheckMerged(held.Metadata, update, "Container", limits) is { } tooMuch)
+                    await SwiftResponses.WriteAsync(context, 400, tooMuch);
+                else if (store.UpdateMetadata(hash, timestamp, update)) context.Response.StatusCode = 204;
                 else await SwiftResponses.WriteAsync(context, 404);
                 break;
             default:

@@ -147,6 +147,8 @@ public sealed partial class ContainerStore(DeviceEngine engine)
         {
             var info = GetInfo(hash);
             if (info is null || info.IsDeleted) return false;
+            // A POST moves the put timestamp too, as Swift's: the container's Last-Modified shows its last change.
+            if (string.CompareOrdinal(timestamp.Internal, info.PutTimestamp) > 0) info.PutTimestamp = timestamp.Internal;
             Merge(info, timestamp, metadata);
             using var batch = new WriteBatch();
             Save(batch, hash, info);

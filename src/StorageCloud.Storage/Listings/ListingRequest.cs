@@ -14,14 +14,10 @@ public static class ListingRequest
         query = null!;
         (status, error) = (0, "");
         var limit = maxLimit;
-        if (Param("limit") is { Length: > 0 } limitText)
+        // As Swift's constrain_req_limit: a limit that is not all digits is ignored, one past the maximum refused.
+        if (Param("limit") is { Length: > 0 } limitText && IsDigits(limitText))
         {
-            if (!int.TryParse(limitText, NumberStyles.Integer, CultureInfo.InvariantCulture, out limit) || limit < 0)
-            {
-                (status, error) = (412, "Value of limit must be a positive integer");
-                return false;
-            }
-            if (limit > maxLimit)
+            if (limitText.Length > 9 || (limit = int.Parse(limitText, NumberStyles.None, CultureInfo.InvariantCulture)) > maxLimit)
             {
                 (status, error) = (412, $"Maximum limit is {maxLimit}");
                 return false;
@@ -38,6 +34,13 @@ public static class ListingRequest
         var reverse = Param("reverse")?.ToLowerInvariant() is "true" or "1" or "yes" or "on" or "t" or "y";
         query = new ListingQuery(limit, Param("marker"), Param("end_marker"), Param("prefix"),
             string.IsNullOrEmpty(delimiter) ? null : delimiter, allowPath ? Param("path") : null, reverse);
+        return true;
+    }
+
+    private static bool IsDigits(string text)
+    {
+        foreach (var c in text)
+            if (c is < '0' or > '9') return false;
         return true;
     }
 

@@ -189,4 +189,32 @@ public sealed class ContainerAccountControllerTests(ClusterFixture fixture) : IC
         using var info = await Host.SendAsync(HttpMethod.Get, "/info");
         Assert.Contains("\"crossdomain\"", await info.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task Container_posts_move_last_modified_and_metadata_is_limited_in_aggregate()
+    {
+        var c = await fixture.NewContainerAsync();
+        using var before = await Host.SendAsync(HttpMethod.Head, c, Token);
+        await Task.Delay(1100);
+        using (await Host.SendAsync(HttpMethod.Post, c, Token, null, ("X-Container-Meta-A", "1"))) { }
+        using (var after = await Host.SendAsync(HttpMethod.Head, c, Token))
+            Assert.True(after.Content.Headers.LastModified > before.Content.Headers.LastModified);
+        // Each POST alone is within 4096 bytes of metadata; together they are not.
+        var big = Enumerable.Range(0, 8).Select(i => ($"X-Container-Meta-Big{i}", new string('a', 256))).ToArray();
+        using (var first = await Host.SendAsync(HttpMethod.Post, c, Token, null, big)) Assert.Equal(HttpStatusCode.NoContent, first.StatusCode);
+        var more = Enumerable.Range(0, 8).Select(i => ($"X-Container-Meta-More{i}", new string('b', 256))).ToArray();
+        using (var second = await Host.SendAsync(HttpMethod.Post, c, Token, null, more)) Assert.Equal(HttpStatusCode.BadRequest, second.StatusCode);
+        using (var head = await Host.SendAsync(HttpMethod.Head, c, Token)) Assert.False(head.Headers.Contains("X-Container-Meta-More0"));
+    }
+
+    [Fact]
+    public async Task An_empty_account_acl_is_no_acl_and_header_lines_past_the_limit_are_refused()
+    {
+        await using var host = await ClusterHost.StartAsync();
+        var (token, _) = await host.AuthAsync("test:tester", "testing");
+        using (var empty = await host.SendAsync(HttpMethod.Post, "/v1/AUTH_test", token, null, ("X-Account-Access-Control", "{}"))) Assert.Equal(HttpStatusCode.NoContent, empty.StatusCode);
+        using (var head = await host.SendAsync(HttpMethod.Head, "/v1/AUTH_test", token)) Assert.False(head.Headers.Contains("X-Account-Access-Control"));
+        var huge = "{\"admin\":[\"" + new string('a', 8200) + "\"]}";
+        using (var tooLong = await host.SendAsync(HttpMethod.Post, "/v1/AUTH_test", token, null, ("X-Account-Access-Control", huge))) Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+    }
 }

@@ -325,4 +325,49 @@ public sealed class ObjectControllerTests(ClusterFixture fixture) : IClassFixtur
         using (var get = await Host.SendAsync(HttpMethod.Get, c + "/newer-elsewhere", Token, null, ("X-Newest", "true")))
             Assert.Equal("planted", await get.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task Swift_details_of_writes_far_expiry_if_none_match_ranged_copies_and_guessed_types()
+    {
+        var c = await fixture.NewContainerAsync();
+        // An expiry past ten digits is the latest one, as Swift clamps it.
+        using (var far = await Host.SendAsync(HttpMethod.Put, c + "/far", Token, new ByteArrayContent([]), ("X-Delete-At", new string('1', 100))))
+            Assert.Equal(HttpStatusCode.Created, far.StatusCode);
+        using (var head = await Host.SendAsync(HttpMethod.Head, c + "/far", Token)) Assert.Equal("9999999999", head.Headers.GetValues("X-Delete-At").Single());
+        // A write may be conditional on no object at all, nothing else.
+        using (var etag = await Host.SendAsync(HttpMethod.Put, c + "/cond", Token, new ByteArrayContent([]), ("If-None-Match", "\"abc\"")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, etag.StatusCode);
+            Assert.Equal("If-None-Match only supports *", await etag.Content.ReadAsStringAsync());
+        }
+        // A copy with a Range copies that range.
+        using (await Host.SendAsync(HttpMethod.Put, c + "/src", Token, new StringContent("0123456789"))) { }
+        using (var ranged = await Host.SendAsync(HttpMethod.Put, c + "/part", Token, new ByteArrayContent([]), ("X-Copy-From", c[("/v1/AUTH_test/".Length)..] + "/src"), ("Range", "bytes=2-5")))
+            Assert.Equal(HttpStatusCode.Created, ranged.StatusCode);
+        using (var part = await Host.SendAsync(HttpMethod.Get, c + "/part", Token)) Assert.Equal("2345", await part.Content.ReadAsStringAsync());
+        // Ranges may have white space around their parts, as swob reads them.
+        using (var lws = await Host.SendAsync(HttpMethod.Get, c + "/src", Token, null, ("Range", "BYTES = 0 - 2")))
+            Assert.Equal("012", await lws.Content.ReadAsStringAsync());
+        // Types guessed as Python's mimetypes guesses them (Swift's guesser).
+        foreach (var (name, type) in new[] { ("a.wav", "audio/x-wav"), ("a.zip", "application/zip"), ("a.txt", "text/plain") })
+        {
+            using (await Host.SendAsync(HttpMethod.Put, $"{c}/{name}", Token, new ByteArrayContent([1]))) { }
+            using var guessed = await Host.SendAsync(HttpMethod.Head, $"{c}/{name}", Token);
+            Assert.Equal(type, guessed.Content.Headers.ContentType!.MediaType);
+        }
+    }
+
+    [Fact]
+    public async Task A_copy_judges_its_source_before_its_destination()
+    {
+        var c = await fixture.NewContainerAsync();
+        var name = c[("/v1/AUTH_test/".Length)..];
+        // No such source: 404, though the destination container does not exist either (Swift GETs the source first).
+        using (var missing = await Host.SendAsync(HttpMethod.Put, $"/v1/AUTH_test/{ClusterFixture.NewName()}/x", Token, new ByteArrayContent([]), ("X-Copy-From", $"{name}/nothing")))
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        // Another account's container the caller cannot read: 403, whether or not the destination exists.
+        using (var foreign = await Host.SendAsync(HttpMethod.Put, $"/v1/AUTH_test/{ClusterFixture.NewName()}/x", Token, new ByteArrayContent([]),
+                   ("X-Copy-From", "nosuchcontainer/obj"), ("X-Copy-From-Account", "AUTH_test2")))
+            Assert.Equal(HttpStatusCode.Forbidden, foreign.StatusCode);
+    }
 }
