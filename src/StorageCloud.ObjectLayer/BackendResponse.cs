@@ -44,8 +44,10 @@ public sealed class BackendResponse : IDisposable
     public string? Header(string name)
     {
         if (_message is null) return null;
-        if (_message.Headers.TryGetValues(name, out var values)) return string.Join(",", values);
-        if (_message.Content.Headers.TryGetValues(name, out values)) return string.Join(",", values);
+        // Unparsed: HttpClient's typed view re-spells some values (a space after ';' in a Content-Type), and Swift
+        // answers the bytes it stored.
+        if (_message.Headers.NonValidated.TryGetValues(name, out var values)) return string.Join(",", values);
+        if (_message.Content.Headers.NonValidated.TryGetValues(name, out values)) return string.Join(",", values);
         return null;
     }
 
@@ -53,8 +55,8 @@ public sealed class BackendResponse : IDisposable
     public IEnumerable<KeyValuePair<string, string>> Headers()
     {
         if (_message is null) yield break;
-        foreach (var (name, values) in _message.Headers) yield return new(name, string.Join(",", values));
-        foreach (var (name, values) in _message.Content.Headers) yield return new(name, string.Join(",", values));
+        foreach (var (name, values) in _message.Headers.NonValidated) yield return new(name, string.Join(",", values));
+        foreach (var (name, values) in _message.Content.Headers.NonValidated) yield return new(name, string.Join(",", values));
     }
 
     /// <summary>The body's length, when the node sent one.</summary>

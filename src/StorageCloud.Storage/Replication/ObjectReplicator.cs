@@ -139,7 +139,8 @@ public sealed class ObjectReplicator(StorageNode node, Func<Ring.Ring> objectRin
                 await progress.Bytes.WaitAsync(state.Size, cancellationToken);
                 using var content = new StreamContent(reader.Data);
                 content.Headers.ContentLength = state.Size;
-                content.Headers.ContentType = MediaTypeHeaderValue.TryParse(state.ContentType, out var type) ? type : null;
+                // Unparsed, so the replica keeps the type byte for byte (parsing re-spells "a;b" as "a; b").
+                if (state.ContentType.Length > 0) content.Headers.TryAddWithoutValidation("Content-Type", state.ContentType);
                 var headers = new List<KeyValuePair<string, string>>(state.Headers) { new("ETag", state.ETag) };
                 if (state.DeleteAt > 0) headers.Add(new("X-Delete-At", state.DeleteAt.ToString(CultureInfo.InvariantCulture)));
                 if (!await SendAsync(HttpMethod.Put, url, state.DataTimestamp, headers, content, cancellationToken)) return false;

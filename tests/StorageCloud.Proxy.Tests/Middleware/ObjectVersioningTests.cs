@@ -1,4 +1,6 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 
 namespace StorageCloud.Proxy.Tests.Middleware;
@@ -194,5 +196,136 @@ public sealed class ObjectVersioningTests(ClusterFixture fixture) : IClassFixtur
         // A COPY without a usable Destination is refused as before.
         Assert.Equal(HttpStatusCode.PreconditionFailed, await Send(new HttpMethod("COPY"), source + "/src"));
         Assert.Equal(HttpStatusCode.PreconditionFailed, await Send(new HttpMethod("COPY"), source + "/src", ("Destination", "nocontainer")));
+    }
+
+    private static string ContainerName(string container) => container[("/v1/AUTH_test/".Length)..];
+
+    [Fact]
+    public async Task Versions_are_the_owners_even_where_an_acl_grants_the_object()
+    {
+        var c = await fixture.NewContainerAsync(("X-Versions-Enabled", "true"), ("X-Container-Read", "test2:tester2"), ("X-Container-Write", "test2:tester2"));
+        var v1 = await Put(c + "/doc", "one");
+        await Put(c + "/doc", "two");
+        var (other, _) = await Host.AuthAsync("test2:tester2", "testing2");
+        using (var r = await Host.SendAsync(HttpMethod.Get, c + "/doc", other)) Assert.Equal("two", await r.Content.ReadAsStringAsync());
+        using (var r = await Host.SendAsync(HttpMethod.Get, $"{c}/doc?version-id={v1}", other)) Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+        using (var r = await Host.SendAsync(HttpMethod.Delete, $"{c}/doc?version-id={v1}", other)) Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+        Assert.Equal("one", (await Get($"{c}/doc?version-id={v1}")).Body);
+    }
+
+    [Fact]
+    public async Task An_archived_link_or_manifest_reads_as_what_it_was()
+    {
+        var c = await fixture.NewContainerAsync(("X-Versions-Enabled", "true"));
+        using (await Host.SendAsync(HttpMethod.Put, c + "/target", Token, new StringContent("target data"))) { }
+        using (await Host.SendAsync(HttpMethod.Put, c + "/segs/1", Token, new StringContent("11"))) { }
+        using (await Host.SendAsync(HttpMethod.Put, c + "/segs/2", Token, new StringContent("22"))) { }
+        string link, dlo;
+        using (var r = await Host.SendAsync(HttpMethod.Put, c + "/link", Token, new ByteArrayContent([]),
+                   ("Content-Type", "application/symlink"), ("X-Symlink-Target", ContainerName(c) + "/target")))
+            link = r.Headers.GetValues("X-Object-Version-Id").Single();
+        using (var r = await Host.SendAsync(HttpMethod.Put, c + "/dlo", Token, new ByteArrayContent([]), ("X-Object-Manifest", ContainerName(c) + "/segs/")))
+            dlo = r.Headers.GetValues("X-Object-Version-Id").Single();
+        await Put(c + "/link", "plain");
+        await Put(c + "/dlo", "plain");
+
+        Assert.Equal(("target data", link), ((await Get($"{c}/link?version-id={link}")).Body, (await Get($"{c}/link?version-id={link}")).Version));
+        Assert.Equal("1122", (await Get($"{c}/dlo?version-id={dlo}")).Body);
+        using (var raw = await Host.SendAsync(HttpMethod.Head, $"{c}/link?version-id={link}&symlink=get", Token))
+            Assert.Equal("application/symlink", raw.Content.Headers.ContentType!.MediaType);
+    }
+
+    [Fact]
+    public async Task A_copy_from_an_old_version_makes_a_new_version_and_a_link_copies_as_a_link_with_symlink_get()
+    {
+        var c = await fixture.NewContainerAsync(("X-Versions-Enabled", "true"));
+        var v1 = await Put(c + "/doc", "one");
+        var v2 = await Put(c + "/doc", "two");
+        string v3;
+        using (var copy = await Host.SendAsync(new HttpMethod("COPY"), $"{c}/doc?version-id={v1}", Token, null, ("Destination", ContainerName(c) + "/doc")))
+        {
+            Assert.Equal(HttpStatusCode.Created, copy.StatusCode);
+            v3 = copy.Headers.GetValues("X-Object-Version-Id").Single();
+            Assert.Equal(v1, copy.Headers.GetValues("X-Copied-From-Version-Id").Single());
+        }
+        Assert.NotEqual(v1, v3);
+        Assert.Equal(("one", v3), ((await Get(c + "/doc")).Body, (await Get(c + "/doc")).Version));
+        Assert.Equal([v3, v2, v1], (await Versions(c)).Select(r => r.GetProperty("version_id").GetString()));
+
+        using (await Host.SendAsync(HttpMethod.Put, c + "/target", Token, new StringContent("target data"))) { }
+        string link;
+        using (var r = await Host.SendAsync(HttpMethod.Put, c + "/link", Token, new ByteArrayContent([]),
+                   ("Content-Type", "application/symlink"), ("X-Symlink-Target", ContainerName(c) + "/target")))
+            link = r.Headers.GetValues("X-Object-Version-Id").Single();
+        await Put(c + "/link", "not a link");
+        using (var copy = await Host.SendAsync(new HttpMethod("COPY"), $"{c}/link?version-id={link}&symlink=get", Token, null, ("Destination", ContainerName(c) + "/link")))
+            Assert.Equal(HttpStatusCode.Created, copy.StatusCode);
+        Assert.Equal("target data", (await Get(c + "/link")).Body);
+        using (var raw = await Host.SendAsync(HttpMethod.Head, c + "/link?symlink=get", Token))
+            Assert.Equal(ContainerName(c) + "/target", raw.Headers.GetValues("X-Symlink-Target").Single());
+    }
+
+    [Fact]
+    public async Task An_expiring_object_leaves_its_version_behind()
+    {
+        // A cluster of its own: its storage nodes' clocks are moved by hand, which the shared one's tests must not see.
+        await using var host = await ClusterHost.StartAsync();
+        var (token, _) = await host.AuthAsync("test:tester", "testing");
+        var c = "/v1/AUTH_test/" + ClusterFixture.NewName();
+        using (var made = await host.SendAsync(HttpMethod.Put, c, token, null, ("X-Versions-Enabled", "true"))) Assert.Equal(HttpStatusCode.Created, made.StatusCode);
+        string v1, v2;
+        using (var r = await host.SendAsync(HttpMethod.Put, c + "/brief", token, new ByteArrayContent("aaaaa"u8.ToArray()),
+                   ("Content-Type", "text/blah"), ("X-Delete-After", "1"), ("X-Object-Meta-Color", "blue")))
+            v1 = r.Headers.GetValues("X-Object-Version-Id").Single();
+        using (var r = await host.SendAsync(HttpMethod.Put, c + "/posted", token, new StringContent("bbbbb")))
+            v2 = r.Headers.GetValues("X-Object-Version-Id").Single();
+        using (var posted = await host.SendAsync(HttpMethod.Post, c + "/posted", token, null, ("X-Object-Meta-Color", "red"), ("X-Delete-After", "1")))
+            Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
+        foreach (var node in host.Nodes) node.Clock.Advance(TimeSpan.FromSeconds(2.1));
+        using (var gone = await host.SendAsync(HttpMethod.Get, c + "/brief", token)) Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        using (var gone = await host.SendAsync(HttpMethod.Get, c + "/posted", token)) Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+
+        using (var head = await host.SendAsync(HttpMethod.Head, $"{c}/brief?version-id={v1}", token))
+        {
+            Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+            Assert.Equal("text/blah", head.Content.Headers.ContentType!.MediaType);
+            Assert.Equal("blue", head.Headers.GetValues("X-Object-Meta-Color").Single());
+            Assert.False(head.Headers.Contains("X-Delete-At"));
+        }
+        using (var head = await host.SendAsync(HttpMethod.Head, $"{c}/posted?version-id={v2}", token))
+            Assert.Equal("red", head.Headers.GetValues("X-Object-Meta-Color").Single());
+        using var listing = await host.SendAsync(HttpMethod.Get, c + "?versions&format=json", token);
+        var ids = JsonDocument.Parse(await listing.Content.ReadAsStringAsync()).RootElement.EnumerateArray().Select(r => r.GetProperty("version_id").GetString());
+        Assert.Equal([v2, v1], ids.OrderDescending(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_temp_url_serves_the_latest_version_whatever_version_id_it_carries()
+    {
+        var c = await fixture.NewContainerAsync(("X-Versions-Enabled", "true"));
+        var key = "k-" + Guid.NewGuid().ToString("N");
+        Assert.Equal(HttpStatusCode.NoContent, await Send(HttpMethod.Post, c, ("X-Container-Meta-Temp-URL-Key", key)));
+        var v1 = await Put(c + "/doc", "one");
+        await Put(c + "/doc", "two");
+        var path = c + "/doc";
+        var expires = DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 600;
+        var sig = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes($"GET\n{expires}\n{path}")));
+        using var r = await Host.SendAsync(HttpMethod.Get, $"{path}?temp_url_sig={sig}&temp_url_expires={expires}&version-id={v1}");
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Equal("two", await r.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Deleting_the_null_version_where_legacy_versioning_keeps_copies_brings_the_previous_copy_back()
+    {
+        var archive = await fixture.NewContainerAsync();
+        var c = await fixture.NewContainerAsync(("X-Versions-Location", ContainerName(archive)));
+        foreach (var text in (string[])["version1", "version2", "version3"])
+        {
+            using var put = await Host.SendAsync(HttpMethod.Put, c + "/doc", Token, new StringContent(text));
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.NoContent, await Send(HttpMethod.Delete, c + "/doc?version-id=null"));
+        Assert.Equal("version2", (await Get(c + "/doc")).Body);
     }
 }

@@ -42,7 +42,11 @@ public sealed partial class ObjectVersioningMiddleware
         return head.IsSuccess ? head.Header(VersionIdSysmeta) ?? "null" : null;
     }
 
-    /// <summary>GET/HEAD ?version-id=: the current object when it is that version, else the stored one (a marker reads as 404).</summary>
+    /// <summary>
+    /// GET/HEAD ?version-id=: the current object when it is that version, else the stored one (a marker reads as 404),
+    /// read through the read filters as Swift reads it through the middleware below versioning: an archived link is
+    /// followed (as the caller), an archived manifest serves its segments, or itself with multipart-manifest=get.
+    /// </summary>
     private async Task ReadVersionAsync(HttpContext context, SwiftPath path, string versionId)
     {
         if (await CurrentIdAsync(context, path) == versionId)
@@ -56,8 +60,12 @@ public sealed partial class ObjectVersioningMiddleware
             await Relay.StatusAsync(context, versionId == "null" ? 404 : 400, versionId == "null" ? null : "Invalid version-id");
             return;
         }
-        using var stored = await cluster.ObjectReadAsync(new HttpMethod(context.Request.Method), path.Account!, VersionsContainer(path.Container!),
-            VersionName(path.Object!, at), [.. Relay.BackendHeaders(context), Reserved], cancellationToken: context.RequestAborted);
+        var version = path with { Container = VersionsContainer(path.Container!), Object = VersionName(path.Object!, at) };
+        var headers = Relay.BackendHeaders(context);
+        headers.Add(Reserved);
+        foreach (var filter in readFilters) filter.PrepareRead(context, headers);
+        using var stored = await cluster.ObjectReadAsync(new HttpMethod(context.Request.Method), path.Account!, version.Container!,
+            version.Object!, headers, cancellationToken: context.RequestAborted);
         // (HttpClient re-spells the type with a space after ';'.)
         if (stored.IsSuccess && stored.Header("Content-Type")?.Replace(" ", "", StringComparison.Ordinal) == DeleteMarker)
         {
@@ -68,7 +76,13 @@ public sealed partial class ObjectVersioningMiddleware
             context.Response.ContentLength = 0;
             return;
         }
-        if (stored.IsSuccess) context.Response.Headers["X-Object-Version-Id"] = versionId;
+        context.Response.OnStarting(() =>
+        {
+            if (context.Response.StatusCode is >= 200 and < 300) context.Response.Headers["X-Object-Version-Id"] = versionId;
+            return Task.CompletedTask;
+        });
+        foreach (var filter in readFilters)
+            if (await filter.TryAnswerAsync(context, version, stored)) return;
         await Relay.WriteAsync(context, stored, Auth.SwiftAuthState.Of(context).Owner);
     }
 
@@ -284,13 +298,16 @@ public sealed partial class ObjectVersioningMiddleware
             {
                 var name = row.GetProperty("name").GetString()!;
                 using var head = await cluster.ObjectReadAsync(HttpMethod.Head, path.Account!, path.Container!, name, [], cancellationToken: ct);
-                currentIds[name] = head.IsSuccess ? head.Header(VersionIdSysmeta) ?? "null" : IdFromModified(row);
+                // An object gone since it was listed (expired, say) is no version of anything: marked "" to be left out.
+                currentIds[name] = head.IsSuccess ? head.Header(VersionIdSysmeta) ?? "null" : head.Status == 404 ? "" : IdFromModified(row);
             });
         foreach (var row in current)
         {
             if (!row.TryGetProperty("name", out var n)) continue;
+            var currentId = currentIds.GetValueOrDefault(n.GetString()!, "null");
+            if (currentId.Length == 0) continue;
             var entry = Row(row);
-            entry["version_id"] = currentIds.GetValueOrDefault(n.GetString()!, "null");
+            entry["version_id"] = currentId;
             entry["is_latest"] = true;
             Add(byName, n.GetString()!, entry);
         }

@@ -15,8 +15,10 @@ namespace StorageCloud.Proxy.Middleware.Versioning;
 /// versions and delete markers live in a hidden container (a reserved name no client can use) as
 /// "&lt;reserved&gt;&lt;name&gt;&lt;reserved&gt;&lt;inverted timestamp&gt;", so they list newest first. A version's id is its
 /// write timestamp. GET, HEAD and DELETE take ?version-id=; ?versions lists every version with is_latest.
+/// An archived version reads through the read filters as the object it was (a link followed, a manifest's segments).
 /// </summary>
-public sealed partial class ObjectVersioningMiddleware(RequestDelegate next, Cluster cluster, SwiftAuthorizer authorizer)
+public sealed partial class ObjectVersioningMiddleware(RequestDelegate next, Cluster cluster, SwiftAuthorizer authorizer,
+    IEnumerable<IObjectReadFilter> readFilters)
 {
     /// <summary>Where a container keeps its versioning switch.</summary>
     public const string EnabledSysmeta = "X-Container-Sysmeta-Versions-Enabled";
@@ -65,18 +67,32 @@ public sealed partial class ObjectVersioningMiddleware(RequestDelegate next, Clu
         var info = await cluster.GetContainerInfoAsync(path.Account!, path.Container, cancellationToken: context.RequestAborted);
         var enabled = IsTrue(info.Header(EnabledSysmeta));
         var versionId = request.Query["version-id"].ToString();
-        var hasVersionId = request.Query.ContainsKey("version-id");
+        // Swift's tempurl passes on only its own parameters, so a temp URL always serves the latest version.
+        var hasVersionId = request.Query.ContainsKey("version-id")
+                           && !(request.Query.ContainsKey("temp_url_sig") && SwiftAuthState.Of(context).Overridden);
         var method = request.Method;
+        var everVersioned = info.Header(EnabledSysmeta) is { Length: > 0 };
+        if (hasVersionId && versionId == "null" && method == "DELETE" && !everVersioned)
+        {
+            // Never versioned here: the null version is simply the object, and deleting it is left to whatever else
+            // manages the container (legacy versioned writes bring the previous copy back).
+            DropQuery(request, "version-id");
+            await next(context);
+            return;
+        }
         // With versioning off again, versions written while it was on are still versions (Swift keeps them in the
         // hidden container and links the latest): overwriting or deleting such an object first archives it.
-        var wasVersioned = !enabled && info.Header(EnabledSysmeta) is { Length: > 0 } && method is "PUT" or "DELETE";
+        var wasVersioned = !enabled && everVersioned && method is "PUT" or "DELETE";
         if (!enabled && !hasVersionId && !wasVersioned)
         {
             await next(context);
             return;
         }
         var read = method is "GET" or "HEAD";
-        if (await authorizer.AuthorizeAsync(context, path, read ? info.ReadAcl : info.WriteAcl) is { } denial)
+        // In Swift a real version is read or deleted in the hidden container, where only the owner gets in: container
+        // ACLs grant the current object, not its history.
+        var ownerOnly = hasVersionId && versionId != "null" && method is "GET" or "HEAD" or "DELETE";
+        if (await authorizer.AuthorizeAsync(context, path, ownerOnly ? null : read ? info.ReadAcl : info.WriteAcl) is { } denial)
         {
             await Relay.DenyAsync(context, denial, path);
             return;
@@ -85,6 +101,9 @@ public sealed partial class ObjectVersioningMiddleware(RequestDelegate next, Clu
         {
             case "PUT" or "DELETE" when !enabled && !hasVersionId:
                 await ArchiveThenAsync(context, path);
+                break;
+            case "PUT" when hasVersionId && request.Headers.ContainsKey("X-Copy-From"):
+                await CopyFromVersionAsync(context, path, versionId, enabled, wasVersioned);
                 break;
             case "PUT" when hasVersionId:
                 await PutVersionAsync(context, path, versionId, enabled);
@@ -96,7 +115,9 @@ public sealed partial class ObjectVersioningMiddleware(RequestDelegate next, Clu
                 context.Response.OnStarting(() => AddVersionIdAsync(context));
                 await next(context);
                 break;
-            case "PUT" when !request.Query.ContainsKey("multipart-manifest") || request.Query["multipart-manifest"] == "put":
+            // A copy of a manifest as such (multipart-manifest=get) replaces the object like any other write.
+            case "PUT" when !request.Query.ContainsKey("multipart-manifest") || request.Query["multipart-manifest"] == "put"
+                            || request.Headers.ContainsKey("X-Copy-From"):
                 await PutAsync(context, path);
                 break;
             case "DELETE" when hasVersionId:
@@ -104,6 +125,9 @@ public sealed partial class ObjectVersioningMiddleware(RequestDelegate next, Clu
                 break;
             case "POST" when hasVersionId:
                 await PostVersionAsync(context, path, versionId);
+                break;
+            case "POST" when enabled:
+                await PostAsync(context, path);
                 break;
             case "DELETE":
                 await DeleteAsync(context, path);
@@ -261,18 +285,22 @@ public sealed partial class ObjectVersioningMiddleware(RequestDelegate next, Clu
     {
         var headers = new List<KeyValuePair<string, string>> { Reserved, new(VersionIdSysmeta, versionId.Normal) };
         foreach (var (name, value) in source.Headers())
-        {
-            if (name.Equals(VersionIdSysmeta, StringComparison.OrdinalIgnoreCase)) continue;
-            // Transient sysmeta too (S3 tags, object lock state): a version keeps it when it is archived or restored.
-            if (name.StartsWith("X-Object-Meta-", StringComparison.OrdinalIgnoreCase) || name.StartsWith("X-Object-Sysmeta-", StringComparison.OrdinalIgnoreCase)
-                || name.StartsWith("X-Object-Transient-Sysmeta-", StringComparison.OrdinalIgnoreCase)
-                || name is "Content-Type" or "Content-Encoding" or "Content-Disposition" or "X-Static-Large-Object" or "X-Object-Manifest")
-                headers.Add(new(name, value));
-        }
+            if (IsVersionHeader(name)) headers.Add(new(name, value));
         await using var body = await source.ReadBodyAsync(context.RequestAborted);
         using var put = await cluster.PutObjectAsync(account, container, obj, headers, body, source.ContentLength, long.MaxValue, context.RequestAborted);
         return put.Status;
     }
+
+    /// <summary>
+    /// What a version is besides its bytes, carried whenever it is archived, restored or copied: a link's and a
+    /// manifest's sysmeta keep it what it is. Expiry is not among it: it is the current object's business.
+    /// </summary>
+    private static bool IsVersionHeader(string name)
+        // Transient sysmeta too (S3 tags, object lock state): a version keeps it when it is archived or restored.
+        => !name.Equals(VersionIdSysmeta, StringComparison.OrdinalIgnoreCase)
+           && (name.StartsWith("X-Object-Meta-", StringComparison.OrdinalIgnoreCase) || name.StartsWith("X-Object-Sysmeta-", StringComparison.OrdinalIgnoreCase)
+               || name.StartsWith("X-Object-Transient-Sysmeta-", StringComparison.OrdinalIgnoreCase)
+               || name is "Content-Type" or "Content-Encoding" or "Content-Disposition" or "X-Static-Large-Object" or "X-Object-Manifest");
 
     /// <summary>PUT in a versioned container: the current object becomes an older version; the new one gets an id.</summary>
     private async Task PutAsync(HttpContext context, SwiftPath path)
@@ -292,6 +320,10 @@ public sealed partial class ObjectVersioningMiddleware(RequestDelegate next, Clu
             return Task.CompletedTask;
         });
         await next(context);
+        // Expiry removes the current object, and the version it is must outlive it: it is kept in the hidden
+        // container too, as a restored version is (both current and stored, listed once).
+        if (context.Response.StatusCode == 201 && HasExpiry(context.Request))
+            await ArchiveCurrentAsync(context, path.Account!, path.Container!, path.Object!);
     }
 
     /// <summary>A write or delete with versioning off: a current object that is a version is archived first, then the request goes on.</summary>
