@@ -46,7 +46,12 @@ public sealed class ContainerController(Cluster cluster, SwiftAuthorizer authori
             var nameBytes = Encoding.UTF8.GetByteCount(container);
             if (method == "PUT" && nameBytes > options.Constraints.MaxContainerNameLength)
             {
-                await Relay.StatusAsync(context, 400, $"Container name length of {nameBytes} longer than {options.Constraints.MaxContainerNameLength}");
+                // Swift puts this text into its HTML 400, keeping that answer's content type.
+                var text = Encoding.UTF8.GetBytes($"Container name length of {nameBytes} longer than {options.Constraints.MaxContainerNameLength}");
+                context.Response.StatusCode = 400;
+                context.Response.ContentType = "text/html; charset=UTF-8";
+                context.Response.ContentLength = text.Length;
+                await context.Response.Body.WriteAsync(text, context.RequestAborted);
                 return;
             }
             if (MetadataRules.Check(context.Request.Headers, "Container", options.Constraints) is { } problem)

@@ -53,7 +53,11 @@ public sealed class GatekeeperMiddleware(RequestDelegate next, ProxyOptions opti
             }
         context.Response.OnStarting(static state =>
         {
-            var headers = ((HttpContext)state).Response.Headers;
+            var http = (HttpContext)state;
+            var headers = http.Response.Headers;
+            // Swift's server says a connection a client asked to keep is kept (HTTP/1.1's default, unsaid by Kestrel).
+            if (headers.Connection.Count == 0 && http.Request.Headers.Connection.ToString().Equals("keep-alive", StringComparison.OrdinalIgnoreCase))
+                headers.Connection = "keep-alive";
             List<string>? hidden = null;
             foreach (var name in headers.Keys)
                 if (IsInternal(name)) (hidden ??= []).Add(name);

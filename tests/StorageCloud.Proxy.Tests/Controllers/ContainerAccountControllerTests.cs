@@ -217,4 +217,16 @@ public sealed class ContainerAccountControllerTests(ClusterFixture fixture) : IC
         var huge = "{\"admin\":[\"" + new string('a', 8200) + "\"]}";
         using (var tooLong = await host.SendAsync(HttpMethod.Post, "/v1/AUTH_test", token, null, ("X-Account-Access-Control", huge))) Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
     }
+
+    [Fact]
+    public async Task A_kept_connection_is_said_to_be_kept_and_a_long_container_name_is_swifts_html_400()
+    {
+        var c = await fixture.NewContainerAsync();
+        using (var kept = await Host.SendAsync(HttpMethod.Head, c, Token, null, ("Connection", "keep-alive")))
+            Assert.Contains("keep-alive", kept.Headers.Connection);
+        using var tooLong = await Host.SendAsync(HttpMethod.Put, "/v1/AUTH_test/" + new string('X', 2048), Token);
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        Assert.Equal("text/html; charset=UTF-8", tooLong.Content.Headers.ContentType!.ToString());
+        Assert.Equal("Container name length of 2048 longer than 256", await tooLong.Content.ReadAsStringAsync());
+    }
 }
