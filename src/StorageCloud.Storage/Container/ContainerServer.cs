@@ -259,16 +259,11 @@ public sealed class ContainerServer(StorageNode node, SwiftConstraints limits, A
     private static (string Hash, string? SloEtag) SplitSloEtag(string etag)
     {
         if (etag.IndexOf(';') < 0 || !etag.Contains("slo_etag", StringComparison.OrdinalIgnoreCase)) return (etag, null);
-        var parts = etag.Split(';');
-        var hash = new StringBuilder(parts[0].Trim());
+        var (plain, parameters) = Listings.HashParameters.Split(etag);
+        var hash = new StringBuilder(plain);
         string? slo = null;
-        for (var i = 1; i < parts.Length; i++)
+        foreach (var (key, value) in parameters)
         {
-            var eq = parts[i].IndexOf('=');
-            if (eq < 0) continue;
-            var key = parts[i][..eq].Trim().ToLowerInvariant();
-            var value = parts[i][(eq + 1)..].Trim();
-            if (value.Length >= 2 && value[0] == '"' && value[^1] == '"') value = value[1..^1];
             if (key == "slo_etag") slo = $"\"{value}\"";
             else hash.Append("; ").Append(key).Append('=').Append(value);
         }

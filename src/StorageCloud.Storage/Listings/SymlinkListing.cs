@@ -29,17 +29,12 @@ public sealed class SymlinkListing
     public static SymlinkListing? Parse(string storedHash)
     {
         if (storedHash.IndexOf(';') < 0 || !storedHash.Contains("symlink_target", StringComparison.OrdinalIgnoreCase)) return null;
-        var parts = storedHash.Split(';');
-        var hash = new StringBuilder(parts[0].Trim());
+        var (plain, parameters) = HashParameters.Split(storedHash);
+        var hash = new StringBuilder(plain);
         string? target = null, account = null, etag = null;
         long? bytes = null;
-        for (var i = 1; i < parts.Length; i++)
+        foreach (var (key, value) in parameters)
         {
-            var eq = parts[i].IndexOf('=');
-            if (eq < 0) continue;
-            var key = parts[i][..eq].Trim().ToLowerInvariant();
-            var value = parts[i][(eq + 1)..].Trim();
-            if (value.Length >= 2 && value[0] == '"' && value[^1] == '"') value = value[1..^1];
             switch (key)
             {
                 case "symlink_target":
@@ -79,5 +74,28 @@ public sealed class SymlinkListing
             sb.Append(", \"symlink_path\": ");
             ListingFormat.JsonString(sb, $"/v1/{Account ?? quotedListingAccount}/{Target}");
         }
+    }
+}
+
+/// <summary>
+/// The parameters features hang on a listing row's stored hash ("md5; key=value; ..."), as Swift's container-update
+/// overrides put them there: the plain hash, and each parameter with its key lower-cased and its value unquoted.
+/// </summary>
+public static class HashParameters
+{
+    /// <summary>Splits a stored hash into the hash itself and its parameters, in order.</summary>
+    public static (string Hash, List<(string Key, string Value)> Parameters) Split(string stored)
+    {
+        var parts = stored.Split(';');
+        var parameters = new List<(string, string)>(parts.Length - 1);
+        for (var i = 1; i < parts.Length; i++)
+        {
+            var eq = parts[i].IndexOf('=');
+            if (eq < 0) continue;
+            var value = parts[i][(eq + 1)..].Trim();
+            if (value.Length >= 2 && value[0] == '"' && value[^1] == '"') value = value[1..^1];
+            parameters.Add((parts[i][..eq].Trim().ToLowerInvariant(), value));
+        }
+        return (parts[0].Trim(), parameters);
     }
 }
