@@ -76,10 +76,20 @@ public sealed partial class GlanceApi : IDaemonSource
     }
 
     /// <summary>Touches the task every <see cref="Heartbeat"/> until disposed, so the sweeper knows its worker lives.</summary>
-    private IDisposable KeepAlive(ImageTaskRow task) => new Timer(_ =>
+    private IDisposable KeepAlive(ImageTaskRow task) => new Timer(_ => _ = TouchAsync(task), null, Heartbeat, Heartbeat);
+
+    /// <summary>One heartbeat; a failed one is logged (a run of them lets the sweeper fail the import, as it should).</summary>
+    private async Task TouchAsync(ImageTaskRow task)
     {
-        _ = _store.ExecuteAsync("UPDATE image_tasks SET updated_at = @now WHERE id = @id AND status = 'processing'", new { id = task.Id, now = Now() });
-    }, null, Heartbeat, Heartbeat);
+        try
+        {
+            await _store.ExecuteAsync("UPDATE image_tasks SET updated_at = @now WHERE id = @id AND status = 'processing'", new { id = task.Id, now = Now() });
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
+        {
+            _logger.LogWarning("import task {Task} heartbeat not recorded: {Reason}", task.Id, e.Message);
+        }
+    }
 
     /// <summary>A background import that failed: its task fails and the image is queued again, the failure recorded.</summary>
     private async Task FailImportAsync(string imageId, ImageTaskRow task, string reason)
