@@ -204,4 +204,24 @@ public sealed class S3ObjectLockTests(ClusterFixture fixture) : IClassFixture<Cl
         using var deleted = await DeleteVersionAsync(bucket, "defaulted", version, Bypass);
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
     }
+
+    [Fact]
+    public async Task Through_the_swift_api_a_locked_version_is_neither_deleted_nor_stripped_of_its_lock()
+    {
+        var bucket = await BucketAsync(locked: true);
+        var old = await PutAsync(bucket, "held", "first");
+        using (var hold = await SendXmlAsync(bucket, "held", "legal-hold&versionId=" + Uri.EscapeDataString(old), LegalHold("ON"))) Assert.Equal(HttpStatusCode.OK, hold.StatusCode);
+        var current = await PutAsync(bucket, "held", "second");
+        using (var retain = await SendXmlAsync(bucket, "held", "retention&versionId=" + Uri.EscapeDataString(current), Retention("COMPLIANCE", DateTimeOffset.UtcNow.AddDays(1))))
+            Assert.Equal(HttpStatusCode.OK, retain.StatusCode);
+        var swift = $"/v1/AUTH_test/{bucket}/held";
+        var token = fixture.Token;
+        using (var deleteOld = await fixture.Host.SendAsync(HttpMethod.Delete, $"{swift}?version-id={old}", token)) Assert.Equal(HttpStatusCode.Forbidden, deleteOld.StatusCode);
+        using (var deleteCurrent = await fixture.Host.SendAsync(HttpMethod.Delete, $"{swift}?version-id={current}", token)) Assert.Equal(HttpStatusCode.Forbidden, deleteCurrent.StatusCode);
+        using (var post = await fixture.Host.SendAsync(HttpMethod.Post, swift, token, null, ("X-Object-Meta-X", "y"))) Assert.Equal(HttpStatusCode.Forbidden, post.StatusCode);
+        using (var retained = await _s3.SendAsync(HttpMethod.Get, S3Client.PathOf(bucket, "held"), query: "retention&versionId=" + Uri.EscapeDataString(current)))
+            Assert.Equal("COMPLIANCE", (await S3Client.XmlAsync(retained)).Element(Ns + "Mode")?.Value);
+        using (var first = await _s3.SendAsync(HttpMethod.Get, S3Client.PathOf(bucket, "held"), query: "versionId=" + Uri.EscapeDataString(old)))
+            Assert.Equal("first", await first.Content.ReadAsStringAsync());
+    }
 }

@@ -91,10 +91,19 @@ public sealed partial class ObjectVersioningMiddleware
     /// is not a marker takes its place; when it was the object itself, the object is gone (404) as in Swift, unless the
     /// S3 API asks (RestorePreviousHeader) for S3's model, where the previous version becomes current.
     /// </summary>
-    private async Task DeleteVersionAsync(HttpContext context, SwiftPath path, string versionId)
+    private async Task DeleteVersionAsync(HttpContext context, SwiftPath path, string versionId, bool objectLock)
     {
         var (account, container, obj) = (path.Account!, path.Container!, path.Object!);
         var s3 = context.Request.Headers[RestorePreviousHeader] == "true";
+        // The S3 API judges its own deletes (with governance bypass); through the Swift API a locked version stays.
+        if (objectLock && !s3 && versionId != "null" && SwiftTimestamp.TryParse(versionId, out var lockedAt, out _)
+            && (await CurrentIdAsync(context, path) == versionId
+                ? await LockedAsync(context, account, container, obj, [])
+                : await LockedAsync(context, account, VersionsContainer(container), VersionName(obj, lockedAt), [Reserved])))
+        {
+            await Relay.StatusAsync(context, 403, "This version is locked by its object lock retention or legal hold.");
+            return;
+        }
         if (versionId == "null" && !s3)
         {
             // The null version is whatever the container holds now; a version there stays one, archived first (Swift
@@ -161,6 +170,16 @@ public sealed partial class ObjectVersioningMiddleware
         }
         context.Response.Headers["X-Object-Version-Id"] = versionId;
         await Relay.StatusAsync(context, 204);
+    }
+
+    /// <summary>True when the object a HEAD finds is under an S3 object-lock legal hold or retention still running.</summary>
+    private async Task<bool> LockedAsync(HttpContext context, string account, string container, string obj, List<KeyValuePair<string, string>> headers)
+    {
+        using var head = await cluster.ObjectReadAsync(HttpMethod.Head, account, container, obj, headers, newest: true, context.RequestAborted);
+        if (!head.IsSuccess) return false;
+        if (head.Header(S3.ObjectLock.LegalHoldSysmeta) == "ON") return true;
+        return head.Header(S3.ObjectLock.ModeSysmeta) is not null && head.Header(S3.ObjectLock.UntilSysmeta) is { } until
+               && S3.ObjectLock.TryParseDate(until, out var at) && at > DateTimeOffset.UtcNow;
     }
 
     /// <summary>

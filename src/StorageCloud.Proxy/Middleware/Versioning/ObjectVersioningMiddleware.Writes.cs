@@ -28,9 +28,16 @@ public sealed partial class ObjectVersioningMiddleware
     /// (restored, or expiring) gets the same change there; a POST that sets an expiry first makes it kept there, since
     /// in Swift expiry removes the link to a version and never the version itself.
     /// </summary>
-    private async Task PostAsync(HttpContext context, SwiftPath path)
+    private async Task PostAsync(HttpContext context, SwiftPath path, bool objectLock)
     {
         var (account, container, obj) = (path.Account!, path.Container!, path.Object!);
+        // A Swift POST replaces transient sysmeta, which would drop an S3 lock: a locked object's metadata stays put.
+        // (The S3 API changes a version's lock with POST ?version-id=, which does not come here.)
+        if (objectLock && await LockedAsync(context, account, container, obj, []))
+        {
+            await Relay.StatusAsync(context, 403, "This version is locked by its object lock retention or legal hold.");
+            return;
+        }
         var id = await CurrentIdAsync(context, path);
         if (id is null or "null" || !SwiftTimestamp.TryParse(id, out var at, out _))
         {

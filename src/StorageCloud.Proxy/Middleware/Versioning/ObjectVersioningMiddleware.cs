@@ -72,6 +72,7 @@ public sealed partial class ObjectVersioningMiddleware(RequestDelegate next, Clu
                            && !(request.Query.ContainsKey("temp_url_sig") && SwiftAuthState.Of(context).Overridden);
         var method = request.Method;
         var everVersioned = info.Header(EnabledSysmeta) is { Length: > 0 };
+        var objectLock = S3.ObjectLock.ConfigOf(info.Header(S3.ObjectLock.BucketSysmeta)).Enabled;
         if (hasVersionId && versionId == "null" && method == "DELETE" && !everVersioned)
         {
             // Never versioned here: the null version is simply the object, and deleting it is left to whatever else
@@ -121,13 +122,13 @@ public sealed partial class ObjectVersioningMiddleware(RequestDelegate next, Clu
                 await PutAsync(context, path);
                 break;
             case "DELETE" when hasVersionId:
-                await DeleteVersionAsync(context, path, versionId);
+                await DeleteVersionAsync(context, path, versionId, objectLock);
                 break;
             case "POST" when hasVersionId:
                 await PostVersionAsync(context, path, versionId);
                 break;
             case "POST" when enabled:
-                await PostAsync(context, path);
+                await PostAsync(context, path, objectLock);
                 break;
             case "DELETE":
                 await DeleteAsync(context, path);
