@@ -166,7 +166,23 @@ public static class MultipartHandlers
     public static async Task CompleteAsync(S3Request r)
     {
         var uploadId = r.Query("uploadId")!;
-        var marker = await UploadAsync(r, uploadId);
+        SwiftAnswer marker;
+        try
+        {
+            marker = await UploadAsync(r, uploadId);
+        }
+        catch (S3Error e) when (e.Code == "NoSuchUpload")
+        {
+            // Completing an upload that this very request's object finished is answered again, as S3 and RGW do
+            // (a client that lost the first answer retries).
+            var current = await r.SwiftAsync("HEAD", r.SwiftPath(r.Bucket!, r.Key));
+            if (current.IsSuccess && current.Header(UploadIdSysmeta) == uploadId && current.Header(ObjectHandlers.EtagSysmeta) is { } finished)
+            {
+                await CompletedAsync(r, finished);
+                return;
+            }
+            throw;
+        }
         var doc = await S3Xml.ReadAsync(r.Context);
         if (doc.DocumentElement?.LocalName != "CompleteMultipartUpload") throw S3Error.MalformedXml();
         var requested = new List<(int Number, string ETag)>();
@@ -203,6 +219,7 @@ public static class MultipartHandlers
         var headers = new List<KeyValuePair<string, string>>
         {
             new(ObjectHandlers.EtagSysmeta, s3Etag),
+            new(UploadIdSysmeta, uploadId),
             new("X-Object-Sysmeta-Container-Update-Override-Etag", s3Etag),
         };
         foreach (var (name, value) in marker.Headers)
@@ -219,9 +236,15 @@ public static class MultipartHandlers
         foreach (var number in parts.Keys)
             if (!requested.Any(p => p.Number == number)) await r.SwiftAsync("DELETE", r.SwiftPath(Segments(r), $"{Marker(r, uploadId)}/{number}"));
         await r.SwiftAsync("DELETE", r.SwiftPath(Segments(r), Marker(r, uploadId)));
-        await new S3Xml("CompleteMultipartUploadResult").Element("Location", $"{r.Context.Request.Scheme}://{r.Context.Request.Host}/{r.Bucket}/{r.Key}")
-            .Element("Bucket", r.Bucket).Element("Key", r.Key).Element("ETag", $"\"{s3Etag}\"").WriteAsync(r.Context);
+        await CompletedAsync(r, s3Etag);
     }
+
+    /// <summary>The upload a completed object came from, so a repeated CompleteMultipartUpload can be recognised.</summary>
+    private const string UploadIdSysmeta = "X-Object-Sysmeta-S3-Upload-Id";
+
+    private static Task CompletedAsync(S3Request r, string s3Etag) =>
+        new S3Xml("CompleteMultipartUploadResult").Element("Location", $"{r.Context.Request.Scheme}://{r.Context.Request.Host}/{r.Bucket}/{r.Key}")
+            .Element("Bucket", r.Bucket).Element("Key", r.Key).Element("ETag", $"\"{s3Etag}\"").WriteAsync(r.Context);
 
     /// <summary>DELETE /bucket/key?uploadId=ID: the parts and the upload go.</summary>
     public static async Task AbortAsync(S3Request r)

@@ -20,8 +20,9 @@ public sealed class ObjectExpirerProbeTests
         // Re-PUT without an expiry: the queued expiry must not touch the new object.
         using (var r = await host.SendAsync(HttpMethod.Put, "/v1/AUTH_test/exp/rewritten", token, new StringContent("x"), ("X-Delete-After", "1"))) Assert.Equal(HttpStatusCode.Created, r.StatusCode);
         using (var r = await host.SendAsync(HttpMethod.Put, "/v1/AUTH_test/exp/rewritten", token, new StringContent("kept"))) Assert.Equal(HttpStatusCode.Created, r.StatusCode);
-        // Two seconds on, as far as every object server can tell.
-        foreach (var node in host.Nodes) node.Clock.Advance(TimeSpan.FromSeconds(2.1));
+        // Two seconds after the writes, as far as every object server can tell. (From now, not from when the node
+        // clocks were made: the proxy stamps expiries with the real time, and a slow start must not eat the margin.)
+        foreach (var node in host.Nodes) node.Clock.Advance(DateTimeOffset.UtcNow - node.Clock.GetUtcNow() + TimeSpan.FromSeconds(2.1));
 
         // Reads already refuse expired objects; the listing still has them until the expirer runs.
         using (var r = await host.SendAsync(HttpMethod.Get, "/v1/AUTH_test/exp/soon", token)) Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);

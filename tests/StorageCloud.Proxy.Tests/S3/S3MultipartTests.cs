@@ -186,4 +186,26 @@ public sealed class S3MultipartTests(ClusterFixture fixture) : IClassFixture<Clu
         using var get = await _s3.SendAsync(HttpMethod.Get, S3Client.PathOf(bucket, "assembled"));
         Assert.Equal(source, await get.Content.ReadAsByteArrayAsync());
     }
+
+    [Fact]
+    public async Task Completing_a_finished_upload_again_answers_the_same_and_another_upload_id_stays_unknown()
+    {
+        var bucket = await BucketAsync();
+        var upload = await StartAsync(bucket, "once");
+        var etag = await PartAsync(bucket, "once", upload, 1, "x"u8.ToArray());
+        string first;
+        using (var done = await CompleteAsync(bucket, "once", upload, (1, etag)))
+        {
+            Assert.Equal(HttpStatusCode.OK, done.StatusCode);
+            first = (await S3Client.XmlAsync(done)).Element(Ns + "ETag")!.Value;
+        }
+        using (var again = await CompleteAsync(bucket, "once", upload, (1, etag)))
+        {
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+            Assert.Equal(first, (await S3Client.XmlAsync(again)).Element(Ns + "ETag")!.Value);
+        }
+        using var other = await CompleteAsync(bucket, "once", new string('a', 32), (1, etag));
+        Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+        Assert.Equal("NoSuchUpload", await S3Client.ErrorCodeAsync(other));
+    }
 }
