@@ -79,12 +79,13 @@ public static class MultipartHandlers
     private static async Task CopyRangeAsync(S3Request r, string path, string range)
     {
         var (bucket, key) = ObjectHandlers.ParseCopySource(r.Context.Request.Headers["x-amz-copy-source"].ToString());
+        var version = ObjectHandlers.CopySourceVersionQuery(r.Context.Request.Headers["x-amz-copy-source"].ToString());
         if (!range.StartsWith("bytes=", StringComparison.Ordinal) || range[6..].Split('-') is not [var a, var b]
             || !long.TryParse(a, NumberStyles.None, CultureInfo.InvariantCulture, out var first)
             || !long.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out var last) || last < first)
             throw S3Error.InvalidArgument("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy",
                 "x-amz-copy-source-range", range);
-        var source = await r.SwiftAsync("HEAD", r.SwiftPath(bucket, key));
+        var source = await r.SwiftAsync("HEAD", r.SwiftPath(bucket, key, version));
         if (!source.IsSuccess) throw source.Status == 404 ? S3Error.NoSuchKey(key) : S3Error.FromSwift(source.Status, bucket, key);
         if (!long.TryParse(source.Header("Content-Length"), out var size) || last >= size)
             throw new S3Error("InvalidRange", 416, "The requested range is not satisfiable");
@@ -93,7 +94,7 @@ public static class MultipartHandlers
         {
             try
             {
-                var (answer, passed) = await r.SwiftStreamAsync("GET", r.SwiftPath(bucket, key), S3Request.Headers(("Range", range)), a => a.Status == 206, pipe.Writer.AsStream());
+                var (answer, passed) = await r.SwiftStreamAsync("GET", r.SwiftPath(bucket, key, version), S3Request.Headers(("Range", range)), a => a.Status == 206, pipe.Writer.AsStream());
                 if (!passed) throw S3Error.FromSwift(answer.Status, bucket, key);
                 await pipe.Writer.CompleteAsync();
             }

@@ -315,10 +315,11 @@ public static class ObjectHandlers
     public static async Task CopyAsync(S3Request r, string destination, List<KeyValuePair<string, string>>? extra = null, bool partCopy = false)
     {
         var (sourceBucket, sourceKey) = ParseCopySource(r.Context.Request.Headers["x-amz-copy-source"].ToString());
+        var version = CopySourceVersionQuery(r.Context.Request.Headers["x-amz-copy-source"].ToString());
         var request = r.Context.Request;
         var conditions = S3Request.Headers(("If-Match", Value(request, "x-amz-copy-source-if-match")), ("If-None-Match", Value(request, "x-amz-copy-source-if-none-match")),
             ("If-Modified-Since", Value(request, "x-amz-copy-source-if-modified-since")), ("If-Unmodified-Since", Value(request, "x-amz-copy-source-if-unmodified-since")));
-        var source = await r.SwiftAsync("HEAD", r.SwiftPath(sourceBucket, sourceKey), conditions);
+        var source = await r.SwiftAsync("HEAD", r.SwiftPath(sourceBucket, sourceKey, version), conditions);
         if (source.Status is 304 or 412) throw S3Error.FromSwift(412, null, null);
         if (!source.IsSuccess) throw source.Status == 404 ? S3Error.NoSuchKey(sourceKey) : S3Error.FromSwift(source.Status, sourceBucket, sourceKey);
         var replace = request.Headers["x-amz-metadata-directive"].ToString() switch
@@ -336,11 +337,24 @@ public static class ObjectHandlers
         headers.Add(new("X-Copy-From", $"/{Uri.EscapeDataString(sourceBucket)}/{SwiftPath.QuoteKeepSlash(sourceKey)}"));
         if (replace) headers.Add(new("X-Fresh-Metadata", "true"));
         if (extra is not null) headers.AddRange(extra);
+        // As Swift's copy reads its source with the PUT's query, a version of the source is named there.
+        if (version.Length > 0) destination += (destination.Contains('?') ? "&" : "?") + version;
         var answer = await r.SwiftAsync("PUT", destination, headers, Stream.Null, 0);
         if (!answer.IsSuccess) throw S3Error.FromSwift(answer.Status, r.Bucket, r.Key);
         var modified = DateTimeOffset.TryParse(answer.Header("Last-Modified"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : DateTimeOffset.UtcNow;
         await new S3Xml(partCopy ? "CopyPartResult" : "CopyObjectResult")
             .Element("LastModified", S3Xml.Time(modified)).Element("ETag", $"\"{answer.Header("ETag")?.Trim('"')}\"").WriteAsync(r.Context);
+    }
+
+    /// <summary>The Swift query that reads the version an x-amz-copy-source names with ?versionId= ("" for the latest).</summary>
+    public static string CopySourceVersionQuery(string header)
+    {
+        var q = header.IndexOf('?');
+        if (q < 0) return "";
+        foreach (var pair in header[(q + 1)..].Split('&'))
+            if (pair.StartsWith("versionId=", StringComparison.Ordinal) && pair.Length > "versionId=".Length)
+                return "version-id=" + Uri.EscapeDataString(Uri.UnescapeDataString(pair["versionId=".Length..]));
+        return "";
     }
 
     /// <summary>x-amz-copy-source: "/bucket/key" or "bucket/key", URL-encoded, optionally with ?versionId.</summary>

@@ -208,4 +208,30 @@ public sealed class S3MultipartTests(ClusterFixture fixture) : IClassFixture<Clu
         Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
         Assert.Equal("NoSuchUpload", await S3Client.ErrorCodeAsync(other));
     }
+
+    [Fact]
+    public async Task Copies_and_part_copies_read_the_source_version_they_name()
+    {
+        var bucket = await BucketAsync();
+        using (var versioning = await _s3.SendAsync(HttpMethod.Put, "/" + bucket, Encoding.UTF8.GetBytes(
+                   "<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>Enabled</Status></VersioningConfiguration>"), query: "versioning"))
+            Assert.Equal(HttpStatusCode.OK, versioning.StatusCode);
+        var older = "older-content"u8.ToArray();
+        string olderId;
+        using (var put = await _s3.SendAsync(HttpMethod.Put, S3Client.PathOf(bucket, "src"), older)) olderId = put.Headers.GetValues("x-amz-version-id").Single();
+        using (var put = await _s3.SendAsync(HttpMethod.Put, S3Client.PathOf(bucket, "src"), "newer-content"u8.ToArray())) Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        var source = $"/{bucket}/src?versionId={Uri.EscapeDataString(olderId)}";
+
+        using (var copy = await _s3.SendAsync(HttpMethod.Put, S3Client.PathOf(bucket, "copy"), headers: new Dictionary<string, string> { ["x-amz-copy-source"] = source }))
+            Assert.Equal(HttpStatusCode.OK, copy.StatusCode);
+        using (var get = await _s3.SendAsync(HttpMethod.Get, S3Client.PathOf(bucket, "copy"))) Assert.Equal(older, await get.Content.ReadAsByteArrayAsync());
+
+        var upload = await StartAsync(bucket, "assembled");
+        using var part = await _s3.SendAsync(HttpMethod.Put, S3Client.PathOf(bucket, "assembled"), query: $"partNumber=1&uploadId={upload}",
+            headers: new Dictionary<string, string> { ["x-amz-copy-source"] = source, ["x-amz-copy-source-range"] = "bytes=0-4" });
+        Assert.True(part.StatusCode == HttpStatusCode.OK, await part.Content.ReadAsStringAsync());
+        var etag = (await S3Client.XmlAsync(part)).Element(Ns + "ETag")!.Value;
+        using (var complete = await CompleteAsync(bucket, "assembled", upload, (1, etag))) Assert.Equal(HttpStatusCode.OK, complete.StatusCode);
+        using (var get = await _s3.SendAsync(HttpMethod.Get, S3Client.PathOf(bucket, "assembled"))) Assert.Equal("older", await get.Content.ReadAsStringAsync());
+    }
 }
