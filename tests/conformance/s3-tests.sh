@@ -73,4 +73,5 @@ for a in "${args[@]}"; do [[ $a == -* ]] || named=true; done
 # The default selection: both files without the tests marked fails_on_rgw (553 tests; Ceph's RGW passes nearly all).
 $named || args+=(-m "not fails_on_rgw" s3tests_boto3/functional/test_s3.py s3tests_boto3/functional/test_headers.py)
 cd "$src"
-S3TEST_CONF="$conf" /usr/bin/python3 -m pytest -q -p no:cacheprovider -o addopts="" "${args[@]}" 2>&1 | tail -n "${TAIL:-40}"
+# --assert=plain: a failing comparison of two 15 MiB bodies would otherwise have pytest diff them for many minutes.
+S3TEST_CONF="$conf" /usr/bin/python3 -m pytest -q -p no:cacheprovider -o addopts="" --assert=plain "${args[@]}" 2>&1 | tail -n "${TAIL:-40}"
